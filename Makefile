@@ -1,0 +1,41 @@
+# flakedup: build, test and measure. `make help` lists the targets.
+GO       ?= go
+FUZZTIME ?= 5s
+BIN      ?= bin/flakedup
+
+.PHONY: help build test vet fmt-check unit fuzz bench demo clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
+
+build: ## build the binary into bin/flakedup
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/flakedup
+
+test: fmt-check vet unit fuzz ## everything CI runs: gofmt, go vet, go test, a short fuzz run
+
+fmt-check: ## fail when a Go file is not gofmt-formatted
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet: ## go vet
+	$(GO) vet ./...
+
+unit: ## go test ./...
+	$(GO) test -count=1 ./...
+
+fuzz: ## run every Fuzz target for FUZZTIME (default 5s; FUZZTIME=10m for a long run)
+	@for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+bench: ## benchmarks (numbers for the README and closing notes)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+demo: ## analyze the bundled example flake
+	$(GO) run ./cmd/flakedup analyze fixtures/demo
+
+clean:
+	rm -rf bin
