@@ -122,5 +122,8 @@ func newApp(e *env) *cli.App {
 
 // commands lists the subcommands; each file adds its own constructor here.
 func commands(e *env) []*cli.Command {
-	return []*cli.Command{}
+	return []*cli.Command{
+		completionCommand(e),
+		analyzeCommand(e),
+	}
 }

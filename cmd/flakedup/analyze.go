@@ -1,0 +1,367 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/flakedup/flakedup/lockgraph"
+)
+
+// analyzeCommand is `flakedup analyze [PATH]`: it reports every duplicated
+// source in a flake's lock, nixpkgs first in the headline.
+func analyzeCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "analyze",
+		Usage:     "report the duplicated nixpkgs copies (and other sources) in a flake's lock",
+		ArgsUsage: "[PATH]",
+		Description: "PATH is a flake directory (default: the current one) or a flake.lock file.\n" +
+			"Revision ages are relative to now, or to " + nowEnv + " (RFC 3339 or YYYY-MM-DD) when set.",
+		Flags: []cli.Flag{formatFlag(formatText, formatJSON)},
+		Action: func(c *cli.Context) error {
+			format, err := outputFormat(c, formatText, formatJSON)
+			if err != nil {
+				return err
+			}
+			if c.NArg() > 1 {
+				return badInput(fmt.Errorf("analyze takes one PATH, got %d arguments", c.NArg()))
+			}
+			clock, err := now(e)
+			if err != nil {
+				return err
+			}
+			g, _, err := loadLock(c.Args().First())
+			if err != nil {
+				return badInput(err)
+			}
+			rep := lockgraph.Analyze(g)
+			if format == formatJSON {
+				return writeJSON(e.stdout, analyzeJSON(rep))
+			}
+			return writeAnalyzeText(e.stdout, rep, clock, palette{on: useColor(e)})
+		},
+	}
+}
+
+// loadLock reads and parses the lock that PATH names: a flake directory
+// ("" means ".") or a flake.lock file. It returns the lock's path as shown in
+// messages. Errors name that path and are one line.
+func loadLock(arg string) (*lockgraph.Graph, string, error) {
+	if arg == "" {
+		arg = "."
+	}
+	lockPath := arg
+	if info, err := os.Stat(arg); err == nil && info.IsDir() {
+		lockPath = filepath.Join(arg, "flake.lock")
+	}
+	data, err := os.ReadFile(lockPath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, lockPath, fmt.Errorf("%s: no such file (run `nix flake lock` to create it, or pass the flake directory)", lockPath)
+	case err != nil:
+		return nil, lockPath, fmt.Errorf("%s: %w", lockPath, unwrapPathError(err))
+	}
+	g, err := lockgraph.Load(data)
+	if err != nil {
+		return nil, lockPath, fmt.Errorf("%s: %w", lockPath, err)
+	}
+	return g, lockPath, nil
+}
+
+// unwrapPathError drops the "open PATH:" prefix of an *fs.PathError, whose
+// path the caller already names.
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// writeAnalyzeText renders the text report:
+//
+//	nixpkgs: 6 copies, 4 revisions, 2 branches; 3 could follow the root
+//	15 nodes; 3 sources have more than one copy
+//
+//	github:nixos/nixpkgs (nixpkgs): 6 copies, 4 revisions
+//	  nixpkgs (root input)
+//	    branch nixos-unstable, rev 1a2b3c4, 2024-05-01, 210 days old
+//	  hyprland/nixpkgs
+//	    also hyprland/aquamarine/nixpkgs, hyprland/hyprutils/nixpkgs and 3 more
+//	    branch nixos-unstable, rev 9f8e7d6, 2024-04-12, 229 days old
+func writeAnalyzeText(w io.Writer, rep lockgraph.Report, clock time.Time, p palette) error {
+	var b strings.Builder
+	b.WriteString(p.bold(nixpkgsHeadline(rep.Nixpkgs)) + "\n")
+	fmt.Fprintf(&b, "%s; %s\n", plural(rep.Nodes, "node", "nodes"), duplicatedLine(len(rep.Groups)))
+	for _, grp := range rep.Groups {
+		b.WriteString("\n" + p.bold(groupHeading(grp)) + "\n")
+		for _, c := range grp.Copies {
+			line := "  " + lockgraph.JoinPath(c.Path)
+			switch {
+			case c.Declared:
+				line += " " + p.green("(root input)")
+			case c.CouldFollowRoot:
+				line += " " + p.yellow("(could follow the root)")
+			}
+			b.WriteString(line + "\n")
+			if also := alsoReached(c); also != "" {
+				b.WriteString("    " + p.dim(also) + "\n")
+			}
+			b.WriteString("    " + branchText(c.Branch) + ", " + revisionText(c, clock) + "\n")
+		}
+	}
+	if n := rep.Nixpkgs.CouldFollowRoot; n > 0 {
+		fmt.Fprintf(&b, "\n%s\n", p.yellow(fmt.Sprintf("Run `flakedup fix` to make %s follow the root's nixpkgs.",
+			plural(n, "copy", "copies"))))
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("writing output: %w", err)
+	}
+	return nil
+}
+
+// nixpkgsHeadline is the first line of the report.
+func nixpkgsHeadline(s lockgraph.NixpkgsSummary) string {
+	if s.Copies == 0 {
+		return "nixpkgs: no copies"
+	}
+	line := fmt.Sprintf("nixpkgs: %s, %s, %s", plural(s.Copies, "copy", "copies"),
+		plural(s.Revisions, "revision", "revisions"), plural(s.Branches, "branch", "branches"))
+	if !s.RootDeclared {
+		return line + "; the root declares none"
+	}
+	return line + fmt.Sprintf("; %d could follow the root", s.CouldFollowRoot)
+}
+
+// duplicatedLine says how many sources have more than one copy.
+func duplicatedLine(groups int) string {
+	switch groups {
+	case 0:
+		return "no source has more than one copy"
+	case 1:
+		return "1 source has more than one copy"
+	}
+	return fmt.Sprintf("%d sources have more than one copy", groups)
+}
+
+// groupHeading names a duplicated source and counts its copies.
+func groupHeading(g lockgraph.Group) string {
+	name := g.Source.ID
+	switch {
+	case g.Source.Fork:
+		name += " (nixpkgs fork)"
+	case g.Source.Nixpkgs:
+		name += " (nixpkgs)"
+	}
+	return fmt.Sprintf("%s: %s, %s", name, plural(len(g.Copies), "copy", "copies"),
+		plural(g.Revisions, "revision", "revisions"))
+}
+
+// alsoReached lists the sample paths other than the canonical one, and how
+// many more paths reach the copy; "" when the canonical path is the only one.
+func alsoReached(c lockgraph.Copy) string {
+	canonical := lockgraph.JoinPath(c.Path)
+	var others []string
+	for _, s := range c.Samples {
+		if p := lockgraph.JoinPath(s); p != canonical {
+			others = append(others, p)
+		}
+	}
+	shown := uint64(len(others)) + 1
+	var more string
+	switch {
+	case c.Saturated:
+		more = "more than can be counted"
+	case c.PathCount > shown:
+		more = fmt.Sprintf("%d more", c.PathCount-shown)
+	}
+	switch {
+	case len(others) == 0 && more == "":
+		return ""
+	case len(others) == 0 && c.Saturated:
+		return "also via " + more
+	case len(others) == 0:
+		return "also via " + more + " paths"
+	case more == "":
+		return "also via " + strings.Join(others, ", ")
+	}
+	return "also via " + strings.Join(others, ", ") + " and " + more
+}
+
+// branchText describes the branch a copy tracks.
+func branchText(b lockgraph.Branch) string {
+	switch {
+	case b.Ref == "" && b.Rev != "":
+		return "pinned to " + shortRev(b.Rev)
+	case b.Ref == "":
+		return "default branch"
+	case b.Class != lockgraph.ClassRolling && b.Class != b.Ref && !strings.Contains(b.Ref, b.Class):
+		return "branch " + b.Ref + " (" + b.Class + ")"
+	}
+	return "branch " + b.Ref
+}
+
+// revisionText describes the locked revision and its age on the clock.
+func revisionText(c lockgraph.Copy, clock time.Time) string {
+	var parts []string
+	switch {
+	case c.Rev != "":
+		parts = append(parts, "rev "+c.ShortRev())
+	case c.NarHash != "":
+		parts = append(parts, "narHash "+shortHash(c.NarHash))
+	default:
+		parts = append(parts, "no rev")
+	}
+	if date := c.Date(); date != "" {
+		parts = append(parts, date)
+		if days := int(clock.Sub(c.LastModified).Hours() / 24); days >= 0 {
+			parts = append(parts, plural(days, "day", "days")+" old")
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// shortRev shortens a git rev to 7 characters.
+func shortRev(rev string) string {
+	if len(rev) > 7 {
+		return rev[:7]
+	}
+	return rev
+}
+
+// shortHash shortens an SRI hash to its algorithm and first 7 characters.
+func shortHash(h string) string {
+	algo, digest, ok := strings.Cut(h, "-")
+	if !ok || len(digest) <= 7 {
+		return h
+	}
+	return algo + "-" + digest[:7]
+}
+
+// analyzeOutput is the JSON document `flakedup analyze --format json`
+// writes. The schema is stable: fields are only ever added, and keys come
+// out in this order.
+//
+//	{
+//	  "nodes": 15,                      // nodes reachable from the root, root excluded
+//	  "nixpkgs": {
+//	    "copies": 6,                    // reachable nixpkgs nodes, forks included
+//	    "revisions": 4,                 // distinct locked revs (narHash without a rev)
+//	    "branches": 2,                  // distinct branch classes
+//	    "root_declares_nixpkgs": true,  // the root has a nixpkgs input
+//	    "could_follow_root": 3          // undeclared copies on a root nixpkgs' source and branch class
+//	  },
+//	  "groups": [                       // sources with more than one copy, most copies first
+//	    {
+//	      "source": "github:nixos/nixpkgs",
+//	      "nixpkgs": true,
+//	      "fork": false,
+//	      "revisions": 4,
+//	      "copies": [                   // root inputs first, then by path
+//	        {
+//	          "path": "home-manager/nixpkgs",   // canonical input path
+//	          "path_count": 3,                  // input paths reaching the copy
+//	          "path_count_saturated": false,    // true: path_count is a lower bound
+//	          "sample_paths": ["home-manager/nixpkgs", "stylix/home-manager/nixpkgs"],
+//	          "declared_by_root": false,
+//	          "could_follow_root": true,        // same source and branch class as a root input
+//	          "branch": "rolling",              // rolling, YY.MM, pinned:<rev>, or the ref
+//	          "ref": "nixos-unstable",          // as written, "" when none
+//	          "rev": "1a2b3c4d...",             // full locked rev, "" when none
+//	          "nar_hash": "sha256-...",
+//	          "last_modified": "2024-05-01"     // UTC date, "" when unknown
+//	        }
+//	      ]
+//	    }
+//	  ]
+//	}
+type analyzeOutput struct {
+	Nodes   int              `json:"nodes"`
+	Nixpkgs nixpkgsOutput    `json:"nixpkgs"`
+	Groups  []analyzeGroupJS `json:"groups"`
+}
+
+// nixpkgsOutput is the "nixpkgs" object of analyzeOutput.
+type nixpkgsOutput struct {
+	Copies          int  `json:"copies"`
+	Revisions       int  `json:"revisions"`
+	Branches        int  `json:"branches"`
+	RootDeclared    bool `json:"root_declares_nixpkgs"`
+	CouldFollowRoot int  `json:"could_follow_root"`
+}
+
+// analyzeGroupJS is one element of analyzeOutput.Groups.
+type analyzeGroupJS struct {
+	Source    string          `json:"source"`
+	Nixpkgs   bool            `json:"nixpkgs"`
+	Fork      bool            `json:"fork"`
+	Revisions int             `json:"revisions"`
+	Copies    []analyzeCopyJS `json:"copies"`
+}
+
+// analyzeCopyJS is one copy of a group.
+type analyzeCopyJS struct {
+	Path         string   `json:"path"`
+	PathCount    uint64   `json:"path_count"`
+	Saturated    bool     `json:"path_count_saturated"`
+	SamplePaths  []string `json:"sample_paths"`
+	Declared     bool     `json:"declared_by_root"`
+	CouldFollow  bool     `json:"could_follow_root"`
+	Branch       string   `json:"branch"`
+	Ref          string   `json:"ref"`
+	Rev          string   `json:"rev"`
+	NarHash      string   `json:"nar_hash"`
+	LastModified string   `json:"last_modified"`
+}
+
+// analyzeJSON converts a report to its JSON document.
+func analyzeJSON(rep lockgraph.Report) analyzeOutput {
+	out := analyzeOutput{
+		Nodes: rep.Nodes,
+		Nixpkgs: nixpkgsOutput{
+			Copies:          rep.Nixpkgs.Copies,
+			Revisions:       rep.Nixpkgs.Revisions,
+			Branches:        rep.Nixpkgs.Branches,
+			RootDeclared:    rep.Nixpkgs.RootDeclared,
+			CouldFollowRoot: rep.Nixpkgs.CouldFollowRoot,
+		},
+		Groups: []analyzeGroupJS{},
+	}
+	for _, g := range rep.Groups {
+		jg := analyzeGroupJS{
+			Source:    g.Source.ID,
+			Nixpkgs:   g.Source.Nixpkgs,
+			Fork:      g.Source.Fork,
+			Revisions: g.Revisions,
+			Copies:    []analyzeCopyJS{},
+		}
+		for _, c := range g.Copies {
+			samples := []string{}
+			for _, s := range c.Samples {
+				samples = append(samples, lockgraph.JoinPath(s))
+			}
+			jg.Copies = append(jg.Copies, analyzeCopyJS{
+				Path:         lockgraph.JoinPath(c.Path),
+				PathCount:    c.PathCount,
+				Saturated:    c.Saturated,
+				SamplePaths:  samples,
+				Declared:     c.Declared,
+				CouldFollow:  c.CouldFollowRoot,
+				Branch:       c.Branch.Class,
+				Ref:          c.Branch.Ref,
+				Rev:          c.Rev,
+				NarHash:      c.NarHash,
+				LastModified: c.Date(),
+			})
+		}
+		out.Groups = append(out.Groups, jg)
+	}
+	return out
+}

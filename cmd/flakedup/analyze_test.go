@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flakedup/flakedup/lockgraph"
+)
+
+var update = flag.Bool("update", false, "rewrite the expected files of golden tests")
+
+// testNow is the clock every analyze test runs on.
+const testNow = "2024-12-01T00:00:00Z"
+
+// runFlakedup runs the CLI in-process with a pinned clock and returns the
+// exit code, stdout and stderr.
+func runFlakedup(t *testing.T, extraEnv map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	getenv := func(k string) string {
+		if v, ok := extraEnv[k]; ok {
+			return v
+		}
+		if k == nowEnv {
+			return testNow
+		}
+		return ""
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), append([]string{"flakedup"}, args...), strings.NewReader(""), &stdout, &stderr, getenv)
+	return code, stdout.String(), stderr.String()
+}
+
+// checkGolden compares got with the file at path, or rewrites the file
+// under -update. A failure shows the first differing line.
+func checkGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run `go test ./cmd/flakedup -run %s -update` to create it)", err, t.Name())
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (-update rewrites it):\n%s", path, firstDiff(string(want), got))
+	}
+}
+
+// firstDiff describes the first line where want and got differ.
+func firstDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl || i >= len(w) || i >= len(g) {
+			return fmt.Sprintf("line %d:\n-want %q\n+got  %q", i+1, wl, gl)
+		}
+	}
+	return "(no line differs)"
+}
+
+// TestAnalyzeGolden runs `flakedup analyze` on every case in
+// fixtures/analyze and on the demo flake. A case with expected.err must fail
+// with exit code 2 and that one line on stderr ($DIR stands for the case
+// directory); the others must succeed with expected.txt and expected.json.
+func TestAnalyzeGolden(t *testing.T) {
+	dirs, err := filepath.Glob("../../fixtures/analyze/*")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no fixtures under ../../fixtures/analyze: %v", err)
+	}
+	type golden struct{ dir, txt, json string }
+	var cases []golden
+	for _, d := range dirs {
+		cases = append(cases, golden{d, "expected.txt", "expected.json"})
+	}
+	cases = append(cases, golden{"../../fixtures/demo", "expected-analyze.txt", "expected-analyze.json"})
+	for _, c := range cases {
+		t.Run(filepath.Base(c.dir), func(t *testing.T) {
+			if wantErr, err := os.ReadFile(filepath.Join(c.dir, "expected.err")); err == nil {
+				for _, format := range []string{"text", "json"} {
+					code, stdout, stderr := runFlakedup(t, nil, "analyze", "--format", format, c.dir)
+					stderr = strings.ReplaceAll(stderr, c.dir, "$DIR")
+					if code != exitBadUsed || stdout != "" || stderr != string(wantErr) {
+						t.Errorf("--format %s: exit %d, stdout %q, stderr %q; want exit 2, no stdout, stderr %q",
+							format, code, stdout, stderr, wantErr)
+					}
+				}
+				return
+			}
+			code, stdout, stderr := runFlakedup(t, nil, "analyze", c.dir)
+			if code != exitOK || stderr != "" {
+				t.Fatalf("exit %d, stderr %q", code, stderr)
+			}
+			checkGolden(t, filepath.Join(c.dir, c.txt), stdout)
+
+			code, stdout, stderr = runFlakedup(t, nil, "analyze", "--format=json", c.dir)
+			if code != exitOK || stderr != "" {
+				t.Fatalf("json: exit %d, stderr %q", code, stderr)
+			}
+			if !json.Valid([]byte(stdout)) {
+				t.Fatalf("json output does not parse:\n%s", stdout)
+			}
+			checkGolden(t, filepath.Join(c.dir, c.json), stdout)
+		})
+	}
+}
+
+// TestAnalyzePathForms checks that PATH may name the flake directory or the
+// lock file, and that no PATH means the current directory.
+func TestAnalyzePathForms(t *testing.T) {
+	dir := "../../fixtures/analyze/no-duplicates"
+	want, err := os.ReadFile(filepath.Join(dir, "expected.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, arg := range []string{dir, dir + "/", filepath.Join(dir, "flake.lock")} {
+		code, stdout, stderr := runFlakedup(t, nil, "analyze", arg)
+		if code != exitOK || stdout != string(want) || stderr != "" {
+			t.Errorf("analyze %s: exit %d, stderr %q, stdout:\n%s", arg, code, stderr, stdout)
+		}
+	}
+	// No PATH: the current directory, here cmd/flakedup, which has no lock.
+	code, stdout, stderr := runFlakedup(t, nil, "analyze")
+	wantErr := "flakedup: flake.lock: no such file (run `nix flake lock` to create it, or pass the flake directory)\n"
+	if code != exitBadUsed || stdout != "" || stderr != wantErr {
+		t.Errorf("analyze with no PATH: exit %d, stdout %q, stderr %q; want %q", code, stdout, stderr, wantErr)
+	}
+}
+
+// TestAnalyzeUsageErrors checks the one-line errors and exit code 2 of
+// bad invocations.
+func TestAnalyzeUsageErrors(t *testing.T) {
+	dir := "../../fixtures/analyze/no-duplicates"
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		wantErr string
+	}{
+		{"missing directory", nil, []string{"analyze", "../../fixtures/analyze/does-not-exist"},
+			"flakedup: ../../fixtures/analyze/does-not-exist: no such file (run `nix flake lock` to create it, or pass the flake directory)\n"},
+		{"directory without a lock", nil, []string{"analyze", "../../fixtures"},
+			"flakedup: ../../fixtures/flake.lock: no such file (run `nix flake lock` to create it, or pass the flake directory)\n"},
+		{"unknown format", nil, []string{"analyze", "--format", "yaml", dir},
+			"flakedup: --format \"yaml\": want one of text, json\n"},
+		{"two paths", nil, []string{"analyze", dir, dir},
+			"flakedup: analyze takes one PATH, got 2 arguments\n"},
+		{"bad clock", map[string]string{nowEnv: "yesterday"}, []string{"analyze", dir},
+			"flakedup: FLAKEDUP_NOW=\"yesterday\": want an RFC 3339 time or a YYYY-MM-DD date\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runFlakedup(t, tt.env, tt.args...)
+			if code != exitBadUsed || stdout != "" || stderr != tt.wantErr {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2, stderr %q", code, stdout, stderr, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestAlsoVia(t *testing.T) {
+	p := func(s ...string) []string { return s }
+	tests := []struct {
+		name string
+		c    lockgraph.Copy
+		want string
+	}{
+		{"one path", lockgraph.Copy{Path: p("a", "nixpkgs"), PathCount: 1, Samples: [][]string{p("a", "nixpkgs")}}, ""},
+		{"two paths, both shown",
+			lockgraph.Copy{Path: p("nixpkgs"), PathCount: 2, Samples: [][]string{p("nixpkgs"), p("a", "nixpkgs")}},
+			"also via a/nixpkgs"},
+		{"more than the sample",
+			lockgraph.Copy{Path: p("nixpkgs"), PathCount: 10, Samples: [][]string{p("nixpkgs"), p("a", "nixpkgs"), p("b", "nixpkgs")}},
+			"also via a/nixpkgs, b/nixpkgs and 7 more"},
+		{"saturated count",
+			lockgraph.Copy{Path: p("nixpkgs"), PathCount: 1 << 63, Saturated: true, Samples: [][]string{p("nixpkgs"), p("a", "nixpkgs")}},
+			"also via a/nixpkgs and more than can be counted"},
+		{"no sample beyond the canonical path",
+			lockgraph.Copy{Path: p("nixpkgs"), PathCount: 4, Samples: [][]string{p("nixpkgs")}},
+			"also via 3 more paths"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := alsoReached(tt.c); got != tt.want {
+				t.Errorf("alsoReached = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRevisionText(t *testing.T) {
+	clock := time.Date(2024, 12, 1, 0, 0, 0, 0, time.UTC)
+	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 12, 0, 0, 0, time.UTC) }
+	tests := []struct {
+		name string
+		c    lockgraph.Copy
+		want string
+	}{
+		{"rev and age", lockgraph.Copy{Rev: "0123456789abcdef0123456789abcdef01234567", LastModified: day(2024, 5, 1)},
+			"rev 0123456, 2024-05-01, 213 days old"},
+		{"one day", lockgraph.Copy{Rev: "abc", LastModified: day(2024, 11, 29)}, "rev abc, 2024-11-29, 1 day old"},
+		{"same day", lockgraph.Copy{Rev: "abc", LastModified: clock}, "rev abc, 2024-12-01, 0 days old"},
+		{"in the future: no age", lockgraph.Copy{Rev: "abc", LastModified: day(2025, 1, 1)}, "rev abc, 2025-01-01"},
+		{"narHash only", lockgraph.Copy{NarHash: "sha256-ABCDEFGHIJ=", LastModified: day(2024, 11, 1)},
+			"narHash sha256-ABCDEFG, 2024-11-01, 29 days old"},
+		{"nothing locked", lockgraph.Copy{}, "no rev"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := revisionText(tt.c, clock); got != tt.want {
+				t.Errorf("revisionText = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestBranchText(t *testing.T) {
+	tests := []struct {
+		b    lockgraph.Branch
+		want string
+	}{
+		{lockgraph.Branch{Class: "rolling", Ref: "nixos-unstable"}, "branch nixos-unstable"},
+		{lockgraph.Branch{Class: "rolling"}, "default branch"},
+		{lockgraph.Branch{Class: "24.05", Ref: "nixos-24.05"}, "branch nixos-24.05"},
+		{lockgraph.Branch{Class: "24.05", Ref: "0.2405.*"}, "branch 0.2405.* (24.05)"},
+		{lockgraph.Branch{Class: "pinned:0123456789", Rev: "0123456789"}, "pinned to 0123456"},
+		{lockgraph.Branch{Class: "staging", Ref: "staging"}, "branch staging"},
+	}
+	for _, tt := range tests {
+		if got := branchText(tt.b); got != tt.want {
+			t.Errorf("branchText(%+v) = %q, want %q", tt.b, got, tt.want)
+		}
+	}
+}

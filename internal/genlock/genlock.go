@@ -1,0 +1,185 @@
+// Package genlock generates synthetic flake.lock files for benchmarks and
+// tests: a large realistic tree, and a ladder of diamonds whose bottom node
+// is reached by 2^n input paths. Output is deterministic: the same
+// arguments give the same bytes.
+package genlock
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+)
+
+// node is one entry of the lock being generated.
+type node struct {
+	Inputs   map[string]any    `json:"inputs,omitempty"` // string key or []string follows path
+	Locked   map[string]any    `json:"locked,omitempty"`
+	Original map[string]string `json:"original,omitempty"`
+	Flake    *bool             `json:"flake,omitempty"`
+}
+
+// lock is a flake.lock under construction. Node keys are named the way Nix
+// names them: after the input name, with _2, _3, ... on a clash.
+type lock struct {
+	nodes map[string]*node
+	used  map[string]int
+	rng   *rand.Rand
+}
+
+func newLock(seed uint64) *lock {
+	l := &lock{nodes: map[string]*node{}, used: map[string]int{}, rng: rand.New(rand.NewPCG(seed, 1))}
+	l.nodes["root"] = &node{Inputs: map[string]any{}}
+	l.used["root"] = 1
+	return l
+}
+
+// add creates a node for an input called name and returns its key.
+func (l *lock) add(name, owner, repo, ref string) string {
+	l.used[name]++
+	key := name
+	if n := l.used[name]; n > 1 {
+		key = name + "_" + strconv.Itoa(n)
+	}
+	rev := fmt.Sprintf("%016x%016x%08x", l.rng.Uint64(), l.rng.Uint64(), l.rng.Uint32())
+	original := map[string]string{"owner": owner, "repo": repo, "type": "github"}
+	if ref != "" {
+		original["ref"] = ref
+	}
+	l.nodes[key] = &node{
+		Inputs: map[string]any{},
+		Locked: map[string]any{
+			"lastModified": 1700000000 + l.rng.IntN(30000000),
+			"narHash":      fmt.Sprintf("sha256-%022x%021x=", l.rng.Uint64(), l.rng.Uint64()),
+			"owner":        owner, "repo": repo, "rev": rev, "type": "github",
+		},
+		Original: original,
+	}
+	return key
+}
+
+func (l *lock) bytes() []byte {
+	out, err := json.MarshalIndent(map[string]any{"nodes": l.nodes, "root": "root", "version": 7}, "", "  ")
+	if err != nil {
+		panic(err) // unreachable: only maps, strings and numbers
+	}
+	return append(out, '\n')
+}
+
+var branches = []string{"nixos-unstable", "nixos-24.05", "nixpkgs-unstable", "nixos-23.11", "release-24.05", ""}
+
+// Generate returns a version 7 lock with exactly nodes nodes (at least 5):
+// a root with two nixpkgs and a few dependency flakes, each dependency
+// having sub-dependencies, its nixpkgs either its own copy (on one of
+// several branches), a follows of the root's, or a follows of its parent's
+// nixpkgs (a chain), a flake-utils with a systems input or a follows of the
+// root's, and sometimes a flake = false flake-compat.
+func Generate(nodes int) []byte {
+	nodes = max(nodes, 5)
+	l := newLock(42)
+	budget := nodes - 1 // the root exists already
+	root := l.nodes["root"]
+	take := func() bool {
+		if budget == 0 {
+			return false
+		}
+		budget--
+		return true
+	}
+	take()
+	root.Inputs["nixpkgs"] = l.add("nixpkgs", "NixOS", "nixpkgs", "nixos-unstable")
+	take()
+	root.Inputs["flake-utils"] = l.add("flake-utils", "numtide", "flake-utils", "")
+	take()
+	l.nodes[root.Inputs["flake-utils"].(string)].Inputs["systems"] = l.add("systems", "nix-systems", "default", "")
+
+	type pending struct {
+		key  string
+		path []string
+	}
+	var queue []pending
+	dep := 0
+	// newDep adds a dependency flake under parent, when the budget allows.
+	newDep := func(parent *node, parentPath []string) {
+		dep++
+		name := "dep" + strconv.Itoa(l.rng.IntN(2000))
+		if _, clash := parent.Inputs[name]; clash || !take() {
+			return
+		}
+		key := l.add(name, "owner"+strconv.Itoa(dep%500), name, "")
+		parent.Inputs[name] = key
+		queue = append(queue, pending{key, append(append([]string{}, parentPath...), name)})
+	}
+	for i := 0; i < 8; i++ {
+		newDep(root, nil)
+	}
+	for i := 0; budget > 0; i++ {
+		if i == len(queue) { // the tree stopped growing: widen the root
+			newDep(root, nil)
+			continue
+		}
+		p := queue[i]
+		n := l.nodes[p.key]
+		switch r := l.rng.IntN(10); {
+		case r < 3 && take():
+			n.Inputs["nixpkgs"] = l.add("nixpkgs", "NixOS", "nixpkgs", branches[l.rng.IntN(len(branches))])
+		case r < 5 && len(p.path) > 1:
+			n.Inputs["nixpkgs"] = append(append([]string{}, p.path[:len(p.path)-1]...), "nixpkgs")
+		default:
+			n.Inputs["nixpkgs"] = []string{"nixpkgs"}
+		}
+		if l.rng.IntN(2) == 0 && budget >= 2 {
+			take()
+			fu := l.add("flake-utils", "numtide", "flake-utils", "")
+			n.Inputs["flake-utils"] = fu
+			take()
+			l.nodes[fu].Inputs["systems"] = l.add("systems", "nix-systems", "default", "")
+		} else {
+			n.Inputs["flake-utils"] = []string{"flake-utils"}
+		}
+		if l.rng.IntN(4) == 0 && take() {
+			fc := l.add("flake-compat", "edolstra", "flake-compat", "")
+			no := false
+			l.nodes[fc].Flake = &no
+			n.Inputs["flake-compat"] = fc
+		}
+		for k := l.rng.IntN(4); k > 0; k-- {
+			newDep(n, p.path)
+		}
+	}
+	for _, n := range l.nodes {
+		if len(n.Inputs) == 0 {
+			n.Inputs = nil
+		}
+	}
+	return l.bytes()
+}
+
+// Ladder returns a version 7 lock of diamonds stacked diamonds-high: the
+// root's input "top" is node d0; each d<i> has inputs "left" and "right";
+// left's input "next" is d<i+1>, and right's "next" follows left's. The
+// bottom node is reached by 2^diamonds paths, though the lock has only
+// 3*diamonds+2 nodes.
+func Ladder(diamonds int) []byte {
+	l := newLock(7)
+	l.nodes["root"].Inputs["top"] = l.add("d", "NixOS", "nixpkgs", "")
+	cur := "d"
+	path := []string{"top"}
+	for i := 0; i < diamonds; i++ {
+		left := l.add("left", "o", "left", "")
+		right := l.add("right", "o", "right", "")
+		next := l.add("d", "NixOS", "nixpkgs", "")
+		l.nodes[cur].Inputs["left"] = left
+		l.nodes[cur].Inputs["right"] = right
+		l.nodes[left].Inputs["next"] = next
+		l.nodes[right].Inputs["next"] = append(append([]string{}, path...), "left", "next")
+		cur = next
+		path = append(path, "left", "next")
+	}
+	for _, n := range l.nodes {
+		if len(n.Inputs) == 0 {
+			n.Inputs = nil
+		}
+	}
+	return l.bytes()
+}

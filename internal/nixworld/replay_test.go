@@ -1,0 +1,168 @@
+package nixworld
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// corpusDir is the shared corpus of real flake.nix/flake.lock pairs, read in
+// place from the package directory.
+const corpusDir = "../../../shared/corpus"
+
+// corpus returns the corpus directory, skipping t when it is missing unless
+// FLAKEDUP_CORPUS is set.
+func corpus(t *testing.T) string {
+	t.Helper()
+	if _, err := os.Stat(corpusDir); err != nil {
+		if os.Getenv("FLAKEDUP_CORPUS") != "" {
+			t.Fatalf("corpus %s missing and FLAKEDUP_CORPUS is set: %v", corpusDir, err)
+		}
+		t.Skipf("corpus %s missing (set FLAKEDUP_CORPUS to make this a failure): %v", corpusDir, err)
+	}
+	return corpusDir
+}
+
+// inexact lists the corpus pairs whose replay cannot match the real lock
+// under Nix 2.8, with the number of follows it cannot express. Every other
+// pair must replay exactly.
+var inexact = map[string]int{
+	"0komo__kafein":           1, // through a follows, then depth 3
+	"NotAShelf__nyx":          2, // hyprland-plugins/* follow through hyprland-plugins/hyprland
+	"fufexan__dotfiles":       2, // the same hyprland-plugins chain
+	"khaneliman__khanelinix":  3, // depth-3 overrides
+	"wimpysworld__nix-config": 3, // depth-3 overrides of mac-app-util/cl-nix-lite
+}
+
+// shortPairs is the corpus subset replayed under -short: every inexact
+// pair, a fork, a v5 lock, tarball and FlakeHub nixpkgs, and small ones.
+var shortPairs = map[string]bool{
+	"0komo__kafein": true, "NotAShelf__nyx": true, "fufexan__dotfiles": true,
+	"khaneliman__khanelinix": true, "wimpysworld__nix-config": true,
+	"ryan4yin__nix-config": true, "nrdxp__nixflk": true, "DeterminateSystems__fh": true,
+	"input-output-hk__haskell.nix": true, "0fie__Maika": true, "Mic92__sops-nix": true,
+	"EmergentMind__nix-config": true,
+}
+
+// TestReplayCorpus replays real locks of the corpus and locks them with
+// Nix 2.8: the replayed lock must have the same input paths, follows and
+// flake = false inputs as the real one, except for the follows the replay
+// reports as unexpressed, and its nixpkgs copies must come from the same
+// owner and branch with as many distinct revisions.
+func TestReplayCorpus(t *testing.T) {
+	dir := corpus(t)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exact, total int
+	for _, e := range entries {
+		name := e.Name()
+		if !e.IsDir() || testing.Short() && !shortPairs[name] {
+			continue
+		}
+		total++
+		t.Run(name, func(t *testing.T) {
+			lock, err := os.ReadFile(filepath.Join(dir, name, "flake.lock"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := New(t)
+			r, err := ReplayDetailed(w, lock)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := w.Lock(r.Root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkReplay(t, w, lock, got, r)
+			if same, _ := SameShape(lock, got); same {
+				exact++
+			}
+			for _, u := range r.Unexpressed {
+				t.Log(u)
+			}
+			if len(r.Unexpressed) != inexact[name] {
+				t.Errorf("%d follows unexpressed, want %d", len(r.Unexpressed), inexact[name])
+			}
+		})
+	}
+	t.Logf("%d of %d corpus locks replayed exactly", exact, total)
+}
+
+// checkReplay compares the replayed lock got with the real lock want.
+func checkReplay(t *testing.T, w *World, want, got []byte, r *Replayed) {
+	t.Helper()
+	fw, err := Flatten(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fg, err := Flatten(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unexpressed := map[string]Unexpressed{}
+	for _, u := range r.Unexpressed {
+		unexpressed[u.Path] = u
+	}
+	// Input paths, follows and flake flags, path by path.
+	for _, p := range sortedKeys(fw, fg) {
+		ew, inW := fw[p]
+		eg, inG := fg[p]
+		if !inW || !inG {
+			t.Errorf("%s: in the real lock %v, in the replay %v", p, inW, inG)
+			continue
+		}
+		u, isUnexpressed := unexpressed[p]
+		switch {
+		case isUnexpressed && u.Declared != "":
+			if join(eg.Follows) != u.Declared || !eg.IsFollows() {
+				t.Errorf("%s: replayed as %s, want follows %q", p, eg.describe(false), u.Declared)
+			}
+		case isUnexpressed:
+			if eg.IsFollows() || !eg.Flake {
+				t.Errorf("%s: replayed as %s, want a stub flake", p, eg.describe(false))
+			}
+		case !ew.equal(eg, false):
+			t.Errorf("%s: real lock %s, replay %s", p, ew.describe(false), eg.describe(false))
+		}
+	}
+	// Nixpkgs copies: same owner (fork or not) and branch, as many revisions.
+	revs, origRevs := map[string]bool{}, map[string]bool{}
+	copies := 0
+	for p, e := range fw {
+		src, ok := nixpkgsSource(e)
+		if !ok || e.IsFollows() || hasChildren(fw, p) {
+			continue
+		}
+		copies++
+		g := fg[p]
+		if u := attr(t, g.Original, "url"); u != "file://"+w.Path(src.owner+"/nixpkgs") {
+			t.Errorf("%s: replayed from %q, want the fake %s/nixpkgs", p, u, src.owner)
+		}
+		if ref := attr(t, g.Original, "ref"); ref != src.branch {
+			t.Errorf("%s: replayed on ref %q, want %q", p, ref, src.branch)
+		}
+		revs[attr(t, g.Locked, "url")+"@"+attr(t, g.Locked, "rev")] = true
+		origRevs[src.rev] = true
+	}
+	if len(revs) != len(origRevs) {
+		t.Errorf("replayed nixpkgs copies have %d distinct revisions, the real ones %d", len(revs), len(origRevs))
+	}
+	if copies != r.NixpkgsCopies || len(revs) != r.NixpkgsRevisions {
+		t.Errorf("replayed lock has %d nixpkgs copies at %d revisions, replay made %d at %d",
+			copies, len(revs), r.NixpkgsCopies, r.NixpkgsRevisions)
+	}
+}
+
+// hasChildren reports whether input path p has inputs of its own in flat.
+func hasChildren(flat map[string]Entry, p string) bool {
+	for q := range flat {
+		if strings.HasPrefix(q, p+"/") {
+			return true
+		}
+	}
+	return false
+}

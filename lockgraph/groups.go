@@ -1,0 +1,225 @@
+package lockgraph
+
+import (
+	"sort"
+	"strings"
+	"time"
+)
+
+// SamplePathLimit is how many input paths Analyze keeps per copy: the
+// canonical path and a few others, enough to say where a copy comes from.
+const SamplePathLimit = 3
+
+// Report is what Analyze finds in a lock: how many nodes it has, how many
+// copies of nixpkgs, and every source that appears more than once.
+type Report struct {
+	// Nodes counts the nodes reachable from the root, the root excluded.
+	Nodes int
+	// Nixpkgs summarises the reachable copies of nixpkgs, forks included.
+	Nixpkgs NixpkgsSummary
+	// Groups lists every source with more than one reachable copy, most
+	// copies first, then by source ID.
+	Groups []Group
+}
+
+// NixpkgsSummary counts the copies of nixpkgs in a lock.
+type NixpkgsSummary struct {
+	// Copies counts the reachable nixpkgs nodes, forks included.
+	Copies int
+	// Revisions counts their distinct locked revisions (narHash for a copy
+	// locked without a rev).
+	Revisions int
+	// Branches counts their distinct branch classes (see Branch.Class).
+	Branches int
+	// RootDeclared reports whether the root declares a nixpkgs input at all.
+	RootDeclared bool
+	// CouldFollowRoot counts the nixpkgs copies with Copy.CouldFollowRoot
+	// set.
+	CouldFollowRoot int
+}
+
+// Group is a source with more than one reachable copy.
+type Group struct {
+	// Source is the identity every copy shares. Its Kind is that of the
+	// first copy in Copies; the others may use other fetchers.
+	Source Source
+	// Revisions counts the distinct locked revisions among the copies.
+	Revisions int
+	// Copies are the nodes, the ones the root declares first, then by
+	// canonical path (shorter first, then in byte order).
+	Copies []Copy
+}
+
+// Copy is one node of a duplicated source.
+type Copy struct {
+	// Key is the node key; it means something only within this one lock.
+	Key string
+	// Path is the canonical input path reaching the node.
+	Path []string
+	// PathCount is how many input paths reach the node; when Saturated is
+	// true it is a lower bound.
+	PathCount uint64
+	// Saturated reports that counting stopped before reaching every path.
+	Saturated bool
+	// Samples holds up to SamplePathLimit input paths reaching the node, as
+	// Graph.SamplePaths returns them.
+	Samples [][]string
+	// Branch is the branch the node tracks.
+	Branch Branch
+	// Rev is the locked revision, "" when the lock has none.
+	Rev string
+	// NarHash is the locked narHash.
+	NarHash string
+	// LastModified is the locked lastModified time in UTC, the zero time
+	// when the lock has none.
+	LastModified time.Time
+	// Declared reports whether a root input (direct or follows) denotes
+	// the node.
+	Declared bool
+	// CouldFollowRoot reports a copy the root does not declare whose
+	// source and branch class equal those of a node the root does declare:
+	// it could follow that root input without changing branch.
+	CouldFollowRoot bool
+}
+
+// ShortRev returns the first 7 characters of the locked rev.
+func (c Copy) ShortRev() string {
+	if len(c.Rev) > 7 {
+		return c.Rev[:7]
+	}
+	return c.Rev
+}
+
+// Date returns the lastModified date as YYYY-MM-DD (UTC), or "" when the
+// lock has none.
+func (c Copy) Date() string {
+	if c.LastModified.IsZero() {
+		return ""
+	}
+	return c.LastModified.Format("2006-01-02")
+}
+
+// revision is what tells two copies' contents apart: the rev, or the
+// narHash for a copy locked without one.
+func (c Copy) revision() string {
+	if c.Rev != "" {
+		return c.Rev
+	}
+	if c.NarHash != "" {
+		return c.NarHash
+	}
+	return "node:" + c.Key
+}
+
+// sourceBranch is the pair a copy must share with a root input to follow it.
+type sourceBranch struct{ id, class string }
+
+// Analyze finds the duplicated sources of a graph. Only nodes reachable from
+// the root count; the root itself is never a copy. The result is sorted as
+// documented on each field, so equal graphs give equal reports.
+func Analyze(g *Graph) Report {
+	declared := map[string]bool{}
+	if root := g.Nodes[g.Root]; root != nil {
+		for _, in := range root.Inputs {
+			declared[in.Target] = true
+		}
+	}
+	paths := g.Paths()
+
+	// First pass: every reachable node becomes a copy of its source.
+	var rep Report
+	bySource := map[string][]Copy{}
+	sources := map[string]Source{} // by ID; Kind not meaningful
+	rootHas := map[sourceBranch]bool{}
+	for _, key := range g.Reachable() {
+		n := g.Nodes[key]
+		if key == g.Root || n == nil {
+			continue
+		}
+		rep.Nodes++
+		src := SourceOf(n)
+		c := newCopy(g, n, paths[key], declared[key])
+		if _, ok := sources[src.ID]; !ok {
+			sources[src.ID] = src
+		}
+		bySource[src.ID] = append(bySource[src.ID], c)
+		if c.Declared {
+			rootHas[sourceBranch{src.ID, c.Branch.Class}] = true
+		}
+	}
+
+	// Second pass, in source order: what could follow the root, the
+	// nixpkgs summary, and the groups.
+	ids := make([]string, 0, len(bySource))
+	for id := range bySource {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	nixRevs, nixBranches := map[string]bool{}, map[string]bool{}
+	for _, id := range ids {
+		src, copies := sources[id], bySource[id]
+		revs := map[string]bool{}
+		for i := range copies {
+			c := &copies[i]
+			c.CouldFollowRoot = !c.Declared && rootHas[sourceBranch{id, c.Branch.Class}]
+			revs[c.revision()] = true
+			if !src.Nixpkgs {
+				continue
+			}
+			rep.Nixpkgs.Copies++
+			nixRevs[c.revision()] = true
+			nixBranches[c.Branch.Class] = true
+			rep.Nixpkgs.RootDeclared = rep.Nixpkgs.RootDeclared || c.Declared
+			if c.CouldFollowRoot {
+				rep.Nixpkgs.CouldFollowRoot++
+			}
+		}
+		if len(copies) > 1 {
+			sortCopies(copies)
+			src = SourceOf(g.Nodes[copies[0].Key]) // the Kind of the first copy
+			rep.Groups = append(rep.Groups, Group{Source: src, Revisions: len(revs), Copies: copies})
+		}
+	}
+	rep.Nixpkgs.Revisions, rep.Nixpkgs.Branches = len(nixRevs), len(nixBranches)
+	sort.SliceStable(rep.Groups, func(i, j int) bool {
+		return len(rep.Groups[i].Copies) > len(rep.Groups[j].Copies)
+	})
+	return rep
+}
+
+// newCopy gathers what a report says about one node.
+func newCopy(g *Graph, n *Node, np NodePaths, declared bool) Copy {
+	c := Copy{
+		Key:       n.Key,
+		Path:      np.Canonical,
+		PathCount: np.Count,
+		Saturated: np.Saturated,
+		Samples:   g.SamplePaths(n.Key, SamplePathLimit),
+		Branch:    BranchOf(n),
+		Rev:       n.Locked.String("rev"),
+		NarHash:   n.Locked.String("narHash"),
+		Declared:  declared,
+	}
+	if secs, ok := n.Locked.Int("lastModified"); ok {
+		c.LastModified = time.Unix(secs, 0).UTC()
+	}
+	return c
+}
+
+// sortCopies orders copies: declared by the root first, then by canonical
+// path, shorter first, then in byte order; the node key breaks ties.
+func sortCopies(copies []Copy) {
+	sort.Slice(copies, func(i, j int) bool {
+		a, b := copies[i], copies[j]
+		if a.Declared != b.Declared {
+			return a.Declared
+		}
+		if len(a.Path) != len(b.Path) {
+			return len(a.Path) < len(b.Path)
+		}
+		if pa, pb := strings.Join(a.Path, "\x00"), strings.Join(b.Path, "\x00"); pa != pb {
+			return pa < pb
+		}
+		return a.Key < b.Key
+	})
+}

@@ -1,0 +1,596 @@
+package lockgraph
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
+
+// ErrorKind tells the classes of Load errors apart.
+type ErrorKind int
+
+// The classes of Load errors.
+const (
+	// KindSyntax: the bytes are not JSON (malformed, truncated or empty).
+	KindSyntax ErrorKind = iota + 1
+	// KindNotObject: the document is JSON but not an object.
+	KindNotObject
+	// KindVersion: "version" is missing, not a number, or not 5, 6 or 7.
+	KindVersion
+	// KindRoot: "root" is missing, not a string, or names no node.
+	KindRoot
+	// KindType: a value has the wrong JSON type ("nodes" not an object,
+	// "inputs" not an object, an edge neither a string nor an array of
+	// strings, "flake" not a boolean, ...).
+	KindType
+	// KindDuplicate: a node key or an input name appears twice.
+	KindDuplicate
+	// KindMissingNode: an input names a node key that does not exist.
+	KindMissingNode
+	// KindFollowsNowhere: a follows path runs into an input that does not
+	// exist.
+	KindFollowsNowhere
+	// KindFollowsCycle: resolving a follows path needs that same path.
+	KindFollowsCycle
+	// KindDirectCycle: direct (string) edges form a cycle, which Nix never
+	// writes.
+	KindDirectCycle
+	// KindInternal: a bug in this package (a recovered panic).
+	KindInternal
+)
+
+var kindNames = map[ErrorKind]string{
+	KindSyntax:         "syntax",
+	KindNotObject:      "not-object",
+	KindVersion:        "version",
+	KindRoot:           "root",
+	KindType:           "type",
+	KindDuplicate:      "duplicate",
+	KindMissingNode:    "missing-node",
+	KindFollowsNowhere: "follows-nowhere",
+	KindFollowsCycle:   "follows-cycle",
+	KindDirectCycle:    "direct-cycle",
+	KindInternal:       "internal",
+}
+
+// String returns a short name for the kind, such as "follows-cycle".
+func (k ErrorKind) String() string {
+	if s, ok := kindNames[k]; ok {
+		return s
+	}
+	return "ErrorKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// LoadError is the error Load returns. Its message is one line and names
+// the node and input where one is at fault; callers prefix the file name.
+// Use errors.As to read the Kind.
+type LoadError struct {
+	// Kind is the class of the error.
+	Kind ErrorKind
+	// Node is the key of the node at fault, "" when none is.
+	Node string
+	// Input is the input name at fault, "" when none is.
+	Input string
+	// Offset is the 0-based byte offset of a KindSyntax error.
+	Offset int
+	// Line and Column (1-based, column in bytes) locate a KindSyntax error.
+	Line, Column int
+
+	msg string
+}
+
+// Error returns the one-line message.
+func (e *LoadError) Error() string { return e.msg }
+
+// nodeError builds an error about node (and input, when not "").
+func nodeError(kind ErrorKind, node, input, format string, args ...any) *LoadError {
+	prefix := fmt.Sprintf("node %q: ", node)
+	if input != "" {
+		prefix = fmt.Sprintf("node %q input %q: ", node, input)
+	}
+	return &LoadError{Kind: kind, Node: node, Input: input, msg: prefix + fmt.Sprintf(format, args...)}
+}
+
+// docError builds an error about the document as a whole.
+func docError(kind ErrorKind, format string, args ...any) *LoadError {
+	return &LoadError{Kind: kind, msg: fmt.Sprintf(format, args...)}
+}
+
+// Load reads a flake.lock (versions 5, 6 and 7) and resolves every input
+// edge of every node, reachable or not:
+//   - a string edge is a node key and becomes a direct edge;
+//   - an array edge is a follows path, resolved from the root segment by
+//     segment, where a segment that is itself a follows is resolved again;
+//     [] denotes the root itself;
+//   - in versions 5 and 6, which have no follows arrays, the first path
+//     reaching a node (breadth first from the root, inputs in sorted byte
+//     order) is its own, and every other string edge to it is reported as a
+//     follows of that path.
+//
+// For version 5 the fields of a node's "info" go into Locked (a field
+// already in "locked" wins). Fields Load does not know are kept in Extra;
+// when a node has the same field twice, the last one counts. Values in
+// Locked, Original and Extra are compact raw JSON.
+//
+// Every error is a *LoadError.
+func Load(data []byte) (g *Graph, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			g, err = nil, docError(KindInternal, "internal error: %v", r)
+		}
+	}()
+	if err := checkSyntax(data); err != nil {
+		return nil, err
+	}
+	doc := gjson.ParseBytes(data)
+	if !doc.IsObject() {
+		return nil, docError(KindNotObject, "not a JSON object: the document is %s", typeName(doc))
+	}
+	g = &Graph{}
+	if g.Version, err = readVersion(doc.Get("version")); err != nil {
+		return nil, err
+	}
+	if g.Root, err = readRoot(doc.Get("root")); err != nil {
+		return nil, err
+	}
+	if g.Nodes, err = readNodes(doc.Get("nodes"), g.Version); err != nil {
+		return nil, err
+	}
+	if _, ok := g.Nodes[g.Root]; !ok {
+		return nil, docError(KindRoot, "root node %q is not in \"nodes\"", g.Root)
+	}
+	order := sortedInputs(g)
+	if err := checkTargets(g, order); err != nil {
+		return nil, err
+	}
+	if err := checkDirectCycles(g, order); err != nil {
+		return nil, err
+	}
+	if err := resolveAllFollows(g, order); err != nil {
+		return nil, err
+	}
+	if g.Version < 7 {
+		markSharedEdges(g, order)
+	}
+	return g, nil
+}
+
+// checkSyntax returns a KindSyntax error locating the first byte where
+// data stops being JSON, or nil when it is JSON.
+func checkSyntax(data []byte) error {
+	if gjson.ValidBytes(data) {
+		return nil
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return docError(KindSyntax, "empty input: want a JSON object")
+	}
+	// gjson says where nothing; encoding/json does, and is only run on
+	// input already known to be broken.
+	var syn *json.SyntaxError
+	if err := json.Unmarshal(data, new(json.RawMessage)); !errors.As(err, &syn) {
+		return docError(KindSyntax, "malformed JSON")
+	}
+	what, detail, off := "malformed", syn.Error(), int(syn.Offset)-1
+	if int(syn.Offset) >= len(data) && strings.HasPrefix(detail, "unexpected end") {
+		what, detail, off = "truncated", "unexpected end of input", len(data)
+	}
+	off = max(off, 0)
+	line := 1 + bytes.Count(data[:off], []byte("\n"))
+	col := off - bytes.LastIndexByte(data[:off], '\n')
+	return &LoadError{
+		Kind: KindSyntax, Offset: off, Line: line, Column: col,
+		msg: fmt.Sprintf("%s JSON at line %d, column %d (byte %d): %s", what, line, col, off, detail),
+	}
+}
+
+// typeName names the JSON type of r for messages: "an object", "a string".
+func typeName(r gjson.Result) string {
+	switch {
+	case !r.Exists():
+		return "missing"
+	case r.IsObject():
+		return "an object"
+	case r.IsArray():
+		return "an array"
+	}
+	switch r.Type {
+	case gjson.String:
+		return "a string"
+	case gjson.Number:
+		return "a number"
+	case gjson.True, gjson.False:
+		return "a boolean"
+	}
+	return "null"
+}
+
+func readVersion(v gjson.Result) (int, error) {
+	if !v.Exists() {
+		return 0, docError(KindVersion, "missing \"version\"")
+	}
+	if v.Type != gjson.Number {
+		return 0, docError(KindVersion, "\"version\" is %s, want a number", typeName(v))
+	}
+	n, err := strconv.Atoi(v.Raw)
+	if err != nil || n < 5 || n > 7 {
+		return 0, docError(KindVersion, "unsupported version %s: flakedup reads versions 5, 6 and 7", v.Raw)
+	}
+	return n, nil
+}
+
+func readRoot(v gjson.Result) (string, error) {
+	if !v.Exists() {
+		return "", docError(KindRoot, "missing \"root\"")
+	}
+	if v.Type != gjson.String {
+		return "", docError(KindRoot, "\"root\" is %s, want a node key (a string)", typeName(v))
+	}
+	return v.Str, nil
+}
+
+func readNodes(v gjson.Result, version int) (map[string]*Node, error) {
+	if !v.Exists() {
+		return nil, docError(KindType, "missing \"nodes\"")
+	}
+	if !v.IsObject() {
+		return nil, docError(KindType, "\"nodes\" is %s, want an object", typeName(v))
+	}
+	nodes := make(map[string]*Node)
+	var err error
+	v.ForEach(func(k, val gjson.Result) bool {
+		key := k.Str
+		if _, dup := nodes[key]; dup {
+			err = docError(KindDuplicate, "node %q appears twice in \"nodes\"", key)
+			return false
+		}
+		var n *Node
+		if n, err = readNode(key, val, version); err != nil {
+			return false
+		}
+		nodes[key] = n
+		return true
+	})
+	return nodes, err
+}
+
+func readNode(key string, v gjson.Result, version int) (*Node, error) {
+	if !v.IsObject() {
+		return nil, nodeError(KindType, key, "", "node is %s, want an object", typeName(v))
+	}
+	n := &Node{Key: key, IsFlake: true}
+	var info Attrs
+	var err error
+	v.ForEach(func(k, val gjson.Result) bool {
+		field := k.Str
+		switch {
+		case field == "inputs":
+			n.Inputs, err = readInputs(key, val)
+		case field == "locked" || field == "original" || (field == "info" && version == 5):
+			if !val.IsObject() {
+				err = nodeError(KindType, key, "", "%q is %s, want an object", field, typeName(val))
+				break
+			}
+			switch field {
+			case "locked":
+				n.Locked = readAttrs(val)
+			case "original":
+				n.Original = readAttrs(val)
+			default:
+				info = readAttrs(val)
+			}
+		case field == "flake":
+			if val.Type != gjson.True && val.Type != gjson.False {
+				err = nodeError(KindType, key, "", "\"flake\" is %s, want true or false", typeName(val))
+				break
+			}
+			n.IsFlake = val.Type == gjson.True
+		default:
+			if n.Extra == nil {
+				n.Extra = Attrs{}
+			}
+			n.Extra[field] = rawValue(val)
+		}
+		return err == nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for k, raw := range info {
+		if n.Locked == nil {
+			n.Locked = Attrs{}
+		}
+		if _, ok := n.Locked[k]; !ok {
+			n.Locked[k] = raw
+		}
+	}
+	return n, nil
+}
+
+// readInputs reads an "inputs" object. Direct edges get their Target, follows
+// edges their Follows (always non-nil); follows targets are resolved later.
+func readInputs(key string, v gjson.Result) (map[string]Input, error) {
+	if !v.IsObject() {
+		return nil, nodeError(KindType, key, "", "\"inputs\" is %s, want an object", typeName(v))
+	}
+	inputs := make(map[string]Input)
+	var err error
+	v.ForEach(func(k, val gjson.Result) bool {
+		name := k.Str
+		if _, dup := inputs[name]; dup {
+			err = nodeError(KindDuplicate, key, name, "input appears twice")
+			return false
+		}
+		switch {
+		case val.Type == gjson.String:
+			inputs[name] = Input{Target: val.Str}
+		case val.IsArray():
+			path := []string{}
+			val.ForEach(func(_, seg gjson.Result) bool {
+				if seg.Type != gjson.String {
+					err = nodeError(KindType, key, name, "follows path element %d is %s, want a string",
+						len(path), typeName(seg))
+					return false
+				}
+				path = append(path, seg.Str)
+				return true
+			})
+			inputs[name] = Input{Follows: path}
+		default:
+			err = nodeError(KindType, key, name,
+				"edge is %s, want a node key (a string) or a follows path (an array of strings)", typeName(val))
+		}
+		return err == nil
+	})
+	return inputs, err
+}
+
+// readAttrs keeps every field of an object as compact raw JSON.
+func readAttrs(v gjson.Result) Attrs {
+	a := make(Attrs)
+	v.ForEach(func(k, val gjson.Result) bool {
+		a[k.Str] = rawValue(val)
+		return true
+	})
+	return a
+}
+
+// rawValue copies a value's JSON text, compacting objects and arrays.
+func rawValue(v gjson.Result) json.RawMessage {
+	if v.Type != gjson.JSON {
+		return json.RawMessage(v.Raw)
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, []byte(v.Raw)); err != nil {
+		// Unreachable: the whole document was validated.
+		return json.RawMessage(v.Raw)
+	}
+	return buf.Bytes()
+}
+
+// sortedInputs lists each node's input names in byte order, computed once
+// for the checks and walks that follow.
+func sortedInputs(g *Graph) map[string][]string {
+	order := make(map[string][]string, len(g.Nodes))
+	for key, n := range g.Nodes {
+		names := make([]string, 0, len(n.Inputs))
+		for name := range n.Inputs {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		order[key] = names
+	}
+	return order
+}
+
+// sortedKeys returns the node keys in byte order, so errors are found in
+// the same order on every run.
+func sortedKeys(g *Graph) []string {
+	keys := make([]string, 0, len(g.Nodes))
+	for key := range g.Nodes {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// checkTargets reports the first direct edge naming a node that does not
+// exist.
+func checkTargets(g *Graph, order map[string][]string) error {
+	for _, key := range sortedKeys(g) {
+		n := g.Nodes[key]
+		for _, name := range order[key] {
+			in := n.Inputs[name]
+			if in.IsFollows() {
+				continue
+			}
+			if _, ok := g.Nodes[in.Target]; !ok {
+				return nodeError(KindMissingNode, key, name, "node %q does not exist", in.Target)
+			}
+		}
+	}
+	return nil
+}
+
+// checkDirectCycles rejects a cycle of direct edges with an iterative
+// depth-first search over every node.
+func checkDirectCycles(g *Graph, order map[string][]string) error {
+	const (
+		unseen = iota
+		onStack
+		done
+	)
+	type frame struct {
+		key  string
+		next int // index into order[key] of the next input to look at
+	}
+	state := make(map[string]uint8, len(g.Nodes))
+	for _, start := range sortedKeys(g) {
+		if state[start] != unseen {
+			continue
+		}
+		stack := []frame{{key: start}}
+		state[start] = onStack
+		for len(stack) > 0 {
+			top := &stack[len(stack)-1]
+			names := order[top.key]
+			if top.next == len(names) {
+				state[top.key] = done
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			name := names[top.next]
+			top.next++
+			in := g.Nodes[top.key].Inputs[name]
+			if in.IsFollows() {
+				continue
+			}
+			switch state[in.Target] {
+			case unseen:
+				state[in.Target] = onStack
+				stack = append(stack, frame{key: in.Target})
+			case onStack:
+				i := len(stack) - 1
+				for stack[i].key != in.Target {
+					i--
+				}
+				var b strings.Builder
+				for _, f := range stack[i:] {
+					fmt.Fprintf(&b, "node %q input %q -> ", f.key, order[f.key][f.next-1])
+				}
+				fmt.Fprintf(&b, "node %q", in.Target)
+				first := stack[i]
+				return nodeError(KindDirectCycle, first.key, order[first.key][first.next-1],
+					"cycle of direct edges: %s", b.String())
+			}
+		}
+	}
+	return nil
+}
+
+// resolver resolves follows paths from the root, remembering every path it
+// has resolved and the chain of paths it is resolving now (to catch cycles).
+type resolver struct {
+	g      *Graph
+	memo   map[string]string // pathKey → node key
+	active map[string]int    // pathKey → its index in chain, while being resolved
+	chain  []string          // JoinPath of the paths being resolved, outermost first
+}
+
+// pathKey encodes a path without ambiguity, whatever bytes its segments hold.
+func pathKey(path []string) string {
+	var b strings.Builder
+	for _, seg := range path {
+		b.WriteString(strconv.Itoa(len(seg)))
+		b.WriteByte(':')
+		b.WriteString(seg)
+	}
+	return b.String()
+}
+
+// resolve returns the key of the node path denotes. node and input name the
+// edge whose follows path it is, and at is that edge's input path when it
+// was met while resolving another path (for the cycle message).
+func (r *resolver) resolve(path []string, node, input, at string) (string, error) {
+	pk := pathKey(path)
+	if key, ok := r.memo[pk]; ok {
+		return key, nil
+	}
+	if i, ok := r.active[pk]; ok {
+		cycle := append(append([]string{at}, r.chain[i:]...), at)
+		if r.chain[len(r.chain)-1] == at {
+			cycle = cycle[:len(cycle)-1]
+		}
+		return "", nodeError(KindFollowsCycle, node, input, "follows cycle: %s", strings.Join(cycle, " -> "))
+	}
+	r.active[pk] = len(r.chain)
+	r.chain = append(r.chain, JoinPath(path))
+	cur := r.g.Root
+	for i, seg := range path {
+		in, ok := r.g.Nodes[cur].Inputs[seg]
+		if !ok {
+			return "", nodeError(KindFollowsNowhere, node, input,
+				"follows path %q leads nowhere: node %q has no input %q", JoinPath(path), cur, seg)
+		}
+		if !in.IsFollows() {
+			cur = in.Target
+			continue
+		}
+		next, err := r.resolve(in.Follows, cur, seg, JoinPath(path[:i+1]))
+		if err != nil {
+			return "", err
+		}
+		cur = next
+	}
+	r.chain = r.chain[:len(r.chain)-1]
+	delete(r.active, pk)
+	r.memo[pk] = cur
+	return cur, nil
+}
+
+// resolveAllFollows sets the Target of every follows edge.
+func resolveAllFollows(g *Graph, order map[string][]string) error {
+	r := &resolver{g: g, memo: map[string]string{}, active: map[string]int{}}
+	for _, key := range sortedKeys(g) {
+		n := g.Nodes[key]
+		for _, name := range order[key] {
+			in := n.Inputs[name]
+			if !in.IsFollows() {
+				continue
+			}
+			target, err := r.resolve(in.Follows, key, name, "")
+			if err != nil {
+				return err
+			}
+			in.Target = target
+			n.Inputs[name] = in
+		}
+	}
+	return nil
+}
+
+// markSharedEdges turns the extra string edges of a version 5 or 6 lock
+// into follows: the first path reaching a node, breadth first from the root
+// with inputs in sorted order, is its own; every other string edge to it
+// becomes a follows of that path.
+func markSharedEdges(g *Graph, order map[string][]string) {
+	type edge struct{ from, name string }
+	first := map[string][]string{g.Root: {}}
+	treeEdge := map[string]edge{}
+	queue := []string{g.Root}
+	for i := 0; i < len(queue); i++ {
+		from := queue[i]
+		for _, name := range order[from] {
+			in := g.Nodes[from].Inputs[name]
+			if in.IsFollows() {
+				continue
+			}
+			if _, seen := first[in.Target]; seen {
+				continue
+			}
+			first[in.Target] = append(append(make([]string, 0, len(first[from])+1), first[from]...), name)
+			treeEdge[in.Target] = edge{from, name}
+			queue = append(queue, in.Target)
+		}
+	}
+	for _, key := range sortedKeys(g) {
+		n := g.Nodes[key]
+		for _, name := range order[key] {
+			in := n.Inputs[name]
+			path, reached := first[in.Target]
+			if in.IsFollows() || !reached {
+				continue
+			}
+			if e, ok := treeEdge[in.Target]; ok && e == (edge{key, name}) {
+				continue
+			}
+			in.Follows = append([]string{}, path...)
+			n.Inputs[name] = in
+		}
+	}
+}

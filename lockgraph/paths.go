@@ -1,0 +1,297 @@
+package lockgraph
+
+import (
+	"container/heap"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// A node's identity is the input path that reaches it from the root, never
+// its key. The functions here walk the resolved edges of a Graph.
+//
+// Cycles: Nix never writes a cycle of direct edges (Load rejects one), but a
+// follows can point back up the tree: to the root (`follows = ""`, stored as
+// []) or to an ancestor. Such an edge is a back edge of the depth-first walk
+// from the root that takes inputs in sorted byte order: its target is on the
+// walk's current path. Back edges are not traversed (going round them would
+// give infinitely many paths), so every path here is finite and every count
+// exact. Every edge to the root is a back edge.
+
+// NodePaths describes the input paths from the root that reach one node.
+type NodePaths struct {
+	// Canonical is the shortest input path reaching the node, ties broken
+	// by comparing segments in byte order.
+	Canonical []string
+	// Count is the number of distinct input paths reaching the node,
+	// follows edges counting as edges. It stops at math.MaxUint64.
+	Count uint64
+	// Saturated is true when the true count is larger than Count can hold.
+	Saturated bool
+}
+
+// JoinPath writes an input path the way flake.nix follows do: "a/b/c", and
+// "" for the root.
+func JoinPath(p []string) string { return strings.Join(p, "/") }
+
+// PathString is JoinPath, as a method for callers holding a Graph.
+func (g *Graph) PathString(p []string) string { return JoinPath(p) }
+
+// Resolve returns the key of the node the input path denotes; the empty
+// path denotes the root.
+func (g *Graph) Resolve(path []string) (string, error) {
+	cur := g.Root
+	for i, seg := range path {
+		n, ok := g.Nodes[cur]
+		if !ok {
+			return "", fmt.Errorf("input path %q: %q leads to node %q, which does not exist",
+				JoinPath(path), JoinPath(path[:i]), cur)
+		}
+		in, ok := n.Inputs[seg]
+		if !ok {
+			return "", fmt.Errorf("input path %q leads nowhere: node %q has no input %q", JoinPath(path), cur, seg)
+		}
+		cur = in.Target
+	}
+	if _, ok := g.Nodes[cur]; !ok {
+		return "", fmt.Errorf("input path %q leads to node %q, which does not exist", JoinPath(path), cur)
+	}
+	return cur, nil
+}
+
+// Reachable returns the keys of the nodes reachable from the root, root
+// excluded, in byte order.
+func (g *Graph) Reachable() []string {
+	d := g.walk()
+	keys := make([]string, 0, len(d.keys))
+	for i, key := range d.keys {
+		if i != 0 {
+			keys = append(keys, key)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Paths returns, for every node reachable from the root (the root
+// excluded), its canonical path and how many paths reach it. The counts
+// come from one pass over the graph in topological order, so a lock with
+// 2^60 paths costs no more than its number of edges.
+func (g *Graph) Paths() map[string]NodePaths {
+	d := g.walk()
+	n := len(d.keys)
+	if n == 0 {
+		return map[string]NodePaths{}
+	}
+	count := make([]uint64, n)
+	saturated := make([]bool, n)
+	count[0] = 1
+	for _, u := range d.topo {
+		for _, e := range d.edges[u] {
+			sum := count[e.to] + count[u]
+			if sum < count[e.to] { // overflow
+				sum, saturated[e.to] = math.MaxUint64, true
+			}
+			count[e.to] = sum
+			saturated[e.to] = saturated[e.to] || saturated[u]
+		}
+	}
+	canonical := d.canonical()
+	out := make(map[string]NodePaths, n-1)
+	for i := 1; i < n; i++ {
+		out[d.keys[i]] = NodePaths{Canonical: canonical[i], Count: count[i], Saturated: saturated[i]}
+	}
+	return out
+}
+
+// SamplePaths returns up to limit distinct input paths reaching the node
+// with the given key: the canonical path first, then the others shortest
+// first, equal lengths in segment-wise byte order. The work is bounded by
+// limit times the path length times the fan-out, however many paths exist.
+// It returns nil for a key that is not reachable and [[]] for the root.
+func (g *Graph) SamplePaths(key string, limit int) [][]string {
+	d := g.walk()
+	target, ok := d.index[key]
+	if !ok || limit <= 0 {
+		return nil
+	}
+	if target == 0 {
+		return [][]string{{}}
+	}
+	dist := d.distancesTo(target)
+	q := &pathQueue{{node: 0, path: []string{}, estimate: dist[0]}}
+	var out [][]string
+	for q.Len() > 0 && len(out) < limit {
+		it := heap.Pop(q).(pathItem)
+		if it.node == target {
+			out = append(out, it.path)
+			continue
+		}
+		for _, e := range d.edges[it.node] {
+			if dist[e.to] < 0 {
+				continue
+			}
+			path := append(slices.Clip(it.path), e.name)
+			heap.Push(q, pathItem{node: e.to, path: path, estimate: len(path) + dist[e.to]})
+		}
+	}
+	return out
+}
+
+// dag is the part of a Graph reachable from the root, with nodes numbered
+// in depth-first discovery order (the root is 0) and back edges left out.
+type dag struct {
+	keys  []string
+	index map[string]int
+	edges [][]dagEdge // per node, in input-name order
+	topo  []int       // every node, each before the nodes its edges reach
+}
+
+type dagEdge struct {
+	name string
+	to   int
+}
+
+// walk runs the iterative depth-first search from the root, inputs in
+// sorted byte order, that defines back edges. Edges to keys missing from
+// Nodes are skipped.
+func (g *Graph) walk() *dag {
+	d := &dag{index: map[string]int{}}
+	if _, ok := g.Nodes[g.Root]; !ok {
+		return d
+	}
+	type frame struct {
+		node  int
+		names []string
+		next  int
+	}
+	var onStack []bool
+	var postorder []int
+	visit := func(key string) frame {
+		i := len(d.keys)
+		d.keys = append(d.keys, key)
+		d.index[key] = i
+		d.edges = append(d.edges, nil)
+		onStack = append(onStack, true)
+		inputs := g.Nodes[key].Inputs
+		names := make([]string, 0, len(inputs))
+		for name := range inputs {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		return frame{node: i, names: names}
+	}
+	stack := []frame{visit(g.Root)}
+	for len(stack) > 0 {
+		top := &stack[len(stack)-1]
+		if top.next == len(top.names) {
+			onStack[top.node] = false
+			postorder = append(postorder, top.node)
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		name := top.names[top.next]
+		top.next++
+		target := g.Nodes[d.keys[top.node]].Inputs[name].Target
+		if _, ok := g.Nodes[target]; !ok {
+			continue
+		}
+		to, seen := d.index[target]
+		if seen && onStack[to] {
+			continue // a back edge
+		}
+		from := top.node
+		if !seen {
+			f := visit(target)
+			to = f.node
+			stack = append(stack, f)
+		}
+		d.edges[from] = append(d.edges[from], dagEdge{name: name, to: to})
+	}
+	d.topo = make([]int, len(postorder))
+	for i, node := range postorder {
+		d.topo[len(postorder)-1-i] = node
+	}
+	return d
+}
+
+// canonical computes every node's shortest, then byte-order-least, path by
+// a breadth-first search that takes edges in name order: the first time it
+// reaches a node is along that path.
+func (d *dag) canonical() [][]string {
+	paths := make([][]string, len(d.keys))
+	paths[0] = []string{}
+	queue := []int{0}
+	for i := 0; i < len(queue); i++ {
+		u := queue[i]
+		for _, e := range d.edges[u] {
+			if paths[e.to] != nil {
+				continue
+			}
+			p := make([]string, len(paths[u])+1)
+			copy(p, paths[u])
+			p[len(p)-1] = e.name
+			paths[e.to] = p
+			queue = append(queue, e.to)
+		}
+	}
+	return paths
+}
+
+// distancesTo returns, per node, the length of the shortest path from it
+// to target, or -1 when target cannot be reached from it.
+func (d *dag) distancesTo(target int) []int {
+	reverse := make([][]int, len(d.keys))
+	for from, edges := range d.edges {
+		for _, e := range edges {
+			reverse[e.to] = append(reverse[e.to], from)
+		}
+	}
+	dist := make([]int, len(d.keys))
+	for i := range dist {
+		dist[i] = -1
+	}
+	dist[target] = 0
+	queue := []int{target}
+	for i := 0; i < len(queue); i++ {
+		v := queue[i]
+		for _, u := range reverse[v] {
+			if dist[u] < 0 {
+				dist[u] = dist[v] + 1
+				queue = append(queue, u)
+			}
+		}
+	}
+	return dist
+}
+
+// pathItem is a partial path in SamplePaths' search; estimate is the length
+// of its shortest completion.
+type pathItem struct {
+	node     int
+	path     []string
+	estimate int
+}
+
+// pathQueue is a heap of partial paths ordered by (estimate, path in
+// segment-wise byte order). Partial paths in it are never prefixes of one
+// another, so this pops complete paths shortest first, then in byte order.
+type pathQueue []pathItem
+
+func (q pathQueue) Len() int { return len(q) }
+func (q pathQueue) Less(i, j int) bool {
+	if q[i].estimate != q[j].estimate {
+		return q[i].estimate < q[j].estimate
+	}
+	return slices.Compare(q[i].path, q[j].path) < 0
+}
+func (q pathQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *pathQueue) Push(x any)   { *q = append(*q, x.(pathItem)) }
+func (q *pathQueue) Pop() any {
+	old := *q
+	it := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return it
+}

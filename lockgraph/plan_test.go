@@ -1,0 +1,239 @@
+package lockgraph
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the expected.txt files of fixtures/plan")
+
+// readPolicy parses a fixture's policy.txt: one directive a line, among
+// "cross-branch", "all", "promote", "deep" and "ignore <path>"; a missing
+// file is the zero Policy.
+func readPolicy(t *testing.T, file string) Policy {
+	t.Helper()
+	var p Policy
+	for _, line := range fixtureLines(t, file) {
+		switch f := strings.Fields(line); {
+		case line == "cross-branch":
+			p.CrossBranch = true
+		case line == "all":
+			p.All = true
+		case line == "promote":
+			p.Promote = true
+		case line == "deep":
+			p.Deep = true
+		case len(f) == 2 && f[0] == "ignore":
+			p.Ignore = append(p.Ignore, f[1])
+		default:
+			t.Fatalf("%s: unknown directive %q", file, line)
+		}
+	}
+	return p
+}
+
+// readDeclared parses a fixture's declared.txt: one "a/b -> c" a line.
+func readDeclared(t *testing.T, file string) []Follows {
+	t.Helper()
+	var out []Follows
+	for _, line := range fixtureLines(t, file) {
+		in, target, ok := strings.Cut(line, " -> ")
+		if !ok {
+			t.Fatalf("%s: %q is not `input/path -> target/path`", file, line)
+		}
+		f := Follows{Input: strings.Split(in, "/"), Target: []string{}}
+		if target != "" {
+			f.Target = strings.Split(target, "/")
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// fixtureLines returns the non-empty, non-comment lines of file, or none
+// when it does not exist.
+func fixtureLines(t *testing.T, file string) []string {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// renderResult prints a Result the way expected.txt spells it: promotions,
+// follows, held-back copies, then the copy counts of every source that has
+// more than one copy before or after.
+func renderResult(r *Result) string {
+	var b strings.Builder
+	for _, p := range r.Promotions {
+		fmt.Fprintf(&b, "promote %s\n", p)
+	}
+	for _, f := range r.Follows {
+		fmt.Fprintf(&b, "follows %s\n", f)
+	}
+	for _, h := range r.HeldBack {
+		fmt.Fprintf(&b, "held-back %s\n", h.Reason)
+	}
+	var ids []string
+	for id, n := range r.Before {
+		if n > 1 || r.After[id] > 1 {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		fmt.Fprintf(&b, "copies %s %d -> %d\n", id, r.Before[id], r.After[id])
+	}
+	return b.String()
+}
+
+func TestPlanFixtures(t *testing.T) {
+	dirs, err := filepath.Glob("../fixtures/plan/*")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no fixtures under ../fixtures/plan: %v", err)
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join(dir, "flake.lock"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := loadLock(t, data)
+			declared := readDeclared(t, filepath.Join(dir, "declared.txt"))
+			policy := readPolicy(t, filepath.Join(dir, "policy.txt"))
+			res, err := Plan(g, declared, policy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := renderResult(res)
+			golden := filepath.Join(dir, "expected.txt")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != string(want) {
+				t.Errorf("Plan:\n%s\nwant:\n%s", got, want)
+			}
+			checkSettled(t, g, declared, policy, res)
+		})
+	}
+}
+
+// checkSettled asserts the idempotence of a plan: the predicted lock is
+// what Promote and Predict give for the result, and planning again, on the
+// predicted lock or with the proposed follows declared, proposes nothing.
+func checkSettled(t *testing.T, g *Graph, declared []Follows, policy Policy, res *Result) {
+	t.Helper()
+	again, err := Plan(res.Predicted, nil, policy)
+	if err != nil {
+		t.Fatalf("second Plan on the prediction: %v", err)
+	}
+	if len(again.Follows) != 0 || len(again.Promotions) != 0 {
+		t.Errorf("second Plan on the prediction proposes:\n%s", renderResult(again))
+	}
+	want, err := Predict(g, declared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range res.Promotions {
+		if want, err = Promote(want, p.Name, p.Path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want, err = Predict(want, res.Follows); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := string(Marshal(want)), string(Marshal(res.Predicted)); a != b {
+		t.Errorf("Predicted differs from Predict(Promote(lock), follows):\n%s\nwant:\n%s", b, a)
+	}
+	if len(res.Promotions) == 0 {
+		again, err := Plan(g, append(append([]Follows(nil), declared...), res.Follows...), policy)
+		if err != nil {
+			t.Fatalf("Plan with the proposed follows declared: %v", err)
+		}
+		if len(again.Follows) != 0 {
+			t.Errorf("Plan with the proposed follows declared proposes:\n%s", renderResult(again))
+		}
+	}
+}
+
+// nixpkgsCopies counts the reachable nixpkgs nodes (forks included).
+func nixpkgsCopies(g *Graph) int {
+	n := 0
+	order, _ := NixKeys(g)
+	for _, key := range order {
+		if SourceOf(g.Nodes[key]).Nixpkgs {
+			n++
+		}
+	}
+	return n
+}
+
+// rootNixpkgs counts the distinct nixpkgs nodes the root's inputs denote.
+func rootNixpkgs(g *Graph) int {
+	seen := make(map[string]bool)
+	for _, e := range g.Nodes[g.Root].Inputs {
+		if SourceOf(g.Nodes[e.Target]).Nixpkgs {
+			seen[e.Target] = true
+		}
+	}
+	return len(seen)
+}
+
+func TestPlanCorpus(t *testing.T) {
+	locks := corpusLocks(t)
+	policies := []struct {
+		name string
+		p    Policy
+	}{
+		{"default", Policy{}},
+		{"cross-branch", Policy{CrossBranch: true}},
+		{"all+promote", Policy{All: true, Promote: true}},
+		{"all+cross-branch+deep", Policy{All: true, CrossBranch: true, Deep: true}},
+	}
+	for _, pol := range policies {
+		before, after, proposed, held := 0, 0, 0, 0
+		for name, data := range locks {
+			g := loadLock(t, data)
+			res, err := Plan(g, nil, pol.p)
+			if err != nil {
+				t.Errorf("%s %s: %v", pol.name, name, err)
+				continue
+			}
+			b, a := nixpkgsCopies(g), nixpkgsCopies(res.Predicted)
+			if a > b || (a == b && len(res.Follows) > 0 && !pol.p.All) {
+				t.Errorf("%s %s: nixpkgs copies %d -> %d with %d follows", pol.name, name, b, a, len(res.Follows))
+			}
+			// Every copy left is a root input or held back with a reason.
+			if roots := rootNixpkgs(res.Predicted); a > 1 && a > roots+len(res.HeldBack) {
+				t.Errorf("%s %s: %d nixpkgs copies left, %d root inputs, %d held back:\n%s", pol.name, name, a, roots, len(res.HeldBack), renderResult(res))
+			}
+			before, after = before+b, after+a
+			proposed += len(res.Follows)
+			held += len(res.HeldBack)
+			checkSettled(t, g, nil, pol.p, res)
+		}
+		t.Logf("corpus, policy %s: %d locks, nixpkgs copies %d -> %d, %d follows proposed, %d copies held back",
+			pol.name, len(locks), before, after, proposed, held)
+	}
+}

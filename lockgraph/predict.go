@@ -1,0 +1,259 @@
+package lockgraph
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Follows is one follows override, as written in flake.nix:
+// inputs.<Input[0]>.inputs.<Input[1]>...follows = "<Target joined by />".
+type Follows struct {
+	// Input is the input path of the edge to override, from the root
+	// ([]string{"home-manager", "nixpkgs"}). It has at least one element.
+	Input []string
+	// Target is the input path the edge follows, from the root
+	// ([]string{"nixpkgs"}); an empty slice means the root flake itself
+	// (follows = "").
+	Target []string
+}
+
+// String renders f the way flake.nix spells it:
+// `home-manager/nixpkgs -> nixpkgs`.
+func (f Follows) String() string {
+	return strings.Join(f.Input, "/") + " -> " + strings.Join(f.Target, "/")
+}
+
+// maxFollowsDepth bounds the nesting of follows resolved through follows;
+// deeper chains are reported as a cycle.
+const maxFollowsDepth = 64
+
+// Predict returns the lock Nix writes when the flake declares follows on
+// top of the lock in g: each overridden edge becomes a follows (replacing
+// whatever the edge was), nodes no longer reachable from the root through
+// direct edges are dropped, every follows edge is resolved again, and every
+// node is renamed the way Nix names nodes on write (see NixKeys). The
+// result is a new Graph of version 7; g is not modified.
+//
+// Like Nix, Predict ignores an override whose last input does not exist on
+// its node, and an override below an input that is itself a follows (Nix
+// never locks the node behind a follows, so overrides under it are never
+// consulted). An override whose parent path does not exist, an override of
+// the root itself, and a follows whose target leads nowhere are errors.
+//
+// An override of an intermediate input (Input [A B], Target [B]) drops the
+// whole subtree that A/B had. Follows elsewhere in the lock whose paths run
+// through A/B stay as written and now resolve through the new follows; that
+// is what Nix 2.18 and later do. Nix before 2.18 refuses to lock such a
+// flake ("follows a non-existent input"); Predict does not model versions.
+func Predict(g *Graph, follows []Follows) (*Graph, error) {
+	w := cloneGraph(g)
+	for _, f := range follows {
+		if err := applyFollows(w, f); err != nil {
+			return nil, err
+		}
+	}
+	return finish(w)
+}
+
+// Promote returns the lock with a new root input named name whose node is a
+// copy of the node at path (and of the subtree below it, through direct
+// edges), as Nix would lock it if flake.nix declared
+// inputs.<name>.url = "<the locked ref of that node, pinned to its rev>".
+// The copy's "original" is its "locked" attribute set without narHash,
+// lastModified and revCount. Follows inside the copied subtree stay as
+// written. Like Predict, the result is renamed and g is not modified.
+//
+// Nix locks the new input from the dependency's own flake.lock, which may
+// differ from the entries its parent overrode; the copy is what the
+// parent's lock says about it.
+func Promote(g *Graph, name string, path []string) (*Graph, error) {
+	w := cloneGraph(g)
+	root := w.Nodes[w.Root]
+	if _, ok := root.Inputs[name]; ok {
+		return nil, fmt.Errorf("promote %s to root input %q: the root already has an input %q", strings.Join(path, "/"), name, name)
+	}
+	if len(path) == 0 {
+		return nil, fmt.Errorf("promote to root input %q: the root flake itself cannot be promoted", name)
+	}
+	key, err := resolvePath(w, path, 0)
+	if err != nil {
+		return nil, fmt.Errorf("promote %s to root input %q: %w", strings.Join(path, "/"), name, err)
+	}
+
+	// Copy the subtree under fresh keys; the rename in finish gives them
+	// their final names.
+	copies := make(map[string]string)
+	var copyNode func(key string) string
+	copyNode = func(key string) string {
+		if c, ok := copies[key]; ok {
+			return c
+		}
+		c := fmt.Sprintf("promote %s %d", name, len(copies))
+		copies[key] = c
+		n := cloneNode(w.Nodes[key])
+		n.Key = c
+		w.Nodes[c] = n
+		for in, edge := range n.Inputs {
+			if !edge.IsFollows() {
+				edge.Target = copyNode(edge.Target)
+				n.Inputs[in] = edge
+			}
+		}
+		return c
+	}
+	top := w.Nodes[copyNode(key)]
+	top.Original = pinnedOriginal(top.Locked)
+	root.Inputs[name] = Input{Target: top.Key}
+	return finish(w)
+}
+
+// pinnedOriginal is the flake reference that names exactly the locked
+// revision: the locked attributes without the ones Nix computes on fetch.
+func pinnedOriginal(locked Attrs) Attrs {
+	out := make(Attrs, len(locked))
+	for k, v := range locked {
+		switch k {
+		case "narHash", "lastModified", "revCount":
+		default:
+			out[k] = append(json.RawMessage(nil), v...)
+		}
+	}
+	return out
+}
+
+// applyFollows turns the edge at f.Input into a follows of f.Target. The
+// target is resolved later, once every override is in place.
+func applyFollows(w *Graph, f Follows) error {
+	if len(f.Input) == 0 {
+		return fmt.Errorf("follows %s: the root flake itself cannot follow anything", f)
+	}
+	node := w.Nodes[w.Root]
+	for i, seg := range f.Input[:len(f.Input)-1] {
+		edge, ok := node.Inputs[seg]
+		if !ok {
+			return fmt.Errorf("follows %s: input '%s' does not exist", f, strings.Join(f.Input[:i+1], "/"))
+		}
+		if edge.IsFollows() {
+			return nil // Nix never looks at overrides below a follows.
+		}
+		node = w.Nodes[edge.Target]
+	}
+	last := f.Input[len(f.Input)-1]
+	if _, ok := node.Inputs[last]; !ok {
+		return nil // Nix silently ignores an override of a missing input.
+	}
+	target := make([]string, len(f.Target))
+	copy(target, f.Target)
+	node.Inputs[last] = Input{Follows: target}
+	return nil
+}
+
+// finish drops the nodes unreachable from the root, resolves every follows
+// edge again and renames the nodes the way Nix does on write.
+func finish(w *Graph) (*Graph, error) {
+	order, names := NixKeys(w)
+	paths := inputPaths(w, order)
+	out := &Graph{Version: lockVersion, Root: names[w.Root], Nodes: make(map[string]*Node, len(order))}
+	for _, key := range order {
+		n := w.Nodes[key]
+		n.Key = names[key]
+		for in, edge := range n.Inputs {
+			if edge.IsFollows() {
+				target, err := resolvePath(w, edge.Follows, 0)
+				if err != nil {
+					return nil, fmt.Errorf("input '%s' follows '%s': %w",
+						strings.Join(append(append([]string(nil), paths[key]...), in), "/"),
+						strings.Join(edge.Follows, "/"), err)
+				}
+				edge.Target = target
+			}
+			n.Inputs[in] = edge
+		}
+		out.Nodes[n.Key] = n
+	}
+	// Targets were resolved against the old keys; map them to the new ones
+	// only now, after every resolution is done.
+	for _, n := range out.Nodes {
+		for in, edge := range n.Inputs {
+			edge.Target = names[edge.Target]
+			n.Inputs[in] = edge
+		}
+	}
+	return out, nil
+}
+
+// inputPaths returns, for each key in order (as NixKeys returns it), the
+// input path through which the depth-first walk first reached it.
+func inputPaths(w *Graph, order []string) map[string][]string {
+	paths := map[string][]string{w.Root: {}}
+	for _, key := range order {
+		n := w.Nodes[key]
+		for _, in := range sortedInputNames(n) {
+			edge := n.Inputs[in]
+			if _, seen := paths[edge.Target]; !seen && !edge.IsFollows() {
+				paths[edge.Target] = append(append([]string(nil), paths[key]...), in)
+			}
+		}
+	}
+	return paths
+}
+
+// resolvePath returns the key of the node that path denotes, resolving each
+// segment from the root and every follows met on the way again from the
+// root, as Nix's LockFile::findInput does.
+func resolvePath(w *Graph, path []string, depth int) (string, error) {
+	if depth > maxFollowsDepth {
+		return "", fmt.Errorf("follow cycle detected at '%s'", strings.Join(path, "/"))
+	}
+	key := w.Root
+	for i, seg := range path {
+		node, ok := w.Nodes[key]
+		if !ok {
+			return "", fmt.Errorf("node %q does not exist", key)
+		}
+		edge, ok := node.Inputs[seg]
+		if !ok {
+			return "", fmt.Errorf("input '%s' does not exist", strings.Join(path[:i+1], "/"))
+		}
+		if edge.IsFollows() {
+			next, err := resolvePath(w, edge.Follows, depth+1)
+			if err != nil {
+				return "", err
+			}
+			key = next
+			continue
+		}
+		key = edge.Target
+	}
+	if _, ok := w.Nodes[key]; !ok {
+		return "", fmt.Errorf("node %q does not exist", key)
+	}
+	return key, nil
+}
+
+// cloneGraph copies g deeply enough that edges can be changed without
+// touching g: nodes and their input maps and follows paths are copied, the
+// attribute sets (never modified in place) are shared.
+func cloneGraph(g *Graph) *Graph {
+	w := &Graph{Version: g.Version, Root: g.Root, Nodes: make(map[string]*Node, len(g.Nodes))}
+	for k, n := range g.Nodes {
+		w.Nodes[k] = cloneNode(n)
+	}
+	if _, ok := w.Nodes[w.Root]; !ok {
+		w.Nodes[w.Root] = &Node{Key: w.Root, IsFlake: true}
+	}
+	return w
+}
+
+func cloneNode(n *Node) *Node {
+	c := *n
+	c.Inputs = make(map[string]Input, len(n.Inputs))
+	for name, edge := range n.Inputs {
+		if edge.Follows != nil {
+			edge.Follows = append([]string{}, edge.Follows...)
+		}
+		c.Inputs[name] = edge
+	}
+	return &c
+}

@@ -1,0 +1,579 @@
+package rewrite
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// ErrEdit reports an edit that cannot be made: a conflicting follows, a
+// missing one to retarget, an input declared with another url, or an edit
+// whose result would not be what it intends.
+var ErrEdit = errors.New("edit not possible")
+
+// editFailure is an ErrEdit with its own message.
+type editFailure struct{ msg string }
+
+func (e *editFailure) Error() string { return e.msg }
+func (e *editFailure) Unwrap() error { return ErrEdit }
+
+// failf returns an editFailure formatted like fmt.Sprintf.
+func failf(format string, args ...any) error {
+	return &editFailure{msg: fmt.Sprintf(format, args...)}
+}
+
+// Edit is one change to a flake.nix, applied by Apply. The edits are
+// AddFollows, SetFollows and AddInput.
+type Edit interface {
+	// String is the edit in the one-line form ParseEdit reads:
+	// `add-follows home-manager/nixpkgs nixpkgs`.
+	String() string
+	// plan returns the text changes that make the edit on a file whose
+	// inputs are s; none when the file already has what the edit wants.
+	plan(s *Inputs) ([]textChange, error)
+	// expect makes the intended change on the evaluated inputs tree.
+	expect(root *attrNode)
+	// check verifies what the inputs tree cannot show (outputs formals).
+	check(s *Inputs) error
+}
+
+// AddFollows declares `inputs.<a>.inputs.<b>.follows = "<Target>";` for
+// Path [a, b] (longer paths nest further). It writes in the style the file
+// already uses for that input: inside its block when it has one, as a
+// dotted line right after its last line when it is written dotted, inside
+// `inputs = { }` when that exists and the input is not there, and after
+// the inputs otherwise. It adds one binding and preserves every other
+// byte: indentation (spaces or tabs), line endings, quoting of names, and
+// comments, including a trailing comment on the line it follows. An equal
+// follows already declared makes it a no-op; a different one is an error
+// (see SetFollows).
+type AddFollows struct {
+	Path   []string
+	Target string
+}
+
+// SetFollows retargets the follows already declared for Path to Target.
+// It replaces only the string literal of the follows value, preserving
+// everything around it (the binding's spelling, comments, layout). No
+// declared follows is an error; an equal target makes it a no-op.
+type SetFollows struct {
+	Path   []string
+	Target string
+}
+
+// AddInput declares a new root input `<Name>.url = "<URL>";`, in block
+// form (`name = { url = …; };`) when the input it follows is written as a
+// block, and adds Name to the outputs function's formals when they list
+// names without `...` (Nix calls outputs with every input). It preserves
+// every other byte as AddFollows does. An input of that name with the same
+// url makes it a no-op; with another url, an error.
+type AddInput struct {
+	Name, URL string
+}
+
+// String is the edit in ParseEdit's form.
+func (e AddFollows) String() string {
+	return "add-follows " + strings.Join(e.Path, "/") + " " + editArg(e.Target)
+}
+
+// String is the edit in ParseEdit's form.
+func (e SetFollows) String() string {
+	return "set-follows " + strings.Join(e.Path, "/") + " " + editArg(e.Target)
+}
+
+// String is the edit in ParseEdit's form.
+func (e AddInput) String() string { return "add-input " + e.Name + " " + editArg(e.URL) }
+
+// editArg writes an empty argument as "" so that it survives ParseEdit.
+func editArg(s string) string {
+	if s == "" {
+		return `""`
+	}
+	return s
+}
+
+// ParseEdit reads an edit written as one line: `add-follows a/b target`,
+// `set-follows a/b target` or `add-input name url`; `""` is an empty target.
+func ParseEdit(line string) (Edit, error) {
+	f := strings.Fields(line)
+	if len(f) != 3 {
+		return nil, fmt.Errorf("edit %q: want three words: add-follows|set-follows|add-input, a path or name, a target or url", line)
+	}
+	arg := f[2]
+	if arg == `""` {
+		arg = ""
+	}
+	path := strings.Split(f[1], "/")
+	switch f[0] {
+	case "add-follows", "set-follows":
+		if len(path) < 2 {
+			return nil, fmt.Errorf("edit %q: the path must name an input of an input (a/b)", line)
+		}
+		for _, p := range path {
+			if p == "" {
+				return nil, fmt.Errorf("edit %q: empty name in path %q", line, f[1])
+			}
+		}
+		if f[0] == "add-follows" {
+			return AddFollows{Path: path, Target: arg}, nil
+		}
+		return SetFollows{Path: path, Target: arg}, nil
+	case "add-input":
+		if len(path) != 1 || arg == "" {
+			return nil, fmt.Errorf("edit %q: want add-input <name> <url>", line)
+		}
+		return AddInput{Name: f[1], URL: arg}, nil
+	}
+	return nil, fmt.Errorf("edit %q: unknown edit %q", line, f[0])
+}
+
+// Apply makes edits, in order, on src (the contents of the flake.nix named
+// filename) and returns the new bytes and whether anything changed. Each
+// edit is checked by parsing its result again: the inputs must then differ
+// from before exactly by the intended change, or Apply fails. Errors are
+// positioned when they come from the file; nothing is written anywhere.
+func Apply(src []byte, filename string, edits ...Edit) (out []byte, changed bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, changed, err = nil, false, fmt.Errorf("%s: %w: %v", filename, ErrInternal, r)
+		}
+	}()
+	out = src
+	for _, e := range edits {
+		next, err := applyOne(out, filename, e)
+		if err != nil {
+			return nil, false, err
+		}
+		if !bytes.Equal(next, out) {
+			changed = true
+		}
+		out = next
+	}
+	return out, changed, nil
+}
+
+// applyOne makes one edit and verifies its result.
+func applyOne(src []byte, filename string, e Edit) ([]byte, error) {
+	f, err := Parse(filename, src)
+	if err != nil {
+		return nil, err
+	}
+	before, err := f.Inputs()
+	if err != nil {
+		return nil, err
+	}
+	changes, err := e.plan(before)
+	if err != nil {
+		return nil, err
+	}
+	if len(changes) == 0 {
+		return src, nil
+	}
+	out := applyChanges(src, changes)
+
+	// Verify: the result parses and its inputs are the old ones plus
+	// exactly the intended change.
+	g, err := Parse(filename, out)
+	if err != nil {
+		return nil, failf("%s: the result does not parse: %v", e, err)
+	}
+	after, err := g.Inputs()
+	if err != nil {
+		return nil, failf("%s: the result's inputs cannot be read: %v", e, err)
+	}
+	want := before.root.clone()
+	e.expect(want)
+	var wantJSON strings.Builder
+	want.writeJSON(&wantJSON)
+	if got := string(after.JSON()); got != wantJSON.String() {
+		return nil, failf("%s: the result's inputs are %s, want %s", e, got, wantJSON.String())
+	}
+	if err := e.check(after); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// textChange replaces src[start:end] with text.
+type textChange struct {
+	start, end int
+	text       string
+}
+
+// applyChanges makes non-overlapping changes on a copy of src.
+func applyChanges(src []byte, changes []textChange) []byte {
+	sort.Slice(changes, func(i, j int) bool { return changes[i].start > changes[j].start })
+	out := append([]byte(nil), src...)
+	for _, c := range changes {
+		out = append(out[:c.start:c.start], append([]byte(c.text), out[c.end:]...)...)
+	}
+	return out
+}
+
+func (e AddFollows) plan(s *Inputs) ([]textChange, error) {
+	attr := append(inputPathToAttrPath(e.Path), "follows")
+	if n := s.root.lookup(attr...); n != nil {
+		if v, ok := n.value.(string); ok && n.attrs == nil {
+			if v == e.Target {
+				return nil, nil
+			}
+			return nil, s.file.editError(n.expr.Span().Start, fmt.Sprintf("add-follows %s: already follows %q; use set-follows to retarget it", strings.Join(e.Path, "/"), v))
+		}
+		return nil, s.file.editError(n.pos, fmt.Sprintf("add-follows %s: the follows is not a string", strings.Join(e.Path, "/")))
+	}
+	c, err := s.insertion(append([]string{"inputs"}, attr...), nixString(e.Target), false)
+	if err != nil {
+		return nil, fmt.Errorf("add-follows %s: %w", strings.Join(e.Path, "/"), err)
+	}
+	return []textChange{c}, nil
+}
+
+func (e AddFollows) expect(root *attrNode) {
+	root.set(e.Target, append(inputPathToAttrPath(e.Path), "follows")...)
+}
+
+func (e AddFollows) check(*Inputs) error { return nil }
+
+func (e SetFollows) plan(s *Inputs) ([]textChange, error) {
+	attr := append(inputPathToAttrPath(e.Path), "follows")
+	n := s.root.lookup(attr...)
+	if n == nil {
+		return nil, failf("set-follows %s: no follows declared for inputs.%s", strings.Join(e.Path, "/"), dotted(attr[:len(attr)-1]))
+	}
+	v, ok := n.value.(string)
+	if !ok || n.attrs != nil {
+		return nil, s.file.editError(n.pos, fmt.Sprintf("set-follows %s: the follows is not a string", strings.Join(e.Path, "/")))
+	}
+	if v == e.Target {
+		return nil, nil
+	}
+	sp := n.expr.Span()
+	return []textChange{{start: sp.Start, end: sp.End, text: nixString(e.Target)}}, nil
+}
+
+func (e SetFollows) expect(root *attrNode) {
+	root.set(e.Target, append(inputPathToAttrPath(e.Path), "follows")...)
+}
+
+func (e SetFollows) check(*Inputs) error { return nil }
+
+func (e AddInput) plan(s *Inputs) ([]textChange, error) {
+	var changes []textChange
+	if in := s.Inputs[e.Name]; in != nil {
+		if in.URL != e.URL {
+			return nil, s.file.editError(in.Span.Start, fmt.Sprintf("add-input %s: already declared with url %q", e.Name, in.URL))
+		}
+	} else {
+		c, err := s.insertion([]string{"inputs", e.Name, "url"}, nixString(e.URL), true)
+		if err != nil {
+			return nil, fmt.Errorf("add-input %s: %w", e.Name, err)
+		}
+		changes = append(changes, c)
+	}
+	return append(changes, s.formalsChange(e.Name)...), nil
+}
+
+func (e AddInput) expect(root *attrNode) { root.set(e.URL, e.Name, "url") }
+
+func (e AddInput) check(s *Inputs) error {
+	if f := s.outputsFormals(); f != nil && !f.Ellipsis && !hasFormal(f, e.Name) {
+		return failf("%s: the outputs function does not take %q", e, e.Name)
+	}
+	return nil
+}
+
+// editError is a positioned ErrEdit.
+func (f *File) editError(offset int, msg string) error {
+	return &Error{Pos: f.Position(offset), Msg: msg, Err: ErrEdit}
+}
+
+// insertion returns the change that adds the binding `full = value;`
+// (full is an attribute path from the top-level set, starting with
+// "inputs") where the file's layout says it belongs.
+//
+// Every attribute set literal whose path is a prefix of full is a place to
+// insert, either after one of its bindings or at its end. A place scores
+// the number of names of full it already spells: the block's own path plus
+// the names its anchor binding shares with the rest. The best place wins;
+// on a tie, the deeper block, then the later binding. The new binding goes
+// after its anchor, never before it, which Nix would reject as "already
+// defined" when the anchor is a block.
+func (s *Inputs) insertion(full []string, value string, blockStyle bool) (textChange, error) {
+	var (
+		best      *attrBlock
+		anchor    *attrBinding
+		bestScore = -1
+	)
+	for _, blk := range s.trees.blocks {
+		if len(blk.path) >= len(full) || !hasPrefix(full, blk.path) {
+			continue
+		}
+		rest := full[len(blk.path):]
+		consider := func(b *attrBinding, score int) {
+			better := score > bestScore ||
+				score == bestScore && len(blk.path) > len(best.path) ||
+				score == bestScore && len(blk.path) == len(best.path) && b != nil && (anchor == nil || b.node().Span().Start > anchor.node().Span().Start)
+			if better {
+				best, anchor, bestScore = blk, b, score
+			}
+		}
+		consider(lastBinding(blk), len(blk.path))
+		for _, b := range blk.bindings {
+			if shared := sharedPrefix(b.names, rest); shared > 0 {
+				consider(b, len(blk.path)+shared)
+			}
+		}
+	}
+	if best == nil {
+		return textChange{}, failf("no attribute set to write into")
+	}
+	rest := full[len(best.path):]
+	return s.insertAfter(best, anchor, rest, value, blockStyle), nil
+}
+
+// lastBinding is the last binding of blk written as `path = value;` (at the
+// top level, any binding, so that an input goes after the others).
+func lastBinding(blk *attrBlock) *attrBinding {
+	bs := blk.set.Bindings
+	if len(bs) == 0 {
+		return nil
+	}
+	if len(blk.bindings) > 0 && blk.bindings[len(blk.bindings)-1].def == bs[len(bs)-1] {
+		return blk.bindings[len(blk.bindings)-1]
+	}
+	if def, ok := bs[len(bs)-1].(*AttrDef); ok {
+		return &attrBinding{def: def}
+	}
+	return &attrBinding{inherit: bs[len(bs)-1]}
+}
+
+// insertAfter returns the change that writes `rest = value;` in blk after
+// anchor (at the start of blk when anchor is nil).
+func (s *Inputs) insertAfter(blk *attrBlock, anchor *attrBinding, rest []string, value string, blockStyle bool) textChange {
+	toks := s.file.Tokens
+	src := s.file.src
+	if anchor == nil {
+		open, closeTok := toks[blk.set.Open], toks[blk.set.Close]
+		binding := s.bindingText(rest, value, "", "", nil)
+		nl := firstNewline(closeTok.Leading)
+		if nl < 0 { // `{ }` on one line
+			text := " " + binding
+			if len(closeTok.Leading) == 0 {
+				text += " "
+			}
+			return textChange{start: open.End(), end: open.End(), text: text}
+		}
+		at := closeTok.LeadingOffset() + nl + 1
+		indent := lineIndent(src, closeTok.Offset) + s.indentUnit()
+		return textChange{start: at, end: at, text: indent + binding + eolAt(closeTok.Leading, nl)}
+	}
+	node := anchor.node()
+	_, end := node.Tokens()
+	next := toks[end]
+	indent := lineIndent(src, node.Span().Start)
+	var block *AttrSet
+	if blockStyle && anchor.def != nil && len(anchor.names) == len(rest)-1 {
+		block, _ = anchor.def.Value.(*AttrSet)
+	}
+	nl := firstNewline(next.Leading)
+	if nl < 0 { // more on the same line: stay on it
+		at := toks[end-1].End()
+		return textChange{start: at, end: at, text: " " + s.bindingText(rest, value, indent, eolAt(nil, -1), block)}
+	}
+	eol := eolAt(next.Leading, nl)
+	at := next.LeadingOffset() + nl + 1
+	return textChange{start: at, end: at, text: indent + s.bindingText(rest, value, indent, eol, block) + eol}
+}
+
+// bindingText writes `path = value;`, or, when like is a block, the
+// binding as a block laid out like it: `a = { b = value; };` on one line,
+// or over three lines indented like like's first binding.
+func (s *Inputs) bindingText(path []string, value, indent, eol string, like *AttrSet) string {
+	if like == nil {
+		return s.pathText(path) + " = " + value + ";"
+	}
+	head, last := s.pathText(path[:len(path)-1]), s.pathText(path[len(path)-1:])
+	toks := s.file.Tokens
+	open, closeTok := toks[like.Open], toks[like.Close]
+	if !bytes.Contains(s.file.src[open.End():closeTok.Offset], []byte("\n")) {
+		return head + " = { " + last + " = " + value + "; };"
+	}
+	inner := indent + s.indentUnit()
+	if len(like.Bindings) > 0 {
+		inner = lineIndent(s.file.src, like.Bindings[0].Span().Start)
+	}
+	return head + " = {" + eol + inner + last + " = " + value + ";" + eol + indent + "};"
+}
+
+// pathText spells an attribute path, quoting the names the file quotes.
+func (s *Inputs) pathText(path []string) string {
+	parts := make([]string, len(path))
+	for i, name := range path {
+		parts[i] = nixAttrName(name, s.trees.quoted[name])
+	}
+	return strings.Join(parts, ".")
+}
+
+// indentUnit is one level of the file's indentation: a tab when its first
+// indented line starts with one, else that line's spaces (two when the
+// file has no indented line).
+func (s *Inputs) indentUnit() string {
+	for _, line := range bytes.Split(s.file.src, []byte("\n")) {
+		ws := len(line) - len(bytes.TrimLeft(line, " \t"))
+		if ws == 0 || ws == len(line) || strings.TrimSpace(string(line)) == "" {
+			continue
+		}
+		if line[0] == '\t' {
+			return "\t"
+		}
+		return string(line[:ws])
+	}
+	return "  "
+}
+
+// formalsChange adds name to the outputs function's formals when they
+// list names without `...` and name is not among them.
+func (s *Inputs) formalsChange(name string) []textChange {
+	f := s.outputsFormals()
+	if f == nil || f.Ellipsis || hasFormal(f, name) {
+		return nil
+	}
+	toks, src := s.file.Tokens, s.file.src
+	text := nixAttrName(name, false)
+	if len(f.Formals) == 0 {
+		first, _ := f.Tokens()
+		at := toks[first].End()
+		return []textChange{{start: at, end: at, text: " " + text}}
+	}
+	last := f.Formals[len(f.Formals)-1]
+	lastFirst, lastEnd := last.Tokens()
+	_, fEnd := f.Tokens()
+	closeTok := toks[fEnd-1]
+	if !bytes.Contains(src[last.Span().End:closeTok.Offset], []byte("\n")) {
+		// All on one line (or `}` right after the last formal).
+		at := last.Span().End
+		return []textChange{{start: at, end: at, text: ", " + text}}
+	}
+	indent := lineIndent(src, last.Span().Start)
+	if prev := toks[lastFirst-1]; prev.Kind == TokenComma && firstNewline(prev.Leading) >= 0 {
+		// Leading commas: `, nixpkgs` on each line.
+		lead := string(toks[lastFirst].Leading)
+		if strings.Contains(lead, "\n") {
+			lead = " "
+		}
+		next := toks[lastEnd]
+		nl := firstNewline(next.Leading)
+		eol := eolAt(next.Leading, nl)
+		at := next.LeadingOffset() + nl + 1
+		return []textChange{{start: at, end: at, text: lineIndent(src, prev.Offset) + "," + lead + text + eol}}
+	}
+	if after := toks[lastEnd]; after.Kind == TokenComma {
+		// Trailing commas: `nixpkgs,` on each line.
+		next := toks[lastEnd+1]
+		nl := firstNewline(next.Leading)
+		if nl < 0 {
+			return []textChange{{start: after.End(), end: after.End(), text: " " + text + ","}}
+		}
+		at := next.LeadingOffset() + nl + 1
+		return []textChange{{start: at, end: at, text: indent + text + "," + eolAt(next.Leading, nl)}}
+	}
+	// No comma after the last formal: add one, then the new line.
+	next := toks[lastEnd]
+	nl := firstNewline(next.Leading)
+	at := next.LeadingOffset() + nl + 1
+	return []textChange{
+		{start: last.Span().End, end: last.Span().End, text: ","},
+		{start: at, end: at, text: indent + text + eolAt(next.Leading, nl)},
+	}
+}
+
+// outputsFormals returns the formals of `outputs = { … }: …`, or nil.
+func (s *Inputs) outputsFormals() *Formals {
+	for _, b := range s.top.Bindings {
+		def, ok := b.(*AttrDef)
+		if !ok || len(def.Path.Names) != 1 {
+			continue
+		}
+		if name, _ := StaticName(def.Path.Names[0]); name != "outputs" {
+			continue
+		}
+		if l, ok := def.Value.(*Lambda); ok {
+			return l.Formals
+		}
+	}
+	return nil
+}
+
+func hasFormal(f *Formals, name string) bool {
+	for _, x := range f.Formals {
+		if x.Name.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// firstNewline returns the index of the first "\n" of trivia (whitespace
+// and comments) that is not inside a /* */ comment, or -1.
+func firstNewline(trivia []byte) int {
+	for i := 0; i < len(trivia); i++ {
+		switch {
+		case trivia[i] == '\n':
+			return i
+		case trivia[i] == '/' && i+1 < len(trivia) && trivia[i+1] == '*':
+			end := bytes.Index(trivia[i+2:], []byte("*/"))
+			if end < 0 {
+				return -1
+			}
+			i += 2 + end + 1
+		case trivia[i] == '#':
+			end := bytes.IndexByte(trivia[i:], '\n')
+			if end < 0 {
+				return -1
+			}
+			return i + end
+		}
+	}
+	return -1
+}
+
+// eolAt is the line ending whose "\n" is at trivia[nl]: "\r\n" or "\n".
+func eolAt(trivia []byte, nl int) string {
+	if nl > 0 && trivia[nl-1] == '\r' {
+		return "\r\n"
+	}
+	return "\n"
+}
+
+// lineIndent returns the spaces and tabs that start the line holding
+// offset.
+func lineIndent(src []byte, offset int) string {
+	start := bytes.LastIndexByte(src[:offset], '\n') + 1
+	end := start
+	for end < len(src) && (src[end] == ' ' || src[end] == '\t') {
+		end++
+	}
+	return string(src[start:end])
+}
+
+func hasPrefix(path, prefix []string) bool {
+	if len(prefix) > len(path) {
+		return false
+	}
+	for i := range prefix {
+		if path[i] != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func sharedPrefix(a, b []string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
+}

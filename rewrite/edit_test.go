@@ -1,0 +1,227 @@
+package rewrite
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of the fixtures")
+
+// readEdits reads an edit.txt: one edit per line, blank lines ignored.
+func readEdits(t *testing.T, path string) []Edit {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var edits []Edit
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		e, err := ParseEdit(sc.Text())
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		edits = append(edits, e)
+	}
+	return edits
+}
+
+// nixAvailable reports whether nix-instantiate can be used; with
+// FLAKEDUP_NIX set a missing nix fails the test instead of skipping.
+func nixAvailable(t *testing.T) bool {
+	t.Helper()
+	if _, err := exec.LookPath("nix-instantiate"); err != nil {
+		if os.Getenv("FLAKEDUP_NIX") != "" {
+			t.Fatal("FLAKEDUP_NIX is set but nix-instantiate is not on PATH")
+		}
+		return false
+	}
+	return true
+}
+
+// nixInputsJSON evaluates `(import ./<file>).inputs` in dir with real Nix.
+func nixInputsJSON(t *testing.T, dir, file string) string {
+	t.Helper()
+	cmd := exec.Command("nix-instantiate", "--store", "dummy://", "--eval", "--strict", "--json",
+		"-E", "(import ./"+file+").inputs")
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("nix-instantiate --eval %s/%s: %v\n%s", dir, file, err, stderr.Bytes())
+	}
+	return string(out)
+}
+
+// nixParses checks a file with `nix-instantiate --parse`.
+func nixParses(t *testing.T, dir, file string) {
+	t.Helper()
+	cmd := exec.Command("nix-instantiate", "--store", "dummy://", "--parse", file)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("nix-instantiate --parse %s/%s: %v\n%s", dir, file, err, out)
+	}
+}
+
+// writeGolden writes a golden file under -update.
+func writeGolden(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestEditFixtures runs every fixtures/rewrite/<case>: before.nix with the
+// edits of edit.txt must give after.nix byte for byte (or the error in
+// error.txt), round-trip through Parse, be idempotent, and, with Nix on
+// PATH, parse and evaluate to the inputs the model reports.
+func TestEditFixtures(t *testing.T) {
+	dirs, err := filepath.Glob("../fixtures/rewrite/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dirs) < 25 {
+		t.Fatalf("found %d fixtures in ../fixtures/rewrite, want at least 25", len(dirs))
+	}
+	withNix := nixAvailable(t)
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			before, err := os.ReadFile(filepath.Join(dir, "before.nix"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			edits := readEdits(t, filepath.Join(dir, "edit.txt"))
+			out, changed, err := Apply(before, "flake.nix", edits...)
+
+			errFile := filepath.Join(dir, "error.txt")
+			if wantErr, readErr := os.ReadFile(errFile); readErr == nil {
+				if err == nil {
+					t.Fatalf("Apply succeeded, want error %q", wantErr)
+				}
+				if *update {
+					writeGolden(t, errFile, []byte(err.Error()+"\n"))
+					return
+				}
+				if got := err.Error() + "\n"; got != string(wantErr) {
+					t.Errorf("error:\ngot  %s\nwant %s", got, wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Apply: %v", err)
+			}
+			afterFile := filepath.Join(dir, "after.nix")
+			if *update {
+				writeGolden(t, afterFile, out)
+			}
+			want, err := os.ReadFile(afterFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(out, want) {
+				t.Fatalf("Apply result differs from after.nix:\n%s", Diff("after.nix", want, out))
+			}
+			if changed != !bytes.Equal(before, want) {
+				t.Errorf("changed = %v, want %v", changed, !changed)
+			}
+
+			f, err := Parse("after.nix", out)
+			if err != nil {
+				t.Fatalf("after.nix does not parse: %v", err)
+			}
+			if !bytes.Equal(f.Bytes(), out) {
+				t.Errorf("Parse(after.nix).Bytes() differs from after.nix")
+			}
+			again, changed, err := Apply(out, "flake.nix", edits...)
+			if err != nil || changed || !bytes.Equal(again, out) {
+				t.Errorf("applying the edits again: changed=%v err=%v, want no change\n%s", changed, err, Diff("after.nix", out, again))
+			}
+
+			if !withNix {
+				return
+			}
+			nixParses(t, dir, "after.nix")
+			in, err := f.Inputs()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := string(in.JSON()), nixInputsJSON(t, dir, "after.nix"); got != want {
+				t.Errorf("inputs of after.nix:\nflakedup %s\nnix      %s", got, want)
+			}
+		})
+	}
+}
+
+func TestParseEdit(t *testing.T) {
+	tests := []struct {
+		line    string
+		want    Edit
+		wantErr string
+	}{
+		{"add-follows home-manager/nixpkgs nixpkgs", AddFollows{Path: []string{"home-manager", "nixpkgs"}, Target: "nixpkgs"}, ""},
+		{"set-follows a/b/c x/y", SetFollows{Path: []string{"a", "b", "c"}, Target: "x/y"}, ""},
+		{`add-follows a/nixpkgs ""`, AddFollows{Path: []string{"a", "nixpkgs"}, Target: ""}, ""},
+		{"add-input hyprland github:hyprwm/Hyprland", AddInput{Name: "hyprland", URL: "github:hyprwm/Hyprland"}, ""},
+		{"add-follows nixpkgs nixpkgs", nil, `edit "add-follows nixpkgs nixpkgs": the path must name an input of an input (a/b)`},
+		{"add-follows a//b x", nil, `edit "add-follows a//b x": empty name in path "a//b"`},
+		{"remove-input a b", nil, `edit "remove-input a b": unknown edit "remove-input"`},
+		{"add-input a", nil, `edit "add-input a": want three words: add-follows|set-follows|add-input, a path or name, a target or url`},
+		{"add-input a/b url", nil, `edit "add-input a/b url": want add-input <name> <url>`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			got, err := ParseEdit(tt.line)
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != tt.want.String() {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+			if got.String() != tt.line {
+				t.Errorf("String() = %q, want the line back", got.String())
+			}
+		})
+	}
+}
+
+// TestApplyErrorKinds checks that edit failures unwrap to their kind.
+func TestApplyErrorKinds(t *testing.T) {
+	src := []byte("{\n  inputs.a.url = \"github:o/a\";\n  inputs.a.inputs.nixpkgs.follows = \"x\";\n  outputs = _: { };\n}\n")
+	tests := []struct {
+		edit Edit
+		want error
+	}{
+		{AddFollows{Path: []string{"a", "nixpkgs"}, Target: "y"}, ErrEdit},
+		{SetFollows{Path: []string{"a", "systems"}, Target: "y"}, ErrEdit},
+		{AddInput{Name: "a", URL: "github:o/other"}, ErrEdit},
+	}
+	for _, tt := range tests {
+		t.Run(tt.edit.String(), func(t *testing.T) {
+			_, _, err := Apply(src, "flake.nix", tt.edit)
+			if !errors.Is(err, tt.want) {
+				t.Errorf("error = %v, want %v", err, tt.want)
+			}
+		})
+	}
+	_, _, err := Apply([]byte("{ inputs = "), "flake.nix", AddInput{Name: "a", URL: "b"})
+	if !errors.Is(err, ErrSyntax) {
+		t.Errorf("syntax error: got %v, want ErrSyntax", err)
+	}
+}

@@ -1,0 +1,644 @@
+package rewrite
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// ErrComputed reports inputs that are built by an expression (a variable,
+// a function call, `//`, an interpolated string, ...) rather than written
+// as attribute sets and constants: flakedup cannot read or edit them
+// without evaluating Nix.
+var ErrComputed = errors.New("inputs computed by an expression")
+
+// Input is one declared input of a flake, or an override of an input of a
+// dependency (an entry of another Input's Inputs), in any of the spellings
+// Nix accepts: `inputs = { x.url = …; }`, `inputs.x.url = …;`,
+// `x = { url = …; inputs.y.follows = …; }`, `x.inputs = { … }`, mixes.
+type Input struct {
+	// Name is the input's name; Path is the input path from the root
+	// flake, ending in Name (["home-manager", "nixpkgs"]).
+	Name string
+	Path []string
+	// URL is the `url` attribute ("" when not given).
+	URL string
+	// Flake is the `flake` attribute (nil when not given).
+	Flake *bool
+	// Follows is the `follows` attribute (nil when not given; it may be
+	// "" — `follows = ""` — meaning the root flake itself).
+	Follows *string
+	// Attrs holds every other constant attribute (type, owner, repo,
+	// ref, rev, dir, host, submodules, ...): a string, bool, int64,
+	// float64 or nil.
+	Attrs map[string]any
+	// Inputs are the overrides declared for this input's own inputs,
+	// by name.
+	Inputs map[string]*Input
+	// Line is the line of the first binding that mentions the input.
+	Line int
+	// Span runs from the first to the end of the last binding that
+	// defines the input or something inside it.
+	Span Span
+	// Syntax lists those bindings in source order.
+	Syntax []*AttrDef
+}
+
+// InputNames returns the names of in.Inputs, sorted.
+func (in *Input) InputNames() []string { return sortedKeys(in.Inputs) }
+
+// Inputs is the typed view of a flake.nix's `inputs` attribute.
+type Inputs struct {
+	// Inputs are the root inputs, by name.
+	Inputs map[string]*Input
+
+	file  *File
+	root  *attrNode // the value of `inputs`
+	top   *AttrSet  // the flake's top-level attribute set
+	trees *syntaxIndex
+}
+
+// Names returns the names of the root inputs, sorted.
+func (s *Inputs) Names() []string { return sortedKeys(s.Inputs) }
+
+// Lookup returns the input at path (["home-manager", "nixpkgs"] is the
+// override of home-manager's nixpkgs), or nil when none is declared.
+func (s *Inputs) Lookup(path ...string) *Input {
+	inputs := s.Inputs
+	var in *Input
+	for _, name := range path {
+		in = inputs[name]
+		if in == nil {
+			return nil
+		}
+		inputs = in.Inputs
+	}
+	return in
+}
+
+// Follows is one declared follows: the input at Path follows Target (an
+// input path from the root, "/"-separated; "" is the root flake itself).
+type Follows struct {
+	Path   []string
+	Target string
+	// Line is the line of the follows attribute's value.
+	Line int
+}
+
+// DeclaredFollows lists every follows declared in flake.nix, at any depth,
+// sorted by path.
+func (s *Inputs) DeclaredFollows() []Follows {
+	var out []Follows
+	var walk func(inputs map[string]*Input)
+	walk = func(inputs map[string]*Input) {
+		for _, name := range sortedKeys(inputs) {
+			in := inputs[name]
+			if in.Follows != nil {
+				n := s.root.lookup(inputPathToAttrPath(in.Path)...).attrs["follows"]
+				out = append(out, Follows{Path: in.Path, Target: *in.Follows, Line: s.file.Position(n.expr.Span().Start).Line})
+			}
+			walk(in.Inputs)
+		}
+	}
+	walk(s.Inputs)
+	return out
+}
+
+// JSON returns the inputs attribute set as JSON, exactly as
+// `nix-instantiate --eval --strict --json -E '(import ./flake.nix).inputs'`
+// prints it: no spaces, attribute names in byte order, strings escaped as
+// Nix escapes them. A flake without inputs gives "{}".
+func (s *Inputs) JSON() []byte {
+	var b strings.Builder
+	s.root.writeJSON(&b)
+	return []byte(b.String())
+}
+
+// Inputs reads the declared inputs of a parsed flake.nix. The top-level
+// expression must be an attribute set, possibly under `let … in`. Inputs
+// that are computed rather than written (see ErrComputed) give an *Error
+// naming the line.
+func (f *File) Inputs() (*Inputs, error) {
+	top, err := topAttrSet(f)
+	if err != nil {
+		return nil, err
+	}
+	idx := &syntaxIndex{quoted: map[string]bool{}}
+	root := &attrNode{attrs: map[string]*attrNode{}}
+	b := &inputsBuilder{file: f, index: idx}
+	// The top-level set itself is the root of the tree; only what lies
+	// under "inputs" is kept.
+	if err := b.addBindings(root, top, nil); err != nil {
+		return nil, err
+	}
+	inputsNode := root.attrs["inputs"]
+	if inputsNode == nil {
+		inputsNode = &attrNode{attrs: map[string]*attrNode{}}
+	}
+	if inputsNode.attrs == nil {
+		return nil, f.computedError(inputsNode.pos, "inputs", "not an attribute set")
+	}
+	s := &Inputs{file: f, root: inputsNode, top: top, trees: idx}
+	s.Inputs, err = s.typedInputs(inputsNode, nil)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// topAttrSet returns the flake's top-level attribute set.
+func topAttrSet(f *File) (*AttrSet, error) {
+	e := f.Expr
+	for {
+		switch x := e.(type) {
+		case *Let:
+			e = x.Body
+			continue
+		case *Paren:
+			e = x.Expr
+			continue
+		case *AttrSet:
+			return x, nil
+		}
+		break
+	}
+	if e == nil {
+		return nil, fmt.Errorf("%s: empty file", f.Name)
+	}
+	return nil, &Error{Pos: f.Position(e.Span().Start), Msg: "a flake must be an attribute set, not " + describeExpr(e), Err: ErrComputed}
+}
+
+// attrNode is one attribute of the evaluated inputs tree: an attribute
+// set (attrs not nil) or a constant (value).
+type attrNode struct {
+	attrs map[string]*attrNode
+	value any  // string, bool, int64, float64 or nil
+	expr  Node // the constant's expression (a leaf only)
+	pos   int  // offset of the first binding that mentions it
+	// defs are the bindings that mention this node or anything under it.
+	defs []*AttrDef
+}
+
+// lookup follows names down from n; nil when one is missing.
+func (n *attrNode) lookup(names ...string) *attrNode {
+	for _, name := range names {
+		if n == nil || n.attrs == nil {
+			return nil
+		}
+		n = n.attrs[name]
+	}
+	return n
+}
+
+// writeJSON writes n the way Nix 2.8's printValueAsJSON does.
+func (n *attrNode) writeJSON(b *strings.Builder) {
+	if n.attrs == nil {
+		writeJSONValue(b, n.value)
+		return
+	}
+	b.WriteByte('{')
+	for i, k := range sortedKeys(n.attrs) {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		writeJSONString(b, k)
+		b.WriteByte(':')
+		n.attrs[k].writeJSON(b)
+	}
+	b.WriteByte('}')
+}
+
+// clone returns a deep copy of n's values (not of its syntax).
+func (n *attrNode) clone() *attrNode {
+	c := &attrNode{value: n.value, expr: n.expr, pos: n.pos}
+	if n.attrs != nil {
+		c.attrs = make(map[string]*attrNode, len(n.attrs))
+		for k, v := range n.attrs {
+			c.attrs[k] = v.clone()
+		}
+	}
+	return c
+}
+
+// set stores value at names below n, creating attribute sets on the way.
+func (n *attrNode) set(value any, names ...string) {
+	for _, name := range names[:len(names)-1] {
+		next := n.attrs[name]
+		if next == nil || next.attrs == nil {
+			next = &attrNode{attrs: map[string]*attrNode{}}
+			n.attrs[name] = next
+		}
+		n = next
+	}
+	n.attrs[names[len(names)-1]] = &attrNode{value: value}
+}
+
+func writeJSONValue(b *strings.Builder, v any) {
+	switch v := v.(type) {
+	case string:
+		writeJSONString(b, v)
+	case bool:
+		b.WriteString(strconv.FormatBool(v))
+	case int64:
+		b.WriteString(strconv.FormatInt(v, 10))
+	case float64:
+		b.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
+	case nil:
+		b.WriteString("null")
+	}
+}
+
+// writeJSONString escapes s as Nix's toJSON does: quote, backslash, \n,
+// \r, \t and other control characters; everything else, UTF-8 included,
+// is written as is.
+func writeJSONString(b *strings.Builder, s string) {
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\r':
+			b.WriteString(`\r`)
+		case c == '\t':
+			b.WriteString(`\t`)
+		case c < 0x20:
+			fmt.Fprintf(b, `\u%04x`, c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+}
+
+// syntaxIndex records where the inputs are written, for the edits: every
+// attribute set literal on the way to or inside `inputs`, with its path.
+type syntaxIndex struct {
+	blocks []*attrBlock
+	// quoted holds the names the file writes as "..." strings.
+	quoted map[string]bool
+}
+
+// attrBlock is an attribute set literal and the attribute path it defines
+// ([] for the top-level set, ["inputs"] for `inputs = { … }`).
+type attrBlock struct {
+	set      *AttrSet
+	path     []string
+	bindings []*attrBinding
+}
+
+// attrBinding is an `a.b.c = value;` binding inside a block, with the
+// static names of its attribute path.
+type attrBinding struct {
+	def   *AttrDef
+	names []string
+	// inherit is set instead of def for an inherit at the top level.
+	inherit Binding
+}
+
+// node is the binding's syntax node.
+func (b *attrBinding) node() Node {
+	if b.def != nil {
+		return b.def
+	}
+	return b.inherit
+}
+
+// inputsBuilder walks the syntax of the top-level set and builds the
+// evaluated inputs tree and the syntax index.
+type inputsBuilder struct {
+	file  *File
+	index *syntaxIndex
+}
+
+// addBindings adds the bindings of set, which defines the attribute at
+// path, to node. At the top level (path empty) only `inputs` is read.
+func (b *inputsBuilder) addBindings(node *attrNode, set *AttrSet, path []string) error {
+	block := &attrBlock{set: set, path: path}
+	b.index.blocks = append(b.index.blocks, block)
+	for _, binding := range set.Bindings {
+		if len(path) == 0 {
+			// Outside inputs anything goes; but an `inherit inputs;` or a
+			// dynamic first name could define inputs out of sight.
+			if err := b.checkTopBinding(binding); err != nil {
+				return err
+			}
+		}
+		def, ok := binding.(*AttrDef)
+		if !ok {
+			if len(path) == 0 {
+				continue // checked above: it does not inherit inputs
+			}
+			return b.file.computedError(binding.Span().Start, dotted(path), "inherit")
+		}
+		names, err := b.staticNames(def.Path, path)
+		if err != nil {
+			return err
+		}
+		if len(path) == 0 && names[0] != "inputs" {
+			continue
+		}
+		block.bindings = append(block.bindings, &attrBinding{def: def, names: names})
+		if err := b.define(node, names, append(append([]string(nil), path...), names...), def); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkTopBinding rejects top-level bindings that might define `inputs`
+// without spelling its name.
+func (b *inputsBuilder) checkTopBinding(binding Binding) error {
+	switch x := binding.(type) {
+	case *Inherit:
+		for _, n := range x.Names {
+			if name, ok := StaticName(n); ok && name == "inputs" {
+				return b.file.computedError(x.Span().Start, "inputs", "inherit")
+			}
+		}
+	case *AttrDef:
+		if _, ok := StaticName(x.Path.Names[0]); !ok {
+			return b.file.computedError(x.Span().Start, "", "a dynamic attribute name")
+		}
+	}
+	return nil
+}
+
+// staticNames returns the names of an attribute path, or an error when one
+// is dynamic (`${x}`).
+func (b *inputsBuilder) staticNames(p *AttrPath, prefix []string) ([]string, error) {
+	names := make([]string, len(p.Names))
+	for i, n := range p.Names {
+		name, ok := StaticName(n)
+		if !ok {
+			return nil, b.file.computedError(n.Span().Start, dotted(append(prefix, names[:i]...)), "a dynamic attribute name")
+		}
+		if _, isString := n.(*String); isString {
+			b.index.quoted[name] = true
+		}
+		names[i] = name
+	}
+	return names, nil
+}
+
+// define records def, a binding of the block whose node is node, in the
+// tree: names are the binding's own attribute path, full the path from
+// the top-level set.
+func (b *inputsBuilder) define(node *attrNode, names, full []string, def *AttrDef) error {
+	n := node
+	for i, name := range names {
+		if n.attrs == nil {
+			return b.file.computedError(def.Span().Start, dotted(full[:len(full)-len(names)+i]), "a constant where an attribute set is needed")
+		}
+		next := n.attrs[name]
+		if next == nil {
+			next = &attrNode{pos: def.Span().Start}
+			if i < len(names)-1 {
+				next.attrs = map[string]*attrNode{}
+			}
+			n.attrs[name] = next
+		}
+		next.defs = append(next.defs, def)
+		n = next
+	}
+	switch v := def.Value.(type) {
+	case *AttrSet:
+		if n.attrs == nil {
+			n.attrs = map[string]*attrNode{}
+		}
+		return b.addBindings(n, v, full)
+	default:
+		value, err := b.constant(def.Value, full)
+		if err != nil {
+			return err
+		}
+		n.value, n.expr = value, def.Value
+		return nil
+	}
+}
+
+// constant evaluates a leaf of the inputs tree: a string without
+// interpolation, true, false, null or a number.
+func (b *inputsBuilder) constant(e Node, path []string) (any, error) {
+	switch x := e.(type) {
+	case *String:
+		if s, ok := x.Value(); ok {
+			return s, nil
+		}
+	case *Ident:
+		switch x.Name {
+		case "true":
+			return true, nil
+		case "false":
+			return false, nil
+		case "null":
+			return nil, nil
+		}
+	case *Literal:
+		switch x.Kind {
+		case TokenInt:
+			if v, err := strconv.ParseInt(x.Text, 10, 64); err == nil {
+				return v, nil
+			}
+		case TokenFloat:
+			if v, err := strconv.ParseFloat(x.Text, 64); err == nil {
+				return v, nil
+			}
+		}
+	}
+	return nil, b.file.computedError(e.Span().Start, dotted(path), describeExpr(e))
+}
+
+// computedError is the positioned error for inputs flakedup cannot read.
+func (f *File) computedError(offset int, what, how string) error {
+	msg := "computed by an expression (" + how + "); flakedup can only edit inputs written as attribute sets"
+	if what != "" {
+		msg = what + ": " + msg
+	}
+	return &Error{Pos: f.Position(offset), Msg: msg, Err: ErrComputed}
+}
+
+// describeExpr names the kind of an expression for error messages.
+func describeExpr(e Node) string {
+	switch x := e.(type) {
+	case *Ident:
+		return "a variable"
+	case *String:
+		return "a string with interpolation"
+	case *Path:
+		return "a path"
+	case *Call:
+		return "a function call"
+	case *Select:
+		return "an attribute selection"
+	case *Binary:
+		if x.Op == TokenUpdate {
+			return "the // operator"
+		}
+		return "the " + x.Op.String() + " operator"
+	case *Let, *LegacyLet:
+		return "a let expression"
+	case *If:
+		return "an if expression"
+	case *With:
+		return "a with expression"
+	case *Lambda:
+		return "a function"
+	case *List:
+		return "a list"
+	case *Paren:
+		return "an expression in parentheses"
+	}
+	return "an expression"
+}
+
+// typedInputs converts the inputs tree below n (the attribute set of the
+// inputs at path) to Inputs.
+func (s *Inputs) typedInputs(n *attrNode, path []string) (map[string]*Input, error) {
+	out := make(map[string]*Input, len(n.attrs))
+	for _, name := range sortedKeys(n.attrs) {
+		node := n.attrs[name]
+		p := append(append([]string(nil), path...), name)
+		in := &Input{Name: name, Path: p, Line: s.file.Position(node.pos).Line, Syntax: node.defs}
+		if len(node.defs) > 0 {
+			in.Span = Span{Start: node.defs[0].Span().Start, End: node.defs[len(node.defs)-1].Span().End}
+		}
+		if node.attrs == nil {
+			return nil, s.file.computedError(node.pos, "inputs."+strings.Join(inputPathToAttrPath(p), "."), "a constant where an attribute set is needed")
+		}
+		for _, key := range sortedKeys(node.attrs) {
+			attr := node.attrs[key]
+			if key == "inputs" {
+				if attr.attrs == nil {
+					return nil, s.file.computedError(attr.pos, "inputs."+strings.Join(inputPathToAttrPath(p), ".")+".inputs", "a constant where an attribute set is needed")
+				}
+				sub, err := s.typedInputs(attr, p)
+				if err != nil {
+					return nil, err
+				}
+				in.Inputs = sub
+				continue
+			}
+			if attr.attrs != nil {
+				// An attribute set where Nix expects a constant; Nix
+				// reports it when locking. Keep it out of the typed view.
+				continue
+			}
+			switch v := attr.value.(type) {
+			case string:
+				switch key {
+				case "url":
+					in.URL = v
+					continue
+				case "follows":
+					in.Follows = &v
+					continue
+				}
+			case bool:
+				if key == "flake" {
+					in.Flake = &v
+					continue
+				}
+			}
+			if in.Attrs == nil {
+				in.Attrs = map[string]any{}
+			}
+			in.Attrs[key] = attr.value
+		}
+		out[name] = in
+	}
+	return out, nil
+}
+
+// inputPathToAttrPath turns an input path (["a", "b"]) into the attribute
+// path below `inputs` that declares it (["a", "inputs", "b"]).
+func inputPathToAttrPath(path []string) []string {
+	var out []string
+	for i, name := range path {
+		if i > 0 {
+			out = append(out, "inputs")
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
+// dotted joins an attribute path for messages, quoting names that need it.
+func dotted(path []string) string {
+	parts := make([]string, len(path))
+	for i, name := range path {
+		parts[i] = nixAttrName(name, false)
+	}
+	return strings.Join(parts, ".")
+}
+
+// nixAttrName spells name as an attribute name: bare when it is a valid
+// identifier (and quoted is false), else as a "..." string.
+func nixAttrName(name string, quoted bool) string {
+	if !quoted && isBareAttrName(name) {
+		return name
+	}
+	return nixString(name)
+}
+
+// isBareAttrName reports whether name can be written without quotes.
+func isBareAttrName(name string) bool {
+	if name == "" {
+		return false
+	}
+	switch name {
+	case "if", "then", "else", "assert", "with", "let", "in", "rec", "inherit", "or":
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
+		if i == 0 && !letter {
+			return false
+		}
+		if !letter && !(c >= '0' && c <= '9') && c != '\'' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// nixString quotes s as a Nix "..." string.
+func nixString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c == '$' && i+1 < len(s) && s[i+1] == '{':
+			b.WriteString(`\$`)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\r':
+			b.WriteString(`\r`)
+		case c == '\t':
+			b.WriteString(`\t`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,366 @@
+package rewrite
+
+import "strings"
+
+// This file holds the checks Nix makes while parsing, beyond the grammar:
+// attribute definitions are merged into nested sets and duplicates are
+// rejected (parser.y's addAttr), and every variable must be bound or sit
+// under a `with` (nixexpr.cc's bindVars).
+
+// attrModel is what Nix's ExprAttrs holds for an attribute set, a let or
+// a legacy let: the static attributes, after attribute paths have created
+// nested sets and sets defined twice have been merged, and the dynamic
+// ones.
+type attrModel struct {
+	rec     bool
+	attrs   map[string]*attrEntry
+	order   []string // names of attrs in the order they were defined
+	dynamic []dynamicEntry
+}
+
+// set defines (or redefines) the static attribute name.
+func (m *attrModel) set(name string, e *attrEntry) {
+	if _, ok := m.attrs[name]; !ok {
+		m.order = append(m.order, name)
+	}
+	m.attrs[name] = e
+}
+
+// attrEntry is one static attribute. Exactly one of nested, inherit,
+// from and value describes it.
+type attrEntry struct {
+	nested  *attrModel // a set (written or created by an attribute path)
+	inherit *Ident     // `inherit x;`: a variable of the enclosing scope
+	from    Node       // `inherit (from) x;`
+	value   Node       // any other value
+	offset  int        // where it was defined
+}
+
+// dynamicEntry is an attribute whose name is computed: `${e} = v;`.
+type dynamicEntry struct {
+	name   Node
+	nested *attrModel
+	value  Node
+}
+
+func newAttrModel(rec bool) *attrModel {
+	return &attrModel{rec: rec, attrs: map[string]*attrEntry{}}
+}
+
+// literalModel returns the model of value when value is an attribute set
+// literal (parentheses are transparent, as they are to Nix), else nil.
+func (p *parser) literalModel(value Node) *attrModel {
+	for {
+		paren, ok := value.(*Paren)
+		if !ok {
+			break
+		}
+		value = paren.Expr
+	}
+	if set, ok := value.(*AttrSet); ok {
+		return p.models[set]
+	}
+	return nil
+}
+
+// pathString spells an attribute path the way Nix's errors do: a.b."c d".
+func pathString(names []Node) string {
+	parts := make([]string, len(names))
+	for i, n := range names {
+		if s, ok := StaticName(n); ok {
+			parts[i] = s
+		} else {
+			parts[i] = `"${...}"`
+		}
+	}
+	return strings.Join(parts, ".")
+}
+
+// duplicate fails with Nix's "attribute 'x' already defined at ..." error.
+func (p *parser) duplicate(what string, offset, prev int) {
+	p.fail(offset, ErrDuplicate, "attribute '%s' already defined at %s", what, p.positionOf(prev))
+}
+
+// positionOf formats an earlier offset as "line:col" for messages.
+func (p *parser) positionOf(offset int) string {
+	starts := lineStartsOf(p.src)
+	pos := positionIn("", starts, len(p.src), offset)
+	return pos.String()[1:]
+}
+
+// addAttr adds `path = value;` to m the way Nix's addAttr does.
+func (p *parser) addAttr(m *attrModel, def *AttrDef) {
+	names := def.Path.Names
+	offset := def.Path.span.Start
+	for _, n := range names[:len(names)-1] {
+		name, static := StaticName(n)
+		if !static {
+			nested := newAttrModel(false)
+			m.dynamic = append(m.dynamic, dynamicEntry{name: n, nested: nested})
+			m = nested
+			continue
+		}
+		e := m.attrs[name]
+		if e == nil {
+			nested := newAttrModel(false)
+			m.set(name, &attrEntry{nested: nested, offset: offset})
+			m = nested
+			continue
+		}
+		if e.nested == nil {
+			p.duplicate(pathString(names), offset, e.offset)
+		}
+		m = e.nested
+	}
+	last := names[len(names)-1]
+	valueModel := p.literalModel(def.Value)
+	name, static := StaticName(last)
+	if !static {
+		m.dynamic = append(m.dynamic, dynamicEntry{name: last, nested: valueModel, value: def.Value})
+		return
+	}
+	e := m.attrs[name]
+	if e == nil {
+		m.set(name, &attrEntry{nested: valueModel, value: def.Value, offset: offset})
+		return
+	}
+	if e.nested == nil || valueModel == nil {
+		p.duplicate(pathString(names), offset, e.offset)
+	}
+	// Both are sets: merge the new one's attributes into the old one.
+	for _, k := range valueModel.order {
+		v := valueModel.attrs[k]
+		if old, ok := e.nested.attrs[k]; ok {
+			p.duplicate(k, old.offset, v.offset)
+		}
+		e.nested.set(k, v)
+	}
+	e.nested.dynamic = append(e.nested.dynamic, valueModel.dynamic...)
+}
+
+// addInherit adds the names of an inherit to m, rejecting duplicates and
+// names that are not constant.
+func (p *parser) addInherit(m *attrModel, n *Inherit) {
+	for _, nameNode := range n.Names {
+		name, static := StaticName(nameNode)
+		if !static {
+			p.fail(nameNode.Span().Start, ErrDynamic, "dynamic attributes not allowed in inherit")
+		}
+		offset := n.Names[0].Span().Start
+		if old, ok := m.attrs[name]; ok {
+			p.duplicate(name, offset, old.offset)
+		}
+		e := &attrEntry{offset: offset}
+		if n.From != nil {
+			e.from = n.From
+		} else {
+			ident, ok := nameNode.(*Ident)
+			if !ok {
+				ident = &Ident{nodeBase: nodeBase{span: nameNode.Span()}, Name: name}
+			}
+			e.inherit = ident
+		}
+		m.set(name, e)
+	}
+}
+
+// baseNames are the variables in scope at the top of every Nix 2.8 file
+// (its static base environment), found by running
+// `nix-instantiate --parse -E NAME` for each builtin's name with and
+// without "__"; __getFlake and __fetchClosure exist when their
+// experimental features are enabled, and are accepted here.
+var baseNames = func() map[string]bool {
+	const names = `__add __addErrorContext __all __any __appendContext __attrNames
+	__attrValues __bitAnd __bitOr __bitXor __catAttrs __ceil __compareVersions
+	__concatLists __concatMap __concatStringsSep __currentSystem __currentTime
+	__deepSeq __div __elem __elemAt __fetchurl __filter __filterSource __findFile
+	__floor __foldl' __fromJSON __functionArgs __genList __genericClosure
+	__getAttr __getContext __getEnv __groupBy __hasAttr __hasContext __hashFile
+	__hashString __head __intersectAttrs __isAttrs __isBool __isFloat
+	__isFunction __isInt __isList __isPath __isString __langVersion __length
+	__lessThan __listToAttrs __mapAttrs __match __mul __nixPath __nixVersion
+	__parseDrvName __partition __path __pathExists __readDir __readFile
+	__replaceStrings __seq __sort __split __splitVersion __storeDir __storePath
+	__stringLength __sub __substring __tail __toFile __toJSON __toPath __toXML
+	__trace __tryEval __typeOf __unsafeDiscardOutputDependency
+	__unsafeDiscardStringContext __unsafeGetAttrPos __zipAttrsWith abort
+	baseNameOf builtins derivation derivationStrict dirOf false fetchGit
+	fetchMercurial fetchTarball fetchTree fromTOML import isNull map null
+	placeholder removeAttrs scopedImport throw toString true
+	__getFlake __fetchClosure`
+	m := map[string]bool{}
+	for _, n := range strings.Fields(names) {
+		m[n] = true
+	}
+	return m
+}()
+
+// scope is one level of variables; a `with` level binds every name.
+type scope struct {
+	names map[string]bool
+	with  bool
+	up    *scope
+}
+
+// bound reports whether name resolves in s: some level binds it, or it
+// sits under a `with`.
+func (s *scope) bound(name string) bool {
+	for ; s != nil; s = s.up {
+		if s.with || s.names[name] {
+			return true
+		}
+	}
+	return baseNames[name]
+}
+
+// binder walks the tree like Nix's bindVars and stops at the first
+// undefined variable.
+type binder struct {
+	p *parser
+}
+
+// checkScope fails on the first variable that is not bound.
+func (p *parser) checkScope(root Node) {
+	b := binder{p: p}
+	b.expr(root, nil)
+}
+
+func (b binder) expr(n Node, env *scope) {
+	switch n := n.(type) {
+	case *Ident:
+		if n.Name != "__curPos" && !env.bound(n.Name) {
+			b.p.fail(n.span.Start, ErrUndefined, "undefined variable '%s'", n.Name)
+		}
+	case *Literal, *StringText:
+	case *Interp:
+		b.expr(n.Expr, env)
+	case *String:
+		b.parts(n.Parts, env)
+	case *Path:
+		b.parts(n.Parts, env)
+	case *Paren:
+		b.expr(n.Expr, env)
+	case *List:
+		for _, e := range n.Elems {
+			b.expr(e, env)
+		}
+	case *AttrSet:
+		b.attrs(b.p.models[n], env)
+	case *LegacyLet:
+		b.attrs(b.p.models[n], env)
+	case *Let:
+		m := b.p.models[n]
+		inner := &scope{names: map[string]bool{}, up: env}
+		for name := range m.attrs {
+			inner.names[name] = true
+		}
+		for _, name := range m.order {
+			b.entry(m.attrs[name], env, inner)
+		}
+		b.expr(n.Body, inner)
+	case *Select:
+		b.expr(n.Expr, env)
+		b.path(n.Path, env)
+		if n.Default != nil {
+			b.expr(n.Default, env)
+		}
+	case *HasAttr:
+		b.expr(n.Expr, env)
+		b.path(n.Path, env)
+	case *Call:
+		b.expr(n.Func, env)
+		b.expr(n.Arg, env)
+	case *Unary:
+		b.expr(n.Expr, env)
+	case *Binary:
+		b.expr(n.Left, env)
+		b.expr(n.Right, env)
+	case *If:
+		b.expr(n.Cond, env)
+		b.expr(n.Then, env)
+		b.expr(n.Else, env)
+	case *Assert:
+		b.expr(n.Cond, env)
+		b.expr(n.Body, env)
+	case *With:
+		b.expr(n.Scope, env)
+		b.expr(n.Body, &scope{with: true, up: env})
+	case *Lambda:
+		inner := &scope{names: map[string]bool{}, up: env}
+		if n.Param != nil {
+			inner.names[n.Param.Name] = true
+		}
+		if n.Formals != nil {
+			for _, f := range n.Formals.Formals {
+				inner.names[f.Name.Name] = true
+			}
+			for _, f := range n.Formals.Formals {
+				if f.Default != nil {
+					b.expr(f.Default, inner)
+				}
+			}
+		}
+		b.expr(n.Body, inner)
+	}
+}
+
+func (b binder) parts(parts []Node, env *scope) {
+	for _, part := range parts {
+		if in, ok := part.(*Interp); ok {
+			b.expr(in.Expr, env)
+		}
+	}
+}
+
+// path binds the dynamic names of an attribute path.
+func (b binder) path(path *AttrPath, env *scope) {
+	for _, n := range path.Names {
+		b.attrName(n, env)
+	}
+}
+
+func (b binder) attrName(n Node, env *scope) {
+	switch n := n.(type) {
+	case *Interp:
+		b.expr(n.Expr, env)
+	case *String:
+		b.parts(n.Parts, env)
+	}
+}
+
+// attrs binds an attribute set: a rec one sees its own static names.
+func (b binder) attrs(m *attrModel, env *scope) {
+	inner := env
+	if m.rec {
+		inner = &scope{names: map[string]bool{}, up: env}
+		for name := range m.attrs {
+			inner.names[name] = true
+		}
+	}
+	for _, name := range m.order {
+		b.entry(m.attrs[name], env, inner)
+	}
+	for _, d := range m.dynamic {
+		b.attrName(d.name, inner)
+		if d.nested != nil {
+			b.attrs(d.nested, inner)
+		} else {
+			b.expr(d.value, inner)
+		}
+	}
+}
+
+// entry binds one attribute: an inherited variable in outer, anything
+// else in inner (the same scope for a set that is not rec).
+func (b binder) entry(e *attrEntry, outer, inner *scope) {
+	switch {
+	case e.nested != nil:
+		b.attrs(e.nested, inner)
+	case e.inherit != nil:
+		b.expr(e.inherit, outer)
+	case e.from != nil:
+		b.expr(e.from, inner)
+	default:
+		b.expr(e.value, inner)
+	}
+}
