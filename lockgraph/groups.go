@@ -62,7 +62,8 @@ type Copy struct {
 	// Saturated reports that counting stopped before reaching every path.
 	Saturated bool
 	// Samples holds up to SamplePathLimit input paths reaching the node, as
-	// Graph.SamplePaths returns them.
+	// Graph.SamplePaths returns them (the canonical path first). Analyze
+	// fills it in only for copies in a Group.
 	Samples [][]string
 	// Branch is the branch the node tracks.
 	Branch Branch
@@ -129,7 +130,7 @@ func Analyze(g *Graph) Report {
 	// First pass: every reachable node becomes a copy of its source.
 	var rep Report
 	bySource := map[string][]Copy{}
-	sources := map[string]Source{} // by ID; Kind not meaningful
+	sources := map[string]Source{} // by ID, as first seen
 	rootHas := map[sourceBranch]bool{}
 	for _, key := range g.Reachable() {
 		n := g.Nodes[key]
@@ -138,7 +139,10 @@ func Analyze(g *Graph) Report {
 		}
 		rep.Nodes++
 		src := SourceOf(n)
-		c := newCopy(g, n, paths[key], declared[key])
+		if src.ID == "" {
+			src.ID = "node:" + key // no attributes to identify it by: unique
+		}
+		c := newCopy(n, paths[key], declared[key])
 		if _, ok := sources[src.ID]; !ok {
 			sources[src.ID] = src
 		}
@@ -175,6 +179,9 @@ func Analyze(g *Graph) Report {
 			}
 		}
 		if len(copies) > 1 {
+			for i := range copies {
+				copies[i].Samples = samplePaths(g, copies[i])
+			}
 			sortCopies(copies)
 			src = SourceOf(g.Nodes[copies[0].Key]) // the Kind of the first copy
 			rep.Groups = append(rep.Groups, Group{Source: src, Revisions: len(revs), Copies: copies})
@@ -188,13 +195,12 @@ func Analyze(g *Graph) Report {
 }
 
 // newCopy gathers what a report says about one node.
-func newCopy(g *Graph, n *Node, np NodePaths, declared bool) Copy {
+func newCopy(n *Node, np NodePaths, declared bool) Copy {
 	c := Copy{
 		Key:       n.Key,
 		Path:      np.Canonical,
 		PathCount: np.Count,
 		Saturated: np.Saturated,
-		Samples:   g.SamplePaths(n.Key, SamplePathLimit),
 		Branch:    BranchOf(n),
 		Rev:       n.Locked.String("rev"),
 		NarHash:   n.Locked.String("narHash"),
@@ -204,6 +210,16 @@ func newCopy(g *Graph, n *Node, np NodePaths, declared bool) Copy {
 		c.LastModified = time.Unix(secs, 0).UTC()
 	}
 	return c
+}
+
+// samplePaths returns the sample paths of a copy. A copy reached by one path
+// has that path as its only sample; others ask the graph, which walks it
+// on every call, so Analyze asks only for grouped copies.
+func samplePaths(g *Graph, c Copy) [][]string {
+	if c.PathCount == 1 && !c.Saturated {
+		return [][]string{c.Path}
+	}
+	return g.SamplePaths(c.Key, SamplePathLimit)
 }
 
 // sortCopies orders copies: declared by the root first, then by canonical

@@ -103,6 +103,9 @@ func TestAnalyze(t *testing.T) {
 				`"a":`+analyzeGitHubNode("o", "a", "", "1111111111", `"parent":[],"nixpkgs":["nixpkgs"]`),
 				`"nixpkgs":`+analyzeGitHubNode("NixOS", "nixpkgs", "", "aaaaaaaaaa", "")),
 			"nodes=2 nixpkgs=1 revs=1 branches=1 rootDeclared=true couldFollow=0"},
+		{"nodes without attributes are never copies of each other",
+			analyzeLock(`"a":"a","b":"b"`, `"a":{}`, `"b":{}`),
+			"nodes=2 nixpkgs=0 revs=0 branches=0 rootDeclared=false couldFollow=0"},
 		{"the root's follows input declares its target",
 			analyzeLock(`"a":"a","nixpkgs":["a","nixpkgs"]`,
 				`"a":`+analyzeGitHubNode("o", "a", "", "1111111111", `"nixpkgs":"nixpkgs","other":"nixpkgs_2"`),
@@ -156,31 +159,42 @@ func analyzeCorpusLock(t *testing.T, name string) []byte {
 }
 
 // TestAnalyzeCorpus checks Analyze against numbers derived from the real
-// locks without flakedup, with jq:
+// locks without flakedup, by this jq program (jq 1.6; `jq -c -f all.jq
+// flake.lock`). Nodes are the closure of string edges from the root (Nix
+// writes no other node); nixpkgs copies are recognised from original by the
+// rules of NIX-NOTES.md; classes come from the ref, the channel in a URL, the
+// FlakeHub version, or a pinned rev; could_follow counts undeclared copies
+// whose class is that of a copy a root input names by string (no lock here
+// declares a nixpkgs only through a root follows, and no fork shares a class
+// with an upstream root input); groups use a jq identity close to SourceOf's.
 //
-//   - nodes: the closure of string edges from the root, root excluded (Nix
-//     writes no node that is not reachable that way);
-//   - nixpkgs copies: those nodes whose original is github/gitlab/sourcehut
-//     with repo "nixpkgs" (any case), git/hg with a URL ending in /nixpkgs,
-//     a tarball URL of channels.nixos.org, nixos.org/channels,
-//     releases.nixos.org/nixos, github.com/NixOS/nixpkgs/archive or
-//     flakehub.com/f/[pinned/]NixOS/nixpkgs, or indirect with id nixpkgs;
-//   - revisions: distinct (.locked.rev // .locked.narHash) of those;
-//   - branches: distinct classes of those, from .original.ref, the channel
-//     in a channels.nixos.org URL, the FlakeHub version, else "pinned:"+rev
-//     (.original.rev or a 40-hex GitHub archive name), else rolling;
-//   - could follow: copies that no root input string names whose class is
-//     that of a copy a root input names (none of these locks has a root
-//     follows to a copy no string edge names, nor a fork beside upstream of
-//     the same class);
-//   - groups: nodes grouped by a jq identity (github/gitlab: lower-case
-//     owner/repo plus ?dir=, upstream nixpkgs in any fetcher as one,
-//     indirect by its locked owner/repo, git by URL without query and .git),
-//     groups of more than one, most copies first then by identity.
-//
-// The jq programs are the three shown in the report of the change that added
-// this test (derive.jq, branches.jq, follow.jq); the per-lock comments say
-// what is special in each.
+//	def reach($n; $r): def s($k): ($k + [$k[] as $x | $n[$x].inputs // {} | .[] | strings] | unique) as $m
+//	  | if $m == $k then $k else s($m) end; s([$r]) - [$r];
+//	def nix: .original as $o | ($o.type | IN("github","gitlab","sourcehut")) and ($o.repo | ascii_downcase) == "nixpkgs"
+//	  or ($o.type | IN("git","hg")) and ($o.url | sub("[?].*";"") | sub("/$";"") | sub("[.]git$";"") | split("/") | last) == "nixpkgs"
+//	  or $o.type == "tarball" and ($o.url | test("channels[.]nixos[.]org/|nixos[.]org/channels/|releases[.]nixos[.]org/nixos/|github[.]com/NixOS/nixpkgs/archive/|flakehub[.]com/f/(pinned/)?NixOS/nixpkgs/"; "i"))
+//	  or $o.type == "indirect" and ($o.id == "nixpkgs" or (.locked.repo // "" | ascii_downcase) == "nixpkgs");
+//	def ref: .original as $o | if $o.ref then $o.ref
+//	  elif ($o.url // "" | test("channels[.]nixos[.]org/")) then $o.url | capture("org/(?<c>[^/]+)/").c
+//	  elif ($o.url // "" | test("flakehub[.]com/f/NixOS/nixpkgs/")) then $o.url | capture("nixpkgs/(?<v>[^/]+)$").v
+//	    | sub("[.]tar[.]gz$";"") | sub("%2A";"*") | if test("^0[.]1") then "nixos-unstable" elif test("^0[.][0-9]{4}") then "nixos-" + .[2:4] + "." + .[4:6] else . end
+//	  else null end;
+//	def class: ref as $r | (.original.rev // (.original.url // "" | [capture("/archive/(?<h>[0-9a-f]{40})[.]tar[.]gz$")? | .h] | .[0])) as $rev
+//	  | if $r == null and $rev then "pinned:" + $rev
+//	    elif $r == null or ($r | IN("nixos-unstable","nixos-unstable-small","nixpkgs-unstable","master")) then "rolling"
+//	    elif ($r | test("^(nixos-[0-9]{2}[.][0-9]{2}(-small)?|nixpkgs-[0-9]{2}[.][0-9]{2}-darwin|release-[0-9]{2}[.][0-9]{2})$")) then $r | capture("(?<v>[0-9]{2}[.][0-9]{2})").v
+//	    else $r end;
+//	def ident: .original as $o | if nix and ((.locked.owner // $o.owner // "nixos") | ascii_downcase) == "nixos" then "github:nixos/nixpkgs"
+//	  elif $o.type == "indirect" then "github:" + (.locked.owner + "/" + .locked.repo | ascii_downcase)
+//	  elif $o.type | IN("github","gitlab") then $o.type + ":" + ($o.owner + "/" + $o.repo | ascii_downcase) + (if $o.dir then "?dir=" + $o.dir else "" end)
+//	  elif $o.type | IN("git","hg") then "git+" + ($o.url | sub("[?].*";"") | sub("[.]git$";"") | ascii_downcase)
+//	  else $o | tostring end;
+//	.nodes as $n | .root as $r | [$n[$r].inputs[] | strings] as $decl | [reach($n; $r)[] as $k | $n[$k] + {k: $k}] as $all
+//	| [$all[] | select(nix)] as $nix | [$nix[] | select(.k | IN($decl[])) | class] as $rootClasses
+//	| {nodes: ($all | length), copies: ($nix | length), revisions: ([$nix[] | .locked.rev // .locked.narHash] | unique | length),
+//	   branches: ([$nix[] | class] | unique | length),
+//	   could_follow: ([$nix[] | select((.k | IN($decl[])) | not) | select(class | IN($rootClasses[]))] | length),
+//	   groups: ([$all[] | ident] | group_by(.) | map(select(length > 1) | "\(.[0])=\(length)") | sort_by(-(split("=") | last | tonumber)) | join(" "))}
 func TestAnalyzeCorpus(t *testing.T) {
 	tests := []struct {
 		lock                                          string
@@ -212,11 +226,11 @@ func TestAnalyzeCorpus(t *testing.T) {
 		// haskell-language-server has more copies than nixpkgs.
 		{"Plutonomicon__plutarch-plutus", 90, 22, 22, 14, 5,
 			"github:haskell/haskell-language-server=23 github:nixos/nixpkgs=22 github:haskell/cabal=5 " +
-				"github:input-output-hk/hackage.nix=4 github:hercules-ci/flake-parts=3 github:angerman/old-ghc-nix=2 " +
+				"github:input-output-hk/hackage.nix=4 github:hercules-ci/flake-parts=3 " +
+				"git+https://gitlab.haskell.org/ghc/ghc=2 github:angerman/old-ghc-nix=2 " +
 				"github:input-output-hk/cardano-shell=2 github:input-output-hk/flake-compat=2 " +
 				"github:input-output-hk/haskell.nix=2 github:input-output-hk/stackage.nix=2 github:phadej/http=2 " +
-				"github:sevanspowell/hpc-coveralls=2 github:stable-haskell/iserv-proxy=2 " +
-				"git+https://gitlab.haskell.org/ghc/ghc=2"},
+				"github:sevanspowell/hpc-coveralls=2 github:stable-haskell/iserv-proxy=2"},
 		// A fork: ryan4yin/nixpkgs (nixos-unstable-patched) is a nixpkgs copy
 		// but not in the upstream group of 6.
 		{"ryan4yin__nix-config", 51, 7, 7, 4, 1,
@@ -233,7 +247,7 @@ func TestAnalyzeCorpus(t *testing.T) {
 			"github:nixos/nixpkgs=7 github:hercules-ci/flake-parts=3 github:nix-systems/default=2 github:numtide/flake-utils=2"},
 		// indirect nixpkgs with refs (nixos-25.05, nixos-unstable).
 		{"0Supa__dotfiles", 18, 3, 3, 2, 1,
-			"github:nixos/nixpkgs=3 github:nix-systems/default=3 github:numtide/flake-utils=2"},
+			"github:nix-systems/default=3 github:nixos/nixpkgs=3 github:numtide/flake-utils=2"},
 		// indirect nixpkgs locked to a /nix/store path.
 		{"0oAstro__NixDots", 57, 7, 7, 2, 5,
 			"github:nixos/nixpkgs=7 github:numtide/flake-utils=6 github:edolstra/flake-compat=2 github:nix-community/emacs-overlay=2"},
@@ -260,5 +274,21 @@ func TestAnalyzeCorpus(t *testing.T) {
 				t.Errorf("groups:\n got %s\nwant %s", got, tt.groups)
 			}
 		})
+	}
+}
+
+// BenchmarkAnalyze measures Analyze on the largest corpus lock (208 nodes).
+func BenchmarkAnalyze(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join(analyzeCorpusDir, "NotAShelf__nyx", "flake.lock"))
+	if err != nil {
+		b.Skipf("corpus not found: %v", err)
+	}
+	g, err := Load(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		Analyze(g)
 	}
 }

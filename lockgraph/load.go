@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 )
@@ -115,7 +116,9 @@ func docError(kind ErrorKind, format string, args ...any) *LoadError {
 //
 // For version 5 the fields of a node's "info" go into Locked (a field
 // already in "locked" wins). Fields Load does not know are kept in Extra;
-// when a node has the same field twice, the last one counts. Values in
+// when the document or a node has the same field twice, the last one
+// counts (as in encoding/json); a node key or input name given twice is an
+// error. Values in
 // Locked, Original and Extra are compact raw JSON.
 //
 // Every error is a *LoadError.
@@ -128,35 +131,51 @@ func Load(data []byte) (g *Graph, err error) {
 	if err := checkSyntax(data); err != nil {
 		return nil, err
 	}
-	doc := gjson.ParseBytes(data)
+	lr := newLockReader(data)
+	doc := gjson.Parse(lr.text)
 	if !doc.IsObject() {
 		return nil, docError(KindNotObject, "not a JSON object: the document is %s", typeName(doc))
 	}
+	// One pass over the top level: gjson's Get would scan past the whole
+	// of "nodes" again for each of "root" and "version".
+	var version, root, nodes gjson.Result
+	doc.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "version":
+			version = v
+		case "root":
+			root = v
+		case "nodes":
+			nodes = v
+		}
+		return true
+	})
 	g = &Graph{}
-	if g.Version, err = readVersion(doc.Get("version")); err != nil {
+	if g.Version, err = readVersion(version); err != nil {
 		return nil, err
 	}
-	if g.Root, err = readRoot(doc.Get("root")); err != nil {
+	if g.Root, err = readRoot(root); err != nil {
 		return nil, err
 	}
-	if g.Nodes, err = readNodes(doc.Get("nodes"), g.Version); err != nil {
+	g.Root = lr.str(g.Root)
+	if g.Nodes, err = lr.readNodes(nodes, g.Version); err != nil {
 		return nil, err
 	}
 	if _, ok := g.Nodes[g.Root]; !ok {
 		return nil, docError(KindRoot, "root node %q is not in \"nodes\"", g.Root)
 	}
-	order := sortedInputs(g)
-	if err := checkTargets(g, order); err != nil {
+	keys, order := sortedKeys(g), sortedInputs(g)
+	if err := checkTargets(g, keys, order); err != nil {
 		return nil, err
 	}
-	if err := checkDirectCycles(g, order); err != nil {
+	if err := checkDirectCycles(g, keys, order); err != nil {
 		return nil, err
 	}
-	if err := resolveAllFollows(g, order); err != nil {
+	if err := resolveAllFollows(g, keys, order); err != nil {
 		return nil, err
 	}
 	if g.Version < 7 {
-		markSharedEdges(g, order)
+		markSharedEdges(g, keys, order)
 	}
 	return g, nil
 }
@@ -234,7 +253,55 @@ func readRoot(v gjson.Result) (string, error) {
 	return v.Str, nil
 }
 
-func readNodes(v gjson.Result, version int) (map[string]*Node, error) {
+// lockReader reads the input in place, through a string view of the
+// caller's bytes that lives only while Load runs. Everything the graph keeps
+// is copied out into two arenas: one for strings (node keys, input names,
+// follows segments), one for raw JSON values. A few large blocks instead of
+// hundreds of thousands of small allocations is what makes a 100,000-node
+// lock quick to load.
+type lockReader struct {
+	text   string
+	strs   arena // read only through strings made by str
+	values arena // handed out as json.RawMessage
+}
+
+func newLockReader(data []byte) *lockReader {
+	if len(data) == 0 {
+		return &lockReader{}
+	}
+	// The view is safe: data is not modified during Load (the caller's
+	// contract) and nothing derived from it outlives Load uncopied.
+	return &lockReader{text: unsafe.String(&data[0], len(data))}
+}
+
+// str copies s into the string arena.
+func (lr *lockReader) str(s string) string {
+	if s == "" {
+		return ""
+	}
+	b := lr.strs.copy(s)
+	// Nothing writes to the string arena after copy, so the bytes are as
+	// immutable as a string's must be.
+	return unsafe.String(&b[0], len(b))
+}
+
+// arena hands out copies of strings carved from large blocks.
+type arena struct{ block []byte }
+
+const arenaBlock = 64 << 10
+
+// copy returns a copy of s whose capacity ends with it, so that appending
+// to it reallocates instead of overwriting the next value.
+func (a *arena) copy(s string) []byte {
+	if len(s) > cap(a.block)-len(a.block) {
+		a.block = make([]byte, 0, max(arenaBlock, len(s)))
+	}
+	start := len(a.block)
+	a.block = append(a.block, s...)
+	return a.block[start:len(a.block):len(a.block)]
+}
+
+func (lr *lockReader) readNodes(v gjson.Result, version int) (map[string]*Node, error) {
 	if !v.Exists() {
 		return nil, docError(KindType, "missing \"nodes\"")
 	}
@@ -244,13 +311,13 @@ func readNodes(v gjson.Result, version int) (map[string]*Node, error) {
 	nodes := make(map[string]*Node)
 	var err error
 	v.ForEach(func(k, val gjson.Result) bool {
-		key := k.Str
+		key := lr.str(k.Str)
 		if _, dup := nodes[key]; dup {
 			err = docError(KindDuplicate, "node %q appears twice in \"nodes\"", key)
 			return false
 		}
 		var n *Node
-		if n, err = readNode(key, val, version); err != nil {
+		if n, err = lr.readNode(key, val, version); err != nil {
 			return false
 		}
 		nodes[key] = n
@@ -259,7 +326,7 @@ func readNodes(v gjson.Result, version int) (map[string]*Node, error) {
 	return nodes, err
 }
 
-func readNode(key string, v gjson.Result, version int) (*Node, error) {
+func (lr *lockReader) readNode(key string, v gjson.Result, version int) (*Node, error) {
 	if !v.IsObject() {
 		return nil, nodeError(KindType, key, "", "node is %s, want an object", typeName(v))
 	}
@@ -270,7 +337,7 @@ func readNode(key string, v gjson.Result, version int) (*Node, error) {
 		field := k.Str
 		switch {
 		case field == "inputs":
-			n.Inputs, err = readInputs(key, val)
+			n.Inputs, err = lr.readInputs(key, val)
 		case field == "locked" || field == "original" || (field == "info" && version == 5):
 			if !val.IsObject() {
 				err = nodeError(KindType, key, "", "%q is %s, want an object", field, typeName(val))
@@ -278,11 +345,11 @@ func readNode(key string, v gjson.Result, version int) (*Node, error) {
 			}
 			switch field {
 			case "locked":
-				n.Locked = readAttrs(val)
+				n.Locked = lr.readAttrs(val)
 			case "original":
-				n.Original = readAttrs(val)
+				n.Original = lr.readAttrs(val)
 			default:
-				info = readAttrs(val)
+				info = lr.readAttrs(val)
 			}
 		case field == "flake":
 			if val.Type != gjson.True && val.Type != gjson.False {
@@ -294,7 +361,7 @@ func readNode(key string, v gjson.Result, version int) (*Node, error) {
 			if n.Extra == nil {
 				n.Extra = Attrs{}
 			}
-			n.Extra[field] = rawValue(val)
+			n.Extra[lr.str(field)] = lr.rawValue(val)
 		}
 		return err == nil
 	})
@@ -314,21 +381,21 @@ func readNode(key string, v gjson.Result, version int) (*Node, error) {
 
 // readInputs reads an "inputs" object. Direct edges get their Target, follows
 // edges their Follows (always non-nil); follows targets are resolved later.
-func readInputs(key string, v gjson.Result) (map[string]Input, error) {
+func (lr *lockReader) readInputs(key string, v gjson.Result) (map[string]Input, error) {
 	if !v.IsObject() {
 		return nil, nodeError(KindType, key, "", "\"inputs\" is %s, want an object", typeName(v))
 	}
 	inputs := make(map[string]Input)
 	var err error
 	v.ForEach(func(k, val gjson.Result) bool {
-		name := k.Str
+		name := lr.str(k.Str)
 		if _, dup := inputs[name]; dup {
 			err = nodeError(KindDuplicate, key, name, "input appears twice")
 			return false
 		}
 		switch {
 		case val.Type == gjson.String:
-			inputs[name] = Input{Target: val.Str}
+			inputs[name] = Input{Target: lr.str(val.Str)}
 		case val.IsArray():
 			path := []string{}
 			val.ForEach(func(_, seg gjson.Result) bool {
@@ -337,7 +404,7 @@ func readInputs(key string, v gjson.Result) (map[string]Input, error) {
 						len(path), typeName(seg))
 					return false
 				}
-				path = append(path, seg.Str)
+				path = append(path, lr.str(seg.Str))
 				return true
 			})
 			inputs[name] = Input{Follows: path}
@@ -351,19 +418,20 @@ func readInputs(key string, v gjson.Result) (map[string]Input, error) {
 }
 
 // readAttrs keeps every field of an object as compact raw JSON.
-func readAttrs(v gjson.Result) Attrs {
+func (lr *lockReader) readAttrs(v gjson.Result) Attrs {
 	a := make(Attrs)
 	v.ForEach(func(k, val gjson.Result) bool {
-		a[k.Str] = rawValue(val)
+		a[lr.str(k.Str)] = lr.rawValue(val)
 		return true
 	})
 	return a
 }
 
-// rawValue copies a value's JSON text, compacting objects and arrays.
-func rawValue(v gjson.Result) json.RawMessage {
+// rawValue returns a copy of a value's JSON text, compacted when it is an
+// object or array.
+func (lr *lockReader) rawValue(v gjson.Result) json.RawMessage {
 	if v.Type != gjson.JSON {
-		return json.RawMessage(v.Raw)
+		return lr.values.copy(v.Raw)
 	}
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, []byte(v.Raw)); err != nil {
@@ -401,8 +469,8 @@ func sortedKeys(g *Graph) []string {
 
 // checkTargets reports the first direct edge naming a node that does not
 // exist.
-func checkTargets(g *Graph, order map[string][]string) error {
-	for _, key := range sortedKeys(g) {
+func checkTargets(g *Graph, keys []string, order map[string][]string) error {
+	for _, key := range keys {
 		n := g.Nodes[key]
 		for _, name := range order[key] {
 			in := n.Inputs[name]
@@ -419,7 +487,7 @@ func checkTargets(g *Graph, order map[string][]string) error {
 
 // checkDirectCycles rejects a cycle of direct edges with an iterative
 // depth-first search over every node.
-func checkDirectCycles(g *Graph, order map[string][]string) error {
+func checkDirectCycles(g *Graph, keys []string, order map[string][]string) error {
 	const (
 		unseen = iota
 		onStack
@@ -430,7 +498,7 @@ func checkDirectCycles(g *Graph, order map[string][]string) error {
 		next int // index into order[key] of the next input to look at
 	}
 	state := make(map[string]uint8, len(g.Nodes))
-	for _, start := range sortedKeys(g) {
+	for _, start := range keys {
 		if state[start] != unseen {
 			continue
 		}
@@ -534,9 +602,9 @@ func (r *resolver) resolve(path []string, node, input, at string) (string, error
 }
 
 // resolveAllFollows sets the Target of every follows edge.
-func resolveAllFollows(g *Graph, order map[string][]string) error {
+func resolveAllFollows(g *Graph, keys []string, order map[string][]string) error {
 	r := &resolver{g: g, memo: map[string]string{}, active: map[string]int{}}
-	for _, key := range sortedKeys(g) {
+	for _, key := range keys {
 		n := g.Nodes[key]
 		for _, name := range order[key] {
 			in := n.Inputs[name]
@@ -558,7 +626,7 @@ func resolveAllFollows(g *Graph, order map[string][]string) error {
 // into follows: the first path reaching a node, breadth first from the root
 // with inputs in sorted order, is its own; every other string edge to it
 // becomes a follows of that path.
-func markSharedEdges(g *Graph, order map[string][]string) {
+func markSharedEdges(g *Graph, keys []string, order map[string][]string) {
 	type edge struct{ from, name string }
 	first := map[string][]string{g.Root: {}}
 	treeEdge := map[string]edge{}
@@ -578,7 +646,7 @@ func markSharedEdges(g *Graph, order map[string][]string) {
 			queue = append(queue, in.Target)
 		}
 	}
-	for _, key := range sortedKeys(g) {
+	for _, key := range keys {
 		n := g.Nodes[key]
 		for _, name := range order[key] {
 			in := n.Inputs[name]

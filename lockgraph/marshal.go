@@ -37,7 +37,7 @@ func Marshal(g *Graph) []byte {
 
 	nodes := make(map[string]any, len(order))
 	for _, key := range order {
-		nodes[names[key]] = nodeValue(g, g.Nodes[key], names)
+		nodes[names[key]] = nodeValue(g.Nodes[key], names, key == g.Root)
 	}
 	doc := map[string]any{
 		"nodes":   nodes,
@@ -60,7 +60,7 @@ func Marshal(g *Graph) []byte {
 //
 // It returns the keys of the reachable nodes in the order they were named,
 // and the new name of each of them keyed by its current key. Edges to keys
-// missing from g.Nodes are skipped.
+// missing from g.Nodes (or mapped to nil) are skipped.
 func NixKeys(g *Graph) (order []string, names map[string]string) {
 	names = make(map[string]string)
 	taken := make(map[string]bool)
@@ -70,8 +70,8 @@ func NixKeys(g *Graph) (order []string, names map[string]string) {
 		if _, done := names[key]; done {
 			return
 		}
-		node, ok := g.Nodes[key]
-		if !ok {
+		node := g.Nodes[key]
+		if node == nil {
 			return
 		}
 		if taken[name] {
@@ -108,8 +108,9 @@ func sortedInputNames(n *Node) []string {
 }
 
 // nodeValue builds the JSON value of one node, with direct edges written as
-// the new names of their targets.
-func nodeValue(g *Graph, n *Node, names map[string]string) map[string]any {
+// the new names of their targets. The root has no locked and original
+// unless it carries them.
+func nodeValue(n *Node, names map[string]string, isRoot bool) map[string]any {
 	v := make(map[string]any, len(n.Extra)+4)
 	for k, raw := range n.Extra {
 		v[k] = raw
@@ -131,7 +132,7 @@ func nodeValue(g *Graph, n *Node, names map[string]string) map[string]any {
 		}
 		v["inputs"] = inputs
 	}
-	if n.Key != g.Root || n.Locked != nil || n.Original != nil {
+	if !isRoot || n.Locked != nil || n.Original != nil {
 		v["locked"] = attrsValue(n.Locked)
 		v["original"] = attrsValue(n.Original)
 		if !n.IsFlake {

@@ -158,7 +158,7 @@ type dagEdge struct {
 // sorted byte order, that defines back edges. Edges to keys missing from
 // Nodes are skipped.
 func (g *Graph) walk() *dag {
-	d := &dag{index: map[string]int{}}
+	d := &dag{index: make(map[string]int, len(g.Nodes))}
 	if _, ok := g.Nodes[g.Root]; !ok {
 		return d
 	}
@@ -167,19 +167,26 @@ func (g *Graph) walk() *dag {
 		names []string
 		next  int
 	}
-	var onStack []bool
-	var postorder []int
+	type flatEdge struct {
+		from int
+		dagEdge
+	}
+	var (
+		onStack   []bool
+		postorder []int
+		found     []flatEdge // every kept edge, each node's in name order
+		nameBuf   []string   // every node's sorted input names, one after another
+	)
 	visit := func(key string) frame {
 		i := len(d.keys)
 		d.keys = append(d.keys, key)
 		d.index[key] = i
-		d.edges = append(d.edges, nil)
 		onStack = append(onStack, true)
-		inputs := g.Nodes[key].Inputs
-		names := make([]string, 0, len(inputs))
-		for name := range inputs {
-			names = append(names, name)
+		start := len(nameBuf)
+		for name := range g.Nodes[key].Inputs {
+			nameBuf = append(nameBuf, name)
 		}
+		names := nameBuf[start:len(nameBuf):len(nameBuf)]
 		sort.Strings(names)
 		return frame{node: i, names: names}
 	}
@@ -208,7 +215,26 @@ func (g *Graph) walk() *dag {
 			to = f.node
 			stack = append(stack, f)
 		}
-		d.edges[from] = append(d.edges[from], dagEdge{name: name, to: to})
+		found = append(found, flatEdge{from, dagEdge{name: name, to: to}})
+	}
+	// Group the edges by node in one buffer (a counting sort, which keeps
+	// each node's edges in name order).
+	start := make([]int, len(d.keys)+1)
+	for _, e := range found {
+		start[e.from+1]++
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	buf := make([]dagEdge, len(found))
+	fill := append([]int(nil), start[:len(d.keys)]...)
+	for _, e := range found {
+		buf[fill[e.from]] = e.dagEdge
+		fill[e.from]++
+	}
+	d.edges = make([][]dagEdge, len(d.keys))
+	for i := range d.edges {
+		d.edges[i] = buf[start[i]:start[i+1]:start[i+1]]
 	}
 	d.topo = make([]int, len(postorder))
 	for i, node := range postorder {

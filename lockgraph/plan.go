@@ -34,7 +34,7 @@ type Promotion struct {
 }
 
 // String renders p as `name = a/b`.
-func (p Promotion) String() string { return p.Name + " = " + strings.Join(p.Path, "/") }
+func (p Promotion) String() string { return p.Name + " = " + JoinPath(p.Path) }
 
 // HeldBack is a duplicate copy that Plan leaves in place, and why.
 type HeldBack struct {
@@ -63,8 +63,9 @@ type Result struct {
 }
 
 // maxPlanRounds bounds the top-down rounds of Plan; each round moves at
-// least one edge, so only a bug could need more.
-const maxPlanRounds = 100
+// least one edge or rejects at least one follows, so only a bug could need
+// more.
+const maxPlanRounds = 1000
 
 // Plan proposes the follows that remove duplicate copies from the lock in
 // g, given the follows already declared in flake.nix (applied first, as
@@ -93,37 +94,69 @@ const maxPlanRounds = 100
 // Policy.Promote adds the intermediate as a root input; with neither the
 // copy is held back as needing one of them. Edges that are already follows
 // (written in flake.nix or in a dependency) are never changed, nor is an
-// intermediate collapsed when declared follows live below it.
-func Plan(g *Graph, declared []Follows, p Policy) (*Result, error) {
+// intermediate collapsed when declared follows live below it. A follows
+// that would break the lock (a follows elsewhere runs through the
+// intermediate it collapses, to an input the root's copy lacks) is dropped
+// and its copies are held back with Predict's error. Root inputs are never
+// moved, even when two of them are copies of one source.
+//
+// Plan repeats such rounds until one proposes nothing; Result.Follows lists
+// them round by round, each round sorted by input path. With promotions,
+// declaring Result.Follows without the promoted root inputs makes a later
+// Plan fail (their targets do not exist in the lock yet). Plan does not
+// modify g.
+func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
+	defer recoverInternal("plan", &err)
 	cur, err := Predict(g, declared)
 	if err != nil {
 		return nil, fmt.Errorf("apply the declared follows: %w", err)
 	}
-	pl := planner{policy: p, declared: declared}
+	pl := planner{policy: p, declared: declared, rejected: make(map[string]string)}
 	res := &Result{Before: copyCounts(g)}
 	for round := 0; ; round++ {
 		if round == maxPlanRounds {
 			return nil, fmt.Errorf("plan did not settle after %d rounds", maxPlanRounds)
 		}
-		step := pl.round(cur)
-		if len(step.follows) == 0 && len(step.promotions) == 0 {
-			res.HeldBack = step.heldBack
+		st := pl.round(cur)
+		if len(st.follows) == 0 && len(st.promotions) == 0 {
+			res.HeldBack = st.heldBack
 			break
 		}
-		for _, pr := range step.promotions {
-			if cur, err = Promote(cur, pr.Name, pr.Path); err != nil {
+		next, err := applyStep(cur, st.promotions, st.follows)
+		if err != nil {
+			// Some follows break the lock (a follows elsewhere ran through
+			// an intermediate being collapsed): reject them and redo the
+			// round without them.
+			rejected := false
+			for _, f := range st.follows {
+				if _, err := applyStep(cur, st.promotions, []Follows{f}); err != nil {
+					pl.rejected[JoinPath(f.Input)] = fmt.Sprintf("%s would break the lock: %v", f, err)
+					rejected = true
+				}
+			}
+			if !rejected {
 				return nil, fmt.Errorf("plan: %w", err)
 			}
+			continue
 		}
-		if cur, err = Predict(cur, step.follows); err != nil {
-			return nil, fmt.Errorf("plan: %w", err)
-		}
-		res.Promotions = append(res.Promotions, step.promotions...)
-		res.Follows = append(res.Follows, step.follows...)
+		cur = next
+		res.Promotions = append(res.Promotions, st.promotions...)
+		res.Follows = append(res.Follows, st.follows...)
 	}
 	res.Predicted = cur
 	res.After = copyCounts(cur)
 	return res, nil
+}
+
+// applyStep adds the promotions to g, then the follows.
+func applyStep(g *Graph, promotions []Promotion, follows []Follows) (*Graph, error) {
+	var err error
+	for _, pr := range promotions {
+		if g, err = Promote(g, pr.Name, pr.Path); err != nil {
+			return nil, err
+		}
+	}
+	return Predict(g, follows)
 }
 
 // copyCounts counts the reachable nodes of each source.
@@ -142,6 +175,9 @@ func copyCounts(g *Graph) map[string]int {
 type planner struct {
 	policy   Policy
 	declared []Follows
+	// rejected maps the input path of each follows found to break the lock
+	// to the reason; such an edge is held back instead.
+	rejected map[string]string
 }
 
 // step is what one round proposes.
@@ -168,27 +204,35 @@ type rootInput struct {
 	node *copyInfo
 }
 
-// round looks at the current graph and proposes the next moves.
-func (pl planner) round(g *Graph) step {
+// survey is what a round knows about the current graph.
+type survey struct {
+	// copies holds every reachable node with a source, shallowest first.
+	copies []*copyInfo
+	// byKey finds them by node key.
+	byKey map[string]*copyInfo
+	// perFamily counts the copies of each family.
+	perFamily map[string]int
+	// roots are the root inputs that denote one of copies, by name.
+	roots []rootInput
+	// isRoot tells the nodes some root input denotes.
+	isRoot map[string]bool
+}
+
+// surveyGraph describes every reachable node of g for a round.
+func surveyGraph(g *Graph) survey {
 	order, _ := NixKeys(g)
 	paths := inputPaths(g, order)
-
 	uses := make(map[string]int)
 	for _, key := range order {
 		for _, e := range g.Nodes[key].Inputs {
 			uses[e.Target]++
 		}
 	}
-	infos := make(map[string]*copyInfo, len(order))
-	familyCount := make(map[string]int)
-	var all []*copyInfo
+	sv := survey{byKey: make(map[string]*copyInfo, len(order)), perFamily: make(map[string]int), isRoot: make(map[string]bool)}
 	for _, key := range order {
-		if key == g.Root {
-			continue
-		}
 		n := g.Nodes[key]
 		c := &copyInfo{key: key, path: paths[key], source: SourceOf(n), branch: BranchOf(n), uses: uses[key]}
-		if c.source.ID == "" {
+		if key == g.Root || c.source.ID == "" {
 			continue
 		}
 		c.family = c.source.ID
@@ -196,109 +240,144 @@ func (pl planner) round(g *Graph) step {
 			c.family = "nixpkgs"
 		}
 		c.newest, _ = n.Locked.Int("lastModified")
-		infos[key] = c
-		familyCount[c.family]++
-		all = append(all, c)
+		sv.byKey[key] = c
+		sv.perFamily[c.family]++
+		sv.copies = append(sv.copies, c)
 	}
-
-	var roots []rootInput
+	sort.SliceStable(sv.copies, func(i, j int) bool { return lessPath(sv.copies[i].path, sv.copies[j].path) })
 	root := g.Nodes[g.Root]
 	for _, name := range sortedInputNames(root) {
-		if c, ok := infos[root.Inputs[name].Target]; ok {
-			roots = append(roots, rootInput{name: name, node: c})
+		if c, ok := sv.byKey[root.Inputs[name].Target]; ok {
+			sv.roots = append(sv.roots, rootInput{name: name, node: c})
+			sv.isRoot[c.key] = true
 		}
 	}
-	isRootNode := make(map[string]bool)
-	for _, r := range roots {
-		isRootNode[r.node.key] = true
-	}
+	return sv
+}
 
+// round looks at the current graph and proposes the next moves, top-down:
+// copies at depth two get a follows, deeper ones a collapse of their
+// depth-two ancestor (or a deep follows, or a promotion).
+func (pl planner) round(g *Graph) step {
+	sv := surveyGraph(g)
+	root := g.Nodes[g.Root]
 	var st step
-	emitted := make(map[string]bool)
-	emit := func(f Follows) {
-		k := strings.Join(f.Input, "/")
-		if !emitted[k] {
-			emitted[k] = true
-			st.follows = append(st.follows, f)
-		}
-	}
 	promoted := make(map[string]bool) // source IDs promoted this round
 	newNames := make(map[string]bool) // root input names promoted this round
 	hold := func(c *copyInfo, reason string) {
 		st.heldBack = append(st.heldBack, HeldBack{Path: c.path, Reason: reason})
 	}
+	emitted := make(map[string]bool)
+	// emit proposes f for the copy c, unless f was rejected before.
+	emit := func(c *copyInfo, f Follows) {
+		k := JoinPath(f.Input)
+		if reason, ok := pl.rejected[k]; ok {
+			hold(c, JoinPath(c.path)+" stays: "+reason)
+			return
+		}
+		if !emitted[k] {
+			emitted[k] = true
+			st.follows = append(st.follows, f)
+		}
+	}
 
-	sort.SliceStable(all, func(i, j int) bool { return lessPath(all[i].path, all[j].path) })
-	for _, c := range all {
-		if isRootNode[c.key] || familyCount[c.family] < 2 {
+	for _, c := range sv.copies {
+		if sv.isRoot[c.key] || sv.perFamily[c.family] < 2 {
 			continue
 		}
 		if !c.source.Nixpkgs && !pl.policy.All {
 			continue
 		}
-		pathStr := strings.Join(c.path, "/")
+		pathStr := JoinPath(c.path)
 		if pl.ignored(c.path) {
 			hold(c, pathStr+" is ignored")
 			continue
 		}
-		target, reason := pl.targetOf(c, roots, all)
+		target, reason := pl.targetOf(c, sv)
 		if target == nil {
 			hold(c, reason)
 			continue
 		}
 		if len(c.path) == 2 {
-			emit(Follows{Input: c.path, Target: target})
+			emit(c, Follows{Input: append([]string(nil), c.path...), Target: target})
 			continue
 		}
 		// Deeper: collapse the depth-two ancestor onto a root input of its
 		// source, or go deep, or promote it.
 		mid := c.path[:2]
-		midStr := strings.Join(mid, "/")
+		midStr := JoinPath(mid)
 		if pl.ignored(mid) || pl.declaredBelow(mid) {
 			hold(c, fmt.Sprintf("%s is below %s, which has declared or ignored follows below it", pathStr, midStr))
 			continue
 		}
-		midNode := infos[directTarget(g, mid)]
+		midNode := sv.byKey[directTarget(g, mid)]
 		if midNode != nil {
-			if r := bestRoot(roots, func(r rootInput) bool { return r.node.source.ID == midNode.source.ID }, midNode.branch.Class); r != nil {
-				emit(Follows{Input: append([]string(nil), mid...), Target: []string{r.name}})
+			if r := bestRoot(sv.roots, func(r rootInput) bool { return r.node.source.ID == midNode.source.ID }, midNode.branch.Class); r != nil {
+				emit(c, Follows{Input: append([]string(nil), mid...), Target: []string{r.name}})
 				continue
 			}
 		}
 		switch {
 		case pl.policy.Deep:
-			emit(Follows{Input: c.path, Target: target})
+			emit(c, Follows{Input: append([]string(nil), c.path...), Target: target})
 		case pl.policy.Promote && midNode != nil:
-			if !promoted[midNode.source.ID] {
+			if reason, ok := pl.rejected[midStr]; ok {
+				hold(c, pathStr+" stays: "+reason)
+			} else if !promoted[midNode.source.ID] {
 				promoted[midNode.source.ID] = true
 				name := freeName(root, newNames, mid)
 				newNames[name] = true
 				st.promotions = append(st.promotions, Promotion{Name: name, Path: append([]string(nil), mid...)})
-				emit(Follows{Input: append([]string(nil), mid...), Target: []string{name}})
+				emit(c, Follows{Input: append([]string(nil), mid...), Target: []string{name}})
 			}
 		default:
 			hold(c, fmt.Sprintf("%s is below %s, which has no root input of its source: needs Promote or Deep", pathStr, midStr))
 		}
 	}
+	st.follows = deferThroughMoved(st.follows)
 	sort.SliceStable(st.follows, func(i, j int) bool { return lessPath(st.follows[i].Input, st.follows[j].Input) })
 	return st
 }
 
+// deferThroughMoved drops the follows whose target runs through an input
+// that another follows of the same round overrides: once that one is in,
+// the target would pass through a follows, which Nix before 2.18 refuses.
+// The next round, seeing the new graph, picks their targets again. When
+// that would drop everything, it keeps follows as they are.
+func deferThroughMoved(follows []Follows) []Follows {
+	var kept []Follows
+	for _, f := range follows {
+		through := false
+		for _, o := range follows {
+			if len(o.Input) < len(f.Target) && hasPrefix(f.Target, o.Input) {
+				through = true
+			}
+		}
+		if !through {
+			kept = append(kept, f)
+		}
+	}
+	if len(kept) == 0 {
+		return follows
+	}
+	return kept
+}
+
 // targetOf returns the path the copy c should follow, or nil and the reason
 // it stays where it is.
-func (pl planner) targetOf(c *copyInfo, roots []rootInput, all []*copyInfo) ([]string, string) {
+func (pl planner) targetOf(c *copyInfo, sv survey) ([]string, string) {
 	sameSource := func(r rootInput) bool { return r.node.source.ID == c.source.ID }
 	sameClass := func(r rootInput) bool { return sameSource(r) && r.node.branch.Class == c.branch.Class }
-	if r := bestRoot(roots, sameClass, ""); r != nil {
+	if r := bestRoot(sv.roots, sameClass, ""); r != nil {
 		return []string{r.name}, ""
 	}
 	if pl.policy.CrossBranch {
-		if r := bestRootOfFamily(roots, c.family); r != nil {
+		if r := bestRootOfFamily(sv.roots, c.family); r != nil {
 			return []string{r.name}, ""
 		}
 	}
 	var peers []*copyInfo
-	for _, o := range all {
+	for _, o := range sv.copies {
 		if o.source.ID == c.source.ID && (o.branch.Class == c.branch.Class || pl.policy.CrossBranch) {
 			peers = append(peers, o)
 		}
@@ -312,8 +391,16 @@ func (pl planner) targetOf(c *copyInfo, roots []rootInput, all []*copyInfo) ([]s
 	if best != c {
 		return best.path, ""
 	}
-	pathStr := strings.Join(c.path, "/")
-	if c.source.Fork {
+	// Held back: say "fork" when nothing else comes from the same
+	// repository, else name the branch that keeps it apart.
+	pathStr := JoinPath(c.path)
+	alone := true
+	for _, o := range sv.copies {
+		if o != c && o.source.ID == c.source.ID {
+			alone = false
+		}
+	}
+	if c.source.Fork && alone {
 		return nil, fmt.Sprintf("%s is a fork (%s)", pathStr, c.source.ID)
 	}
 	return nil, fmt.Sprintf("%s is on %s", pathStr, branchName(c.branch))

@@ -210,6 +210,7 @@ func TestPlanCorpus(t *testing.T) {
 		{"cross-branch", Policy{CrossBranch: true}},
 		{"all+promote", Policy{All: true, Promote: true}},
 		{"all+cross-branch+deep", Policy{All: true, CrossBranch: true, Deep: true}},
+		{"all+deep", Policy{All: true, Deep: true}},
 	}
 	for _, pol := range policies {
 		before, after, proposed, held := 0, 0, 0, 0
@@ -228,6 +229,11 @@ func TestPlanCorpus(t *testing.T) {
 			if roots := rootNixpkgs(res.Predicted); a > 1 && a > roots+len(res.HeldBack) {
 				t.Errorf("%s %s: %d nixpkgs copies left, %d root inputs, %d held back:\n%s", pol.name, name, a, roots, len(res.HeldBack), renderResult(res))
 			}
+			for _, f := range res.Follows {
+				if len(f.Target) > 1 && directTarget(res.Predicted, f.Target[:len(f.Target)-1]) == "" {
+					t.Errorf("%s %s: %s: the target runs through a follows", pol.name, name, f)
+				}
+			}
 			before, after = before+b, after+a
 			proposed += len(res.Follows)
 			held += len(res.HeldBack)
@@ -235,5 +241,73 @@ func TestPlanCorpus(t *testing.T) {
 		}
 		t.Logf("corpus, policy %s: %d locks, nixpkgs copies %d -> %d, %d follows proposed, %d copies held back",
 			pol.name, len(locks), before, after, proposed, held)
+	}
+}
+
+func TestPlanErrors(t *testing.T) {
+	data, err := os.ReadFile("../fixtures/plan/flat/flake.lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := loadLock(t, data)
+	before := string(Marshal(g))
+	_, err = Plan(g, []Follows{{Input: []string{"A", "nixpkgs"}, Target: []string{"nixpkgsX"}}}, Policy{})
+	want := "apply the declared follows: input 'A/nixpkgs' follows 'nixpkgsX': input 'nixpkgsX' does not exist"
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %q", err, want)
+	}
+	if _, err := Plan(g, nil, Policy{CrossBranch: true, All: true, Promote: true, Deep: true}); err != nil {
+		t.Errorf("every policy at once: %v", err)
+	}
+	if after := string(Marshal(g)); after != before {
+		t.Errorf("Plan modified its input graph")
+	}
+}
+
+// FuzzPlan checks that Plan never panics on a lock Load accepts, under any
+// policy, and that whatever it predicts is settled: planning it again
+// proposes nothing.
+func FuzzPlan(f *testing.F) {
+	dirs, _ := filepath.Glob("../fixtures/plan/*/flake.lock")
+	for _, file := range dirs {
+		if data, err := os.ReadFile(file); err == nil {
+			f.Add(data, uint8(0))
+			f.Add(data, uint8(0xff))
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte, bits uint8) {
+		g, err := Load(data)
+		if err != nil {
+			return
+		}
+		p := Policy{CrossBranch: bits&1 != 0, All: bits&2 != 0, Promote: bits&4 != 0, Deep: bits&8 != 0}
+		res, err := Plan(g, nil, p)
+		if err != nil {
+			return
+		}
+		again, err := Plan(res.Predicted, nil, p)
+		if err != nil {
+			t.Fatalf("second Plan: %v", err)
+		}
+		if len(again.Follows) != 0 || len(again.Promotions) != 0 {
+			t.Fatalf("second Plan proposes:\n%s", renderResult(again))
+		}
+	})
+}
+
+func BenchmarkPlanCorpus(b *testing.B) {
+	data, err := os.ReadFile("../../shared/corpus/spikespaz__dotfiles/flake.lock")
+	if err != nil {
+		b.Skip("corpus lock missing")
+	}
+	g, err := Load(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := Plan(g, nil, Policy{All: true, Promote: true}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

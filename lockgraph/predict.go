@@ -3,7 +3,6 @@ package lockgraph
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 )
 
 // Follows is one follows override, as written in flake.nix:
@@ -21,7 +20,7 @@ type Follows struct {
 // String renders f the way flake.nix spells it:
 // `home-manager/nixpkgs -> nixpkgs`.
 func (f Follows) String() string {
-	return strings.Join(f.Input, "/") + " -> " + strings.Join(f.Target, "/")
+	return JoinPath(f.Input) + " -> " + JoinPath(f.Target)
 }
 
 // maxFollowsDepth bounds the nesting of follows resolved through follows;
@@ -46,7 +45,8 @@ const maxFollowsDepth = 64
 // through A/B stay as written and now resolve through the new follows; that
 // is what Nix 2.18 and later do. Nix before 2.18 refuses to lock such a
 // flake ("follows a non-existent input"); Predict does not model versions.
-func Predict(g *Graph, follows []Follows) (*Graph, error) {
+func Predict(g *Graph, follows []Follows) (_ *Graph, err error) {
+	defer recoverInternal("predict", &err)
 	w := cloneGraph(g)
 	for _, f := range follows {
 		if err := applyFollows(w, f); err != nil {
@@ -67,18 +67,19 @@ func Predict(g *Graph, follows []Follows) (*Graph, error) {
 // Nix locks the new input from the dependency's own flake.lock, which may
 // differ from the entries its parent overrode; the copy is what the
 // parent's lock says about it.
-func Promote(g *Graph, name string, path []string) (*Graph, error) {
+func Promote(g *Graph, name string, path []string) (_ *Graph, err error) {
+	defer recoverInternal("promote", &err)
 	w := cloneGraph(g)
 	root := w.Nodes[w.Root]
 	if _, ok := root.Inputs[name]; ok {
-		return nil, fmt.Errorf("promote %s to root input %q: the root already has an input %q", strings.Join(path, "/"), name, name)
+		return nil, fmt.Errorf("promote %s to root input %q: the root already has an input %q", JoinPath(path), name, name)
 	}
 	if len(path) == 0 {
 		return nil, fmt.Errorf("promote to root input %q: the root flake itself cannot be promoted", name)
 	}
 	key, err := resolvePath(w, path, 0)
 	if err != nil {
-		return nil, fmt.Errorf("promote %s to root input %q: %w", strings.Join(path, "/"), name, err)
+		return nil, fmt.Errorf("promote %s to root input %q: %w", JoinPath(path), name, err)
 	}
 
 	// Copy the subtree under fresh keys; the rename in finish gives them
@@ -108,6 +109,15 @@ func Promote(g *Graph, name string, path []string) (*Graph, error) {
 	return finish(w)
 }
 
+// recoverInternal turns a panic (a bug, or a hand-built Graph that breaks
+// its invariants, such as a nil node) into an error, so that none escapes
+// the package.
+func recoverInternal(op string, err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%s: internal error: %v", op, r)
+	}
+}
+
 // pinnedOriginal is the flake reference that names exactly the locked
 // revision: the locked attributes without the ones Nix computes on fetch.
 func pinnedOriginal(locked Attrs) Attrs {
@@ -132,7 +142,7 @@ func applyFollows(w *Graph, f Follows) error {
 	for i, seg := range f.Input[:len(f.Input)-1] {
 		edge, ok := node.Inputs[seg]
 		if !ok {
-			return fmt.Errorf("follows %s: input '%s' does not exist", f, strings.Join(f.Input[:i+1], "/"))
+			return fmt.Errorf("follows %s: input '%s' does not exist", f, JoinPath(f.Input[:i+1]))
 		}
 		if edge.IsFollows() {
 			return nil // Nix never looks at overrides below a follows.
@@ -163,8 +173,8 @@ func finish(w *Graph) (*Graph, error) {
 				target, err := resolvePath(w, edge.Follows, 0)
 				if err != nil {
 					return nil, fmt.Errorf("input '%s' follows '%s': %w",
-						strings.Join(append(append([]string(nil), paths[key]...), in), "/"),
-						strings.Join(edge.Follows, "/"), err)
+						JoinPath(append(append([]string(nil), paths[key]...), in)),
+						JoinPath(edge.Follows), err)
 				}
 				edge.Target = target
 			}
@@ -204,7 +214,7 @@ func inputPaths(w *Graph, order []string) map[string][]string {
 // root, as Nix's LockFile::findInput does.
 func resolvePath(w *Graph, path []string, depth int) (string, error) {
 	if depth > maxFollowsDepth {
-		return "", fmt.Errorf("follow cycle detected at '%s'", strings.Join(path, "/"))
+		return "", fmt.Errorf("follow cycle detected at '%s'", JoinPath(path))
 	}
 	key := w.Root
 	for i, seg := range path {
@@ -214,7 +224,7 @@ func resolvePath(w *Graph, path []string, depth int) (string, error) {
 		}
 		edge, ok := node.Inputs[seg]
 		if !ok {
-			return "", fmt.Errorf("input '%s' does not exist", strings.Join(path[:i+1], "/"))
+			return "", fmt.Errorf("input '%s' does not exist", JoinPath(path[:i+1]))
 		}
 		if edge.IsFollows() {
 			next, err := resolvePath(w, edge.Follows, depth+1)

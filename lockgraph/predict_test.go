@@ -337,3 +337,20 @@ func tail(b []byte, n int) []byte {
 	}
 	return b
 }
+
+func TestPredictRecoversFromBrokenGraph(t *testing.T) {
+	g := &Graph{Root: "r", Nodes: map[string]*Node{
+		"r": {Key: "r", Inputs: map[string]Input{"a": {Target: "x"}}},
+		"x": nil,
+	}}
+	_, err := Predict(g, nil)
+	if err == nil || !strings.HasPrefix(err.Error(), "predict: internal error: ") {
+		t.Errorf("Predict on a nil node: err = %v, want an internal error", err)
+	}
+	if _, err := Plan(g, nil, Policy{}); err == nil || !strings.HasSuffix(err.Error(), "predict: internal error: runtime error: invalid memory address or nil pointer dereference") {
+		t.Errorf("Plan on a nil node: err = %v, want an internal error", err)
+	}
+	if got, want := string(Marshal(g)), "{\n  \"nodes\": {\n    \"root\": {\n      \"inputs\": {\n        \"a\": \"x\"\n      }\n    }\n  },\n  \"root\": \"root\",\n  \"version\": 7\n}\n"; got != want {
+		t.Errorf("Marshal with a nil node:\n%s\nwant:\n%s", got, want)
+	}
+}

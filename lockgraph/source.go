@@ -27,7 +27,7 @@ type Source struct {
 	//	indirect:id                   a registry name not resolved to a repository
 	//
 	// A "dir" attribute (a flake in a subdirectory) is part of the identity,
-	// appended as ?dir=d. Every copy of upstream nixpkgs, however it is
+	// appended as ?dir=d, except for nixpkgs (see withDir). Every copy of upstream nixpkgs, however it is
 	// fetched (GitHub, git, channel tarball, FlakeHub, the registry name
 	// "nixpkgs"), has the ID "github:nixos/nixpkgs". Unknown fetcher types get
 	// "<type>?k=v&..." built from their original attributes minus ref and rev.
@@ -102,10 +102,26 @@ func sourceID(a Attrs) string {
 	default:
 		return unknownID(kind, a)
 	}
-	if dir := a.String("dir"); dir != "" && !strings.Contains(id, "dir=") {
-		id += "?dir=" + strings.Trim(dir, "/")
+	return withDir(id, a)
+}
+
+// withDir appends the "dir" of a reference (attribute or URL parameter) to
+// its ID: a flake in a subdirectory is another flake than the one at the
+// top. nixpkgs is the exception: its only subflake, lib, offers nothing the
+// top-level flake's lib output does not, so nixpkgs?dir=lib is counted as a
+// copy of nixpkgs that may follow it.
+func withDir(id string, a Attrs) string {
+	dir := a.String("dir")
+	if dir == "" {
+		if u, err := url.Parse(a.String("url")); err == nil {
+			dir = u.Query().Get("dir")
+		}
 	}
-	return id
+	dir = strings.Trim(dir, "/")
+	if dir == "" || isNixpkgsID(id) || strings.Contains(id, "dir=") {
+		return id
+	}
+	return id + "?dir=" + dir
 }
 
 // defaultHosts are the hosts a forge reference means when it names none.
@@ -146,11 +162,7 @@ func repoURLID(kind, raw string) string {
 	repoPath := strings.TrimSuffix(strings.TrimRight(u.Path, "/"), ".git")
 	if host == "github.com" {
 		if parts := strings.Split(strings.Trim(repoPath, "/"), "/"); len(parts) == 2 {
-			id := forgeID("github", "", parts[0], parts[1])
-			if dir := u.Query().Get("dir"); dir != "" {
-				id += "?dir=" + strings.Trim(dir, "/")
-			}
-			return id
+			return forgeID("github", "", parts[0], parts[1])
 		}
 	}
 	hostPort := host
@@ -165,7 +177,7 @@ func repoURLID(kind, raw string) string {
 func keptQuery(q url.Values) string {
 	keys := make([]string, 0, len(q))
 	for k := range q {
-		if !droppedQuery[k] {
+		if !droppedQuery[k] && k != "dir" { // withDir adds dir
 			keys = append(keys, k)
 		}
 	}
@@ -256,9 +268,6 @@ func unknownID(kind string, a Attrs) string {
 // forge repository, or the last segment of a git or hg URL.
 func isNixpkgsID(id string) bool {
 	if i := strings.IndexByte(id, '?'); i >= 0 {
-		if strings.Contains(id[i:], "dir=") {
-			return false // a subflake of a nixpkgs repository is not nixpkgs
-		}
 		id = id[:i]
 	}
 	switch {

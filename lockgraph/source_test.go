@@ -50,8 +50,14 @@ func TestSourceOf(t *testing.T) {
 			`{"type":"github","host":"GHE.example.com","owner":"a","repo":"b"}`, "",
 			Source{ID: "github:a/b?host=ghe.example.com", Kind: "github"}},
 		{"github subflake dir is part of the identity",
-			`{"type":"github","owner":"NixOS","repo":"nixpkgs","dir":"lib/"}`, "",
-			Source{ID: "github:nixos/nixpkgs?dir=lib", Kind: "github"}},
+			`{"type":"github","owner":"hercules-ci","repo":"flake-parts","dir":"lib/"}`, "",
+			Source{ID: "github:hercules-ci/flake-parts?dir=lib", Kind: "github"}},
+		{"nixpkgs lib subflake is a copy of nixpkgs",
+			`{"type":"github","owner":"NixOS","repo":"nixpkgs","dir":"lib","ref":"nixos-unstable"}`, "",
+			Source{ID: "github:nixos/nixpkgs", Kind: "github", Nixpkgs: true}},
+		{"dir in a git URL",
+			`{"type":"git","url":"https://github.com/Owner/Repo.git?dir=sub&ref=main"}`, "",
+			Source{ID: "github:owner/repo?dir=sub", Kind: "git"}},
 		{"gitlab default host",
 			`{"type":"gitlab","owner":"Rycee","repo":"nur-expressions","dir":"pkgs/firefox-addons"}`, "",
 			Source{ID: "gitlab:rycee/nur-expressions?dir=pkgs/firefox-addons", Kind: "gitlab"}},
@@ -152,4 +158,35 @@ func TestSourceOf(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzSourceOf feeds arbitrary original and locked attribute sets to
+// SourceOf and BranchOf: they must not panic, must be deterministic, and
+// must keep their invariants.
+func FuzzSourceOf(f *testing.F) {
+	f.Add(`{"type":"github","owner":"NixOS","repo":"nixpkgs","ref":"nixos-24.05"}`, ``)
+	f.Add(`{"type":"indirect","id":"nixpkgs"}`, `{"type":"path","path":"/nix/store/x"}`)
+	f.Add(`{"type":"git","url":"ssh://git@github.com/a/nixpkgs.git?ref=main&dir=lib"}`, ``)
+	f.Add(`{"type":"tarball","url":"https://flakehub.com/f/pinned/NixOS/nixpkgs/0.2405.1%2Brev-x/y/source.tar.gz"}`, ``)
+	f.Add(`{"type":"tarball","url":"https://github.com/NixOS/nixpkgs/archive/refs/heads/master.tar.gz"}`, ``)
+	f.Add(`{"type":"mystery","x":[1,{"y":null}]}`, `{"type":"mystery"}`)
+	f.Fuzz(func(t *testing.T, original, locked string) {
+		n := &Node{Key: "n"}
+		if json.Unmarshal([]byte(original), &n.Original) != nil || json.Unmarshal([]byte(locked), &n.Locked) != nil {
+			return
+		}
+		src, br := SourceOf(n), BranchOf(n)
+		if src != SourceOf(n) || br != BranchOf(n) {
+			t.Fatalf("not deterministic: %+v %+v", src, br)
+		}
+		if src.Fork && !src.Nixpkgs {
+			t.Errorf("Fork without Nixpkgs: %+v", src)
+		}
+		if src.Kind != "" && src.ID == "" {
+			t.Errorf("empty ID for kind %q", src.Kind)
+		}
+		if br.Class == "" && br.Ref == "" {
+			t.Errorf("empty class with no ref: %+v", br)
+		}
+	})
 }

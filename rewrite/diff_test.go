@@ -1,9 +1,12 @@
 package rewrite
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -135,4 +138,95 @@ func TestDiffHunkCount(t *testing.T) {
 			t.Fatalf("no diff case %q", tt.name)
 		})
 	}
+}
+
+// hunkHeader matches "@@ -a[,b] +c[,d] @@".
+var hunkHeader = regexp.MustCompile(`^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@\n$`)
+
+// applyUnified applies a diff made by Diff to old, checking every context
+// and removed line; it is the reference the fuzz target compares with.
+func applyUnified(old, patch string) (string, error) {
+	oldLines := splitLines(old)
+	lines := splitLines(patch)
+	if len(lines) < 2 {
+		return "", fmt.Errorf("no headers")
+	}
+	var out strings.Builder
+	pos := 0
+	count := func(s string) int {
+		if s == "" {
+			return 1
+		}
+		n, _ := strconv.Atoi(s)
+		return n
+	}
+	for i := 2; i < len(lines); {
+		m := hunkHeader.FindStringSubmatch(lines[i])
+		if m == nil {
+			return "", fmt.Errorf("line %d: bad hunk header %q", i+1, lines[i])
+		}
+		i++
+		a, b, d := count(m[1]), count(m[2]), count(m[4])
+		start := a - 1
+		if b == 0 {
+			start = a
+		}
+		if start < pos || start > len(oldLines) {
+			return "", fmt.Errorf("hunk at %d out of order", a)
+		}
+		for _, l := range oldLines[pos:start] {
+			out.WriteString(l)
+		}
+		pos = start
+		seenOld, seenNew := 0, 0
+		for seenOld < b || seenNew < d {
+			if i >= len(lines) {
+				return "", fmt.Errorf("hunk at %d is short", a)
+			}
+			op, text := lines[i][0], lines[i][1:]
+			i++
+			if i < len(lines) && lines[i] == "\\ No newline at end of file\n" {
+				text = strings.TrimSuffix(text, "\n")
+				i++
+			}
+			if op != '+' {
+				if pos >= len(oldLines) || oldLines[pos] != text {
+					return "", fmt.Errorf("hunk at %d: old line %d does not match", a, pos+1)
+				}
+				pos++
+				seenOld++
+			}
+			if op != '-' {
+				out.WriteString(text)
+				seenNew++
+			}
+		}
+	}
+	for _, l := range oldLines[pos:] {
+		out.WriteString(l)
+	}
+	return out.String(), nil
+}
+
+// FuzzDiff checks that every diff, applied to old, gives new.
+func FuzzDiff(f *testing.F) {
+	for _, c := range diffCases {
+		f.Add(c.old, c.new)
+	}
+	f.Fuzz(func(t *testing.T, old, new string) {
+		patch := Diff("f", []byte(old), []byte(new))
+		if old == new {
+			if patch != "" {
+				t.Fatalf("diff of equal inputs: %q", patch)
+			}
+			return
+		}
+		got, err := applyUnified(old, patch)
+		if err != nil {
+			t.Fatalf("%v\npatch:\n%s", err, patch)
+		}
+		if got != new {
+			t.Fatalf("applied diff gives %q, want %q\npatch:\n%s", got, new, patch)
+		}
+	})
 }

@@ -272,7 +272,11 @@ func (e AddInput) plan(s *Inputs) ([]textChange, error) {
 		}
 		changes = append(changes, c)
 	}
-	return append(changes, s.formalsChange(e.Name)...), nil
+	formals, err := s.formalsChange(e.Name)
+	if err != nil {
+		return nil, fmt.Errorf("add-input %s: %w", e.Name, err)
+	}
+	return append(changes, formals...), nil
 }
 
 func (e AddInput) expect(root *attrNode) { root.set(e.URL, e.Name, "url") }
@@ -434,18 +438,22 @@ func (s *Inputs) indentUnit() string {
 }
 
 // formalsChange adds name to the outputs function's formals when they
-// list names without `...` and name is not among them.
-func (s *Inputs) formalsChange(name string) []textChange {
+// list names without `...` and name is not among them. A name that is not
+// an identifier cannot be a formal: that is an error.
+func (s *Inputs) formalsChange(name string) ([]textChange, error) {
 	f := s.outputsFormals()
 	if f == nil || f.Ellipsis || hasFormal(f, name) {
-		return nil
+		return nil, nil
+	}
+	if !isBareAttrName(name) {
+		return nil, s.file.editError(f.Span().Start, fmt.Sprintf("the outputs function lists its inputs without `...`, and %q cannot be one of them; add `...` first", name))
 	}
 	toks, src := s.file.Tokens, s.file.src
-	text := nixAttrName(name, false)
+	text := name
 	if len(f.Formals) == 0 {
 		first, _ := f.Tokens()
 		at := toks[first].End()
-		return []textChange{{start: at, end: at, text: " " + text}}
+		return []textChange{{start: at, end: at, text: " " + text}}, nil
 	}
 	last := f.Formals[len(f.Formals)-1]
 	lastFirst, lastEnd := last.Tokens()
@@ -454,7 +462,7 @@ func (s *Inputs) formalsChange(name string) []textChange {
 	if !bytes.Contains(src[last.Span().End:closeTok.Offset], []byte("\n")) {
 		// All on one line (or `}` right after the last formal).
 		at := last.Span().End
-		return []textChange{{start: at, end: at, text: ", " + text}}
+		return []textChange{{start: at, end: at, text: ", " + text}}, nil
 	}
 	indent := lineIndent(src, last.Span().Start)
 	if prev := toks[lastFirst-1]; prev.Kind == TokenComma && firstNewline(prev.Leading) >= 0 {
@@ -467,17 +475,17 @@ func (s *Inputs) formalsChange(name string) []textChange {
 		nl := firstNewline(next.Leading)
 		eol := eolAt(next.Leading, nl)
 		at := next.LeadingOffset() + nl + 1
-		return []textChange{{start: at, end: at, text: lineIndent(src, prev.Offset) + "," + lead + text + eol}}
+		return []textChange{{start: at, end: at, text: lineIndent(src, prev.Offset) + "," + lead + text + eol}}, nil
 	}
 	if after := toks[lastEnd]; after.Kind == TokenComma {
 		// Trailing commas: `nixpkgs,` on each line.
 		next := toks[lastEnd+1]
 		nl := firstNewline(next.Leading)
 		if nl < 0 {
-			return []textChange{{start: after.End(), end: after.End(), text: " " + text + ","}}
+			return []textChange{{start: after.End(), end: after.End(), text: " " + text + ","}}, nil
 		}
 		at := next.LeadingOffset() + nl + 1
-		return []textChange{{start: at, end: at, text: indent + text + "," + eolAt(next.Leading, nl)}}
+		return []textChange{{start: at, end: at, text: indent + text + "," + eolAt(next.Leading, nl)}}, nil
 	}
 	// No comma after the last formal: add one, then the new line.
 	next := toks[lastEnd]
@@ -486,7 +494,7 @@ func (s *Inputs) formalsChange(name string) []textChange {
 	return []textChange{
 		{start: last.Span().End, end: last.Span().End, text: ","},
 		{start: at, end: at, text: indent + text + eolAt(next.Leading, nl)},
-	}
+	}, nil
 }
 
 // outputsFormals returns the formals of `outputs = { … }: …`, or nil.

@@ -3,8 +3,10 @@ package rewrite
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,29 +51,37 @@ func nixAvailable(t *testing.T) bool {
 	return true
 }
 
-// nixInputsJSON evaluates `(import ./<file>).inputs` in dir with real Nix.
-func nixInputsJSON(t *testing.T, dir, file string) string {
+// nixInputsJSON evaluates `(import <file>).inputs` for every file with
+// real Nix, in one nix-instantiate run (importing a file also parses it),
+// and returns the JSON Nix prints for each.
+func nixInputsJSON(t *testing.T, files []string) []string {
 	t.Helper()
-	cmd := exec.Command("nix-instantiate", "--store", "dummy://", "--eval", "--strict", "--json",
-		"-E", "(import ./"+file+").inputs")
-	cmd.Dir = dir
+	var expr strings.Builder
+	expr.WriteString("[")
+	for _, f := range files {
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&expr, " (import %s).inputs", abs)
+	}
+	expr.WriteString(" ]")
+	cmd := exec.Command("nix-instantiate", "--store", "dummy://", "--eval", "--strict", "--json", "-E", expr.String())
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("nix-instantiate --eval %s/%s: %v\n%s", dir, file, err, stderr.Bytes())
+		t.Fatalf("nix-instantiate --eval: %v\n%s", err, stderr.Bytes())
 	}
-	return string(out)
-}
-
-// nixParses checks a file with `nix-instantiate --parse`.
-func nixParses(t *testing.T, dir, file string) {
-	t.Helper()
-	cmd := exec.Command("nix-instantiate", "--store", "dummy://", "--parse", file)
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("nix-instantiate --parse %s/%s: %v\n%s", dir, file, err, out)
+	var list []json.RawMessage
+	if err := json.Unmarshal(out, &list); err != nil || len(list) != len(files) {
+		t.Fatalf("nix-instantiate printed %d values (%v), want %d", len(list), err, len(files))
 	}
+	got := make([]string, len(list))
+	for i, v := range list {
+		got[i] = string(v)
+	}
+	return got
 }
 
 // writeGolden writes a golden file under -update.
@@ -94,7 +104,9 @@ func TestEditFixtures(t *testing.T) {
 	if len(dirs) < 25 {
 		t.Fatalf("found %d fixtures in ../fixtures/rewrite, want at least 25", len(dirs))
 	}
-	withNix := nixAvailable(t)
+	// What the model says about each after.nix, checked against Nix at
+	// the end in one run.
+	var nixFiles, ours []string
 	for _, dir := range dirs {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			before, err := os.ReadFile(filepath.Join(dir, "before.nix"))
@@ -148,18 +160,21 @@ func TestEditFixtures(t *testing.T) {
 				t.Errorf("applying the edits again: changed=%v err=%v, want no change\n%s", changed, err, Diff("after.nix", out, again))
 			}
 
-			if !withNix {
-				return
-			}
-			nixParses(t, dir, "after.nix")
 			in, err := f.Inputs()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, want := string(in.JSON()), nixInputsJSON(t, dir, "after.nix"); got != want {
-				t.Errorf("inputs of after.nix:\nflakedup %s\nnix      %s", got, want)
-			}
+			nixFiles = append(nixFiles, afterFile)
+			ours = append(ours, string(in.JSON()))
 		})
+	}
+	if !nixAvailable(t) || len(nixFiles) == 0 {
+		return
+	}
+	for i, want := range nixInputsJSON(t, nixFiles) {
+		if ours[i] != want {
+			t.Errorf("inputs of %s:\nflakedup %s\nnix      %s", nixFiles[i], ours[i], want)
+		}
 	}
 }
 
@@ -224,4 +239,111 @@ func TestApplyErrorKinds(t *testing.T) {
 	if !errors.Is(err, ErrSyntax) {
 		t.Errorf("syntax error: got %v, want ErrSyntax", err)
 	}
+}
+
+// TestEditCorpus edits every corpus flake.nix: a follows of nixpkgs on
+// every root input that lacks one, then a new input. Apply verifies each
+// result itself; Nix must then evaluate every result to the same inputs.
+func TestEditCorpus(t *testing.T) {
+	tmp := t.TempDir()
+	var nixFiles, ours []string
+	for _, dir := range corpusDirs(t) {
+		name := filepath.Base(dir)
+		t.Run(name, func(t *testing.T) {
+			src, err := os.ReadFile(filepath.Join(dir, "flake.nix"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := Parse("flake.nix", src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, err := f.Inputs()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var edits []Edit
+			for _, n := range in.Names() {
+				if in.Lookup(n, "nixpkgs") == nil && in.Inputs[n].Follows == nil {
+					edits = append(edits, AddFollows{Path: []string{n, "nixpkgs"}, Target: "nixpkgs"})
+				}
+			}
+			edits = append(edits, AddInput{Name: "flakedup-probe", URL: "github:example/probe"})
+			out, changed, err := Apply(src, "flake.nix", edits...)
+			if err != nil {
+				t.Fatalf("Apply: %v", err)
+			}
+			if !changed {
+				t.Fatal("Apply reported no change")
+			}
+			if again, changed, err := Apply(out, "flake.nix", edits...); err != nil || changed || !bytes.Equal(again, out) {
+				t.Fatalf("applying again: changed=%v err=%v", changed, err)
+			}
+			g, err := Parse("flake.nix", out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			after, err := g.Inputs()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(after.DeclaredFollows()) - len(in.DeclaredFollows()); got != len(edits)-1 {
+				t.Errorf("declared follows grew by %d, want %d", got, len(edits)-1)
+			}
+			file := filepath.Join(tmp, name+".nix")
+			if err := os.WriteFile(file, out, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			nixFiles = append(nixFiles, file)
+			ours = append(ours, string(after.JSON()))
+		})
+	}
+	if !nixAvailable(t) || len(nixFiles) == 0 {
+		return
+	}
+	for i, want := range nixInputsJSON(t, nixFiles) {
+		if ours[i] != want {
+			t.Errorf("inputs of %s:\nflakedup %s\nnix      %s", nixFiles[i], ours[i], want)
+		}
+	}
+}
+
+// FuzzApply applies one edit to arbitrary sources: Apply must never fail
+// with an internal error, and a successful result must parse and be left
+// alone by the same edit.
+func FuzzApply(f *testing.F) {
+	dirs, _ := filepath.Glob("../fixtures/rewrite/*")
+	for _, dir := range dirs {
+		src, err := os.ReadFile(filepath.Join(dir, "before.nix"))
+		if err != nil {
+			continue
+		}
+		edits, _ := os.ReadFile(filepath.Join(dir, "edit.txt"))
+		for _, line := range strings.Split(strings.TrimSpace(string(edits)), "\n") {
+			f.Add(src, line)
+		}
+	}
+	f.Fuzz(func(t *testing.T, src []byte, line string) {
+		e, err := ParseEdit(line)
+		if err != nil {
+			return
+		}
+		out, changed, err := Apply(src, "flake.nix", e)
+		if errors.Is(err, ErrInternal) {
+			t.Fatalf("internal error: %v", err)
+		}
+		if err != nil {
+			return
+		}
+		if !changed && !bytes.Equal(out, src) {
+			t.Fatalf("changed=false but the bytes differ")
+		}
+		if _, err := Parse("flake.nix", out); err != nil {
+			t.Fatalf("result does not parse: %v", err)
+		}
+		again, changed, err := Apply(out, "flake.nix", e)
+		if err != nil || changed || !bytes.Equal(again, out) {
+			t.Fatalf("second application: changed=%v err=%v", changed, err)
+		}
+	})
 }

@@ -37,7 +37,7 @@ type lexer struct {
 // lex returns the tokens of src, ending with TokenEOF, and the first
 // lexical error if any (the bytes from there on are one TokenIllegal).
 func lex(src []byte) ([]Token, *lexError) {
-	l := &lexer{src: src, stack: []lexState{stateDefault}}
+	l := &lexer{src: src, stack: []lexState{stateDefault}, tokens: make([]Token, 0, len(src)/4+1)}
 	for l.step() {
 	}
 	return l.tokens, l.err
@@ -105,6 +105,12 @@ func (l *lexer) stepDefault() bool {
 	l.skipTrivia()
 	if l.pos >= len(l.src) {
 		l.emit(TokenEOF, 0)
+		return false
+	}
+	if l.src[l.pos] == 0 {
+		// Nix's lexer returns a NUL byte as token 0, which its parser
+		// takes for the end of the input: the rest is ignored.
+		l.emit(TokenEOF, len(l.src)-l.pos)
 		return false
 	}
 	kind, n := l.longestDefault()

@@ -71,7 +71,9 @@ func (p *parser) peek(n int) TokenKind {
 	return TokenEOF
 }
 
-// enter counts one level of nesting; leave undoes it.
+// enter counts one level of nesting (an expression in parentheses,
+// braces, brackets or an interpolation, an operand, a select default);
+// leave undoes it.
 func (p *parser) enter() {
 	p.depth++
 	if p.depth > maxDepth {
@@ -91,6 +93,9 @@ func describe(t Token) string {
 	case TokenIdent, TokenInt, TokenFloat, TokenPath, TokenHomePath, TokenSearchPath,
 		TokenURI, TokenPathText, TokenStringText, TokenIndText:
 		return fmt.Sprintf("%s %q", t.Kind, t.Text)
+	}
+	if t.Kind == TokenOther {
+		return fmt.Sprintf("character %q", t.Text)
 	}
 	return fmt.Sprintf("'%s'", t.Text)
 }
@@ -328,19 +333,17 @@ func binaryOp(k TokenKind) (int, assoc) {
 // parseOp parses Nix's expr_op with operators of precedence minPrec or
 // higher (precedence climbing).
 func (p *parser) parseOp(minPrec int) Node {
-	p.enter()
-	defer p.leave()
 	start := p.i
 	var left Node
 	switch p.kind() {
 	case TokenNot:
 		p.next()
-		n := &Unary{Op: TokenNot, Expr: p.parseOp(precNot + 1)}
+		n := &Unary{Op: TokenNot, Expr: p.nestedOp(precNot + 1)}
 		p.finish(&n.nodeBase, start)
 		left = n
 	case TokenMinus:
 		p.next()
-		n := &Unary{Op: TokenMinus, Expr: p.parseOp(precNegate + 1)}
+		n := &Unary{Op: TokenMinus, Expr: p.nestedOp(precNegate + 1)}
 		p.finish(&n.nodeBase, start)
 		left = n
 	default:
@@ -362,7 +365,7 @@ func (p *parser) parseOp(minPrec int) Node {
 			if as == assocRight {
 				rhsMin = prec
 			}
-			n := &Binary{Op: op, Left: left, Right: p.parseOp(rhsMin)}
+			n := &Binary{Op: op, Left: left, Right: p.nestedOp(rhsMin)}
 			p.finish(&n.nodeBase, start)
 			left = n
 		}
@@ -372,6 +375,13 @@ func (p *parser) parseOp(minPrec int) Node {
 			}
 		}
 	}
+}
+
+// nestedOp is parseOp for an operand, counted as one level of nesting.
+func (p *parser) nestedOp(minPrec int) Node {
+	p.enter()
+	defer p.leave()
+	return p.parseOp(minPrec)
 }
 
 // startsSelect reports whether the current token can start an expr_select
@@ -409,7 +419,9 @@ func (p *parser) parseSelect() Node {
 		n := &Select{Expr: e, Path: p.parseAttrPath()}
 		if p.kind() == TokenOrKw {
 			p.next()
+			p.enter()
 			n.Default = p.parseSelect()
+			p.leave()
 		}
 		p.finish(&n.nodeBase, start)
 		return n
@@ -436,8 +448,6 @@ func (p *parser) parseIdent() *Ident {
 
 // parseSimple parses Nix's expr_simple.
 func (p *parser) parseSimple() Node {
-	p.enter()
-	defer p.leave()
 	start := p.i
 	switch p.kind() {
 	case TokenIdent:
@@ -489,9 +499,11 @@ func (p *parser) parseSimple() Node {
 	case TokenLBracket:
 		p.next()
 		n := &List{}
+		p.enter()
 		for p.startsSelect() {
 			n.Elems = append(n.Elems, p.parseSelect())
 		}
+		p.leave()
 		p.expect(TokenRBracket)
 		p.finish(&n.nodeBase, start)
 		return n

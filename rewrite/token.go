@@ -8,7 +8,9 @@ type TokenKind int
 // text and `${`…`}` pieces, and a closing token, as Nix's lexer does.
 const (
 	// TokenEOF ends every token list; its Leading holds the trailing
-	// whitespace and comments of the file and its Text is empty.
+	// whitespace and comments of the file and its Text is empty, except
+	// when a NUL byte ends the input early (as it does for Nix): then Text
+	// is the NUL and everything after it.
 	TokenEOF TokenKind = iota
 	// TokenIllegal holds bytes the lexer could not turn into a token (an
 	// unterminated string's rest, a path with a trailing slash, ...),
@@ -108,7 +110,7 @@ func (k TokenKind) String() string {
 type Token struct {
 	Kind    TokenKind
 	Leading []byte // whitespace and comments before the token
-	Text    []byte // the token itself; empty for TokenEOF and TokenPathEnd
+	Text    []byte // the token itself; empty for TokenPathEnd (and TokenEOF, see there)
 	Offset  int    // byte offset of Text in the source
 }
 

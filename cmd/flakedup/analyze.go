@@ -93,9 +93,14 @@ func unwrapPathError(err error) error {
 //	github:nixos/nixpkgs (nixpkgs): 6 copies, 4 revisions
 //	  nixpkgs (root input)
 //	    branch nixos-unstable, rev 1a2b3c4, 2024-05-01, 210 days old
-//	  hyprland/nixpkgs
-//	    also hyprland/aquamarine/nixpkgs, hyprland/hyprutils/nixpkgs and 3 more
+//	  hyprland/nixpkgs (could follow the root)
+//	    also via hyprland/aquamarine/nixpkgs, hyprland/hyprutils/nixpkgs and 3 more
 //	    branch nixos-unstable, rev 9f8e7d6, 2024-04-12, 229 days old
+//	...
+//
+//	Run `flakedup fix` to make 3 copies follow the root's nixpkgs.
+//
+// The last line appears only when some nixpkgs copy could follow the root.
 func writeAnalyzeText(w io.Writer, rep lockgraph.Report, clock time.Time, p palette) error {
 	var b strings.Builder
 	b.WriteString(p.bold(nixpkgsHeadline(rep.Nixpkgs)) + "\n")

@@ -34,7 +34,7 @@ func runFlakedup(t *testing.T, extraEnv map[string]string, args ...string) (int,
 		return ""
 	}
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), append([]string{"flakedup"}, args...), strings.NewReader(""), &stdout, &stderr, getenv)
+	code := run(context.Background(), append([]string{"flakedup"}, args...), strings.NewReader(""), &stdout, &stderr, getenv, noNix)
 	return code, stdout.String(), stderr.String()
 }
 

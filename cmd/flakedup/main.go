@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/flakedup/flakedup/internal/nixversion"
 )
 
 // Exit codes shared by every command.
@@ -31,7 +33,9 @@ const (
 var version = ""
 
 func main() {
-	os.Exit(run(context.Background(), os.Args, os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+	ctx := context.Background()
+	detect := func() (nixversion.Version, bool) { return nixversion.Detect(ctx) }
+	os.Exit(run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, os.Getenv, detect))
 }
 
 // exitError carries an exit code through cli's error return. The message,
@@ -64,12 +68,16 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// detectNix reports the version of the nix on PATH (nixversion.Detect
+	// in the real program; tests pin it).
+	detectNix func() (nixversion.Version, bool)
 }
 
 // run executes flakedup with args (args[0] is the program name) and returns
 // the process exit code.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) (code int) {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer,
+	getenv func(string) string, detectNix func() (nixversion.Version, bool)) (code int) {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, detectNix: detectNix}
 	defer func() {
 		// The one recover of the program: a bug must still end in one line
 		// and exit code 2, never a goroutine dump.
@@ -79,7 +87,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 	}()
 	app := newApp(e)
-	err := app.RunContext(ctx, args)
+	err := app.RunContext(ctx, flagsFirst(app, args))
 	if err == nil {
 		return exitOK
 	}
@@ -95,6 +103,52 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return exitBadUsed
 }
 
+// flagsFirst lets flags follow the positional arguments, as in
+// `flakedup analyze . --format json`: urfave/cli stops reading flags at the
+// first positional argument, so the flags of the subcommand (and their
+// values) are moved in front of its positional arguments. Everything after a
+// literal "--" stays where it is.
+func flagsFirst(app *cli.App, args []string) []string {
+	if len(args) < 3 {
+		return args
+	}
+	cmd := app.Command(args[1])
+	if cmd == nil {
+		return args
+	}
+	takesValue := map[string]bool{}
+	for _, f := range cmd.Flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, name := range f.Names() {
+			takesValue[name] = !isBool
+		}
+	}
+	var flags, positional []string
+	rest := args[2:]
+	for i := 0; i < len(rest); i++ {
+		a := rest[i]
+		if a == "--" {
+			positional = append(positional, rest[i:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			positional = append(positional, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		if takesValue[name] && i+1 < len(rest) {
+			i++
+			flags = append(flags, rest[i])
+		}
+	}
+	out := append([]string{args[0], args[1]}, flags...)
+	return append(out, positional...)
+}
+
 // oneLine folds a message onto a single line so errors stay one line.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.TrimSpace(s)), " ")
@@ -102,6 +156,20 @@ func oneLine(s string) string {
 
 // newApp builds the command tree. Each command lives in its own file.
 func newApp(e *env) *cli.App {
+	onUsageError := func(c *cli.Context, err error, _ bool) error {
+		name := "flakedup"
+		if c.Command != nil && c.Command.Name != "" && c.Command.Name != "flakedup" {
+			name += " " + c.Command.Name
+		}
+		return badInput(fmt.Errorf("%w (see '%s --help')", err, name))
+	}
+	cmds := commands(e)
+	for _, cmd := range cmds {
+		cmd.HideHelpCommand = true
+		if cmd.OnUsageError == nil {
+			cmd.OnUsageError = onUsageError
+		}
+	}
 	return &cli.App{
 		Name:      "flakedup",
 		Usage:     "find and collapse duplicated nixpkgs copies in a flake's lock",
@@ -113,10 +181,8 @@ func newApp(e *env) *cli.App {
 		ExitErrHandler:       func(*cli.Context, error) {},
 		HideHelpCommand:      true,
 		EnableBashCompletion: true,
-		Commands:             commands(e),
-		OnUsageError: func(c *cli.Context, err error, _ bool) error {
-			return badInput(fmt.Errorf("%w (see 'flakedup %s --help')", err, c.Command.Name))
-		},
+		Commands:             cmds,
+		OnUsageError:         onUsageError,
 	}
 }
 
@@ -125,5 +191,7 @@ func commands(e *env) []*cli.Command {
 	return []*cli.Command{
 		completionCommand(e),
 		analyzeCommand(e),
+		fixCommand(e),
+		inputsCommand(e),
 	}
 }

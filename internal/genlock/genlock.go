@@ -69,8 +69,8 @@ func (l *lock) bytes() []byte {
 var branches = []string{"nixos-unstable", "nixos-24.05", "nixpkgs-unstable", "nixos-23.11", "release-24.05", ""}
 
 // Generate returns a version 7 lock with exactly nodes nodes (at least 5):
-// a root with two nixpkgs and a few dependency flakes, each dependency
-// having sub-dependencies, its nixpkgs either its own copy (on one of
+// a root with a nixpkgs, a flake-utils and as many dependency flakes as it
+// takes, each dependency having sub-dependencies down to depth 6, its nixpkgs either its own copy (on one of
 // several branches), a follows of the root's, or a follows of its parent's
 // nixpkgs (a chain), a flake-utils with a systems input or a follows of the
 // root's, and sometimes a flake = false flake-compat.
@@ -103,6 +103,9 @@ func Generate(nodes int) []byte {
 	newDep := func(parent *node, parentPath []string) {
 		dep++
 		name := "dep" + strconv.Itoa(l.rng.IntN(2000))
+		if parent == root {
+			name = "app" + strconv.Itoa(dep)
+		}
 		if _, clash := parent.Inputs[name]; clash || !take() {
 			return
 		}
@@ -116,6 +119,7 @@ func Generate(nodes int) []byte {
 	for i := 0; budget > 0; i++ {
 		if i == len(queue) { // the tree stopped growing: widen the root
 			newDep(root, nil)
+			i-- // and look at the new dependency next
 			continue
 		}
 		p := queue[i]
@@ -143,7 +147,15 @@ func Generate(nodes int) []byte {
 			l.nodes[fc].Flake = &no
 			n.Inputs["flake-compat"] = fc
 		}
-		for k := l.rng.IntN(4); k > 0; k-- {
+		// Real locks are wide and shallow: sub-dependencies stop at depth 6.
+		fanout := 0
+		switch depth := len(p.path); {
+		case depth < 2:
+			fanout = l.rng.IntN(6)
+		case depth < 6:
+			fanout = l.rng.IntN(3)
+		}
+		for ; fanout > 0; fanout-- {
 			newDep(n, p.path)
 		}
 	}

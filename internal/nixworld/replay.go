@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 )
 
@@ -21,8 +20,8 @@ type Replayed struct {
 	Unexpressed []Unexpressed
 	// NixpkgsCopies is the number of inputs replayed as a fake nixpkgs.
 	NixpkgsCopies int
-	// NixpkgsRevisions is the number of distinct (repository, branch,
-	// revision) triples among them: one fake commit each.
+	// NixpkgsRevisions is the number of distinct (owner, revision) pairs
+	// among them: one fake commit each.
 	NixpkgsRevisions int
 	// Branches counts the replayed nixpkgs copies by "owner branch"
 	// ("owner" alone for a revision pinned without a ref).
@@ -83,15 +82,20 @@ func ReplayDetailed(w *World, lockJSON []byte) (*Replayed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nixworld: replay: %w", err)
 	}
-	rp := &replay{w: w, flat: flat, out: Replayed{Branches: map[string]int{}}, children: map[string][]string{}, url: map[string]string{},
-		decl: map[string][]string{}, base: w.Path(fmt.Sprintf("replay%d", w.replays))}
-	w.replays++ // a second replay in the same world gets its own directory
-	for p := range flat {
+	rp := &replay{
+		w:        w,
+		flat:     flat,
+		children: map[string][]string{},
+		url:      map[string]string{},
+		dirs:     map[string]string{},
+		decl:     map[string][]string{},
+		base:     w.Path(fmt.Sprintf("replay%d", w.replays)), // one directory per replay
+		out:      Replayed{Branches: map[string]int{}},
+	}
+	w.replays++
+	for _, p := range sortedPaths(flat) {
 		parent, name := splitPath(p)
 		rp.children[parent] = append(rp.children[parent], name)
-	}
-	for _, names := range rp.children {
-		sort.Strings(names)
 	}
 	if err := rp.sources(); err != nil {
 		return nil, err
@@ -100,7 +104,9 @@ func ReplayDetailed(w *World, lockJSON []byte) (*Replayed, error) {
 	if err := rp.write(); err != nil {
 		return nil, err
 	}
-	sort.Slice(rp.out.Unexpressed, func(i, j int) bool { return rp.out.Unexpressed[i].Path < rp.out.Unexpressed[j].Path })
+	sort.Slice(rp.out.Unexpressed, func(i, j int) bool {
+		return rp.out.Unexpressed[i].Path < rp.out.Unexpressed[j].Path
+	})
 	rp.out.Root = filepath.Join(rp.base, "root")
 	return &rp.out, nil
 }
@@ -111,6 +117,7 @@ type replay struct {
 	flat     map[string]Entry
 	children map[string][]string // input path ("" = root) -> input names
 	url      map[string]string   // input path -> URL declared for it
+	dirs     map[string]string   // input path -> directory of a replayed flake
 	decl     map[string][]string // flake path -> extra declaration lines
 	base     string              // directory holding the replay's flakes
 	out      Replayed
@@ -129,7 +136,7 @@ func splitPath(p string) (parent, name string) {
 // sources creates a fake nixpkgs commit or a local directory for every
 // input locked on its own, and records its URL.
 func (rp *replay) sources() error {
-	type revKey struct{ owner, branch, rev string }
+	type revKey struct{ owner, rev string }
 	commits := map[revKey]string{}
 	n := 0
 	for _, p := range sortedPaths(rp.flat) {
@@ -138,14 +145,18 @@ func (rp *replay) sources() error {
 			continue
 		}
 		if src, ok := nixpkgsSource(e); ok && len(rp.children[p]) == 0 {
-			key := revKey{src.owner, src.branch, src.rev}
-			rev, ok := commits[key]
 			repo := rp.w.Nixpkgs(src.owner, 0)
 			branch := src.branch
 			if branch == "" {
 				branch = "main" // a pinned revision: reachable from the default branch
 			}
-			if !ok {
+			// One commit per distinct revision, on the branch that first
+			// uses it; a later branch using it too starts there.
+			key := revKey{src.owner, src.rev}
+			rev, ok := commits[key]
+			if ok {
+				repo.Branch(branch, rev)
+			} else {
 				rev = repo.Commit(branch)
 				commits[key] = rev
 			}
@@ -156,13 +167,11 @@ func (rp *replay) sources() error {
 		}
 		n++
 		dir := filepath.Join(rp.base, fmt.Sprintf("%03d-%s", n, safeName(p)))
+		rp.url[p] = "path:" + dir
 		if e.Flake {
-			rp.url[p] = "path:" + dir // flake.nix written by write
-		} else {
-			if err := writeFile(filepath.Join(dir, "README"), "not a flake: "+p+"\n"); err != nil {
-				return err
-			}
-			rp.url[p] = "path:" + dir
+			rp.dirs[p] = dir // its flake.nix is written by write
+		} else if err := writeFile(filepath.Join(dir, "README"), "not a flake: "+p+"\n"); err != nil {
+			return err
 		}
 	}
 	rp.out.NixpkgsRevisions = len(commits)
@@ -282,29 +291,12 @@ func (rp *replay) write() error {
 	if err := writeFile(filepath.Join(rp.base, "root", "flake.nix"), rp.flakeNix("")); err != nil {
 		return err
 	}
-	for _, p := range sortedPaths(rp.flat) {
-		e := rp.flat[p]
-		u := rp.url[p]
-		if e.IsFollows() || !e.Flake || !isCounted(u, rp.base) {
-			continue
-		}
-		if err := writeFile(filepath.Join(strings.TrimPrefix(u, "path:"), "flake.nix"), rp.flakeNix(p)); err != nil {
+	for p, dir := range rp.dirs {
+		if err := writeFile(filepath.Join(dir, "flake.nix"), rp.flakeNix(p)); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// isCounted reports whether u is one of the numbered flake directories of
-// the replay under base.
-func isCounted(u, base string) bool {
-	rest, ok := strings.CutPrefix(u, "path:"+base+"/")
-	if !ok {
-		return false
-	}
-	digits, _, ok := strings.Cut(rest, "-")
-	_, err := strconv.Atoi(digits)
-	return ok && err == nil
 }
 
 // flakeNix renders the flake.nix of the flake at input path p ("" = root).

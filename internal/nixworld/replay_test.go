@@ -1,6 +1,8 @@
 package nixworld
 
 import (
+	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,14 +37,20 @@ var inexact = map[string]int{
 	"wimpysworld__nix-config": 3, // depth-3 overrides of mac-app-util/cl-nix-lite
 }
 
-// shortPairs is the corpus subset replayed under -short: every inexact
-// pair, a fork, a v5 lock, tarball and FlakeHub nixpkgs, and small ones.
-var shortPairs = map[string]bool{
+// replayAll replays every corpus pair instead of defaultPairs (about a
+// minute more on an idle 2-core machine).
+var replayAll = flag.Bool("replay-all", false, "replay every corpus lock, not only the default subset")
+
+// defaultPairs is the corpus subset replayed by default: every inexact
+// pair, forks (github and git), a v5 lock, channel, FlakeHub and indirect
+// nixpkgs, non-flake file inputs, and many copies at shared revisions.
+var defaultPairs = map[string]bool{
 	"0komo__kafein": true, "NotAShelf__nyx": true, "fufexan__dotfiles": true,
 	"khaneliman__khanelinix": true, "wimpysworld__nix-config": true,
-	"ryan4yin__nix-config": true, "nrdxp__nixflk": true, "DeterminateSystems__fh": true,
-	"input-output-hk__haskell.nix": true, "0fie__Maika": true, "Mic92__sops-nix": true,
-	"EmergentMind__nix-config": true,
+	"ryan4yin__nix-config": true, "Mic92__dotfiles": true, "nrdxp__nixflk": true,
+	"DeterminateSystems__fh": true, "007HSingh__NixOS-Niri": true, "0fie__Maika": true,
+	"Gerg-L__nixos": true, "pinpox__nixos": true, "input-output-hk__haskell.nix": true,
+	"cardano-foundation__cardano-wallet": true, "Mic92__sops-nix": true,
 }
 
 // TestReplayCorpus replays real locks of the corpus and locks them with
@@ -59,7 +67,7 @@ func TestReplayCorpus(t *testing.T) {
 	var exact, total int
 	for _, e := range entries {
 		name := e.Name()
-		if !e.IsDir() || testing.Short() && !shortPairs[name] {
+		if !e.IsDir() || !*replayAll && !defaultPairs[name] {
 			continue
 		}
 		total++
@@ -146,7 +154,7 @@ func checkReplay(t *testing.T, w *World, want, got []byte, r *Replayed) {
 			t.Errorf("%s: replayed on ref %q, want %q", p, ref, src.branch)
 		}
 		revs[attr(t, g.Locked, "url")+"@"+attr(t, g.Locked, "rev")] = true
-		origRevs[src.rev] = true
+		origRevs[src.owner+"@"+src.rev] = true
 	}
 	if len(revs) != len(origRevs) {
 		t.Errorf("replayed nixpkgs copies have %d distinct revisions, the real ones %d", len(revs), len(origRevs))
@@ -165,4 +173,86 @@ func hasChildren(flat map[string]Entry, p string) bool {
 		}
 	}
 	return false
+}
+
+// update rewrites the golden files instead of comparing with them.
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestReplayGolden replays a hand-written lock that needs every follows
+// placement, compares the files written with the golden file, and locks
+// the replay with Nix.
+func TestReplayGolden(t *testing.T) {
+	dir := "../../fixtures/worlds/replay-follows-placement"
+	lock, err := os.ReadFile(filepath.Join(dir, "flake.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := New(t)
+	r, err := ReplayDetailed(w, lock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	base := filepath.Dir(r.Root)
+	err = filepath.WalkDir(base, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		text, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(base, p)
+		fmt.Fprintf(&b, "== %s\n%s", filepath.ToSlash(rel), text)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.WriteString("== unexpressed\n")
+	for _, u := range r.Unexpressed {
+		b.WriteString(u.String() + "\n")
+	}
+	fmt.Fprintf(&b, "== nixpkgs: %d copies, %d revisions, branches %v\n", r.NixpkgsCopies, r.NixpkgsRevisions, r.Branches)
+	got := strings.ReplaceAll(b.String(), w.Dir, "<w>")
+	golden := filepath.Join(dir, "replay.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("replayed files differ from %s (run with -update to accept):\n%s", golden, lineDiff(string(want), got))
+	}
+	locked, err := w.Lock(r.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReplay(t, w, lock, locked, r)
+	if len(r.Unexpressed) != 2 {
+		t.Errorf("%d unexpressed follows, want 2", len(r.Unexpressed))
+	}
+}
+
+// lineDiff lists the lines of want and got that differ, by position.
+func lineDiff(want, got string) string {
+	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var out []string
+	for i := 0; i < len(wl) || i < len(gl); i++ {
+		var a, b string
+		if i < len(wl) {
+			a = wl[i]
+		}
+		if i < len(gl) {
+			b = gl[i]
+		}
+		if a != b {
+			out = append(out, fmt.Sprintf("line %d:\n- %s\n+ %s", i+1, a, b))
+		}
+	}
+	return strings.Join(out, "\n")
 }

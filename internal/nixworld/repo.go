@@ -68,8 +68,18 @@ func (r *Repo) Commit(branch string) string {
 	return rev
 }
 
-// Rev returns the i-th commit (0 = oldest) this world made on branch, or ""
-// when there is none.
+// Branch creates branch at the commit rev unless the branch exists.
+func (r *Repo) Branch(branch, rev string) {
+	r.w.t.Helper()
+	if _, ok := r.revs[branch]; ok {
+		return
+	}
+	r.w.git(r.Dir, "branch", branch, rev)
+	r.revs[branch] = []string{rev}
+}
+
+// Rev returns the i-th commit (0 = oldest) of branch, counting the commit
+// the branch was created at by Branch, or "" when there is none.
 func (r *Repo) Rev(branch string, i int) string {
 	revs := r.revs[branch]
 	if i < 0 || i >= len(revs) {

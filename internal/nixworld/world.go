@@ -18,6 +18,7 @@ package nixworld
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
@@ -32,6 +33,10 @@ import (
 // EnvRequireNix is the environment variable that turns a missing nix
 // binary from a skipped test into a failed one (CI sets it).
 const EnvRequireNix = "FLAKEDUP_NIX"
+
+// commandTimeout bounds every git and nix command, so that a Nix that
+// tries the network (or waits on a lock) fails the test instead of hanging.
+const commandTimeout = 2 * time.Minute
 
 // firstCommit is the author and committer date of a world's first commit;
 // each further commit is one hour later.
@@ -159,8 +164,11 @@ func (w *World) run(dir, name string, args ...string) ([]byte, error) {
 	return w.runEnv(dir, nil, name, args...)
 }
 
+// runEnv is run with extra environment variables.
 func (w *World) runEnv(dir string, extra []string, name string, args ...string) ([]byte, error) {
-	cmd := exec.Command(name, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
 	cmd.Env = append(append([]string(nil), w.env...), extra...)
 	var stdout, stderr bytes.Buffer

@@ -114,6 +114,22 @@ func BuildDepth3(w *World) (rootDir string) {
 `, np.URL("nixos-unstable"), a, Outputs("nixpkgs", "A")))
 }
 
+// BuildDeepOverride is BuildDepth3 with the depth-3 override
+// `inputs.A.inputs.B.inputs.nixpkgs.follows = "nixpkgs";`, which every Nix
+// before 2.30 mishandles (NixOS/nix#5790): 2.8 turns the override of A/B
+// into the indirect reference flake:B and fails to find it in the registry.
+func BuildDeepOverride(w *World) (rootDir string) {
+	BuildDepth3(w)
+	np := unstable(w)
+	return w.Root("deep/root", fmt.Sprintf(`{
+  inputs.nixpkgs.url = %q;
+  inputs.A.url = %q;
+  inputs.A.inputs.B.inputs.nixpkgs.follows = "nixpkgs";
+  %s
+}
+`, np.URL("nixos-unstable"), w.flakes["depth3/A"], Outputs("nixpkgs", "A")))
+}
+
 // BuildRelease writes a root on nixos-unstable with a dependency R that
 // uses the release branch nixos-24.05.
 func BuildRelease(w *World) (rootDir string) {
@@ -141,11 +157,13 @@ func BuildFork(w *World) (rootDir string) {
 `, np.URL("nixos-unstable"), f, Outputs("nixpkgs", "F")))
 }
 
-// BuildNonFlake writes a root with nixpkgs and a non-flake input src
-// (flake = false, a plain directory).
+// BuildNonFlake writes a root with nixpkgs, a non-flake input src
+// (flake = false, a plain directory) and a flake in a plain directory, tool
+// (a path: input).
 func BuildNonFlake(w *World) (rootDir string) {
 	np := unstable(w)
 	src := w.NonFlake("nonflake/src")
+	tool := w.FlakeDir("nonflake/tool", "{ "+Outputs()+" }\n")
 	return w.Root("nonflake/root", fmt.Sprintf(`{
   inputs = {
     nixpkgs.url = %q;
@@ -153,10 +171,11 @@ func BuildNonFlake(w *World) (rootDir string) {
       url = %q;
       flake = false;
     };
+    tool.url = %q;
   };
   %s
 }
-`, np.URL("nixos-unstable"), src, Outputs("nixpkgs", "src")))
+`, np.URL("nixos-unstable"), src, tool, Outputs("nixpkgs", "src", "tool")))
 }
 
 // BuildChain writes a follows chain through a dependency's own follows:

@@ -91,6 +91,10 @@ func TestWorlds(t *testing.T) {
 			},
 		},
 		{
+			name: "depth-3 override refused by Nix 2.8", build: BuildDeepOverride,
+			wantErr: "cannot find flake 'flake:B' in the flake registries",
+		},
+		{
 			name: "release-branch copy", build: BuildRelease,
 			copies: []string{"R/nixpkgs", "nixpkgs"}, follows: map[string]string{},
 			check: func(t *testing.T, w *World, flat map[string]Entry) {
@@ -118,11 +122,15 @@ func TestWorlds(t *testing.T) {
 			},
 		},
 		{
-			name: "non-flake input", build: BuildNonFlake,
+			name: "non-flake and path: inputs", build: BuildNonFlake,
 			copies: []string{"nixpkgs"}, follows: map[string]string{},
 			check: func(t *testing.T, w *World, flat map[string]Entry) {
-				if flat["src"].Flake || !flat["nixpkgs"].Flake {
-					t.Errorf("flake flags: src %v, nixpkgs %v; want false, true", flat["src"].Flake, flat["nixpkgs"].Flake)
+				if flat["src"].Flake || !flat["tool"].Flake || !flat["nixpkgs"].Flake {
+					t.Errorf("flake flags: src %v, tool %v, nixpkgs %v; want false, true, true",
+						flat["src"].Flake, flat["tool"].Flake, flat["nixpkgs"].Flake)
+				}
+				if got := attr(t, flat["tool"].Locked, "type"); got != "path" {
+					t.Errorf("tool locked type = %q, want path", got)
 				}
 			},
 		},
@@ -228,6 +236,20 @@ func TestSpellingsAgree(t *testing.T) {
 		if !bytes.Equal(locks[i], locks[0]) {
 			t.Errorf("spelling %d locks differently from spelling 0", i)
 		}
+	}
+	// The metadata oracle predicts the lock without writing it.
+	meta, err := w.Metadata(BuildFlat(w), "--no-write-lock-file")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Locks json.RawMessage `json:"locks"`
+	}
+	if err := json.Unmarshal(meta, &m); err != nil {
+		t.Fatal(err)
+	}
+	if same, diff := SameLock(m.Locks, locks[0]); !same {
+		t.Errorf("metadata .locks differs from the lock:\n%s", diff)
 	}
 	var parsed map[string]struct {
 		Inputs map[string]struct {

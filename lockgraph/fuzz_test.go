@@ -1,0 +1,58 @@
+package lockgraph
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// FuzzLoad feeds Load arbitrary bytes: it must return, never panic (Load
+// turns a panic into KindInternal, which counts as a failure here), and a
+// graph it returns must have every edge pointing at an existing node, with
+// paths that resolve back to their node.
+func FuzzLoad(f *testing.F) {
+	files, err := filepath.Glob(filepath.Join(lockgraphFixtures, "*", "flake.lock"))
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no seeds in %s: %v", lockgraphFixtures, err)
+	}
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		g, err := Load(data)
+		if err != nil {
+			var le *LoadError
+			if !errors.As(err, &le) || le.Kind == KindInternal {
+				t.Fatalf("Load: %v", err)
+			}
+			return
+		}
+		for key, n := range g.Nodes {
+			for name, in := range n.Inputs {
+				if _, ok := g.Nodes[in.Target]; !ok {
+					t.Fatalf("node %q input %q: target %q does not exist", key, name, in.Target)
+				}
+			}
+		}
+		paths := g.Paths()
+		for _, key := range g.Reachable() {
+			p := paths[key]
+			if p.Count == 0 {
+				t.Fatalf("node %q: reachable but no paths", key)
+			}
+			if got, err := g.Resolve(p.Canonical); err != nil || got != key {
+				t.Fatalf("node %q: canonical %q resolves to %q, %v", key, p.Canonical, got, err)
+			}
+			sample := g.SamplePaths(key, 3)
+			if len(sample) == 0 || !reflect.DeepEqual(sample[0], p.Canonical) {
+				t.Fatalf("node %q: SamplePaths %q does not start with canonical %q", key, sample, p.Canonical)
+			}
+		}
+	})
+}

@@ -1,0 +1,351 @@
+package rewrite
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// The differential test checks that Parse accepts exactly what real Nix
+// (`nix-instantiate --parse`, Nix 2.8) accepts, over every corpus
+// flake.nix and deterministic mutations of them.
+//
+// Nix takes a few hundred milliseconds per run on a loaded machine, so its
+// verdicts are recorded in verdictsFile, keyed by a hash of the variant:
+// the test asks Nix only about variants missing from it (all of them with
+// -update, which rewrites the file). Without nix-instantiate the recorded
+// verdicts are still checked; missing ones are skipped, or fail when
+// FLAKEDUP_NIX is set.
+
+const (
+	corpusGlob      = "../../shared/corpus/*/flake.nix"
+	verdictsFile    = "../fixtures/parse/nix-verdicts/verdicts.txt"
+	variantsPerFile = 44 // 46 corpus files give 2,024 variants
+	mutationSeed    = 20261125
+)
+
+// variant is one input of the differential test.
+type variant struct {
+	name string // e.g. "owner__repo/cut-17"
+	src  []byte
+}
+
+func (v variant) key() string {
+	sum := sha256.Sum256(v.src)
+	return hex.EncodeToString(sum[:8])
+}
+
+// corpusFiles returns the corpus flake.nix files, skipping the test when
+// the corpus is absent (failing instead when FLAKEDUP_CORPUS is set).
+func corpusFiles(t testing.TB) []string {
+	t.Helper()
+	files, err := filepath.Glob(corpusGlob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		if os.Getenv("FLAKEDUP_CORPUS") != "" {
+			t.Fatalf("no corpus at %s but FLAKEDUP_CORPUS is set", corpusGlob)
+		}
+		t.Skipf("no corpus at %s; set FLAKEDUP_CORPUS to make this an error", corpusGlob)
+	}
+	sort.Strings(files)
+	return files
+}
+
+// mutate returns n deterministic variants of src: a token deleted, a token
+// duplicated, the file cut at a byte, two nearby tokens swapped, in turn.
+func mutate(name string, src []byte, n int, rng *rand.Rand) []variant {
+	tokens, _ := lex(src)
+	var idx []int // tokens with bytes of their own
+	for i, t := range tokens {
+		if len(t.Text) > 0 {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) < 2 {
+		return nil
+	}
+	rebuild := func(edit func(i int, t Token) []byte) []byte {
+		var b bytes.Buffer
+		for i, t := range tokens {
+			b.Write(t.Leading)
+			b.Write(edit(i, t))
+		}
+		return b.Bytes()
+	}
+	var out []variant
+	for k := 0; k < n; k++ {
+		var v variant
+		switch k % 4 {
+		case 0:
+			d := idx[rng.Intn(len(idx))]
+			v = variant{fmt.Sprintf("%s/delete-%d", name, d), rebuild(func(i int, t Token) []byte {
+				if i == d {
+					return nil
+				}
+				return t.Text
+			})}
+		case 1:
+			d := idx[rng.Intn(len(idx))]
+			v = variant{fmt.Sprintf("%s/duplicate-%d", name, d), rebuild(func(i int, t Token) []byte {
+				if i == d {
+					return append(append(append([]byte{}, t.Text...), ' '), t.Text...)
+				}
+				return t.Text
+			})}
+		case 2:
+			at := rng.Intn(len(src))
+			v = variant{fmt.Sprintf("%s/cut-%d", name, at), append([]byte{}, src[:at]...)}
+		case 3:
+			j := rng.Intn(len(idx) - 1)
+			k := min(j+1+rng.Intn(3), len(idx)-1)
+			a, b := idx[j], idx[k]
+			v = variant{fmt.Sprintf("%s/swap-%d-%d", name, a, b), rebuild(func(i int, t Token) []byte {
+				switch i {
+				case a:
+					return tokens[b].Text
+				case b:
+					return tokens[a].Text
+				}
+				return t.Text
+			})}
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// readVerdicts reads "key accept|reject" lines.
+func readVerdicts(t *testing.T) map[string]bool {
+	t.Helper()
+	verdicts := map[string]bool{}
+	data, err := os.ReadFile(verdictsFile)
+	if os.IsNotExist(err) {
+		return verdicts
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 2 {
+			verdicts[f[0]] = f[1] == "accept"
+		}
+	}
+	return verdicts
+}
+
+func writeVerdicts(t *testing.T, verdicts map[string]bool) {
+	t.Helper()
+	keys := make([]string, 0, len(verdicts))
+	for k := range verdicts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		word := "reject"
+		if verdicts[k] {
+			word = "accept"
+		}
+		fmt.Fprintf(&b, "%s %s\n", k, word)
+	}
+	if err := os.MkdirAll(filepath.Dir(verdictsFile), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(verdictsFile, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// nixVerdicts asks nix-instantiate about the variants, two workers, each
+// running batches: `nix-instantiate --parse f1 f2 ...` stops at the first
+// file it rejects, which the error names; the files before it were
+// accepted, and the batch goes on after it.
+func nixVerdicts(t *testing.T, nix string, vs []variant) map[string]bool {
+	t.Helper()
+	dir := t.TempDir()
+	paths := make([]string, len(vs))
+	for i, v := range vs {
+		paths[i] = filepath.Join(dir, fmt.Sprintf("v%05d.nix", i))
+		if err := os.WriteFile(paths[i], v.src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	accepted := make([]bool, len(vs))
+	const batch = 40
+	jobs := make(chan [2]int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				if err := runBatch(nix, paths, accepted, j[0], j[1]); err != nil {
+					mu.Lock()
+					firstErr = err
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for lo := 0; lo < len(vs); lo += batch {
+		jobs <- [2]int{lo, min(lo+batch, len(vs))}
+	}
+	close(jobs)
+	wg.Wait()
+	if firstErr != nil {
+		t.Fatal(firstErr)
+	}
+	out := map[string]bool{}
+	for i, v := range vs {
+		out[v.key()] = accepted[i]
+	}
+	return out
+}
+
+var nixErrorFile = regexp.MustCompile(`/(v\d{5})\.nix:\d+:\d+`)
+
+// runBatch fills accepted[lo:hi] by running nix on paths[lo:hi].
+func runBatch(nix string, paths []string, accepted []bool, lo, hi int) error {
+	for lo < hi {
+		args := append([]string{"--store", "dummy://", "--parse"}, paths[lo:hi]...)
+		var stderr bytes.Buffer
+		cmd := exec.Command(nix, args...)
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		if err == nil {
+			for i := lo; i < hi; i++ {
+				accepted[i] = true
+			}
+			return nil
+		}
+		if _, ok := err.(*exec.ExitError); !ok {
+			return fmt.Errorf("running %s: %w", nix, err)
+		}
+		bad := -1
+		if m := nixErrorFile.FindStringSubmatch(stderr.String()); m != nil {
+			for i := lo; i < hi; i++ {
+				if strings.HasSuffix(paths[i], "/"+m[1]+".nix") {
+					bad = i
+				}
+			}
+		}
+		if bad < 0 {
+			if hi-lo == 1 {
+				accepted[lo] = false
+				return nil
+			}
+			// The error names no file: ask about each file alone.
+			for i := lo; i < hi; i++ {
+				if err := runBatch(nix, paths, accepted, i, i+1); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		for i := lo; i < bad; i++ {
+			accepted[i] = true
+		}
+		accepted[bad] = false
+		lo = bad + 1
+	}
+	return nil
+}
+
+func TestDifferentialNix(t *testing.T) {
+	files := corpusFiles(t)
+	var originals, variants []variant
+	for i, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Base(filepath.Dir(f))
+		originals = append(originals, variant{name, src})
+		rng := rand.New(rand.NewSource(mutationSeed + int64(i)))
+		variants = append(variants, mutate(name, src, variantsPerFile, rng)...)
+	}
+	all := append(append([]variant{}, originals...), variants...)
+
+	verdicts := readVerdicts(t)
+	var missing []variant
+	for _, v := range all {
+		if _, ok := verdicts[v.key()]; !ok || *update {
+			missing = append(missing, v)
+		}
+	}
+	if len(missing) > 0 {
+		nix, err := exec.LookPath("nix-instantiate")
+		switch {
+		case err == nil:
+			t.Logf("asking nix-instantiate about %d variants", len(missing))
+			for k, ok := range nixVerdicts(t, nix, missing) {
+				verdicts[k] = ok
+			}
+			current := map[string]bool{}
+			for _, v := range all {
+				current[v.key()] = verdicts[v.key()]
+			}
+			writeVerdicts(t, current)
+		case os.Getenv("FLAKEDUP_NIX") != "":
+			t.Fatalf("%d variants have no recorded verdict and nix-instantiate is not on PATH (FLAKEDUP_NIX is set)", len(missing))
+		default:
+			t.Logf("%d variants have no recorded verdict and nix-instantiate is not on PATH: not checked", len(missing))
+		}
+	}
+
+	var failDir string
+	check := func(vs []variant) (agree, total int) {
+		for _, v := range vs {
+			want, ok := verdicts[v.key()]
+			if !ok {
+				continue
+			}
+			total++
+			_, err := Parse("flake.nix", v.src)
+			if got := err == nil; got == want {
+				agree++
+				continue
+			}
+			if failDir == "" {
+				failDir, _ = os.MkdirTemp("", "flakedup-differential-")
+			}
+			out := filepath.Join(failDir, strings.ReplaceAll(v.name, "/", "__")+".nix")
+			_ = os.WriteFile(out, v.src, 0o644)
+			t.Errorf("%s: nix accepts=%v, Parse error=%v (variant written to %s)", v.name, want, err, out)
+		}
+		return agree, total
+	}
+	agree, total := check(originals)
+	if total != len(originals) {
+		t.Errorf("only %d of %d corpus files have a verdict", total, len(originals))
+	}
+	t.Logf("corpus files: %d/%d agree", agree, total)
+	agree, total = check(variants)
+	if total < 2000 {
+		t.Errorf("only %d variants checked, want at least 2000", total)
+	}
+	rejected := 0
+	for _, v := range variants {
+		if ok, known := verdicts[v.key()]; known && !ok {
+			rejected++
+		}
+	}
+	t.Logf("mutated variants: %d/%d agree (%.2f%%); nix rejects %d of them", agree, total, 100*float64(agree)/float64(max(total, 1)), rejected)
+}

@@ -1,0 +1,219 @@
+package rewrite
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// parseInputs parses src and reads its inputs.
+func parseInputs(t *testing.T, src string) (*Inputs, error) {
+	t.Helper()
+	f, err := Parse("flake.nix", []byte(src))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	return f.Inputs()
+}
+
+// TestInputsJSON checks the evaluated inputs of every spelling against the
+// JSON Nix prints for them (checked by hand with nix-instantiate 2.8).
+func TestInputsJSON(t *testing.T) {
+	tests := []struct {
+		name, src, want string
+	}{
+		{"no-inputs", `{ outputs = _: { }; }`, `{}`},
+		{"empty-block", `{ inputs = { }; }`, `{}`},
+		{"block-dotted", `{ inputs = { a.url = "github:o/a"; b.url = "github:o/b"; }; }`,
+			`{"a":{"url":"github:o/a"},"b":{"url":"github:o/b"}}`},
+		{"top-level-dotted", `{ inputs.b.url = "u"; inputs.a.url = "v"; inputs.b.inputs.n.follows = "a"; }`,
+			`{"a":{"url":"v"},"b":{"inputs":{"n":{"follows":"a"}},"url":"u"}}`},
+		{"nested", `{ inputs = { a = { url = "u"; inputs.n.follows = ""; flake = false; }; }; }`,
+			`{"a":{"flake":false,"inputs":{"n":{"follows":""}},"url":"u"}}`},
+		{"x-inputs-block", `{ inputs = { a.url = "u"; a.inputs = { n.follows = "m"; }; }; }`,
+			`{"a":{"inputs":{"n":{"follows":"m"}},"url":"u"}}`},
+		{"mixed", `{ inputs = { a.url = "u"; }; inputs.b = { url = "v"; }; inputs.a.inputs.x.follows = "b"; }`,
+			`{"a":{"inputs":{"x":{"follows":"b"}},"url":"u"},"b":{"url":"v"}}`},
+		{"quoted-names", `{ inputs."foo.bar".url = "u"; inputs.${"baz"}.url = "v"; }`,
+			`{"baz":{"url":"v"},"foo.bar":{"url":"u"}}`},
+		{"attrset-ref", `{ inputs.n = { type = "github"; owner = "NixOS"; repo = "nixpkgs"; ref = "x"; dir = "lib"; submodules = true; revCount = 12; }; }`,
+			`{"n":{"dir":"lib","owner":"NixOS","ref":"x","repo":"nixpkgs","revCount":12,"submodules":true,"type":"github"}}`},
+		{"let-in", "let x = 1; in { inputs.a.url = \"u\"; }", `{"a":{"url":"u"}}`},
+		{"indented-string", "{ inputs.a.url = ''\n    github:o/a\n  ''; }", `{"a":{"url":"github:o/a\n"}}`},
+		{"escapes", `{ inputs.a.url = "a\"b\\c\td"; }`, `{"a":{"url":"a\"b\\c\td"}}`},
+		{"byte-order", `{ inputs = { b.url = "1"; B.url = "2"; a-b.url = "3"; a.url = "4"; _a.url = "5"; }; }`,
+			`{"B":{"url":"2"},"_a":{"url":"5"},"a":{"url":"4"},"a-b":{"url":"3"},"b":{"url":"1"}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, err := parseInputs(t, tt.src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := string(in.JSON()); got != tt.want {
+				t.Errorf("JSON:\ngot  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestInputsComputed checks that inputs flakedup cannot read give a
+// positioned ErrComputed naming the line.
+func TestInputsComputed(t *testing.T) {
+	tests := []struct {
+		name, src, want string
+	}{
+		{"variable", "let d = { }; in {\n  inputs = d;\n}",
+			"flake.nix:2:12: inputs: computed by an expression (a variable); flakedup can only edit inputs written as attribute sets"},
+		{"update", "{\n  inputs = { } // { };\n}",
+			"flake.nix:2:12: inputs: computed by an expression (the // operator); flakedup can only edit inputs written as attribute sets"},
+		{"call", "{\n  inputs.a = builtins.fromJSON \"{}\";\n}",
+			"flake.nix:2:14: inputs.a: computed by an expression (a function call); flakedup can only edit inputs written as attribute sets"},
+		{"interpolated-url", "let v = \"1\"; in {\n  inputs.a.url = \"github:o/a/${v}\";\n}",
+			"flake.nix:2:18: inputs.a.url: computed by an expression (a string with interpolation); flakedup can only edit inputs written as attribute sets"},
+		{"dynamic-name", "let n = \"a\"; in {\n  inputs.${n}.url = \"u\";\n}",
+			"flake.nix:2:10: inputs: computed by an expression (a dynamic attribute name); flakedup can only edit inputs written as attribute sets"},
+		{"inherit-inputs", "let inputs = { }; in {\n  inherit inputs;\n}",
+			"flake.nix:2:3: inputs: computed by an expression (inherit); flakedup can only edit inputs written as attribute sets"},
+		{"inherit-inside", "let a = { }; in {\n  inputs = { inherit a; };\n}",
+			"flake.nix:2:14: inputs: computed by an expression (inherit); flakedup can only edit inputs written as attribute sets"},
+		{"not-an-attrset", "{ self }: {\n  inputs = { };\n}",
+			"flake.nix:1:1: a flake must be an attribute set, not a function"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseInputs(t, tt.src)
+			if err == nil {
+				t.Fatal("Inputs succeeded, want an error")
+			}
+			if err.Error() != tt.want {
+				t.Errorf("error:\ngot  %s\nwant %s", err, tt.want)
+			}
+			if !errors.Is(err, ErrComputed) {
+				t.Errorf("error does not unwrap to ErrComputed")
+			}
+		})
+	}
+}
+
+// TestInputsTyped checks the typed view: url, flake, follows, attrs,
+// nested overrides, lines and syntax.
+func TestInputsTyped(t *testing.T) {
+	src := `{
+  inputs = {
+    nixpkgs.url = "github:NixOS/nixpkgs/nixos-unstable";
+    hm = {
+      url = "github:nix-community/home-manager";
+      inputs.nixpkgs.follows = "nixpkgs";
+    };
+    src = { type = "github"; owner = "o"; repo = "r"; flake = false; };
+  };
+  inputs.hm.inputs.utils.inputs.systems.follows = "";
+}
+`
+	in, err := parseInputs(t, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	var describe func(x *Input)
+	describe = func(x *Input) {
+		line := fmt.Sprintf("%s url=%q line=%d defs=%d", strings.Join(x.Path, "/"), x.URL, x.Line, len(x.Syntax))
+		if x.Flake != nil {
+			line += fmt.Sprintf(" flake=%v", *x.Flake)
+		}
+		if x.Follows != nil {
+			line += fmt.Sprintf(" follows=%q", *x.Follows)
+		}
+		for _, k := range sortedKeys(x.Attrs) {
+			line += fmt.Sprintf(" %s=%v", k, x.Attrs[k])
+		}
+		got = append(got, line)
+		for _, name := range x.InputNames() {
+			describe(x.Inputs[name])
+		}
+	}
+	for _, name := range in.Names() {
+		describe(in.Inputs[name])
+	}
+	want := []string{
+		`hm url="github:nix-community/home-manager" line=4 defs=2`,
+		`hm/nixpkgs url="" line=6 defs=1 follows="nixpkgs"`,
+		`hm/utils url="" line=10 defs=1`,
+		`hm/utils/systems url="" line=10 defs=1 follows=""`,
+		`nixpkgs url="github:NixOS/nixpkgs/nixos-unstable" line=3 defs=1`,
+		`src url="" line=8 defs=1 flake=false owner=o repo=r type=github`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("inputs:\ngot\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if in.Lookup("hm", "utils", "systems") == nil || in.Lookup("hm", "nope") != nil {
+		t.Errorf("Lookup does not find hm/utils/systems or finds hm/nope")
+	}
+	hm := in.Inputs["hm"]
+	if s := src[hm.Span.Start:hm.Span.End]; !strings.HasPrefix(s, "hm = {") || !strings.HasSuffix(s, `follows = "";`) {
+		t.Errorf("hm span = %q", s)
+	}
+
+	var follows []string
+	for _, f := range in.DeclaredFollows() {
+		follows = append(follows, fmt.Sprintf("%s -> %q (line %d)", strings.Join(f.Path, "/"), f.Target, f.Line))
+	}
+	wantFollows := []string{`hm/nixpkgs -> "nixpkgs" (line 6)`, `hm/utils/systems -> "" (line 10)`}
+	if strings.Join(follows, "\n") != strings.Join(wantFollows, "\n") {
+		t.Errorf("DeclaredFollows:\ngot\n%s\nwant\n%s", strings.Join(follows, "\n"), strings.Join(wantFollows, "\n"))
+	}
+}
+
+// corpusDirs lists the corpus flakes: skipped when the corpus is missing,
+// failed when FLAKEDUP_CORPUS is set.
+func corpusDirs(t *testing.T) []string {
+	t.Helper()
+	const corpus = "../../shared/corpus"
+	dirs, _ := filepath.Glob(filepath.Join(corpus, "*", "flake.nix"))
+	if len(dirs) == 0 {
+		if os.Getenv("FLAKEDUP_CORPUS") != "" {
+			t.Fatalf("FLAKEDUP_CORPUS is set but %s has no flake.nix files", corpus)
+		}
+		t.Skipf("corpus %s not found: skipping the corpus test", corpus)
+	}
+	for i := range dirs {
+		dirs[i] = filepath.Dir(dirs[i])
+	}
+	return dirs
+}
+
+// TestInputsCorpus reads the inputs of every corpus flake.nix and, with
+// Nix on PATH, compares them with what Nix evaluates.
+func TestInputsCorpus(t *testing.T) {
+	var nixFiles, ours []string
+	for _, dir := range corpusDirs(t) {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			src, err := os.ReadFile(filepath.Join(dir, "flake.nix"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := Parse("flake.nix", src)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			in, err := f.Inputs()
+			if err != nil {
+				t.Fatalf("Inputs: %v", err)
+			}
+			nixFiles = append(nixFiles, filepath.Join(dir, "flake.nix"))
+			ours = append(ours, string(in.JSON()))
+		})
+	}
+	if !nixAvailable(t) || len(nixFiles) == 0 {
+		return
+	}
+	for i, want := range nixInputsJSON(t, nixFiles) {
+		if ours[i] != want {
+			t.Errorf("inputs of %s:\nflakedup %s\nnix      %s", nixFiles[i], ours[i], want)
+		}
+	}
+}
