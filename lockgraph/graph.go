@@ -12,10 +12,13 @@ package lockgraph
 import (
 	"encoding/json"
 	"strconv"
+	"sync"
 )
 
 // Graph is a flake.lock with every input edge resolved to the node it
-// denotes. Build one with Load; it is not modified afterwards.
+// denotes. Build one with Load (or by hand, in tests); it is not modified
+// afterwards, and must not be once Reachable, Paths or SamplePaths has run.
+// Its methods are safe for concurrent use.
 type Graph struct {
 	// Version is the lock file format version (5, 6 or 7).
 	Version int
@@ -23,6 +26,12 @@ type Graph struct {
 	Root string
 	// Nodes holds every node of the lock by key, reachable or not.
 	Nodes map[string]*Node
+
+	// walkOnce and walked cache the depth-first walk that Reachable, Paths
+	// and SamplePaths share (paths.go). They make a Graph unsafe to modify
+	// once one of those has been called.
+	walkOnce sync.Once
+	walked   *dag
 }
 
 // Node is one entry of the lock's "nodes" object.

@@ -115,13 +115,15 @@ func docError(kind ErrorKind, format string, args ...any) *LoadError {
 //     follows of that path.
 //
 // For version 5 the fields of a node's "info" go into Locked (a field
-// already in "locked" wins). Fields Load does not know are kept in Extra;
-// when the document or a node has the same field twice, the last one
-// counts (as in encoding/json); a node key or input name given twice is an
-// error. Values in
-// Locked, Original and Extra are compact raw JSON.
+// already in "locked" wins). Fields Load does not know are kept in Extra.
+// When the document or a node has the same field twice, the last one counts
+// (as in encoding/json); a node key or input name given twice is an error.
+// Values in Locked, Original and Extra are compact raw JSON. The graph
+// shares no memory with data, which the caller may reuse.
 //
-// Every error is a *LoadError.
+// Every error is a *LoadError; checks run in a fixed order (syntax, top
+// level, nodes in document order, then edges in key and input-name order),
+// so the same input always gives the same error.
 func Load(data []byte) (g *Graph, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -164,18 +166,15 @@ func Load(data []byte) (g *Graph, err error) {
 	if _, ok := g.Nodes[g.Root]; !ok {
 		return nil, docError(KindRoot, "root node %q is not in \"nodes\"", g.Root)
 	}
-	keys, order := sortedKeys(g), sortedInputs(g)
-	if err := checkTargets(g, keys, order); err != nil {
+	ix := newNodeIndex(g)
+	if err := checkDirectEdges(g, ix); err != nil {
 		return nil, err
 	}
-	if err := checkDirectCycles(g, keys, order); err != nil {
-		return nil, err
-	}
-	if err := resolveAllFollows(g, keys, order); err != nil {
+	if err := resolveAllFollows(g, ix); err != nil {
 		return nil, err
 	}
 	if g.Version < 7 {
-		markSharedEdges(g, keys, order)
+		markSharedEdges(g, ix)
 	}
 	return g, nil
 }
@@ -441,99 +440,93 @@ func (lr *lockReader) rawValue(v gjson.Result) json.RawMessage {
 	return buf.Bytes()
 }
 
-// sortedInputs lists each node's input names in byte order, computed once
-// for the checks and walks that follow.
-func sortedInputs(g *Graph) map[string][]string {
-	order := make(map[string][]string, len(g.Nodes))
-	for key, n := range g.Nodes {
-		names := make([]string, 0, len(n.Inputs))
-		for name := range n.Inputs {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		order[key] = names
-	}
-	return order
+// nodeIndex numbers the nodes in key byte order and lists each node's
+// input names in byte order, so that every check and walk below is
+// deterministic and works on slices instead of maps.
+type nodeIndex struct {
+	keys  []string       // node keys, sorted
+	pos   map[string]int // key → its position in keys
+	names [][]string     // per position, the input names, sorted
 }
 
-// sortedKeys returns the node keys in byte order, so errors are found in
-// the same order on every run.
-func sortedKeys(g *Graph) []string {
-	keys := make([]string, 0, len(g.Nodes))
+func newNodeIndex(g *Graph) *nodeIndex {
+	ix := &nodeIndex{keys: make([]string, 0, len(g.Nodes)), pos: make(map[string]int, len(g.Nodes))}
 	for key := range g.Nodes {
-		keys = append(keys, key)
+		ix.keys = append(ix.keys, key)
 	}
-	sort.Strings(keys)
-	return keys
-}
-
-// checkTargets reports the first direct edge naming a node that does not
-// exist.
-func checkTargets(g *Graph, keys []string, order map[string][]string) error {
-	for _, key := range keys {
-		n := g.Nodes[key]
-		for _, name := range order[key] {
-			in := n.Inputs[name]
-			if in.IsFollows() {
-				continue
-			}
-			if _, ok := g.Nodes[in.Target]; !ok {
-				return nodeError(KindMissingNode, key, name, "node %q does not exist", in.Target)
-			}
+	sort.Strings(ix.keys)
+	ix.names = make([][]string, len(ix.keys))
+	var buf []string // all names, one node after another
+	for i, key := range ix.keys {
+		ix.pos[key] = i
+		start := len(buf)
+		for name := range g.Nodes[key].Inputs {
+			buf = append(buf, name)
 		}
+		names := buf[start:len(buf):len(buf)]
+		sort.Strings(names)
+		ix.names[i] = names
 	}
-	return nil
+	return ix
 }
 
-// checkDirectCycles rejects a cycle of direct edges with an iterative
-// depth-first search over every node.
-func checkDirectCycles(g *Graph, keys []string, order map[string][]string) error {
+// checkDirectEdges walks the direct edges depth first from every node in
+// key order, inputs in name order, and reports the first edge naming a node
+// that does not exist or closing a cycle.
+func checkDirectEdges(g *Graph, ix *nodeIndex) error {
 	const (
 		unseen = iota
 		onStack
 		done
 	)
 	type frame struct {
-		key  string
-		next int // index into order[key] of the next input to look at
+		node int
+		next int // index into ix.names[node] of the next input to look at
 	}
-	state := make(map[string]uint8, len(g.Nodes))
-	for _, start := range keys {
+	// edgeName names the input a frame last followed.
+	edgeName := func(f frame) string { return ix.names[f.node][f.next-1] }
+	state := make([]uint8, len(ix.keys))
+	var stack []frame
+	for start := range ix.keys {
 		if state[start] != unseen {
 			continue
 		}
-		stack := []frame{{key: start}}
+		stack = append(stack[:0], frame{node: start})
 		state[start] = onStack
 		for len(stack) > 0 {
 			top := &stack[len(stack)-1]
-			names := order[top.key]
+			key, names := ix.keys[top.node], ix.names[top.node]
 			if top.next == len(names) {
-				state[top.key] = done
+				state[top.node] = done
 				stack = stack[:len(stack)-1]
 				continue
 			}
 			name := names[top.next]
 			top.next++
-			in := g.Nodes[top.key].Inputs[name]
+			in := g.Nodes[key].Inputs[name]
 			if in.IsFollows() {
 				continue
 			}
-			switch state[in.Target] {
+			target, ok := ix.pos[in.Target]
+			if !ok {
+				return nodeError(KindMissingNode, key, name, "node %q does not exist", in.Target)
+			}
+			switch state[target] {
 			case unseen:
-				state[in.Target] = onStack
-				stack = append(stack, frame{key: in.Target})
+				state[target] = onStack
+				stack = append(stack, frame{node: target})
 			case onStack:
 				i := len(stack) - 1
-				for stack[i].key != in.Target {
+				for stack[i].node != target {
 					i--
 				}
 				var b strings.Builder
 				for _, f := range stack[i:] {
-					fmt.Fprintf(&b, "node %q input %q -> ", f.key, order[f.key][f.next-1])
+					fmt.Fprintf(&b, "node %q input %q -> ", ix.keys[f.node], edgeName(f))
 				}
 				fmt.Fprintf(&b, "node %q", in.Target)
 				first := stack[i]
-				return nodeError(KindDirectCycle, first.key, order[first.key][first.next-1],
+				return nodeError(KindDirectCycle, ix.keys[first.node], edgeName(first),
 					"cycle of direct edges: %s", b.String())
 			}
 		}
@@ -602,11 +595,11 @@ func (r *resolver) resolve(path []string, node, input, at string) (string, error
 }
 
 // resolveAllFollows sets the Target of every follows edge.
-func resolveAllFollows(g *Graph, keys []string, order map[string][]string) error {
+func resolveAllFollows(g *Graph, ix *nodeIndex) error {
 	r := &resolver{g: g, memo: map[string]string{}, active: map[string]int{}}
-	for _, key := range keys {
+	for i, key := range ix.keys {
 		n := g.Nodes[key]
-		for _, name := range order[key] {
+		for _, name := range ix.names[i] {
 			in := n.Inputs[name]
 			if !in.IsFollows() {
 				continue
@@ -626,38 +619,39 @@ func resolveAllFollows(g *Graph, keys []string, order map[string][]string) error
 // into follows: the first path reaching a node, breadth first from the root
 // with inputs in sorted order, is its own; every other string edge to it
 // becomes a follows of that path.
-func markSharedEdges(g *Graph, keys []string, order map[string][]string) {
-	type edge struct{ from, name string }
-	first := map[string][]string{g.Root: {}}
-	treeEdge := map[string]edge{}
-	queue := []string{g.Root}
+func markSharedEdges(g *Graph, ix *nodeIndex) {
+	type edge struct {
+		from int
+		name string
+	}
+	root := ix.pos[g.Root]
+	first := make([][]string, len(ix.keys)) // nil: not reached
+	treeEdge := make([]edge, len(ix.keys))
+	first[root] = []string{}
+	treeEdge[root] = edge{from: -1}
+	queue := []int{root}
 	for i := 0; i < len(queue); i++ {
 		from := queue[i]
-		for _, name := range order[from] {
-			in := g.Nodes[from].Inputs[name]
-			if in.IsFollows() {
+		for _, name := range ix.names[from] {
+			in := g.Nodes[ix.keys[from]].Inputs[name]
+			to := ix.pos[in.Target]
+			if in.IsFollows() || first[to] != nil {
 				continue
 			}
-			if _, seen := first[in.Target]; seen {
-				continue
-			}
-			first[in.Target] = append(append(make([]string, 0, len(first[from])+1), first[from]...), name)
-			treeEdge[in.Target] = edge{from, name}
-			queue = append(queue, in.Target)
+			first[to] = append(append(make([]string, 0, len(first[from])+1), first[from]...), name)
+			treeEdge[to] = edge{from, name}
+			queue = append(queue, to)
 		}
 	}
-	for _, key := range keys {
+	for from, key := range ix.keys {
 		n := g.Nodes[key]
-		for _, name := range order[key] {
+		for _, name := range ix.names[from] {
 			in := n.Inputs[name]
-			path, reached := first[in.Target]
-			if in.IsFollows() || !reached {
+			to := ix.pos[in.Target]
+			if in.IsFollows() || first[to] == nil || treeEdge[to] == (edge{from, name}) {
 				continue
 			}
-			if e, ok := treeEdge[in.Target]; ok && e == (edge{key, name}) {
-				continue
-			}
-			in.Follows = append([]string{}, path...)
+			in.Follows = append([]string{}, first[to]...)
 			n.Inputs[name] = in
 		}
 	}

@@ -67,7 +67,7 @@ func dumpLoad(data []byte) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "version %d\nroot %q\n", g.Version, g.Root)
-	for _, key := range sortedKeys(g) {
+	for _, key := range sortedNames(g.Nodes) {
 		n := g.Nodes[key]
 		fmt.Fprintf(&b, "node %q", key)
 		if !n.IsFlake {

@@ -130,11 +130,12 @@ func (g *Graph) SamplePaths(key string, limit int) [][]string {
 			continue
 		}
 		for _, e := range d.edges[it.node] {
-			if dist[e.to] < 0 {
+			rest, reaches := dist[e.to]
+			if !reaches {
 				continue
 			}
 			path := append(slices.Clip(it.path), e.name)
-			heap.Push(q, pathItem{node: e.to, path: path, estimate: len(path) + dist[e.to]})
+			heap.Push(q, pathItem{node: e.to, path: path, estimate: len(path) + rest})
 		}
 	}
 	return out
@@ -143,10 +144,11 @@ func (g *Graph) SamplePaths(key string, limit int) [][]string {
 // dag is the part of a Graph reachable from the root, with nodes numbered
 // in depth-first discovery order (the root is 0) and back edges left out.
 type dag struct {
-	keys  []string
-	index map[string]int
-	edges [][]dagEdge // per node, in input-name order
-	topo  []int       // every node, each before the nodes its edges reach
+	keys    []string
+	index   map[string]int
+	edges   [][]dagEdge // per node, in input-name order
+	reverse [][]int     // per node, the nodes with an edge to it
+	topo    []int       // every node, each before the nodes its edges reach
 }
 
 type dagEdge struct {
@@ -154,10 +156,16 @@ type dagEdge struct {
 	to   int
 }
 
-// walk runs the iterative depth-first search from the root, inputs in
+// walk returns the graph's depth-first walk, computing it on first use.
+func (g *Graph) walk() *dag {
+	g.walkOnce.Do(func() { g.walked = g.newWalk() })
+	return g.walked
+}
+
+// newWalk runs the iterative depth-first search from the root, inputs in
 // sorted byte order, that defines back edges. Edges to keys missing from
 // Nodes are skipped.
-func (g *Graph) walk() *dag {
+func (g *Graph) newWalk() *dag {
 	d := &dag{index: make(map[string]int, len(g.Nodes))}
 	if _, ok := g.Nodes[g.Root]; !ok {
 		return d
@@ -236,6 +244,24 @@ func (g *Graph) walk() *dag {
 	for i := range d.edges {
 		d.edges[i] = buf[start[i]:start[i+1]:start[i+1]]
 	}
+	// The same for the reverse edges, grouped by target.
+	rstart := make([]int, len(d.keys)+1)
+	for _, e := range found {
+		rstart[e.to+1]++
+	}
+	for i := 1; i < len(rstart); i++ {
+		rstart[i] += rstart[i-1]
+	}
+	rbuf := make([]int, len(found))
+	copy(fill, rstart[:len(d.keys)])
+	for _, e := range found {
+		rbuf[fill[e.to]] = e.from
+		fill[e.to]++
+	}
+	d.reverse = make([][]int, len(d.keys))
+	for i := range d.reverse {
+		d.reverse[i] = rbuf[rstart[i]:rstart[i+1]:rstart[i+1]]
+	}
 	d.topo = make([]int, len(postorder))
 	for i, node := range postorder {
 		d.topo[len(postorder)-1-i] = node
@@ -266,25 +292,16 @@ func (d *dag) canonical() [][]string {
 	return paths
 }
 
-// distancesTo returns, per node, the length of the shortest path from it
-// to target, or -1 when target cannot be reached from it.
-func (d *dag) distancesTo(target int) []int {
-	reverse := make([][]int, len(d.keys))
-	for from, edges := range d.edges {
-		for _, e := range edges {
-			reverse[e.to] = append(reverse[e.to], from)
-		}
-	}
-	dist := make([]int, len(d.keys))
-	for i := range dist {
-		dist[i] = -1
-	}
-	dist[target] = 0
+// distancesTo returns the length of the shortest path to target from each
+// node that can reach it. It visits only those nodes, so asking about many
+// nodes of a big graph, one at a time, stays cheap.
+func (d *dag) distancesTo(target int) map[int]int {
+	dist := map[int]int{target: 0}
 	queue := []int{target}
 	for i := 0; i < len(queue); i++ {
 		v := queue[i]
-		for _, u := range reverse[v] {
-			if dist[u] < 0 {
+		for _, u := range d.reverse[v] {
+			if _, seen := dist[u]; !seen {
 				dist[u] = dist[v] + 1
 				queue = append(queue, u)
 			}

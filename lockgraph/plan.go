@@ -1,9 +1,12 @@
 package lockgraph
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/flakedup/flakedup/internal/nixversion"
 )
 
 // Policy says how far Plan may go.
@@ -19,9 +22,14 @@ type Policy struct {
 	// Promote lets Plan add an intermediate input as a root input when a
 	// deeper copy can only be reached through it.
 	Promote bool
-	// Deep lets Plan emit overrides deeper than two levels (they need Nix
-	// 2.30 or later).
+	// Deep lets Plan emit overrides deeper than two levels. They need Nix
+	// 2.30 or later: with an older Nix target, Plan fails with a
+	// *NixTooOldError.
 	Deep bool
+	// Nix is the Nix version that will lock the flake; the edits are
+	// planned so that it accepts them. The zero value means
+	// nixversion.Default (2.18).
+	Nix nixversion.Version
 }
 
 // Promotion is a new root input Plan asks for: Name, a copy of the node at
@@ -42,6 +50,10 @@ type HeldBack struct {
 	Path []string
 	// Reason says why it stays, e.g. "S/nixpkgs is on nixos-24.05".
 	Reason string
+	// NeedsNix is the Nix version ("2.18", "2.30") with which Plan could
+	// remove the copy, when the target version is what holds it back, else
+	// "". Reason then ends in "needs Nix ≥ <NeedsNix>".
+	NeedsNix string
 }
 
 // Result is what Plan proposes.
@@ -60,6 +72,13 @@ type Result struct {
 	// Before and After count the copies of each source (by Source ID) in
 	// the lock as given and in Predicted.
 	Before, After map[string]int
+	// Nix is the version the plan is for (Policy.Nix, or the default).
+	Nix nixversion.Version
+	// Warnings are problems of the flake as it is that no edit can fix:
+	// with a Nix before 2.18, one line for each follows of the lock that
+	// runs through another follows, which makes that Nix refuse to lock
+	// the flake at all.
+	Warnings []string
 }
 
 // maxPlanRounds bounds the top-down rounds of Plan; each round moves at
@@ -107,45 +126,108 @@ const maxPlanRounds = 1000
 // modify g.
 func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
 	defer recoverInternal("plan", &err)
+	nix := targetNix(p)
+	if p.Deep && !nix.AtLeast(nixversion.DeepOverrides) {
+		return nil, &NixTooOldError{Feature: "--deep", Needs: nixversion.DeepOverrides, Target: nix}
+	}
 	cur, err := Predict(g, declared)
 	if err != nil {
 		return nil, fmt.Errorf("apply the declared follows: %w", err)
 	}
-	pl := planner{policy: p, declared: declared, rejected: make(map[string]string)}
-	res := &Result{Before: copyCounts(g)}
+	pl := planner{policy: p, nix: nix, declared: declared, rejected: make(map[string]rejection)}
+	res := &Result{Before: copyCounts(g), Nix: nix}
+	if !nix.AtLeast(nixversion.FollowsThroughFollows) {
+		for _, e := range throughFollows(cur) {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: Nix %s cannot lock this flake at all (needs Nix ≥ %s)", e, nix, nixversion.FollowsThroughFollows))
+		}
+	}
+	// moved tells whether an edit went in since the rejections were last
+	// forgotten.
+	moved := false
 	for round := 0; ; round++ {
 		if round == maxPlanRounds {
 			return nil, fmt.Errorf("plan did not settle after %d rounds", maxPlanRounds)
 		}
 		st := pl.round(cur)
 		if len(st.follows) == 0 && len(st.promotions) == 0 {
+			if moved && len(pl.rejected) > 0 {
+				// A follows rejected in an earlier graph may fit the
+				// current one: try them all once more.
+				clear(pl.rejected)
+				moved = false
+				continue
+			}
 			res.HeldBack = st.heldBack
 			break
 		}
-		next, err := applyStep(cur, st.promotions, st.follows)
+		next, err := pl.apply(cur, st.promotions, st.follows)
 		if err != nil {
-			// Some follows break the lock (a follows elsewhere ran through
-			// an intermediate being collapsed): reject them and redo the
-			// round without them.
-			rejected := false
+			// Some follows break the lock, or make it one the target Nix
+			// refuses: add them one by one, reject each that fails with
+			// those before it, and redo the round without the rejected.
+			var kept []Follows
 			for _, f := range st.follows {
-				if _, err := applyStep(cur, st.promotions, []Follows{f}); err != nil {
-					pl.rejected[JoinPath(f.Input)] = fmt.Sprintf("%s would break the lock: %v", f, err)
-					rejected = true
+				_, err := pl.apply(cur, st.promotions, append(kept, f))
+				if err == nil {
+					kept = append(kept, f)
+					continue
 				}
+				rej := rejection{reason: fmt.Sprintf("%s would break the lock: %v", f, err)}
+				var tf *throughFollowsError
+				if errors.As(err, &tf) {
+					rej = rejection{reason: fmt.Sprintf("%s would break the lock for Nix %s: %v", f, pl.nix, tf), needsNix: tf.needsNix()}
+				}
+				pl.rejected[JoinPath(f.Input)] = rej
 			}
-			if !rejected {
+			if len(kept) == len(st.follows) {
 				return nil, fmt.Errorf("plan: %w", err)
 			}
 			continue
 		}
-		cur = next
+		cur, moved = next, true
 		res.Promotions = append(res.Promotions, st.promotions...)
 		res.Follows = append(res.Follows, st.follows...)
 	}
 	res.Predicted = cur
 	res.After = copyCounts(cur)
 	return res, nil
+}
+
+// rejection is why a follows Plan considered cannot be made.
+type rejection struct {
+	reason string
+	// needsNix is the Nix version that would accept it, or "".
+	needsNix string
+}
+
+// throughFollowsError says that an edit leaves a follows that runs through
+// another follows, which the target Nix refuses.
+type throughFollowsError struct {
+	edge throughEdge
+}
+
+func (e *throughFollowsError) Error() string {
+	return e.edge.String() + ", which " + e.needs()
+}
+
+func (e *throughFollowsError) needs() string { return "needs Nix ≥ " + e.needsNix() }
+
+func (e *throughFollowsError) needsNix() string { return nixversion.FollowsThroughFollows.String() }
+
+// apply adds the promotions, then the follows, to g (see applyStep) and
+// checks that the target Nix can lock the result: before 2.18, no follows
+// may run through another follows unless g already had it.
+func (pl planner) apply(g *Graph, promotions []Promotion, follows []Follows) (*Graph, error) {
+	next, err := applyStep(g, promotions, follows)
+	if err != nil {
+		return nil, err
+	}
+	if !pl.nix.AtLeast(nixversion.FollowsThroughFollows) {
+		if bad := newThroughFollows(g, next); len(bad) > 0 {
+			return nil, &throughFollowsError{edge: bad[0]}
+		}
+	}
+	return next, nil
 }
 
 // applyStep adds the promotions to g, then the follows.
@@ -173,11 +255,14 @@ func copyCounts(g *Graph) map[string]int {
 
 // planner holds what stays the same across the rounds of one Plan.
 type planner struct {
-	policy   Policy
+	policy Policy
+	// nix is the target version (Policy.Nix or the default).
+	nix      nixversion.Version
 	declared []Follows
 	// rejected maps the input path of each follows found to break the lock
-	// to the reason; such an edge is held back instead.
-	rejected map[string]string
+	// (or to make it one the target Nix refuses) to the reason; such an
+	// edge is held back instead.
+	rejected map[string]rejection
 }
 
 // step is what one round proposes.
@@ -264,15 +349,15 @@ func (pl planner) round(g *Graph) step {
 	var st step
 	promoted := make(map[string]bool) // source IDs promoted this round
 	newNames := make(map[string]bool) // root input names promoted this round
-	hold := func(c *copyInfo, reason string) {
-		st.heldBack = append(st.heldBack, HeldBack{Path: c.path, Reason: reason})
+	hold := func(c *copyInfo, reason, needsNix string) {
+		st.heldBack = append(st.heldBack, HeldBack{Path: c.path, Reason: reason, NeedsNix: needsNix})
 	}
 	emitted := make(map[string]bool)
 	// emit proposes f for the copy c, unless f was rejected before.
 	emit := func(c *copyInfo, f Follows) {
 		k := JoinPath(f.Input)
-		if reason, ok := pl.rejected[k]; ok {
-			hold(c, JoinPath(c.path)+" stays: "+reason)
+		if rej, ok := pl.rejected[k]; ok {
+			hold(c, JoinPath(c.path)+" stays: "+rej.reason, rej.needsNix)
 			return
 		}
 		if !emitted[k] {
@@ -290,12 +375,12 @@ func (pl planner) round(g *Graph) step {
 		}
 		pathStr := JoinPath(c.path)
 		if pl.ignored(c.path) {
-			hold(c, pathStr+" is ignored")
+			hold(c, pathStr+" is ignored", "")
 			continue
 		}
 		target, reason := pl.targetOf(c, sv)
 		if target == nil {
-			hold(c, reason)
+			hold(c, reason, "")
 			continue
 		}
 		if len(c.path) == 2 {
@@ -307,7 +392,7 @@ func (pl planner) round(g *Graph) step {
 		mid := c.path[:2]
 		midStr := JoinPath(mid)
 		if pl.ignored(mid) || pl.declaredBelow(mid) {
-			hold(c, fmt.Sprintf("%s is below %s, which has declared or ignored follows below it", pathStr, midStr))
+			hold(c, fmt.Sprintf("%s is below %s, which has declared or ignored follows below it", pathStr, midStr), "")
 			continue
 		}
 		midNode := sv.byKey[directTarget(g, mid)]
@@ -321,8 +406,8 @@ func (pl planner) round(g *Graph) step {
 		case pl.policy.Deep:
 			emit(c, Follows{Input: append([]string(nil), c.path...), Target: target})
 		case pl.policy.Promote && midNode != nil:
-			if reason, ok := pl.rejected[midStr]; ok {
-				hold(c, pathStr+" stays: "+reason)
+			if rej, ok := pl.rejected[midStr]; ok {
+				hold(c, pathStr+" stays: "+rej.reason, rej.needsNix)
 			} else if !promoted[midNode.source.ID] {
 				promoted[midNode.source.ID] = true
 				name := freeName(root, newNames, mid)
@@ -331,12 +416,30 @@ func (pl planner) round(g *Graph) step {
 				emit(c, Follows{Input: append([]string(nil), mid...), Target: []string{name}})
 			}
 		default:
-			hold(c, fmt.Sprintf("%s is below %s, which has no root input of its source: needs Promote or Deep", pathStr, midStr))
+			reason, needsNix := pl.noRootReason(pathStr, midStr, midNode != nil)
+			hold(c, reason, needsNix)
 		}
 	}
 	st.follows = deferThroughMoved(st.follows)
 	sort.SliceStable(st.follows, func(i, j int) bool { return lessPath(st.follows[i].Input, st.follows[j].Input) })
 	return st
+}
+
+// noRootReason is why the copy at path stays when the intermediate mid has
+// no root input of its source and the policy allows no other form, with the
+// Nix version that would allow one when the target is what stands in the
+// way (a deep override, when promoting is allowed but impossible).
+func (pl planner) noRootReason(path, mid string, promotable bool) (reason, needsNix string) {
+	reason = fmt.Sprintf("%s is below %s, which has no root input of its source: ", path, mid)
+	deep := nixversion.DeepOverrides.String()
+	switch {
+	case pl.nix.AtLeast(nixversion.DeepOverrides):
+		return reason + "needs Promote or Deep", ""
+	case pl.policy.Promote && !promotable:
+		return reason + "needs Deep, which needs Nix ≥ " + deep, deep
+	default:
+		return reason + "needs Promote, or Deep with Nix ≥ " + deep, ""
+	}
 }
 
 // deferThroughMoved drops the follows whose target runs through an input

@@ -8,13 +8,16 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/flakedup/flakedup/internal/nixversion"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected.txt files of fixtures/plan")
 
 // readPolicy parses a fixture's policy.txt: one directive a line, among
-// "cross-branch", "all", "promote", "deep" and "ignore <path>"; a missing
-// file is the zero Policy.
+// "cross-branch", "all", "promote", "deep", "ignore <path>" and
+// "nix <version>" (the target Nix, e.g. "nix 2.8"); a missing file is the
+// zero Policy.
 func readPolicy(t *testing.T, file string) Policy {
 	t.Helper()
 	var p Policy
@@ -30,6 +33,12 @@ func readPolicy(t *testing.T, file string) Policy {
 			p.Deep = true
 		case len(f) == 2 && f[0] == "ignore":
 			p.Ignore = append(p.Ignore, f[1])
+		case len(f) == 2 && f[0] == "nix":
+			v, err := nixversion.Parse(f[1])
+			if err != nil {
+				t.Fatalf("%s: %v", file, err)
+			}
+			p.Nix = v
 		default:
 			t.Fatalf("%s: unknown directive %q", file, line)
 		}
@@ -75,11 +84,15 @@ func fixtureLines(t *testing.T, file string) []string {
 	return out
 }
 
-// renderResult prints a Result the way expected.txt spells it: promotions,
-// follows, held-back copies, then the copy counts of every source that has
-// more than one copy before or after.
+// renderResult prints a Result the way expected.txt spells it: warnings,
+// promotions, follows, held-back copies (with the Nix version that would
+// allow them, if any), then the copy counts of every source that has more
+// than one copy before or after.
 func renderResult(r *Result) string {
 	var b strings.Builder
+	for _, w := range r.Warnings {
+		fmt.Fprintf(&b, "warning %s\n", w)
+	}
 	for _, p := range r.Promotions {
 		fmt.Fprintf(&b, "promote %s\n", p)
 	}
@@ -87,6 +100,10 @@ func renderResult(r *Result) string {
 		fmt.Fprintf(&b, "follows %s\n", f)
 	}
 	for _, h := range r.HeldBack {
+		if h.NeedsNix != "" {
+			fmt.Fprintf(&b, "held-back (nix %s) %s\n", h.NeedsNix, h.Reason)
+			continue
+		}
 		fmt.Fprintf(&b, "held-back %s\n", h.Reason)
 	}
 	var ids []string
@@ -116,11 +133,11 @@ func TestPlanFixtures(t *testing.T) {
 			g := loadLock(t, data)
 			declared := readDeclared(t, filepath.Join(dir, "declared.txt"))
 			policy := readPolicy(t, filepath.Join(dir, "policy.txt"))
-			res, err := Plan(g, declared, policy)
-			if err != nil {
-				t.Fatal(err)
+			res, planErr := Plan(g, declared, policy)
+			got := "error " + fmt.Sprint(planErr) + "\n"
+			if planErr == nil {
+				got = renderResult(res)
 			}
-			got := renderResult(res)
 			golden := filepath.Join(dir, "expected.txt")
 			if *update {
 				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
@@ -134,7 +151,10 @@ func TestPlanFixtures(t *testing.T) {
 			if got != string(want) {
 				t.Errorf("Plan:\n%s\nwant:\n%s", got, want)
 			}
-			checkSettled(t, g, declared, policy, res)
+			if planErr == nil {
+				checkSettled(t, g, declared, policy, res)
+				checkTarget(t, g, declared, policy, res)
+			}
 		})
 	}
 }
@@ -177,6 +197,51 @@ func checkSettled(t *testing.T, g *Graph, declared []Follows, policy Policy, res
 	}
 }
 
+// checkTarget asserts that res is something the target Nix can lock:
+// below 2.30 no follows deeper than two levels, below 2.18 no follows
+// running through another follows that the lock (with the declared follows)
+// did not already have, each reported as a warning; and that every copy
+// held back for the target says which version would allow it.
+func checkTarget(t *testing.T, g *Graph, declared []Follows, policy Policy, res *Result) {
+	t.Helper()
+	nix := targetNix(policy)
+	if res.Nix != nix {
+		t.Errorf("Result.Nix = %v, want %v", res.Nix, nix)
+	}
+	if !nix.AtLeast(nixversion.DeepOverrides) {
+		for _, f := range res.Follows {
+			if len(f.Input) > 2 {
+				t.Errorf("Nix %s: %s is deeper than two levels", nix, f)
+			}
+		}
+	}
+	start, err := Predict(g, declared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantWarnings := 0
+	if !nix.AtLeast(nixversion.FollowsThroughFollows) {
+		had := make(map[string]bool)
+		for _, p := range FollowsThroughFollows(start) {
+			had[JoinPath(p)] = true
+		}
+		wantWarnings = len(had)
+		for _, p := range FollowsThroughFollows(res.Predicted) {
+			if !had[JoinPath(p)] {
+				t.Errorf("Nix %s: the predicted lock's %s runs through a follows", nix, JoinPath(p))
+			}
+		}
+	}
+	if len(res.Warnings) != wantWarnings {
+		t.Errorf("Nix %s: %d warnings, want %d: %q", nix, len(res.Warnings), wantWarnings, res.Warnings)
+	}
+	for _, h := range res.HeldBack {
+		if h.NeedsNix != "" && !strings.HasSuffix(h.Reason, "needs Nix ≥ "+h.NeedsNix) {
+			t.Errorf("held back with NeedsNix %s, but the reason is %q", h.NeedsNix, h.Reason)
+		}
+	}
+}
+
 // nixpkgsCopies counts the reachable nixpkgs nodes (forks included).
 func nixpkgsCopies(g *Graph) int {
 	n := 0
@@ -202,18 +267,22 @@ func rootNixpkgs(g *Graph) int {
 
 func TestPlanCorpus(t *testing.T) {
 	locks := corpusLocks(t)
+	v2_8, v2_30 := nixversion.Version{Major: 2, Minor: 8}, nixversion.DeepOverrides
 	policies := []struct {
 		name string
 		p    Policy
 	}{
-		{"default", Policy{}},
+		{"default nix 2.8", Policy{Nix: v2_8}},
+		{"default nix 2.18", Policy{}},
+		{"default nix 2.30", Policy{Nix: v2_30}},
 		{"cross-branch", Policy{CrossBranch: true}},
+		{"all+promote nix 2.8", Policy{All: true, Promote: true, Nix: v2_8}},
 		{"all+promote", Policy{All: true, Promote: true}},
-		{"all+cross-branch+deep", Policy{All: true, CrossBranch: true, Deep: true}},
-		{"all+deep", Policy{All: true, Deep: true}},
+		{"all+cross-branch+deep nix 2.30", Policy{All: true, CrossBranch: true, Deep: true, Nix: v2_30}},
+		{"all+deep nix 2.30", Policy{All: true, Deep: true, Nix: v2_30}},
 	}
 	for _, pol := range policies {
-		before, after, proposed, held := 0, 0, 0, 0
+		before, after, proposed, held, needs, warned := 0, 0, 0, 0, 0, 0
 		for name, data := range locks {
 			g := loadLock(t, data)
 			res, err := Plan(g, nil, pol.p)
@@ -237,10 +306,19 @@ func TestPlanCorpus(t *testing.T) {
 			before, after = before+b, after+a
 			proposed += len(res.Follows)
 			held += len(res.HeldBack)
+			for _, h := range res.HeldBack {
+				if h.NeedsNix != "" {
+					needs++
+				}
+			}
+			if len(res.Warnings) > 0 {
+				warned++
+			}
 			checkSettled(t, g, nil, pol.p, res)
+			checkTarget(t, g, nil, pol.p, res)
 		}
-		t.Logf("corpus, policy %s: %d locks, nixpkgs copies %d -> %d, %d follows proposed, %d copies held back",
-			pol.name, len(locks), before, after, proposed, held)
+		t.Logf("corpus, policy %s: %d locks, nixpkgs copies %d -> %d, %d follows proposed, %d copies held back (%d for the Nix version), %d locks with warnings",
+			pol.name, len(locks), before, after, proposed, held, needs, warned)
 	}
 }
 
@@ -256,7 +334,7 @@ func TestPlanErrors(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v, want %q", err, want)
 	}
-	if _, err := Plan(g, nil, Policy{CrossBranch: true, All: true, Promote: true, Deep: true}); err != nil {
+	if _, err := Plan(g, nil, Policy{CrossBranch: true, All: true, Promote: true, Deep: true, Nix: nixversion.DeepOverrides}); err != nil {
 		t.Errorf("every policy at once: %v", err)
 	}
 	if after := string(Marshal(g)); after != before {
@@ -281,6 +359,12 @@ func FuzzPlan(f *testing.F) {
 			return
 		}
 		p := Policy{CrossBranch: bits&1 != 0, All: bits&2 != 0, Promote: bits&4 != 0, Deep: bits&8 != 0}
+		switch {
+		case p.Deep:
+			p.Nix = nixversion.DeepOverrides
+		case bits&16 != 0:
+			p.Nix = nixversion.Version{Major: 2, Minor: 8}
+		}
 		res, err := Plan(g, nil, p)
 		if err != nil {
 			return

@@ -310,7 +310,7 @@ func (s *Inputs) insertion(full []string, value string, blockStyle bool) (textCh
 		anchor    *attrBinding
 		bestScore = -1
 	)
-	for _, blk := range s.trees.blocks {
+	for _, blk := range s.syntax.blocks {
 		if len(blk.path) >= len(full) || !hasPrefix(full, blk.path) {
 			continue
 		}
@@ -384,7 +384,7 @@ func (s *Inputs) insertAfter(blk *attrBlock, anchor *attrBinding, rest []string,
 	nl := firstNewline(next.Leading)
 	if nl < 0 { // more on the same line: stay on it
 		at := toks[end-1].End()
-		return textChange{start: at, end: at, text: " " + s.bindingText(rest, value, indent, eolAt(nil, -1), block)}
+		return textChange{start: at, end: at, text: " " + s.bindingText(rest, value, indent, s.fileEOL(), block)}
 	}
 	eol := eolAt(next.Leading, nl)
 	at := next.LeadingOffset() + nl + 1
@@ -411,11 +411,19 @@ func (s *Inputs) bindingText(path []string, value, indent, eol string, like *Att
 	return head + " = {" + eol + inner + last + " = " + value + ";" + eol + indent + "};"
 }
 
+// fileEOL is the file's line ending: "\r\n" when it has any, else "\n".
+func (s *Inputs) fileEOL() string {
+	if bytes.Contains(s.file.src, []byte("\r\n")) {
+		return "\r\n"
+	}
+	return "\n"
+}
+
 // pathText spells an attribute path, quoting the names the file quotes.
 func (s *Inputs) pathText(path []string) string {
 	parts := make([]string, len(path))
 	for i, name := range path {
-		parts[i] = nixAttrName(name, s.trees.quoted[name])
+		parts[i] = nixAttrName(name, s.syntax.quoted[name])
 	}
 	return strings.Join(parts, ".")
 }

@@ -144,8 +144,8 @@ func TestEditFixtures(t *testing.T) {
 			if !bytes.Equal(out, want) {
 				t.Fatalf("Apply result differs from after.nix:\n%s", Diff("after.nix", want, out))
 			}
-			if changed != !bytes.Equal(before, want) {
-				t.Errorf("changed = %v, want %v", changed, !changed)
+			if wantChanged := !bytes.Equal(before, want); changed != wantChanged {
+				t.Errorf("changed = %v, want %v", changed, wantChanged)
 			}
 
 			f, err := Parse("after.nix", out)
@@ -346,4 +346,35 @@ func FuzzApply(f *testing.F) {
 			t.Fatalf("second application: changed=%v err=%v", changed, err)
 		}
 	})
+}
+
+// BenchmarkApplyCorpus measures reading the inputs of the largest corpus
+// flake.nix and adding a follows to each of its root inputs (one parse and
+// one verification per edit).
+func BenchmarkApplyCorpus(b *testing.B) {
+	src, err := os.ReadFile("../../shared/corpus/cardano-foundation__cardano-wallet/flake.nix")
+	if err != nil {
+		b.Skipf("corpus not found: %v", err)
+	}
+	f, err := Parse("flake.nix", src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	in, err := f.Inputs()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var edits []Edit
+	for _, n := range in.Names() {
+		if in.Lookup(n, "nixpkgs") == nil && in.Inputs[n].Follows == nil {
+			edits = append(edits, AddFollows{Path: []string{n, "nixpkgs"}, Target: "nixpkgs"})
+		}
+	}
+	b.ReportMetric(float64(len(edits)), "edits")
+	b.SetBytes(int64(len(src)))
+	for i := 0; i < b.N; i++ {
+		if _, _, err := Apply(src, "flake.nix", edits...); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -54,10 +54,10 @@ type Inputs struct {
 	// Inputs are the root inputs, by name.
 	Inputs map[string]*Input
 
-	file  *File
-	root  *attrNode // the value of `inputs`
-	top   *AttrSet  // the flake's top-level attribute set
-	trees *syntaxIndex
+	file   *File
+	root   *attrNode // the value of `inputs`
+	top    *AttrSet  // the flake's top-level attribute set
+	syntax *syntaxIndex
 }
 
 // Names returns the names of the root inputs, sorted.
@@ -120,7 +120,12 @@ func (s *Inputs) JSON() []byte {
 // expression must be an attribute set, possibly under `let … in`. Inputs
 // that are computed rather than written (see ErrComputed) give an *Error
 // naming the line.
-func (f *File) Inputs() (*Inputs, error) {
+func (f *File) Inputs() (in *Inputs, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			in, err = nil, &Error{Pos: f.Position(0), Msg: fmt.Sprintf("internal error reading inputs: %v", r), Err: ErrInternal}
+		}
+	}()
 	top, err := topAttrSet(f)
 	if err != nil {
 		return nil, err
@@ -138,9 +143,9 @@ func (f *File) Inputs() (*Inputs, error) {
 		inputsNode = &attrNode{attrs: map[string]*attrNode{}}
 	}
 	if inputsNode.attrs == nil {
-		return nil, f.computedError(inputsNode.pos, "inputs", "not an attribute set")
+		return nil, f.computedError(inputsNode.pos, "inputs", "a constant where an attribute set is needed")
 	}
-	s := &Inputs{file: f, root: inputsNode, top: top, trees: idx}
+	s := &Inputs{file: f, root: inputsNode, top: top, syntax: idx}
 	s.Inputs, err = s.typedInputs(inputsNode, nil)
 	if err != nil {
 		return nil, err

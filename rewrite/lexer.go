@@ -32,6 +32,11 @@ type lexer struct {
 	stack  []lexState
 	tokens []Token
 	err    *lexError
+
+	// pathRun and schemeRun remember where the current run of path
+	// characters and of URI scheme characters ends, so that the tokens
+	// inside one long run (a.b.c.d..., 1+2+3...) do not each rescan it.
+	pathRun, schemeRun int
 }
 
 // lex returns the tokens of src, ending with TokenEOF, and the first
@@ -261,16 +266,17 @@ func (l *lexer) longestDefault() (TokenKind, int) {
 	}
 	// {PATH_SEG}\$\{ and {HPATH_START}\$\{ match with the ${ but keep only
 	// the first segment (yyless), the rest is lexed in the path states.
-	if n := matchPathSeg(rest); n > 0 && hasPrefixAt(rest, n, "${") && n+2 > bestLen {
+	pathChars := l.runEnd(&l.pathRun, isPathChar) - l.pos
+	if n := matchPathSeg(rest, pathChars); n > 0 && hasPrefixAt(rest, n, "${") && n+2 > bestLen {
 		best, bestLen, keep = TokenPath, n+2, n
 	}
 	if hasPrefixAt(rest, 0, "~/${") && 4 > bestLen {
 		best, bestLen, keep = TokenHomePath, 4, 2
 	}
-	try(TokenPath, matchPath(rest))
+	try(TokenPath, matchPathTail(rest, pathChars))
 	try(TokenHomePath, matchHomePath(rest))
 	try(TokenSearchPath, matchSearchPath(rest))
-	try(TokenURI, matchURI(rest))
+	try(TokenURI, matchURI(rest, l.runEnd(&l.schemeRun, isSchemeChar)-l.pos))
 	if bestLen == 0 {
 		if k, ok := singleTokens[rest[0]]; ok {
 			return k, 1
@@ -278,6 +284,21 @@ func (l *lexer) longestDefault() (TokenKind, int) {
 		return TokenOther, 1
 	}
 	return best, keep
+}
+
+// runEnd returns where the run of bytes satisfying ok that holds l.pos
+// ends (l.pos itself when the byte there does not), remembering it in
+// *memo: every byte from an earlier position up to *memo satisfies ok.
+func (l *lexer) runEnd(memo *int, ok func(byte) bool) int {
+	if l.pos < *memo {
+		return *memo
+	}
+	end := l.pos
+	for end < len(l.src) && ok(l.src[end]) {
+		end++
+	}
+	*memo = end
+	return end
 }
 
 func hasPrefixAt(b []byte, i int, s string) bool {
@@ -389,9 +410,9 @@ func matchPathTail(b []byte, i int) int {
 // matchPath matches {PATH_CHAR}*(\/{PATH_CHAR}+)+\/?.
 func matchPath(b []byte) int { return matchPathTail(b, span(b, 0, isPathChar)) }
 
-// matchPathSeg matches {PATH_CHAR}*\/.
-func matchPathSeg(b []byte) int {
-	n := span(b, 0, isPathChar)
+// matchPathSeg matches {PATH_CHAR}*\/, given that b starts with n path
+// characters.
+func matchPathSeg(b []byte, n int) int {
 	if n < len(b) && b[n] == '/' {
 		return n + 1
 	}
@@ -429,14 +450,17 @@ func matchSearchPath(b []byte) int {
 	return 0
 }
 
-// matchURI matches [a-zA-Z][a-zA-Z0-9\+\-\.]*\:[a-zA-Z0-9\%\/\?\:\@\&\=\+\$\,\-\_\.\!\~\*\']+.
-func matchURI(b []byte) int {
+// isSchemeChar is the class of a URI scheme: [a-zA-Z0-9\+\-\.].
+func isSchemeChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isDigit(c) || c == '+' || c == '-' || c == '.'
+}
+
+// matchURI matches [a-zA-Z][a-zA-Z0-9\+\-\.]*\:[a-zA-Z0-9\%\/\?\:\@\&\=\+\$\,\-\_\.\!\~\*\']+,
+// given that b starts with i scheme characters.
+func matchURI(b []byte, i int) int {
 	if len(b) == 0 || !(b[0] >= 'a' && b[0] <= 'z' || b[0] >= 'A' && b[0] <= 'Z') {
 		return 0
 	}
-	i := 1 + span(b, 1, func(c byte) bool {
-		return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isDigit(c) || c == '+' || c == '-' || c == '.'
-	})
 	if i >= len(b) || b[i] != ':' {
 		return 0
 	}
@@ -567,7 +591,8 @@ func (l *lexer) stepInPath() bool {
 		return true
 	}
 	// {PATH}|{PATH_SEG}|{PATH_CHAR}+
-	n := max(matchPath(rest), matchPathSeg(rest), span(rest, 0, isPathChar))
+	pathChars := span(rest, 0, isPathChar)
+	n := max(matchPath(rest), matchPathSeg(rest, pathChars), pathChars)
 	if n > 0 {
 		l.pop()
 		if rest[n-1] == '/' {

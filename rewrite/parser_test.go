@@ -124,6 +124,7 @@ func TestParseErrors(t *testing.T) {
 		{`x: { inherit ${x}; }`, `t.nix:1:14: dynamic attributes not allowed in inherit`, ErrDynamic},
 		{`{ a = b; }`, `t.nix:1:7: undefined variable 'b'`, ErrUndefined},
 		{`1e3`, `t.nix:1:2: undefined variable 'e3'`, ErrUndefined},
+		{`{ inherit __curPos; }`, `t.nix:1:11: undefined variable '__curPos'`, ErrUndefined},
 		{`{ a = { c = b; }; a = rec { b = 1; }; }`, `t.nix:1:13: undefined variable 'b'`, ErrUndefined},
 		{strings.Repeat("[", 6000), `t.nix:1:5001: expression nested more than 5000 levels deep`, ErrTooDeep},
 		{strings.Repeat("!", 6000), `t.nix:1:5001: expression nested more than 5000 levels deep`, ErrTooDeep},

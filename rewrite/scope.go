@@ -195,172 +195,193 @@ var baseNames = func() map[string]bool {
 	return m
 }()
 
-// scope is one level of variables; a `with` level binds every name.
-type scope struct {
-	names map[string]bool
-	with  bool
-	up    *scope
-}
-
-// bound reports whether name resolves in s: some level binds it, or it
-// sits under a `with`.
-func (s *scope) bound(name string) bool {
-	for ; s != nil; s = s.up {
-		if s.with || s.names[name] {
-			return true
-		}
-	}
-	return baseNames[name]
-}
-
 // binder walks the tree like Nix's bindVars and stops at the first
-// undefined variable.
+// undefined variable. Instead of a chain of scopes it keeps one table of
+// the names bound where the walk is (a count per name, for shadowing) and
+// how many `with`s enclose it, so a lookup costs the same at any depth.
 type binder struct {
-	p *parser
+	p     *parser
+	bound map[string]int
+	withs int
 }
 
 // checkScope fails on the first variable that is not bound.
 func (p *parser) checkScope(root Node) {
-	b := binder{p: p}
-	b.expr(root, nil)
+	b := &binder{p: p, bound: map[string]int{}}
+	b.expr(root)
 }
 
-func (b binder) expr(n Node, env *scope) {
-	switch n := n.(type) {
-	case *Ident:
-		if n.Name != "__curPos" && !env.bound(n.Name) {
-			b.p.fail(n.span.Start, ErrUndefined, "undefined variable '%s'", n.Name)
-		}
-	case *Literal, *StringText:
-	case *Interp:
-		b.expr(n.Expr, env)
-	case *String:
-		b.parts(n.Parts, env)
-	case *Path:
-		b.parts(n.Parts, env)
-	case *Paren:
-		b.expr(n.Expr, env)
-	case *List:
-		for _, e := range n.Elems {
-			b.expr(e, env)
-		}
-	case *AttrSet:
-		b.attrs(b.p.models[n], env)
-	case *LegacyLet:
-		b.attrs(b.p.models[n], env)
-	case *Let:
-		m := b.p.models[n]
-		inner := &scope{names: map[string]bool{}, up: env}
-		for name := range m.attrs {
-			inner.names[name] = true
-		}
-		for _, name := range m.order {
-			b.entry(m.attrs[name], env, inner)
-		}
-		b.expr(n.Body, inner)
-	case *Select:
-		b.expr(n.Expr, env)
-		b.path(n.Path, env)
-		if n.Default != nil {
-			b.expr(n.Default, env)
-		}
-	case *HasAttr:
-		b.expr(n.Expr, env)
-		b.path(n.Path, env)
-	case *Call:
-		b.expr(n.Func, env)
-		b.expr(n.Arg, env)
-	case *Unary:
-		b.expr(n.Expr, env)
-	case *Binary:
-		b.expr(n.Left, env)
-		b.expr(n.Right, env)
-	case *If:
-		b.expr(n.Cond, env)
-		b.expr(n.Then, env)
-		b.expr(n.Else, env)
-	case *Assert:
-		b.expr(n.Cond, env)
-		b.expr(n.Body, env)
-	case *With:
-		b.expr(n.Scope, env)
-		b.expr(n.Body, &scope{with: true, up: env})
-	case *Lambda:
-		inner := &scope{names: map[string]bool{}, up: env}
-		if n.Param != nil {
-			inner.names[n.Param.Name] = true
-		}
-		if n.Formals != nil {
-			for _, f := range n.Formals.Formals {
-				inner.names[f.Name.Name] = true
-			}
-			for _, f := range n.Formals.Formals {
-				if f.Default != nil {
-					b.expr(f.Default, inner)
-				}
-			}
-		}
-		b.expr(n.Body, inner)
+func (b *binder) push(names []string) {
+	for _, n := range names {
+		b.bound[n]++
 	}
 }
 
-func (b binder) parts(parts []Node, env *scope) {
+func (b *binder) pop(names []string) {
+	for _, n := range names {
+		if b.bound[n]--; b.bound[n] == 0 {
+			delete(b.bound, n)
+		}
+	}
+}
+
+// variable fails unless name resolves: bound by an enclosing scope, in the
+// base environment, or under a `with`.
+func (b *binder) variable(name string, offset int) {
+	if b.withs == 0 && b.bound[name] == 0 && !baseNames[name] {
+		b.p.fail(offset, ErrUndefined, "undefined variable '%s'", name)
+	}
+}
+
+func (b *binder) expr(n Node) {
+	switch n := n.(type) {
+	case *Ident:
+		if n.Name != "__curPos" { // a written __curPos is a position, not a variable
+			b.variable(n.Name, n.span.Start)
+		}
+	case *Literal, *StringText:
+	case *Interp:
+		b.expr(n.Expr)
+	case *String:
+		b.parts(n.Parts)
+	case *Path:
+		b.parts(n.Parts)
+	case *Paren:
+		b.expr(n.Expr)
+	case *List:
+		for _, e := range n.Elems {
+			b.expr(e)
+		}
+	case *AttrSet:
+		b.attrs(b.p.models[n])
+	case *LegacyLet:
+		b.attrs(b.p.models[n])
+	case *Let:
+		m := b.p.models[n]
+		b.inherited(m)
+		b.push(m.order)
+		b.entries(m)
+		b.expr(n.Body)
+		b.pop(m.order)
+	case *Select:
+		b.expr(n.Expr)
+		b.path(n.Path)
+		if n.Default != nil {
+			b.expr(n.Default)
+		}
+	case *HasAttr:
+		b.expr(n.Expr)
+		b.path(n.Path)
+	case *Call:
+		b.expr(n.Func)
+		b.expr(n.Arg)
+	case *Unary:
+		b.expr(n.Expr)
+	case *Binary:
+		b.expr(n.Left)
+		b.expr(n.Right)
+	case *If:
+		b.expr(n.Cond)
+		b.expr(n.Then)
+		b.expr(n.Else)
+	case *Assert:
+		b.expr(n.Cond)
+		b.expr(n.Body)
+	case *With:
+		b.expr(n.Scope)
+		b.withs++
+		b.expr(n.Body)
+		b.withs--
+	case *Lambda:
+		var names []string
+		if n.Param != nil {
+			names = append(names, n.Param.Name)
+		}
+		if n.Formals != nil {
+			for _, f := range n.Formals.Formals {
+				names = append(names, f.Name.Name)
+			}
+		}
+		b.push(names)
+		if n.Formals != nil {
+			for _, f := range n.Formals.Formals {
+				if f.Default != nil {
+					b.expr(f.Default)
+				}
+			}
+		}
+		b.expr(n.Body)
+		b.pop(names)
+	}
+}
+
+func (b *binder) parts(parts []Node) {
 	for _, part := range parts {
 		if in, ok := part.(*Interp); ok {
-			b.expr(in.Expr, env)
+			b.expr(in.Expr)
 		}
 	}
 }
 
 // path binds the dynamic names of an attribute path.
-func (b binder) path(path *AttrPath, env *scope) {
+func (b *binder) path(path *AttrPath) {
 	for _, n := range path.Names {
-		b.attrName(n, env)
+		b.attrName(n)
 	}
 }
 
-func (b binder) attrName(n Node, env *scope) {
+func (b *binder) attrName(n Node) {
 	switch n := n.(type) {
 	case *Interp:
-		b.expr(n.Expr, env)
+		b.expr(n.Expr)
 	case *String:
-		b.parts(n.Parts, env)
+		b.parts(n.Parts)
 	}
 }
 
-// attrs binds an attribute set: a rec one sees its own static names.
-func (b binder) attrs(m *attrModel, env *scope) {
-	inner := env
+// attrs binds an attribute set: a rec one sees its own static names,
+// except in its inherited ones.
+func (b *binder) attrs(m *attrModel) {
+	b.inherited(m)
 	if m.rec {
-		inner = &scope{names: map[string]bool{}, up: env}
-		for name := range m.attrs {
-			inner.names[name] = true
+		b.push(m.order)
+	}
+	b.entries(m)
+	for _, d := range m.dynamic {
+		b.attrName(d.name)
+		if d.nested != nil {
+			b.attrs(d.nested)
+		} else {
+			b.expr(d.value)
 		}
 	}
-	for _, name := range m.order {
-		b.entry(m.attrs[name], env, inner)
+	if m.rec {
+		b.pop(m.order)
 	}
-	for _, d := range m.dynamic {
-		b.attrName(d.name, inner)
-		if d.nested != nil {
-			b.attrs(d.nested, inner)
-		} else {
-			b.expr(d.value, inner)
+}
+
+// inherited checks the variables of `inherit x;` entries, which resolve
+// outside the set or let. Unlike a written __curPos, an inherited one is
+// a plain variable.
+func (b *binder) inherited(m *attrModel) {
+	for _, name := range m.order {
+		if e := m.attrs[name]; e.inherit != nil {
+			b.variable(e.inherit.Name, e.inherit.span.Start)
 		}
 	}
 }
 
-// entry binds one attribute: an inherited variable in outer, anything
-// else in inner (the same scope for a set that is not rec).
-func (b binder) entry(e *attrEntry, outer, inner *scope) {
-	switch {
-	case e.nested != nil:
-		b.attrs(e.nested, inner)
-	case e.inherit != nil:
-		b.expr(e.inherit, outer)
-	case e.from != nil:
-		b.expr(e.from, inner)
-	default:
-		b.expr(e.value, inner)
+// entries binds every attribute but the inherited variables.
+func (b *binder) entries(m *attrModel) {
+	for _, name := range m.order {
+		switch e := m.attrs[name]; {
+		case e.nested != nil:
+			b.attrs(e.nested)
+		case e.inherit != nil:
+		case e.from != nil:
+			b.expr(e.from)
+		default:
+			b.expr(e.value)
+		}
 	}
 }

@@ -108,8 +108,8 @@ func fixSettingsFrom(c *cli.Context, e *env, dir string) (fixSettings, error) {
 		Ignore:      append(append([]string(nil), conf.Ignore...), c.StringSlice("ignore")...),
 		Promote:     c.Bool("promote"),
 		Deep:        c.Bool("deep"),
+		Nix:         target.Version,
 	}
-	setPolicyNix(&p, target.Version)
 	return fixSettings{policy: p, target: target}, nil
 }
 
@@ -291,6 +291,7 @@ func nixString(s string) string {
 //	  "after":      {"nixpkgs": {"copies": 2, "revisions": 2}, "sources": {"github:nixos/nixpkgs": 2}},
 //	  "nix_version": {"target": "2.18", "source": "default"},
 //	  "stale_inputs": [],   // root inputs in flake.nix that flake.lock lacks
+//	  "warnings": [],       // problems no edit can fix (e.g. the target Nix cannot lock the flake as it is)
 //	  "diff": "--- a/flake.nix\n+++ b/flake.nix\n...",
 //	  "written": ["flake.nix"]  // empty with --dry-run
 //	}
@@ -305,6 +306,7 @@ type fixJSON struct {
 	After      countsJSON      `json:"after"`
 	NixVersion nixVersionJSON  `json:"nix_version"`
 	Stale      []string        `json:"stale_inputs"`
+	Warnings   []string        `json:"warnings"`
 	Diff       string          `json:"diff"`
 	Written    []string        `json:"written"`
 }
@@ -350,6 +352,7 @@ func (o *fixOutcome) json(fl *flake) fixJSON {
 		After:      countsJSON{nixpkgsCountJSON{o.after.Nixpkgs.Copies, o.after.Nixpkgs.Revisions}, map[string]int{}},
 		NixVersion: nixVersionJSON{o.settings.target.Version.String(), string(o.settings.target.Source)},
 		Stale:      append([]string{}, o.stale...),
+		Warnings:   append([]string{}, o.result.Warnings...),
 		Diff:       o.diff,
 		Written:    []string{},
 	}
@@ -360,7 +363,7 @@ func (o *fixOutcome) json(fl *flake) fixJSON {
 		out.Promotions = append(out.Promotions, promotionJSON{p.Name, promotionURL(o.result.Predicted, p), strings.Join(p.Path, "/")})
 	}
 	for _, h := range o.result.HeldBack {
-		out.HeldBack = append(out.HeldBack, heldBackJSON{strings.Join(h.Path, "/"), h.Reason, heldBackNeeds(h)})
+		out.HeldBack = append(out.HeldBack, heldBackJSON{strings.Join(h.Path, "/"), h.Reason, h.NeedsNix})
 	}
 	for id, n := range o.result.Before {
 		if n > 1 || o.result.After[id] > 1 {
@@ -417,6 +420,9 @@ func (o *fixOutcome) writeText(w io.Writer, fl *flake, p palette) error {
 		}
 	}
 	fmt.Fprintf(&b, "target: Nix %s (%s)\n", o.settings.target.Version, o.settings.target.Source)
+	for _, w := range o.result.Warnings {
+		fmt.Fprintf(&b, "warning: %s\n", w)
+	}
 	if len(o.stale) > 0 {
 		fmt.Fprintf(&b, "note: flake.nix declares inputs flake.lock does not have yet (%s); run `nix flake lock`\n",
 			strings.Join(o.stale, ", "))

@@ -192,6 +192,7 @@ func commands(e *env) []*cli.Command {
 		completionCommand(e),
 		analyzeCommand(e),
 		fixCommand(e),
+		checkCommand(e),
 		inputsCommand(e),
 	}
 }

@@ -97,15 +97,25 @@ func BuildDotted(w *World) (rootDir string) {
 `, np.URL("nixos-unstable"), a, Outputs("nixpkgs", "A")))
 }
 
-// BuildDepth3 writes root → A → B → nixpkgs with no follows: the root's
-// nixpkgs and A/B/nixpkgs, pinned by B's own lock to an older revision.
-func BuildDepth3(w *World) (rootDir string) {
-	np := unstable(w)
+// depth3Deps creates A → B → nixpkgs once per world; nixos-unstable gains
+// a commit after B locks it.
+func depth3Deps(w *World) (np *Repo, a string) {
+	np = unstable(w)
+	if a, ok := w.flakes["depth3/A"]; ok {
+		return np, a
+	}
 	b := w.depWithNixpkgs("depth3/B", np.URL("nixos-unstable"))
-	a := w.dep("depth3/A", func() string {
+	a = w.dep("depth3/A", func() string {
 		return fmt.Sprintf("{\n  inputs.B.url = %q;\n  %s\n}\n", b, Outputs("B"))
 	})
 	np.Commit("nixos-unstable")
+	return np, a
+}
+
+// BuildDepth3 writes root → A → B → nixpkgs with no follows: the root's
+// nixpkgs and A/B/nixpkgs, pinned by B's own lock to an older revision.
+func BuildDepth3(w *World) (rootDir string) {
+	np, a := depth3Deps(w)
 	return w.Root("depth3/root", fmt.Sprintf(`{
   inputs.nixpkgs.url = %q;
   inputs.A.url = %q;
@@ -119,15 +129,14 @@ func BuildDepth3(w *World) (rootDir string) {
 // before 2.30 mishandles (NixOS/nix#5790): 2.8 turns the override of A/B
 // into the indirect reference flake:B and fails to find it in the registry.
 func BuildDeepOverride(w *World) (rootDir string) {
-	BuildDepth3(w)
-	np := unstable(w)
+	np, a := depth3Deps(w)
 	return w.Root("deep/root", fmt.Sprintf(`{
   inputs.nixpkgs.url = %q;
   inputs.A.url = %q;
   inputs.A.inputs.B.inputs.nixpkgs.follows = "nixpkgs";
   %s
 }
-`, np.URL("nixos-unstable"), w.flakes["depth3/A"], Outputs("nixpkgs", "A")))
+`, np.URL("nixos-unstable"), a, Outputs("nixpkgs", "A")))
 }
 
 // BuildRelease writes a root on nixos-unstable with a dependency R that

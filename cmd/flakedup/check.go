@@ -1,0 +1,526 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/flakedup/flakedup/lockgraph"
+)
+
+// Formats of `flakedup check`.
+const (
+	formatGitHub   = "github"
+	formatMarkdown = "markdown"
+)
+
+// checkCommand is `flakedup check [PATH...]`, the CI gate: exit 1 when a
+// flake's lock is over its limits.
+func checkCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "check",
+		Usage:     "fail (exit 1) when a flake's lock carries more copies than allowed",
+		ArgsUsage: "[PATH...]",
+		Description: `Checks one or more flakes (directories, or their flake.nix or flake.lock; default:
+the current directory) and exits 0 when every limit holds, 1 when any is exceeded
+(every violation is reported, not just the first), 2 on bad input.
+
+Without --max-nixpkgs, a nixpkgs copy that ` + "`flakedup fix`" + ` could collapse (same source and
+branch as a root input, under the same rules and flakedup.toml) is a violation.
+
+Formats: text; json (one document per flake: the analyze schema plus "flake",
+"nix_version" and "violations"); github (workflow commands that annotate flake.nix at
+the root input that pulls each copy in, with the follows line that fixes it);
+markdown (a table for $GITHUB_STEP_SUMMARY or a pull-request comment).
+
+Examples:
+   flakedup check                                   # any collapsible copy fails
+   flakedup check --max-nixpkgs 2 --max-revisions 2
+   flakedup check --max-copies github:numtide/flake-utils=1 hosts/a hosts/b
+   flakedup check --format github && flakedup check --format markdown >> "$GITHUB_STEP_SUMMARY"`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "max-nixpkgs", Usage: "allowed nixpkgs copies (default: fail when any copy could follow the root's)"},
+			&cli.StringSliceFlag{Name: "max-copies", Usage: "allowed copies of a source, as SOURCE=N (e.g. github:numtide/flake-utils=1; repeatable)"},
+			&cli.StringFlag{Name: "max-revisions", Usage: "allowed distinct nixpkgs revisions"},
+			&cli.StringFlag{Name: "nix-version", Usage: "the Nix that will lock the flake (as for fix)"},
+			formatFlag(formatText, formatJSON, formatGitHub, formatMarkdown),
+		},
+		Action: func(c *cli.Context) error {
+			format, err := outputFormat(c, formatText, formatJSON, formatGitHub, formatMarkdown)
+			if err != nil {
+				return err
+			}
+			limits, err := checkLimitsFrom(c)
+			if err != nil {
+				return badInput(err)
+			}
+			args := c.Args().Slice()
+			if len(args) == 0 {
+				args = []string{"."}
+			}
+			worst := exitOK
+			p := palette{on: useColor(e)}
+			for i, arg := range args {
+				rep, err := checkFlake(c, e, arg, limits)
+				if err != nil {
+					fmt.Fprintf(e.stderr, "flakedup: %s\n", oneLine(err.Error()))
+					worst = exitBadUsed
+					continue
+				}
+				if len(rep.violations) > 0 && worst == exitOK {
+					worst = exitFailed
+				}
+				if err := rep.render(e.stdout, format, p, i > 0); err != nil {
+					return badInput(err)
+				}
+			}
+			if worst != exitOK {
+				return &exitError{code: worst}
+			}
+			return nil
+		},
+	}
+}
+
+// checkLimits are the limits given on the command line.
+type checkLimits struct {
+	maxNixpkgs   int // -1: not given (then collapsible copies fail)
+	maxRevisions int // -1: not given
+	maxCopies    []sourceLimit
+}
+
+type sourceLimit struct {
+	source string // a source ID, lower-cased, or "nixpkgs"
+	max    int
+}
+
+func checkLimitsFrom(c *cli.Context) (checkLimits, error) {
+	l := checkLimits{maxNixpkgs: -1, maxRevisions: -1}
+	var err error
+	if l.maxNixpkgs, err = optionalCount(c, "max-nixpkgs"); err != nil {
+		return l, err
+	}
+	if l.maxRevisions, err = optionalCount(c, "max-revisions"); err != nil {
+		return l, err
+	}
+	for _, s := range c.StringSlice("max-copies") {
+		i := strings.LastIndex(s, "=")
+		if i <= 0 {
+			return l, fmt.Errorf("--max-copies %q: want SOURCE=N, e.g. github:numtide/flake-utils=1", s)
+		}
+		n, err := strconv.Atoi(s[i+1:])
+		if err != nil || n < 0 {
+			return l, fmt.Errorf("--max-copies %q: %q is not a count", s, s[i+1:])
+		}
+		l.maxCopies = append(l.maxCopies, sourceLimit{strings.ToLower(s[:i]), n})
+	}
+	return l, nil
+}
+
+func optionalCount(c *cli.Context, flag string) (int, error) {
+	if !c.IsSet(flag) {
+		return -1, nil
+	}
+	n, err := strconv.Atoi(c.String(flag))
+	if err != nil || n < 0 {
+		return -1, fmt.Errorf("--%s %q: want a count (0 or more)", flag, c.String(flag))
+	}
+	return n, nil
+}
+
+// checkReport is the outcome of checking one flake.
+type checkReport struct {
+	flake      *flake
+	display    string // the flake directory as given
+	report     lockgraph.Report
+	settings   fixSettings
+	copies     []checkCopy // nixpkgs copies and copies of limited sources, by path
+	violations []violation
+}
+
+// checkCopy is one copy of a checked source, with where it comes from in
+// flake.nix and what would fix it.
+type checkCopy struct {
+	path     []string
+	source   string
+	nixpkgs  bool
+	declared bool // the root's own input
+	branch   string
+	rev      string
+	line     int    // line of the root input that pulls it in (1 when unknown)
+	fix      string // the flake.nix line that collapses it, "" when none
+	held     string // why fix leaves it alone, "" when it does not
+}
+
+// violation is one exceeded limit.
+type violation struct {
+	Rule    string `json:"rule"`   // collapsible | max-nixpkgs | max-revisions | max-copies
+	Source  string `json:"source"` // the source ID the rule is about
+	Limit   int    `json:"limit"`
+	Actual  int    `json:"actual"`
+	Message string `json:"message"`
+}
+
+// checkFlake loads one flake, plans as fix would, and evaluates the limits.
+func checkFlake(c *cli.Context, e *env, arg string, limits checkLimits) (*checkReport, error) {
+	fl, err := loadFlake(arg)
+	if err != nil {
+		return nil, err
+	}
+	settings, err := fixSettingsFrom(c, e, fl.dir)
+	if err != nil {
+		return nil, err
+	}
+	settings.policy.Promote, settings.policy.Deep = false, false
+	out, err := planFix(fl, settings)
+	if err != nil {
+		return nil, err
+	}
+	rep := &checkReport{flake: fl, display: arg, report: out.before, settings: settings}
+	if rep.display == "" {
+		rep.display = "."
+	}
+	rep.copies = checkCopies(fl, out, limits)
+
+	nix := out.before.Nixpkgs
+	collapsible := 0
+	for _, cp := range rep.copies {
+		if cp.nixpkgs && cp.fix != "" {
+			collapsible++
+		}
+	}
+	if limits.maxNixpkgs < 0 {
+		if collapsible > 0 {
+			rep.violations = append(rep.violations, violation{
+				Rule: "collapsible", Source: "nixpkgs", Limit: nix.Copies - collapsible, Actual: nix.Copies,
+				Message: fmt.Sprintf("%s of %d could follow the root's nixpkgs: run `flakedup fix`",
+					plural(collapsible, "nixpkgs copy", "nixpkgs copies"), nix.Copies),
+			})
+		}
+	} else if nix.Copies > limits.maxNixpkgs {
+		rep.violations = append(rep.violations, violation{
+			Rule: "max-nixpkgs", Source: "nixpkgs", Limit: limits.maxNixpkgs, Actual: nix.Copies,
+			Message: fmt.Sprintf("%s, limit %d", plural(nix.Copies, "nixpkgs copy", "nixpkgs copies"), limits.maxNixpkgs),
+		})
+	}
+	if limits.maxRevisions >= 0 && nix.Revisions > limits.maxRevisions {
+		rep.violations = append(rep.violations, violation{
+			Rule: "max-revisions", Source: "nixpkgs", Limit: limits.maxRevisions, Actual: nix.Revisions,
+			Message: fmt.Sprintf("%s, limit %d", plural(nix.Revisions, "nixpkgs revision", "nixpkgs revisions"), limits.maxRevisions),
+		})
+	}
+	for _, sl := range limits.maxCopies {
+		n := 0
+		for _, cp := range rep.copies {
+			if cp.source == sl.source || (sl.source == "nixpkgs" && cp.nixpkgs) {
+				n++
+			}
+		}
+		if n > sl.max {
+			rep.violations = append(rep.violations, violation{
+				Rule: "max-copies", Source: sl.source, Limit: sl.max, Actual: n,
+				Message: fmt.Sprintf("%s: %s, limit %d", sl.source, plural(n, "copy", "copies"), sl.max),
+			})
+		}
+	}
+	return rep, nil
+}
+
+// checkCopies lists the copies the report talks about: every nixpkgs copy
+// and every copy of a source with a --max-copies limit, each with the line
+// of its root input and the follows line that fix would add for it.
+func checkCopies(fl *flake, out *fixOutcome, limits checkLimits) []checkCopy {
+	g := fl.graph
+	limited := map[string]bool{}
+	for _, sl := range limits.maxCopies {
+		limited[sl.source] = true
+	}
+	direct := directPaths(g)
+	rootTargets := map[string]bool{}
+	for _, in := range g.Nodes[g.Root].Inputs {
+		rootTargets[in.Target] = true
+	}
+	lines := manualLines(out.edits)
+	var copies []checkCopy
+	for _, key := range g.Reachable() {
+		n := g.Nodes[key]
+		src := lockgraph.SourceOf(n)
+		if !src.Nixpkgs && !limited[src.ID] {
+			continue
+		}
+		br := lockgraph.BranchOf(n)
+		cp := checkCopy{
+			path: direct[key], source: src.ID, nixpkgs: src.Nixpkgs, declared: rootTargets[key],
+			branch: branchLabel(br), rev: shortRev(n.Locked.String("rev")), line: 1,
+		}
+		if cp.path == nil {
+			cp.path = g.Paths()[key].Canonical
+		}
+		if fl.inputs != nil {
+			if in := fl.inputs.Inputs[cp.path[0]]; in != nil && in.Line > 0 {
+				cp.line = in.Line
+			}
+		}
+		if !cp.declared {
+			for i, e := range out.edits {
+				if f, ok := followsEditPath(e); ok && hasPathPrefix(cp.path, f) {
+					cp.fix = lines[i]
+					break
+				}
+			}
+			for _, h := range out.result.HeldBack {
+				if cp.fix == "" && lockgraph.JoinPath(h.Path) == lockgraph.JoinPath(cp.path) {
+					cp.held = h.Reason
+				}
+			}
+		}
+		copies = append(copies, cp)
+	}
+	sort.Slice(copies, func(i, j int) bool {
+		if copies[i].declared != copies[j].declared {
+			return copies[i].declared
+		}
+		return lockgraph.JoinPath(copies[i].path) < lockgraph.JoinPath(copies[j].path)
+	})
+	return copies
+}
+
+// directPaths maps every node reachable through direct (non-follows) edges
+// to the input path of those edges; in a lock Nix wrote, each node has
+// exactly one.
+func directPaths(g *lockgraph.Graph) map[string][]string {
+	out := map[string][]string{}
+	type item struct {
+		key  string
+		path []string
+	}
+	queue := []item{{g.Root, nil}}
+	seen := map[string]bool{g.Root: true}
+	for len(queue) > 0 {
+		it := queue[0]
+		queue = queue[1:]
+		n := g.Nodes[it.key]
+		names := make([]string, 0, len(n.Inputs))
+		for name := range n.Inputs {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			in := n.Inputs[name]
+			if in.IsFollows() || seen[in.Target] {
+				continue
+			}
+			seen[in.Target] = true
+			p := append(append([]string(nil), it.path...), name)
+			out[in.Target] = p
+			queue = append(queue, item{in.Target, p})
+		}
+	}
+	return out
+}
+
+func followsEditPath(e interface{ String() string }) ([]string, bool) {
+	s := e.String()
+	if !strings.HasPrefix(s, "add-follows ") {
+		return nil, false
+	}
+	return strings.Split(strings.Fields(s)[1], "/"), true
+}
+
+func hasPathPrefix(p, prefix []string) bool {
+	if len(prefix) > len(p) {
+		return false
+	}
+	for i := range prefix {
+		if p[i] != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// render writes the report in one format. sep is true for the second and
+// later flakes of one run.
+func (r *checkReport) render(w io.Writer, format string, p palette, sep bool) error {
+	switch format {
+	case formatJSON:
+		return writeJSON(w, r.json())
+	case formatGitHub:
+		return r.writeGitHub(w)
+	case formatMarkdown:
+		if sep {
+			fmt.Fprintln(w)
+		}
+		return r.writeMarkdown(w)
+	}
+	if sep {
+		fmt.Fprintln(w)
+	}
+	return r.writeText(w, p)
+}
+
+func (r *checkReport) writeText(w io.Writer, p palette) error {
+	var b strings.Builder
+	nix := r.report.Nixpkgs
+	status := p.green("ok")
+	if len(r.violations) > 0 {
+		status = p.yellow("FAIL")
+	}
+	fmt.Fprintf(&b, "%s %s: nixpkgs: %s, %s\n", status, r.display,
+		plural(nix.Copies, "copy", "copies"), plural(nix.Revisions, "revision", "revisions"))
+	for _, v := range r.violations {
+		fmt.Fprintf(&b, "  %s\n", v.Message)
+	}
+	if len(r.violations) > 0 {
+		for _, cp := range r.copies {
+			switch {
+			case cp.declared:
+			case cp.fix != "":
+				fmt.Fprintf(&b, "  %s: add %s\n", lockgraph.JoinPath(cp.path), cp.fix)
+			case cp.held != "":
+				fmt.Fprintf(&b, "  %s: held back (%s)\n", lockgraph.JoinPath(cp.path), cp.held)
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeGitHub prints one workflow command per copy that is not the root's
+// own, at the line of the root input that pulls it in, when the flake
+// fails; nothing when it passes.
+func (r *checkReport) writeGitHub(w io.Writer) error {
+	if len(r.violations) == 0 {
+		return nil
+	}
+	file := filepath.ToSlash(filepath.Clean(r.flake.nixPath))
+	var b strings.Builder
+	// Rule-level errors go on the job, not on a line; the copies below
+	// point at flake.nix.
+	for _, v := range r.violations {
+		fmt.Fprintf(&b, "::error title=%s::%s: %s\n", ghProp("flakedup check "+v.Rule), ghData(r.display), ghData(v.Message))
+	}
+	for _, cp := range r.copies {
+		if cp.declared || (!cp.nixpkgs && !r.limits(cp.source)) {
+			continue
+		}
+		path := lockgraph.JoinPath(cp.path)
+		var msg string
+		switch {
+		case cp.fix != "":
+			msg = fmt.Sprintf("%s is another copy of %s (%s, %s). Add to flake.nix: %s", path, sourceName(cp), cp.branch, cp.rev, cp.fix)
+		case cp.held != "":
+			msg = fmt.Sprintf("%s is another copy of %s (%s, %s), held back: %s", path, sourceName(cp), cp.branch, cp.rev, cp.held)
+		default:
+			msg = fmt.Sprintf("%s is another copy of %s (%s, %s)", path, sourceName(cp), cp.branch, cp.rev)
+		}
+		fmt.Fprintf(&b, "::error file=%s,line=%d,title=%s::%s\n", ghProp(file), cp.line,
+			ghProp("duplicate "+sourceName(cp)+": "+path), ghData(msg))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (r *checkReport) limits(source string) bool {
+	for _, v := range r.violations {
+		if v.Source == source {
+			return true
+		}
+	}
+	return false
+}
+
+func sourceName(cp checkCopy) string {
+	if cp.nixpkgs {
+		return "nixpkgs"
+	}
+	return cp.source
+}
+
+// ghData escapes a workflow command's message; ghProp also escapes the
+// characters that end a property.
+func ghData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+func ghProp(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+func (r *checkReport) writeMarkdown(w io.Writer) error {
+	var b strings.Builder
+	nix := r.report.Nixpkgs
+	mark := "✅"
+	if len(r.violations) > 0 {
+		mark = "❌"
+	}
+	fmt.Fprintf(&b, "### %s flakedup check: `%s`\n\n", mark, r.display)
+	fmt.Fprintf(&b, "nixpkgs: **%s**, %s, %s.\n\n", plural(nix.Copies, "copy", "copies"),
+		plural(nix.Revisions, "revision", "revisions"), plural(nix.Branches, "branch", "branches"))
+	if len(r.violations) > 0 {
+		for _, v := range r.violations {
+			fmt.Fprintf(&b, "- %s\n", v.Message)
+		}
+		b.WriteString("\n")
+	}
+	if len(r.copies) > 0 {
+		b.WriteString("| Copy | Source | Branch | Rev | Fix |\n|---|---|---|---|---|\n")
+		for _, cp := range r.copies {
+			fix := "root input"
+			switch {
+			case cp.fix != "":
+				fix = "`" + cp.fix + "`"
+			case cp.held != "":
+				fix = "held back: " + mdEscape(cp.held)
+			case !cp.declared:
+				fix = "—"
+			}
+			fmt.Fprintf(&b, "| `%s` | %s | %s | `%s` | %s |\n", lockgraph.JoinPath(cp.path), mdEscape(cp.source),
+				mdEscape(cp.branch), cp.rev, fix)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// mdEscape keeps text from breaking a markdown table cell.
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`).Replace(s)
+}
+
+// branchLabel is the branch as written (the ref), or the class when the
+// flake reference names none.
+func branchLabel(b lockgraph.Branch) string {
+	if b.Ref != "" {
+		return b.Ref
+	}
+	if b.Class == lockgraph.ClassRolling {
+		return "default branch"
+	}
+	return b.Class
+}
+
+// checkJSON is one flake's document in `check --format json`: the analyze
+// schema, plus "flake" (the PATH as given), "nix_version" and "violations"
+// (empty when the flake is within its limits).
+type checkJSON struct {
+	Flake string `json:"flake"`
+	analyzeOutput
+	NixVersion nixVersionJSON `json:"nix_version"`
+	Violations []violation    `json:"violations"`
+}
+
+func (r *checkReport) json() checkJSON {
+	out := checkJSON{
+		Flake:         r.display,
+		analyzeOutput: analyzeJSON(r.report),
+		NixVersion:    nixVersionJSON{r.settings.target.Version.String(), string(r.settings.target.Source)},
+		Violations:    append([]violation{}, r.violations...),
+	}
+	return out
+}

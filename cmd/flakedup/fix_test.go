@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flakedup/flakedup/rewrite"
+)
+
+// copyFlake copies flake.nix and flake.lock of a fixture into a fresh
+// directory, so that fix can write there.
+func copyFlake(t *testing.T, from string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, name := range []string{"flake.nix", "flake.lock"} {
+		data, err := os.ReadFile(filepath.Join(from, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestFixGolden runs `flakedup fix <args> DIR` on a copy of every case in
+// fixtures/fix (args in the case's `args` file) and compares:
+//   - stdout with expected.txt (the diff and the summary), the exit code with
+//     expected.code when present (else 0), stderr with expected.err;
+//   - the written flake.nix with expected.nix and flake.lock with
+//     expected.lock (unchanged inputs when fix must not write);
+//   - a second run with the same arguments: it must change nothing;
+//   - `--format json` of the first run, with expected.json.
+//
+// Where nix-instantiate is available, the patched flake.nix must parse and
+// its evaluated inputs must hold every follows the run added.
+func TestFixGolden(t *testing.T) {
+	dirs, _ := filepath.Glob("../../fixtures/fix/*")
+	if len(dirs) < 15 {
+		t.Fatalf("want at least 15 cases under fixtures/fix, found %d", len(dirs))
+	}
+	for _, c := range dirs {
+		t.Run(filepath.Base(c), func(t *testing.T) {
+			argsText, err := os.ReadFile(filepath.Join(c, "args"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			args := strings.Fields(string(argsText))
+			wantCode := exitOK
+			if data, err := os.ReadFile(filepath.Join(c, "expected.code")); err == nil {
+				wantCode = int(data[0] - '0')
+			}
+
+			dir := copyFlake(t, c)
+			origNix, _ := os.ReadFile(filepath.Join(dir, "flake.nix"))
+			code, stdout, stderr := runFlakedup(t, nil, append(append([]string{"fix"}, args...), dir)...)
+			stdout = strings.ReplaceAll(stdout, dir, "$DIR")
+			stderr = strings.ReplaceAll(stderr, dir, "$DIR")
+			if code != wantCode {
+				t.Fatalf("exit %d, want %d; stderr %q", code, wantCode, stderr)
+			}
+			checkGolden(t, filepath.Join(c, "expected.txt"), stdout)
+			if stderr != "" || wantCode != exitOK {
+				checkGolden(t, filepath.Join(c, "expected.err"), stderr)
+			}
+			gotNix, _ := os.ReadFile(filepath.Join(dir, "flake.nix"))
+			gotLock, _ := os.ReadFile(filepath.Join(dir, "flake.lock"))
+			checkGolden(t, filepath.Join(c, "expected.nix"), string(gotNix))
+			checkGolden(t, filepath.Join(c, "expected.lock"), string(gotLock))
+			if f, err := rewrite.Parse("flake.nix", gotNix); err != nil || !bytes.Equal(f.Bytes(), gotNix) {
+				t.Fatalf("patched flake.nix does not parse or round-trip: %v", err)
+			}
+			if wantCode != exitOK {
+				if !bytes.Equal(gotNix, origNix) {
+					t.Error("fix wrote flake.nix although it failed")
+				}
+				return
+			}
+
+			// Idempotence: a second run proposes and writes nothing.
+			code, stdout2, stderr2 := runFlakedup(t, nil, append(append([]string{"fix"}, args...), dir)...)
+			again, _ := os.ReadFile(filepath.Join(dir, "flake.nix"))
+			againLock, _ := os.ReadFile(filepath.Join(dir, "flake.lock"))
+			if code != exitOK || !bytes.Equal(again, gotNix) || !bytes.Equal(againLock, gotLock) ||
+				strings.Contains(stdout2, "--- a/flake.nix") || stderr2 != "" {
+				t.Errorf("second run changed something: exit %d, stderr %q, stdout:\n%s", code, stderr2, stdout2)
+			}
+
+			// JSON of the first run, on a fresh copy, without writing.
+			dir2 := copyFlake(t, c)
+			code, js, _ := runFlakedup(t, nil, append(append([]string{"fix", "--dry-run", "--format", "json"}, args...), dir2)...)
+			if code != exitOK {
+				t.Fatalf("--format json: exit %d", code)
+			}
+			checkGolden(t, filepath.Join(c, "expected.json"), js)
+			var doc struct {
+				Follows []struct{ Input, Follows string }
+			}
+			if err := json.Unmarshal([]byte(js), &doc); err != nil {
+				t.Fatal(err)
+			}
+			if nix, err := exec.LookPath("nix-instantiate"); err == nil {
+				checkNixSeesFollows(t, nix, dir, doc.Follows)
+			} else if os.Getenv("FLAKEDUP_NIX") != "" {
+				t.Fatal("FLAKEDUP_NIX is set but nix-instantiate is not on PATH")
+			}
+		})
+	}
+}
+
+// checkNixSeesFollows parses the patched flake.nix with real Nix and checks
+// that Nix's evaluation of its inputs holds every added follows.
+func checkNixSeesFollows(t *testing.T, nix, dir string, follows []struct{ Input, Follows string }) {
+	t.Helper()
+	cmd := exec.Command(nix, "--store", "dummy://", "--eval", "--strict", "--json", "-E", "(import ./flake.nix).inputs")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "NIX_CONFIG=experimental-features = nix-command flakes")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("nix-instantiate rejects the patched flake.nix: %v\n%s", err, out)
+	}
+	var inputs map[string]any
+	if err := json.Unmarshal(out, &inputs); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range follows {
+		level := inputs
+		var m map[string]any
+		for i, seg := range strings.Split(f.Input, "/") {
+			if i > 0 {
+				level, _ = m["inputs"].(map[string]any)
+			}
+			m, _ = level[seg].(map[string]any)
+		}
+		if got, _ := m["follows"].(string); got != f.Follows {
+			t.Errorf("Nix sees %s.follows = %q, want %q", f.Input, got, f.Follows)
+		}
+	}
+}

@@ -1,0 +1,171 @@
+package lockgraph
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/flakedup/flakedup/internal/nixversion"
+)
+
+// What a Nix version can lock (see ../shared/NIX-NOTES.md, "Which Nix the
+// edits must work on"):
+//
+//   - before 2.30, overrides deeper than two levels are ignored or fail, so
+//     Plan emits none and refuses Policy.Deep;
+//   - before 2.18, Nix refuses every lock in which a follows path runs
+//     through another follows ("input 'A/C/nixpkgs' follows a non-existent
+//     input 'A/B/nixpkgs'" when A/B is itself a follows), so Plan makes no
+//     edit after which such a follows exists.
+
+// NixTooOldError is returned by Plan when the Policy asks for something the
+// target Nix version cannot lock. Match it with errors.As.
+type NixTooOldError struct {
+	// Feature names what was asked for, as the command line spells it
+	// ("--deep").
+	Feature string
+	// Needs is the first Nix version that supports it.
+	Needs nixversion.Version
+	// Target is the version the plan was for.
+	Target nixversion.Version
+}
+
+// Error reads e.g. "--deep needs Nix >= 2.30 (target is 2.18)".
+func (e *NixTooOldError) Error() string {
+	return fmt.Sprintf("%s needs Nix >= %s (target is %s)", e.Feature, e.Needs, e.Target)
+}
+
+// targetNix is the Nix version p plans for: Policy.Nix, or
+// nixversion.Default (2.18) when it is the zero value.
+func targetNix(p Policy) nixversion.Version {
+	if p.Nix == (nixversion.Version{}) {
+		return nixversion.Default
+	}
+	return p.Nix
+}
+
+// throughEdge is a follows edge that Nix before 2.18 cannot lock.
+type throughEdge struct {
+	// input is the input path of the follows edge.
+	input []string
+	// follows is its follows path.
+	follows []string
+	// via is the proper prefix of follows that is itself a follows edge, or
+	// nil when follows leads to no input along direct edges at all.
+	via []string
+}
+
+// String describes the edge the way Nix 2.8's error names it, plus the
+// follows it runs through.
+func (e throughEdge) String() string {
+	s := fmt.Sprintf("input '%s' follows '%s'", JoinPath(e.input), JoinPath(e.follows))
+	if e.via != nil {
+		return s + " through the follows '" + JoinPath(e.via) + "'"
+	}
+	return s + ", which is not an input reached by direct edges"
+}
+
+// FollowsThroughFollows lists the input paths of the follows edges of g
+// that Nix before 2.18 refuses to lock, in depth-first order (inputs
+// sorted): those whose follows path is not the path of an input reached
+// from the root through direct edges only, typically because a segment
+// before its last one is itself a follows. A follows whose last segment is
+// a follows (a chain) is fine, as is a follows of the root flake itself
+// (follows = ""). A lock for which this returns anything cannot be locked
+// by those Nix versions at all.
+func FollowsThroughFollows(g *Graph) [][]string {
+	var out [][]string
+	for _, e := range throughFollows(g) {
+		out = append(out, e.input)
+	}
+	return out
+}
+
+// throughFollows does the work of FollowsThroughFollows. It mirrors the
+// check Nix before 2.18 runs after locking (LockFile::check): every input
+// path reached by walking direct edges from the root, each node once,
+// inputs in sorted order, is known; a non-empty follows path must be one of
+// them.
+func throughFollows(g *Graph) []throughEdge {
+	type edgeAt struct {
+		path []string
+		edge Input
+	}
+	known := make(map[string]bool)
+	var edges []edgeAt
+	done := make(map[string]bool)
+	var walk func(key string, prefix []string)
+	walk = func(key string, prefix []string) {
+		n, ok := g.Nodes[key]
+		if !ok || done[key] {
+			return
+		}
+		done[key] = true
+		names := make([]string, 0, len(n.Inputs))
+		for name := range n.Inputs {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			path := append(append([]string(nil), prefix...), name)
+			edge := n.Inputs[name]
+			known[inputKey(path)] = true
+			edges = append(edges, edgeAt{path, edge})
+			if !edge.IsFollows() {
+				walk(edge.Target, path)
+			}
+		}
+	}
+	walk(g.Root, nil)
+
+	var out []throughEdge
+	for _, e := range edges {
+		if !e.edge.IsFollows() || len(e.edge.Follows) == 0 || known[inputKey(e.edge.Follows)] {
+			continue
+		}
+		out = append(out, throughEdge{input: e.path, follows: e.edge.Follows, via: followsPrefix(g, e.edge.Follows)})
+	}
+	return out
+}
+
+// followsPrefix returns the first proper prefix of path that ends in a
+// follows edge when walking direct edges from the root, or nil.
+func followsPrefix(g *Graph, path []string) []string {
+	key := g.Root
+	for i, seg := range path[:len(path)-1] {
+		n, ok := g.Nodes[key]
+		if !ok {
+			return nil
+		}
+		e, ok := n.Inputs[seg]
+		if !ok {
+			return nil
+		}
+		if e.IsFollows() {
+			return append([]string(nil), path[:i+1]...)
+		}
+		key = e.Target
+	}
+	return nil
+}
+
+// inputKey is a map key for an input path; input names never contain NUL.
+func inputKey(path []string) string { return strings.Join(path, "\x00") }
+
+// newThroughFollows returns the edges of after that Nix before 2.18
+// refuses and that before did not already have (compared by input and
+// follows path), so that a lock that was already unlockable does not stop
+// every edit.
+func newThroughFollows(before, after *Graph) []throughEdge {
+	old := make(map[string]bool)
+	for _, e := range throughFollows(before) {
+		old[inputKey(e.input)+"\x01"+inputKey(e.follows)] = true
+	}
+	var out []throughEdge
+	for _, e := range throughFollows(after) {
+		if !old[inputKey(e.input)+"\x01"+inputKey(e.follows)] {
+			out = append(out, e)
+		}
+	}
+	return out
+}
