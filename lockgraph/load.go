@@ -228,6 +228,7 @@ func typeName(r gjson.Result) string {
 	return "null"
 }
 
+// readVersion checks the "version" field.
 func readVersion(v gjson.Result) (int, error) {
 	if !v.Exists() {
 		return 0, docError(KindVersion, "missing \"version\"")
@@ -242,6 +243,7 @@ func readVersion(v gjson.Result) (int, error) {
 	return n, nil
 }
 
+// readRoot checks the "root" field and returns the root key.
 func readRoot(v gjson.Result) (string, error) {
 	if !v.Exists() {
 		return "", docError(KindRoot, "missing \"root\"")
@@ -300,6 +302,7 @@ func (a *arena) copy(s string) []byte {
 	return a.block[start:len(a.block):len(a.block)]
 }
 
+// readNodes reads the "nodes" object, in document order.
 func (lr *lockReader) readNodes(v gjson.Result, version int) (map[string]*Node, error) {
 	if !v.Exists() {
 		return nil, docError(KindType, "missing \"nodes\"")
@@ -325,6 +328,7 @@ func (lr *lockReader) readNodes(v gjson.Result, version int) (map[string]*Node, 
 	return nodes, err
 }
 
+// readNode reads one node; inputs are left unresolved.
 func (lr *lockReader) readNode(key string, v gjson.Result, version int) (*Node, error) {
 	if !v.IsObject() {
 		return nil, nodeError(KindType, key, "", "node is %s, want an object", typeName(v))

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // mustParse parses src, failing the test on an error or a broken round trip.
@@ -294,5 +295,25 @@ func TestParseFixtures(t *testing.T) {
 				t.Errorf("%s:\n got %s\nwant %s", golden, got, want)
 			}
 		})
+	}
+}
+
+// Long runs of path characters (a.b.c..., 1+2+3...) once made the lexer
+// rescan the rest of the run at every token: 100 KB took 50 s. Linear
+// lexing parses each of these in well under a second on an idle machine;
+// the bound leaves room for a loaded one.
+func TestParseLongRunsAreLinear(t *testing.T) {
+	inputs := []string{
+		"x: x" + strings.Repeat(".a-b", 50000),
+		"[" + strings.Repeat(" 1.1", 50000) + " ]",
+		"x: [" + strings.Repeat(" x+x", 50000) + " ]",
+		"[" + strings.Repeat(" a:", 50000) + " ]",
+	}
+	for _, src := range inputs {
+		start := time.Now()
+		_, _ = Parse("t.nix", []byte(src))
+		if d := time.Since(start); d > 20*time.Second {
+			t.Errorf("Parse of %d bytes starting %q took %v", len(src), src[:12], d)
+		}
 	}
 }

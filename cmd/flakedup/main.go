@@ -194,5 +194,7 @@ func commands(e *env) []*cli.Command {
 		fixCommand(e),
 		checkCommand(e),
 		inputsCommand(e),
+		whyCommand(e),
+		graphCommand(e),
 	}
 }

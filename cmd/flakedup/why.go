@@ -451,20 +451,28 @@ func (r *whyReport) writeText(w io.Writer, clock time.Time, p palette) error {
 // heading names a source and its copies; for an input-path query it says
 // which of them the path is.
 func (r *whyReport) heading(src whySource) string {
-	grp := lockgraph.Group{Source: src.Source, Revisions: src.Revisions, Copies: make([]lockgraph.Copy, src.CopyCount)}
-	if r.InputPath == nil {
-		return groupHeading(grp)
+	name := sourceLabel(src.Source)
+	switch {
+	case r.InputPath == nil:
+		return fmt.Sprintf("%s: %s, %s", name, plural(src.CopyCount, "copy", "copies"),
+			plural(src.Revisions, "revision", "revisions"))
+	case src.CopyCount == 1:
+		return fmt.Sprintf("%s is the only copy of %s", lockgraph.JoinPath(r.InputPath), name)
 	}
-	name := strings.TrimSuffix(groupHeading(grp), fmt.Sprintf(": %s, %s",
-		plural(src.CopyCount, "copy", "copies"), plural(src.Revisions, "revision", "revisions")))
-	if src.CopyCount == 1 {
-		return fmt.Sprintf("%s is the only copy of %s", JoinQuery(r.InputPath), name)
-	}
-	return fmt.Sprintf("%s is one of %d copies of %s", JoinQuery(r.InputPath), src.CopyCount, name)
+	return fmt.Sprintf("%s is one of %d copies of %s", lockgraph.JoinPath(r.InputPath), src.CopyCount, name)
 }
 
-// JoinQuery writes an input path of a query back as the user wrote it.
-func JoinQuery(p []string) string { return lockgraph.JoinPath(p) }
+// sourceLabel is a source ID with "(nixpkgs)" or "(nixpkgs fork)" after
+// it when it is one, as analyze writes it.
+func sourceLabel(s lockgraph.Source) string {
+	switch {
+	case s.Fork:
+		return s.ID + " (nixpkgs fork)"
+	case s.Nixpkgs:
+		return s.ID + " (nixpkgs)"
+	}
+	return s.ID
+}
 
 // pathCountText says how many paths reach a copy and how many follow.
 func pathCountText(c whyCopy) string {

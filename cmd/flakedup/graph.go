@@ -1,0 +1,368 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/flakedup/flakedup/lockgraph"
+)
+
+// Output formats of `flakedup graph`.
+const (
+	formatDot     = "dot"
+	formatMermaid = "mermaid"
+)
+
+// nixpkgsColor fills every copy of upstream nixpkgs, in every graph.
+const nixpkgsColor = "#7ebae4"
+
+// sourcePalette fills the copies of the other duplicated sources, one
+// colour per source in report order (most copies first, then by ID),
+// starting again from the first colour after the last. None of them is
+// close to nixpkgsColor.
+var sourcePalette = [...]string{
+	"#fdb462", "#b3de69", "#fccde5", "#bebada", "#ffed6f", "#8dd3c7", "#fb8072", "#d9d9d9",
+}
+
+// graphCommand is `flakedup graph [PATH]`: the input graph of a lock as
+// Graphviz dot or a Mermaid flowchart.
+func graphCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "graph",
+		Usage:     "draw the input graph of a flake's lock (Graphviz dot or Mermaid)",
+		ArgsUsage: "[PATH]",
+		Description: "PATH is a flake directory (default: the current one) or a flake.lock file.\n" +
+			"One box per locked input, labelled with the last name of its shortest input path and\n" +
+			"its short rev. The copies of a duplicated source share a colour (nixpkgs is always\n" +
+			"blue), the root's own inputs have a bold border, and a follows is a dashed arrow from\n" +
+			"the input that holds it to the node it resolves to. Examples:\n" +
+			"  flakedup graph | dot -Tsvg > inputs.svg\n" +
+			"  flakedup graph --nixpkgs-only --format mermaid",
+		Flags: []cli.Flag{
+			formatFlag(formatDot, formatMermaid),
+			&cli.BoolFlag{Name: "nixpkgs-only", Usage: "keep only the inputs that lead to a copy of nixpkgs"},
+		},
+		Action: func(c *cli.Context) error {
+			format, err := outputFormat(c, formatDot, formatMermaid)
+			if err != nil {
+				return err
+			}
+			if c.NArg() > 1 {
+				return badInput(fmt.Errorf("graph takes one PATH, got %d arguments", c.NArg()))
+			}
+			g, _, err := loadLock(c.Args().First())
+			if err != nil {
+				return badInput(err)
+			}
+			ig := buildInputGraph(g, c.Bool("nixpkgs-only"))
+			var out string
+			if format == formatMermaid {
+				out = ig.mermaid()
+			} else {
+				out = ig.dot()
+			}
+			if _, err := io.WriteString(e.stdout, out); err != nil {
+				return fmt.Errorf("writing output: %w", err)
+			}
+			return nil
+		},
+	}
+}
+
+// inputGraph is the drawing of a lock: its nodes and edges in output
+// order, and the colours given to duplicated sources.
+type inputGraph struct {
+	// nodes are the root, then every drawn node by canonical path
+	// (shorter first, then in byte order); a node's index is its id.
+	nodes []graphNode
+	// edges are sorted by the index of their tail, then by input name.
+	edges []graphEdge
+	// colored are the sources given a colour, in palette order.
+	colored []coloredSource
+}
+
+// graphNode is one box.
+type graphNode struct {
+	// label is the last name of the canonical path and the short rev (or
+	// narHash), on two lines; "root" for the root.
+	label []string
+	// color fills the box, "" for none.
+	color string
+	// rootInput marks a node the root declares.
+	rootInput bool
+}
+
+// graphEdge is one input edge, from the node that has the input.
+type graphEdge struct {
+	from, to int
+	name     string
+	follows  bool
+}
+
+// coloredSource is a source drawn in one colour, for the legend.
+type coloredSource struct {
+	id     string
+	copies int
+	color  string
+}
+
+// buildInputGraph lays out the nodes reachable from the root and their
+// edges. With nixpkgsOnly, it keeps the root, the nixpkgs copies and the
+// nodes that reach one.
+func buildInputGraph(g *lockgraph.Graph, nixpkgsOnly bool) *inputGraph {
+	paths := g.Paths()
+	keys := append([]string{g.Root}, g.Reachable()...)
+	if nixpkgsOnly {
+		keys = leadingToNixpkgs(g, keys)
+	}
+	sort.SliceStable(keys[1:], func(i, j int) bool {
+		return lessCanonical(paths[keys[1+i]].Canonical, paths[keys[1+j]].Canonical)
+	})
+	index := make(map[string]int, len(keys))
+	for i, key := range keys {
+		index[key] = i
+	}
+
+	colors, colored := sourceColors(g)
+	declared := map[string]bool{}
+	for _, in := range g.Nodes[g.Root].Inputs {
+		declared[in.Target] = true
+	}
+	ig := &inputGraph{colored: colored}
+	for i, key := range keys {
+		n := g.Nodes[key]
+		node := graphNode{label: []string{"root"}}
+		if i > 0 {
+			p := paths[key].Canonical
+			node = graphNode{label: []string{p[len(p)-1]}, color: colors[sourceKey(g, key)], rootInput: declared[key]}
+			if rev := nodeRevision(n); rev != "" {
+				node.label = append(node.label, rev)
+			}
+		}
+		ig.nodes = append(ig.nodes, node)
+		names := make([]string, 0, len(n.Inputs))
+		for name := range n.Inputs {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			in := n.Inputs[name]
+			if to, ok := index[in.Target]; ok {
+				ig.edges = append(ig.edges, graphEdge{from: i, to: to, name: name, follows: in.IsFollows()})
+			}
+		}
+	}
+	sort.SliceStable(ig.edges, func(i, j int) bool { return ig.edges[i].from < ig.edges[j].from })
+	return ig
+}
+
+// lessCanonical orders canonical paths: shorter first, then segment by
+// segment in byte order.
+func lessCanonical(a, b []string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return false
+}
+
+// leadingToNixpkgs keeps, from keys (the root first), the root and the
+// nodes from which a copy of nixpkgs can be reached, copies included.
+func leadingToNixpkgs(g *lockgraph.Graph, keys []string) []string {
+	parents := map[string][]string{}
+	var queue []string
+	keep := map[string]bool{g.Root: true}
+	for _, key := range keys {
+		for _, in := range g.Nodes[key].Inputs {
+			parents[in.Target] = append(parents[in.Target], key)
+		}
+		if key != g.Root && lockgraph.SourceOf(g.Nodes[key]).Nixpkgs {
+			keep[key] = true
+			queue = append(queue, key)
+		}
+	}
+	for len(queue) > 0 {
+		key := queue[0]
+		queue = queue[1:]
+		for _, p := range parents[key] {
+			if !keep[p] {
+				keep[p] = true
+				queue = append(queue, p)
+			}
+		}
+	}
+	out := keys[:0:0]
+	for _, key := range keys {
+		if keep[key] {
+			out = append(out, key)
+		}
+	}
+	return out
+}
+
+// sourceColors gives upstream nixpkgs its colour whenever it is in the
+// lock, and every other duplicated source the next palette colour. It
+// returns the colour by source ID and the coloured sources in order.
+func sourceColors(g *lockgraph.Graph) (map[string]string, []coloredSource) {
+	colors := map[string]string{}
+	var colored []coloredSource
+	nixpkgs := 0
+	for _, key := range g.Reachable() {
+		if src := lockgraph.SourceOf(g.Nodes[key]); src.Nixpkgs && !src.Fork {
+			nixpkgs++
+		}
+	}
+	if nixpkgs > 0 {
+		colors["github:nixos/nixpkgs"] = nixpkgsColor
+		colored = append(colored, coloredSource{"github:nixos/nixpkgs", nixpkgs, nixpkgsColor})
+	}
+	next := 0
+	for _, grp := range lockgraph.Analyze(g).Groups {
+		if _, ok := colors[grp.Source.ID]; ok {
+			continue
+		}
+		c := sourcePalette[next%len(sourcePalette)]
+		next++
+		colors[grp.Source.ID] = c
+		colored = append(colored, coloredSource{grp.Source.ID, len(grp.Copies), c})
+	}
+	return colors, colored
+}
+
+// nodeRevision is the short locked rev of a node, or its short narHash
+// when it has no rev, or "".
+func nodeRevision(n *lockgraph.Node) string {
+	if rev := n.Locked.String("rev"); rev != "" {
+		return shortRev(rev)
+	}
+	if h := n.Locked.String("narHash"); h != "" {
+		return shortHash(h)
+	}
+	return ""
+}
+
+// dot renders the graph in Graphviz's language, left to right, with a
+// legend of the coloured sources below it.
+func (ig *inputGraph) dot() string {
+	var b strings.Builder
+	b.WriteString("digraph inputs {\n")
+	b.WriteString("\trankdir=LR;\n")
+	b.WriteString("\tnode [shape=box, style=\"rounded,filled\", fillcolor=\"white\", fontname=\"Helvetica\", fontsize=11];\n")
+	b.WriteString("\tedge [fontname=\"Helvetica\", fontsize=9, color=\"#555555\"];\n")
+	if legend := ig.dotLegend(); legend != "" {
+		b.WriteString("\tlabelloc=b;\n\tlabel=<" + legend + ">;\n")
+	}
+	for i, n := range ig.nodes {
+		attrs := []string{"label=" + dotQuote(strings.Join(n.label, "\n"))}
+		if i == 0 {
+			attrs = append(attrs, "shape=ellipse", "style=bold")
+		}
+		if n.color != "" {
+			attrs = append(attrs, "fillcolor="+dotQuote(n.color))
+		}
+		if n.rootInput {
+			attrs = append(attrs, "penwidth=2.5")
+		}
+		fmt.Fprintf(&b, "\tn%d [%s];\n", i, strings.Join(attrs, ", "))
+	}
+	for _, e := range ig.edges {
+		attrs := []string{"label=" + dotQuote(e.name)}
+		if e.follows {
+			attrs = append(attrs, "style=dashed")
+		}
+		fmt.Fprintf(&b, "\tn%d -> n%d [%s];\n", e.from, e.to, strings.Join(attrs, ", "))
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// dotLegend is an HTML-like table naming each coloured source and saying
+// what the line styles mean; "" when no source is coloured.
+func (ig *inputGraph) dotLegend() string {
+	if len(ig.colored) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(`<table border="0" cellspacing="4">`)
+	for _, s := range ig.colored {
+		fmt.Fprintf(&b, `<tr><td bgcolor="%s" border="1">%s</td><td align="left">%s</td></tr>`,
+			s.color, htmlEscape(s.id), plural(s.copies, "copy", "copies"))
+	}
+	b.WriteString(`<tr><td colspan="2" align="left">bold border: root input; dashed arrow: follows</td></tr>`)
+	b.WriteString(`</table>`)
+	return b.String()
+}
+
+// dotQuote writes s as a dot string; "\n" becomes a centred line break.
+func dotQuote(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+	return `"` + r.Replace(s) + `"`
+}
+
+// htmlEscape escapes text for a dot HTML-like label.
+func htmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
+}
+
+// mermaid renders the graph as a Mermaid flowchart: a class per coloured
+// source, a thick border for the root's inputs, dotted arrows for follows,
+// and the legend as comments.
+func (ig *inputGraph) mermaid() string {
+	var b strings.Builder
+	b.WriteString("flowchart LR\n")
+	for i, s := range ig.colored {
+		fmt.Fprintf(&b, "  %%%% src%d: %s, %s\n", i, s.id, plural(s.copies, "copy", "copies"))
+	}
+	for i, n := range ig.nodes {
+		open, close := "[", "]"
+		if i == 0 {
+			open, close = "([", "])"
+		}
+		fmt.Fprintf(&b, "  n%d%s%s%s\n", i, open, mermaidQuote(strings.Join(n.label, "\n")), close)
+	}
+	for _, e := range ig.edges {
+		arrow := "-->"
+		if e.follows {
+			arrow = "-.->"
+		}
+		fmt.Fprintf(&b, "  n%d %s|%s| n%d\n", e.from, arrow, mermaidQuote(e.name), e.to)
+	}
+	for i, s := range ig.colored {
+		var ids []string
+		for j, n := range ig.nodes {
+			if n.color == s.color && n.color != "" {
+				ids = append(ids, fmt.Sprintf("n%d", j))
+			}
+		}
+		if len(ids) > 0 {
+			fmt.Fprintf(&b, "  classDef src%d fill:%s,color:#000\n", i, s.color)
+			fmt.Fprintf(&b, "  class %s src%d\n", strings.Join(ids, ","), i)
+		}
+	}
+	var roots []string
+	for j, n := range ig.nodes {
+		if n.rootInput {
+			roots = append(roots, fmt.Sprintf("n%d", j))
+		}
+	}
+	if len(roots) > 0 {
+		b.WriteString("  classDef rootInput stroke-width:3px\n")
+		fmt.Fprintf(&b, "  class %s rootInput\n", strings.Join(roots, ","))
+	}
+	return b.String()
+}
+
+// mermaidQuote writes s as a quoted Mermaid label: quotes and angle
+// brackets as entity codes, "\n" as a line break.
+func mermaidQuote(s string) string {
+	r := strings.NewReplacer(`"`, "#quot;", "<", "#lt;", ">", "#gt;", "\n", "<br>")
+	return `"` + r.Replace(s) + `"`
+}
