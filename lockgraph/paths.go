@@ -14,11 +14,13 @@ import (
 //
 // Cycles: Nix never writes a cycle of direct edges (Load rejects one), but a
 // follows can point back up the tree: to the root (`follows = ""`, stored as
-// []) or to an ancestor. Such an edge is a back edge of the depth-first walk
-// from the root that takes inputs in sorted byte order: its target is on the
-// walk's current path. Back edges are not traversed (going round them would
-// give infinitely many paths), so every path here is finite and every count
-// exact. Every edge to the root is a back edge.
+// []) or to an ancestor (real locks do it: nix/git-hooks-nix/flake-compat
+// following "nix"). Such an edge is a back edge of the depth-first walk from
+// the root that takes inputs in sorted byte order: its target is on the
+// walk's current path. Every edge to the root is one. Back edges are not
+// traversed (going round them would give infinitely many paths), so every
+// path here is finite and every count exact. The walk depends only on input
+// names and the shape of the graph, never on node keys.
 
 // NodePaths describes the input paths from the root that reach one node.
 type NodePaths struct {
@@ -76,9 +78,12 @@ func (g *Graph) Reachable() []string {
 }
 
 // Paths returns, for every node reachable from the root (the root
-// excluded), its canonical path and how many paths reach it. The counts
-// come from one pass over the graph in topological order, so a lock with
-// 2^60 paths costs no more than its number of edges.
+// excluded), its canonical path and how many paths reach it. Follows edges
+// count as edges; back edges (an edge to the root, such as a `[]` follows,
+// or to an ancestor, see above) are not traversed, so the paths through
+// them are not counted. The counts come from one pass over the graph in
+// topological order, so a lock with 2^60 paths costs no more than its
+// number of edges.
 func (g *Graph) Paths() map[string]NodePaths {
 	d := g.walk()
 	n := len(d.keys)
@@ -170,10 +175,12 @@ func (g *Graph) newWalk() *dag {
 	if _, ok := g.Nodes[g.Root]; !ok {
 		return d
 	}
+	// outEdge is an input of a node on the stack: its name and target.
+	type outEdge struct{ name, target string }
 	type frame struct {
-		node  int
-		names []string
-		next  int
+		node int
+		out  []outEdge // sorted by name
+		next int
 	}
 	type flatEdge struct {
 		from int
@@ -183,47 +190,47 @@ func (g *Graph) newWalk() *dag {
 		onStack   []bool
 		postorder []int
 		found     []flatEdge // every kept edge, each node's in name order
-		nameBuf   []string   // every node's sorted input names, one after another
+		outBuf    []outEdge  // every node's sorted inputs, one after another
 	)
-	visit := func(key string) frame {
+	visit := func(key string, n *Node) frame {
 		i := len(d.keys)
 		d.keys = append(d.keys, key)
 		d.index[key] = i
 		onStack = append(onStack, true)
-		start := len(nameBuf)
-		for name := range g.Nodes[key].Inputs {
-			nameBuf = append(nameBuf, name)
+		start := len(outBuf)
+		for name, in := range n.Inputs {
+			outBuf = append(outBuf, outEdge{name, in.Target})
 		}
-		names := nameBuf[start:len(nameBuf):len(nameBuf)]
-		sort.Strings(names)
-		return frame{node: i, names: names}
+		out := outBuf[start:len(outBuf):len(outBuf)]
+		slices.SortFunc(out, func(a, b outEdge) int { return strings.Compare(a.name, b.name) })
+		return frame{node: i, out: out}
 	}
-	stack := []frame{visit(g.Root)}
+	stack := []frame{visit(g.Root, g.Nodes[g.Root])}
 	for len(stack) > 0 {
 		top := &stack[len(stack)-1]
-		if top.next == len(top.names) {
+		if top.next == len(top.out) {
 			onStack[top.node] = false
 			postorder = append(postorder, top.node)
 			stack = stack[:len(stack)-1]
 			continue
 		}
-		name := top.names[top.next]
+		e := top.out[top.next]
 		top.next++
-		target := g.Nodes[d.keys[top.node]].Inputs[name].Target
-		if _, ok := g.Nodes[target]; !ok {
-			continue
-		}
-		to, seen := d.index[target]
+		to, seen := d.index[e.target]
 		if seen && onStack[to] {
 			continue // a back edge
 		}
 		from := top.node
 		if !seen {
-			f := visit(target)
+			n, ok := g.Nodes[e.target]
+			if !ok {
+				continue
+			}
+			f := visit(e.target, n)
 			to = f.node
 			stack = append(stack, f)
 		}
-		found = append(found, flatEdge{from, dagEdge{name: name, to: to}})
+		found = append(found, flatEdge{from, dagEdge{name: e.name, to: to}})
 	}
 	// Group the edges by node in one buffer (a counting sort, which keeps
 	// each node's edges in name order).

@@ -272,3 +272,26 @@ func TestPathsHandBuilt(t *testing.T) {
 		t.Errorf("graph without its root: %d results, want none", got)
 	}
 }
+
+// TestPathsConcurrent calls the walking methods from several goroutines at
+// once, as a report renderer might; run with -race to check the shared walk.
+func TestPathsConcurrent(t *testing.T) {
+	g := mustLoad(t, genlock.Ladder(10))
+	bottom, err := g.Resolve(ladderBottom(10, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := make(chan uint64, 4)
+	for i := 0; i < 4; i++ {
+		go func() {
+			g.Reachable()
+			g.SamplePaths(bottom, 2)
+			counts <- g.Paths()[bottom].Count
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		if got := <-counts; got != 1<<10 {
+			t.Errorf("count = %d, want %d", got, 1<<10)
+		}
+	}
+}

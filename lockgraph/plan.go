@@ -82,8 +82,8 @@ type Result struct {
 }
 
 // maxPlanRounds bounds the top-down rounds of Plan; each round moves at
-// least one edge or rejects at least one follows, so only a bug could need
-// more.
+// least one edge or rejects at least one follows, and rejections are
+// forgotten only after an edge moved, so only a bug could need more.
 const maxPlanRounds = 1000
 
 // Plan proposes the follows that remove duplicate copies from the lock in
@@ -112,18 +112,32 @@ const maxPlanRounds = 1000
 // two. Without such a root input, Policy.Deep emits the deep override and
 // Policy.Promote adds the intermediate as a root input; with neither the
 // copy is held back as needing one of them. Edges that are already follows
-// (written in flake.nix or in a dependency) are never changed, nor is an
-// intermediate collapsed when declared follows live below it. A follows
+// (written in flake.nix or in a dependency) are not changed (but see below
+// for Nix before 2.18; declared ones never are), nor is an intermediate
+// collapsed when declared follows live below it. A follows
 // that would break the lock (a follows elsewhere runs through the
 // intermediate it collapses, to an input the root's copy lacks) is dropped
 // and its copies are held back with Predict's error. Root inputs are never
 // moved, even when two of them are copies of one source.
 //
-// Plan repeats such rounds until one proposes nothing; Result.Follows lists
-// them round by round, each round sorted by input path. With promotions,
-// declaring Result.Follows without the promoted root inputs makes a later
-// Plan fail (their targets do not exist in the lock yet). Plan does not
-// modify g.
+// The edits are planned for the Nix version in Policy.Nix (see
+// ../shared/NIX-NOTES.md, "Which Nix the edits must work on"). Below 2.30,
+// Policy.Deep is a *NixTooOldError. Below 2.18, no edit may leave a follows
+// of the lock (written in a dependency, declared, or planned) running
+// through another follows: a collapse that would is first made possible by
+// pointing each depth-two follows that runs through the intermediate
+// straight at its copy's target (never a declared or ignored one), and
+// otherwise dropped, its copies held back with HeldBack.NeedsNix "2.18".
+// Follows already running through a follows in the lock are not Plan's
+// doing: they become Result.Warnings, since that Nix cannot lock the flake
+// at all.
+//
+// Plan repeats such rounds until one proposes nothing, then once more after
+// forgetting the follows it rejected on the way (the graph has changed
+// since); Result.Follows lists them round by round, each round sorted by
+// input path. With promotions, declaring Result.Follows without the
+// promoted root inputs makes a later Plan fail (their targets do not exist
+// in the lock yet). Plan does not modify g.
 func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
 	defer recoverInternal("plan", &err)
 	nix := targetNix(p)
@@ -175,7 +189,7 @@ func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
 				rej := rejection{reason: fmt.Sprintf("%s would break the lock: %v", f, err)}
 				var tf *throughFollowsError
 				if errors.As(err, &tf) {
-					rej = rejection{reason: fmt.Sprintf("%s would break the lock for Nix %s: %v", f, pl.nix, tf), needsNix: tf.needsNix()}
+					rej = rejection{reason: fmt.Sprintf("%s would break the lock for Nix %s: %v", f, pl.nix, tf), needsNix: tf.needsNix(), through: tf.edges}
 				}
 				pl.rejected[JoinPath(f.Input)] = rej
 			}
@@ -198,16 +212,20 @@ type rejection struct {
 	reason string
 	// needsNix is the Nix version that would accept it, or "".
 	needsNix string
+	// through lists, when the target Nix refused it, the follows that
+	// would have run through another follows.
+	through []throughEdge
 }
 
-// throughFollowsError says that an edit leaves a follows that runs through
+// throughFollowsError says that an edit leaves follows that run through
 // another follows, which the target Nix refuses.
 type throughFollowsError struct {
-	edge throughEdge
+	// edges are those follows; there is at least one.
+	edges []throughEdge
 }
 
 func (e *throughFollowsError) Error() string {
-	return e.edge.String() + ", which " + e.needs()
+	return e.edges[0].String() + ", which " + e.needs()
 }
 
 func (e *throughFollowsError) needs() string { return "needs Nix ≥ " + e.needsNix() }
@@ -224,7 +242,7 @@ func (pl planner) apply(g *Graph, promotions []Promotion, follows []Follows) (*G
 	}
 	if !pl.nix.AtLeast(nixversion.FollowsThroughFollows) {
 		if bad := newThroughFollows(g, next); len(bad) > 0 {
-			return nil, &throughFollowsError{edge: bad[0]}
+			return nil, &throughFollowsError{edges: bad}
 		}
 	}
 	return next, nil
@@ -342,7 +360,8 @@ func surveyGraph(g *Graph) survey {
 
 // round looks at the current graph and proposes the next moves, top-down:
 // copies at depth two get a follows, deeper ones a collapse of their
-// depth-two ancestor (or a deep follows, or a promotion).
+// depth-two ancestor (or a deep follows, or a promotion; or, when the
+// target Nix refused that collapse, the reroutes that make it possible).
 func (pl planner) round(g *Graph) step {
 	sv := surveyGraph(g)
 	root := g.Nodes[g.Root]
@@ -395,6 +414,16 @@ func (pl planner) round(g *Graph) step {
 			hold(c, fmt.Sprintf("%s is below %s, which has declared or ignored follows below it", pathStr, midStr), "")
 			continue
 		}
+		if rej, ok := pl.rejected[midStr]; ok {
+			// The target Nix refused collapsing mid because follows run
+			// through it: point those straight at their targets first.
+			if fs := pl.reroutes(g, sv, mid, rej); len(fs) > 0 {
+				for _, f := range fs {
+					emit(c, f)
+				}
+				continue
+			}
+		}
 		midNode := sv.byKey[directTarget(g, mid)]
 		if midNode != nil {
 			if r := bestRoot(sv.roots, func(r rootInput) bool { return r.node.source.ID == midNode.source.ID }, midNode.branch.Class); r != nil {
@@ -423,6 +452,47 @@ func (pl planner) round(g *Graph) step {
 	st.follows = deferThroughMoved(st.follows)
 	sort.SliceStable(st.follows, func(i, j int) bool { return lessPath(st.follows[i].Input, st.follows[j].Input) })
 	return st
+}
+
+// reroutes returns the depth-two follows that take off mid the follows
+// that, once mid was collapsed, would run through it (rej.through, found
+// when the target Nix refused the collapse): each such edge, pointed at
+// where the copy it resolves to should go. Those edges were written by a
+// dependency; a declared or ignored one is never changed. It returns nil
+// unless every follows still running through mid can be rerouted.
+func (pl planner) reroutes(g *Graph, sv survey, mid []string, rej rejection) []Follows {
+	var out []Follows
+	for _, e := range rej.through {
+		parent := g.Nodes[directTarget(g, e.input[:len(e.input)-1])]
+		if parent == nil {
+			continue
+		}
+		edge, ok := parent.Inputs[e.input[len(e.input)-1]]
+		if !ok || !edge.IsFollows() || len(edge.Follows) <= len(mid) || !hasPrefix(edge.Follows, mid) {
+			continue // no longer through mid
+		}
+		c := sv.byKey[edge.Target]
+		if len(e.input) != 2 || pl.ignored(e.input) || pl.isDeclared(e.input) ||
+			c == nil || sv.isRoot[c.key] || !c.source.Nixpkgs && !pl.policy.All {
+			return nil
+		}
+		target, _ := pl.targetOf(c, sv)
+		if target == nil || hasPrefix(target, mid) {
+			return nil
+		}
+		out = append(out, Follows{Input: append([]string(nil), e.input...), Target: target})
+	}
+	return out
+}
+
+// isDeclared reports whether flake.nix already declares a follows of input.
+func (pl planner) isDeclared(input []string) bool {
+	for _, f := range pl.declared {
+		if JoinPath(f.Input) == JoinPath(input) {
+			return true
+		}
+	}
+	return false
 }
 
 // noRootReason is why the copy at path stays when the intermediate mid has

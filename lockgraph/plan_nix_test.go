@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flakedup/flakedup/internal/nixversion"
 )
 
 // planWorld builds, under $W, a git nixpkgs repo (main, and nixos-24.05 at
@@ -16,7 +18,16 @@ import (
 // locks the root flake $W/A, whose inputs are nixpkgs, B, C and S. The
 // root's flake.nix.in is its flake.nix with a FOLLOWS line where the test
 // puts the planned follows. A second root flake, $W/P, has only nixpkgs
-// and C: its C/B/nixpkgs needs B promoted to a root input.
+// and C: its C/B/nixpkgs needs B promoted to a root input. A third, $W/R,
+// has nixpkgs, B and D, where D has B and E and D's own flake.nix says
+// inputs.E.inputs.nixpkgs.follows = "B/nixpkgs": R's lock has a follows
+// through D/B, so collapsing D/B needs Nix 2.18. A fourth, $W/Q, has
+// nixpkgs, H and K, where K's own flake.nix says
+// nixpkgs.follows = "H/nixpkgs-unstable" (the haskell.nix pattern): before
+// 2.18, K/nixpkgs must be pointed elsewhere before K/H can be collapsed.
+// A fifth, $W/V, has nixpkgs and G, where G has nixpkgs and F, and F's own
+// flake.nix says X.inputs.nixpkgs.follows = "nixpkgs": promoting G/F
+// carries that follows over as F/X/nixpkgs -> F/nixpkgs.
 const planWorld = `set -euo pipefail
 git config --global user.name t; git config --global user.email t@example.invalid
 git config --global init.defaultBranch main
@@ -33,6 +44,13 @@ NP="git+file://$W/nixpkgs"
 dep B "{ inputs.nixpkgs.url = \"$NP\"; outputs = _: { }; }"
 dep C "{ inputs.nixpkgs.url = \"$NP\"; inputs.B.url = \"git+file://$W/B\"; outputs = _: { }; }"
 dep S "{ inputs.nixpkgs.url = \"$NP?ref=nixos-24.05\"; outputs = _: { }; }"
+dep E "{ inputs.nixpkgs.url = \"$NP\"; outputs = _: { }; }"
+dep H "{ inputs.nixpkgs-unstable.url = \"$NP\"; outputs = _: { }; }"
+dep K "{ inputs.H.url = \"git+file://$W/H\"; inputs.nixpkgs.follows = \"H/nixpkgs-unstable\"; outputs = _: { }; }"
+dep X "{ inputs.nixpkgs.url = \"$NP\"; outputs = _: { }; }"
+dep F "{ inputs.nixpkgs.url = \"$NP\"; inputs.X.url = \"git+file://$W/X\"; inputs.X.inputs.nixpkgs.follows = \"nixpkgs\"; outputs = _: { }; }"
+dep G "{ inputs.nixpkgs.url = \"$NP\"; inputs.F.url = \"git+file://$W/F\"; outputs = _: { }; }"
+dep D "{ inputs.B.url = \"git+file://$W/B\"; inputs.E.url = \"git+file://$W/E\"; inputs.E.inputs.nixpkgs.follows = \"B/nixpkgs\"; outputs = _: { }; }"
 mkdir -p "$W/A"; cd "$W/A"
 printf '%s\n' '{' \
   "  inputs.nixpkgs.url = \"$NP\";" \
@@ -46,6 +64,18 @@ grep -v '^FOLLOWS$' flake.nix.in > flake.nix
 nix flake lock
 mkdir -p "$W/P"; cd "$W/P"
 grep -v 'inputs\.[BS]\.url' ../A/flake.nix.in > flake.nix.in
+grep -v '^FOLLOWS$' flake.nix.in > flake.nix
+nix flake lock
+mkdir -p "$W/R"; cd "$W/R"
+sed -e 's|inputs\.C\.url = "git+file://'"$W"'/C"|inputs.D.url = "git+file://'"$W"'/D"|' -e '/inputs\.S\.url/d' ../A/flake.nix.in > flake.nix.in
+grep -v '^FOLLOWS$' flake.nix.in > flake.nix
+nix flake lock
+mkdir -p "$W/V"; cd "$W/V"
+sed -e 's|/C"|/G"|; s|inputs\.C\.|inputs.G.|' -e '/inputs\.[BS]\.url/d' ../A/flake.nix.in > flake.nix.in
+grep -v '^FOLLOWS$' flake.nix.in > flake.nix
+nix flake lock
+mkdir -p "$W/Q"; cd "$W/Q"
+sed -e 's|/B"|/H"|; s|inputs\.B\.|inputs.H.|; s|/C"|/K"|; s|inputs\.C\.|inputs.K.|' -e '/inputs\.S\.url/d' ../A/flake.nix.in > flake.nix.in
 grep -v '^FOLLOWS$' flake.nix.in > flake.nix
 nix flake lock
 `
@@ -85,11 +115,14 @@ func TestPlanAgainstNix(t *testing.T) {
 			"flake-registry = "+registry+"\n"+
 			"store = "+filepath.Join(tmp, "store")+"\n"+
 			"sandbox = false\nbuild-users-group =\nsubstituters =\nwarn-dirty = false")
-	run := func(dir, script string) {
-		t.Helper()
+	try := func(dir, script string) ([]byte, error) {
 		cmd := exec.Command("bash", "-c", script)
 		cmd.Dir, cmd.Env = dir, env
-		if out, err := cmd.CombinedOutput(); err != nil {
+		return cmd.CombinedOutput()
+	}
+	run := func(dir, script string) {
+		t.Helper()
+		if out, err := try(dir, script); err != nil {
 			t.Fatalf("%v\n%s", err, tail(out, 3000))
 		}
 	}
@@ -104,10 +137,10 @@ func TestPlanAgainstNix(t *testing.T) {
 
 	run(tmp, planWorld)
 
-	// relock plans the root flake in dir with policy, writes the promotions
-	// and follows into its flake.nix, lets Nix lock it and checks that Nix
-	// wrote the predicted lock and that a second plan proposes nothing.
-	relock := func(dir string, policy Policy, want string) {
+	// plan plans the root flake in dir with policy, checks the result
+	// against want and writes the promotions and follows into its
+	// flake.nix.
+	plan := func(dir string, policy Policy, want string) *Result {
 		t.Helper()
 		res, err := Plan(loadLock(t, read(filepath.Join(dir, "flake.lock"))), nil, policy)
 		if err != nil {
@@ -127,6 +160,13 @@ func TestPlanAgainstNix(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "flake.nix"), []byte(nix), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		return res
+	}
+	// relock plans as plan does, lets Nix lock the flake and checks that
+	// Nix wrote the predicted lock and that a second plan proposes nothing.
+	relock := func(dir string, policy Policy, want string) {
+		t.Helper()
+		res := plan(dir, policy, want)
 		run(dir, "nix flake lock")
 		after := read(filepath.Join(dir, "flake.lock"))
 		if predicted := Marshal(res.Predicted); !bytes.Equal(predicted, after) {
@@ -149,6 +189,71 @@ func TestPlanAgainstNix(t *testing.T) {
 		"promote B = C/B\n"+
 			"follows C/B -> B\nfollows C/nixpkgs -> nixpkgs\nfollows B/nixpkgs -> nixpkgs\n"+
 			"copies git+file://"+w+"/nixpkgs 3 -> 1\n")
+
+	// R: at 2.18 the plan collapses D/B, which the installed Nix refuses
+	// when it is older than 2.18; planned for the installed Nix, it holds
+	// D/B/nixpkgs back and Nix locks the edits as predicted.
+	r := filepath.Join(w, "R")
+	plan(r, Policy{Nix: nixversion.FollowsThroughFollows},
+		"follows B/nixpkgs -> nixpkgs\nfollows D/B -> B\n"+
+			"copies git+file://"+w+"/B 2 -> 1\n"+
+			"copies git+file://"+w+"/nixpkgs 3 -> 1\n")
+	installed := installedNix(t)
+	out, err := try(r, "nix flake lock")
+	if installed.AtLeast(nixversion.FollowsThroughFollows) {
+		if err != nil {
+			t.Errorf("Nix %s refuses the 2.18 plan: %v\n%s", installed, err, tail(out, 3000))
+		}
+		t.Logf("Nix %s on PATH: the 2.8 plan is checked against it as if it were 2.8", installed)
+	} else if wantErr := "input 'D/E/nixpkgs' follows a non-existent input 'D/B/nixpkgs'"; err == nil || !bytes.Contains(out, []byte(wantErr)) {
+		t.Errorf("Nix %s on the 2.18 plan: err = %v, want %q in:\n%s", installed, err, wantErr, tail(out, 3000))
+	} else {
+		t.Logf("Nix %s refuses the 2.18 plan, as expected:\n%s", installed, tail(out, 300))
+	}
+	relock(r, Policy{Nix: nixversion.Version{Major: 2, Minor: 8}},
+		"follows B/nixpkgs -> nixpkgs\n"+
+			"held-back (nix 2.18) D/B/nixpkgs stays: D/B -> B would break the lock for Nix 2.8: "+
+			"input 'D/E/nixpkgs' follows 'D/B/nixpkgs' through the follows 'D/B', which needs Nix ≥ 2.18\n"+
+			"copies git+file://"+w+"/B 2 -> 2\n"+
+			"copies git+file://"+w+"/nixpkgs 3 -> 2\n")
+
+	// Q: at 2.8 the plan first overrides K's own follows through K/H, then
+	// collapses K/H: the same copies go as at 2.18.
+	q := filepath.Join(w, "Q")
+	plan(q, Policy{Nix: nixversion.FollowsThroughFollows},
+		"follows H/nixpkgs-unstable -> nixpkgs\nfollows K/H -> H\n"+
+			"copies git+file://"+w+"/H 2 -> 1\n"+
+			"copies git+file://"+w+"/nixpkgs 3 -> 1\n")
+	out, err = try(q, "nix flake lock")
+	if wantErr := "input 'K/nixpkgs' follows a non-existent input 'K/H/nixpkgs-unstable'"; !installed.AtLeast(nixversion.FollowsThroughFollows) &&
+		(err == nil || !bytes.Contains(out, []byte(wantErr))) {
+		t.Errorf("Nix %s on the 2.18 plan: err = %v, want %q in:\n%s", installed, err, wantErr, tail(out, 3000))
+	}
+	relock(q, Policy{Nix: nixversion.Version{Major: 2, Minor: 8}},
+		"follows H/nixpkgs-unstable -> nixpkgs\nfollows K/nixpkgs -> nixpkgs\nfollows K/H -> H\n"+
+			"copies git+file://"+w+"/H 2 -> 1\n"+
+			"copies git+file://"+w+"/nixpkgs 3 -> 1\n")
+
+	// V: the promoted F keeps its own follows, relative to its new place,
+	// so nothing runs through the collapsed G/F and Nix 2.8 accepts it.
+	relock(filepath.Join(w, "V"), Policy{Promote: true, Nix: nixversion.Version{Major: 2, Minor: 8}},
+		"promote F = G/F\n"+
+			"follows G/F -> F\nfollows G/nixpkgs -> nixpkgs\nfollows F/nixpkgs -> nixpkgs\n"+
+			"copies git+file://"+w+"/nixpkgs 3 -> 1\n")
+}
+
+// installedNix is the version of the nix on PATH.
+func installedNix(t *testing.T) nixversion.Version {
+	t.Helper()
+	out, err := exec.Command("nix", "--version").Output()
+	if err != nil {
+		t.Fatalf("nix --version: %v", err)
+	}
+	v, err := nixversion.FromNixVersionOutput(string(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 // gitURL renders the original reference of the root input name, a git

@@ -343,14 +343,16 @@ func TestPlanErrors(t *testing.T) {
 }
 
 // FuzzPlan checks that Plan never panics on a lock Load accepts, under any
-// policy, and that whatever it predicts is settled: planning it again
-// proposes nothing.
+// policy and target Nix, that whatever it predicts is settled (planning it
+// again proposes nothing) and, below Nix 2.18, that it adds no follows
+// running through another follows.
 func FuzzPlan(f *testing.F) {
 	dirs, _ := filepath.Glob("../fixtures/plan/*/flake.lock")
 	for _, file := range dirs {
 		if data, err := os.ReadFile(file); err == nil {
 			f.Add(data, uint8(0))
 			f.Add(data, uint8(0xff))
+			f.Add(data, uint8(0x17)) // cross-branch, all, promote at Nix 2.8
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte, bits uint8) {
@@ -375,6 +377,17 @@ func FuzzPlan(f *testing.F) {
 		}
 		if len(again.Follows) != 0 || len(again.Promotions) != 0 {
 			t.Fatalf("second Plan proposes:\n%s", renderResult(again))
+		}
+		if p.Nix == (nixversion.Version{Major: 2, Minor: 8}) {
+			had := make(map[string]bool)
+			for _, path := range FollowsThroughFollows(g) {
+				had[JoinPath(path)] = true
+			}
+			for _, path := range FollowsThroughFollows(res.Predicted) {
+				if !had[JoinPath(path)] {
+					t.Fatalf("Nix 2.8: the predicted %s runs through a follows:\n%s", JoinPath(path), renderResult(res))
+				}
+			}
 		}
 	})
 }

@@ -44,7 +44,10 @@ const maxFollowsDepth = 64
 // whole subtree that A/B had. Follows elsewhere in the lock whose paths run
 // through A/B stay as written and now resolve through the new follows; that
 // is what Nix 2.18 and later do. Nix before 2.18 refuses to lock such a
-// flake ("follows a non-existent input"); Predict does not model versions.
+// flake ("follows a non-existent input"); Predict does not model versions:
+// FollowsThroughFollows lists the follows that make a result unfit for
+// those versions, and Plan, planning for them, makes no edit that adds one,
+// so that Predict's result is then also what they write.
 func Predict(g *Graph, follows []Follows) (_ *Graph, err error) {
 	defer recoverInternal("predict", &err)
 	w := cloneGraph(g)
@@ -61,8 +64,11 @@ func Predict(g *Graph, follows []Follows) (_ *Graph, err error) {
 // edges), as Nix would lock it if flake.nix declared
 // inputs.<name>.url = "<the locked ref of that node, pinned to its rev>".
 // The copy's "original" is its "locked" attribute set without narHash,
-// lastModified and revCount. Follows inside the copied subtree stay as
-// written. Like Predict, the result is renamed and g is not modified.
+// lastModified and revCount. A follows inside the copied subtree that
+// points into the subtree (path/...) points into the copy (name/...), the
+// way Nix writes the follows a dependency declares itself relative to
+// where it is locked; the other follows stay as written. Like Predict, the
+// result is renamed and g is not modified.
 //
 // Nix locks the new input from the dependency's own flake.lock, which may
 // differ from the entries its parent overrode; the copy is what the
@@ -96,10 +102,13 @@ func Promote(g *Graph, name string, path []string) (_ *Graph, err error) {
 		n.Key = c
 		w.Nodes[c] = n
 		for in, edge := range n.Inputs {
-			if !edge.IsFollows() {
+			switch {
+			case !edge.IsFollows():
 				edge.Target = copyNode(edge.Target)
-				n.Inputs[in] = edge
+			case hasPrefix(edge.Follows, path):
+				edge.Follows = append([]string{name}, edge.Follows[len(path):]...)
 			}
+			n.Inputs[in] = edge
 		}
 		return c
 	}

@@ -354,3 +354,44 @@ func TestPredictRecoversFromBrokenGraph(t *testing.T) {
 		t.Errorf("Marshal with a nil node:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// innerFollowsLock is root -> {G, nixpkgs}, G -> {F, nixpkgs}, F -> {X,
+// nixpkgs, y}, where F's own X/nixpkgs follows F/nixpkgs (stored as
+// G/F/nixpkgs) and F/y follows G/nixpkgs, outside F.
+const innerFollowsLock = `{
+  "nodes": {
+    "F": {"inputs": {"X": "X", "nixpkgs": "nixpkgs", "y": ["G", "nixpkgs"]}, "locked": {"type": "path", "path": "/F"}, "original": {"type": "path", "path": "/F"}},
+    "G": {"inputs": {"F": "F", "nixpkgs": "nixpkgs_2"}, "locked": {"type": "path", "path": "/G"}, "original": {"type": "path", "path": "/G"}},
+    "X": {"inputs": {"nixpkgs": ["G", "F", "nixpkgs"]}, "locked": {"type": "path", "path": "/X"}, "original": {"type": "path", "path": "/X"}},
+    "nixpkgs": {"locked": {"type": "path", "path": "/np1"}, "original": {"type": "path", "path": "/np1"}},
+    "nixpkgs_2": {"locked": {"type": "path", "path": "/np2"}, "original": {"type": "path", "path": "/np2"}},
+    "nixpkgs_3": {"locked": {"type": "path", "path": "/np3"}, "original": {"type": "path", "path": "/np3"}},
+    "root": {"inputs": {"G": "G", "nixpkgs": "nixpkgs_3"}}
+  },
+  "root": "root",
+  "version": 7
+}`
+
+// TestPromoteInnerFollows checks that a follows the promoted subtree holds
+// into itself moves with it (as Nix writes a dependency's own follows
+// relative to where it is locked), while one pointing outside stays.
+func TestPromoteInnerFollows(t *testing.T) {
+	got, err := Promote(loadLock(t, []byte(innerFollowsLock)), "F", []string{"G", "F"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `root F=F G=G nixpkgs=nixpkgs_4
+F X=X nixpkgs=nixpkgs y=>G/nixpkgs@nixpkgs_3 /F
+X nixpkgs=>F/nixpkgs@nixpkgs /X
+nixpkgs /np1
+G F=F_2 nixpkgs=nixpkgs_3 /G
+F_2 X=X_2 nixpkgs=nixpkgs_2 y=>G/nixpkgs@nixpkgs_3 /F
+X_2 nixpkgs=>G/F/nixpkgs@nixpkgs_2 /X
+nixpkgs_2 /np1
+nixpkgs_3 /np2
+nixpkgs_4 /np3
+`
+	if s := summary(got); s != want {
+		t.Errorf("Promote:\n%s\nwant:\n%s", s, want)
+	}
+}

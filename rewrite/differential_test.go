@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -31,6 +32,7 @@ import (
 const (
 	corpusGlob      = "../../shared/corpus/*/flake.nix"
 	verdictsFile    = "../fixtures/parse/nix-verdicts/verdicts.txt"
+	trickyFile      = "../fixtures/parse/nix-verdicts/tricky.txt"
 	variantsPerFile = 44 // 46 corpus files give 2,024 variants
 	mutationSeed    = 20261125
 )
@@ -123,6 +125,27 @@ func mutate(name string, src []byte, n int, rng *rand.Rand) []variant {
 			})}
 		}
 		out = append(out, v)
+	}
+	return out
+}
+
+// trickyCases reads the hand-written cases: Go-quoted strings, one a line.
+func trickyCases(t *testing.T) []variant {
+	t.Helper()
+	data, err := os.ReadFile(trickyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []variant
+	for i, line := range strings.Split(string(data), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		src, err := strconv.Unquote(line)
+		if err != nil {
+			t.Fatalf("%s:%d: %v", trickyFile, i+1, err)
+		}
+		out = append(out, variant{fmt.Sprintf("tricky/line-%d", i+1), []byte(src)})
 	}
 	return out
 }
@@ -281,7 +304,8 @@ func TestDifferentialNix(t *testing.T) {
 		rng := rand.New(rand.NewSource(mutationSeed + int64(i)))
 		variants = append(variants, mutate(name, src, variantsPerFile, rng)...)
 	}
-	all := append(append([]variant{}, originals...), variants...)
+	tricky := trickyCases(t)
+	all := append(append(append([]variant{}, originals...), variants...), tricky...)
 
 	verdicts := readVerdicts(t)
 	var missing []variant
@@ -341,6 +365,8 @@ func TestDifferentialNix(t *testing.T) {
 	if total < 2000 {
 		t.Errorf("only %d variants checked, want at least 2000", total)
 	}
+	agreeTricky, totalTricky := check(tricky)
+	t.Logf("hand-written edge cases: %d/%d agree", agreeTricky, totalTricky)
 	rejected := 0
 	for _, v := range variants {
 		if ok, known := verdicts[v.key()]; known && !ok {

@@ -371,7 +371,7 @@ func (p *parser) parseOp(minPrec int) Node {
 		}
 		if as == assocNone {
 			if next, _ := binaryOp(p.kind()); next == prec {
-				p.unexpected("an expression end")
+				p.unexpected("the end of the comparison (comparisons do not chain)")
 			}
 		}
 	}

@@ -106,7 +106,7 @@ func TestParseErrors(t *testing.T) {
 		{"{\n  a = 1;\n  b = ;\n}", `t.nix:3:7: unexpected ';', expecting an expression`, ErrSyntax},
 		{`{ a = 1 }`, `t.nix:1:9: unexpected '}', expecting ';'`, ErrSyntax},
 		{`!x: x`, `t.nix:1:3: unexpected ':', expecting end of file`, ErrSyntax},
-		{`1 == 2 == 3`, `t.nix:1:8: unexpected '==', expecting an expression end`, ErrSyntax},
+		{`1 == 2 == 3`, `t.nix:1:8: unexpected '==', expecting the end of the comparison (comparisons do not chain)`, ErrSyntax},
 		{`[ -1 ]`, `t.nix:1:3: unexpected '-', expecting ']'`, ErrSyntax},
 		{`1 + if true then 1 else 2`, `t.nix:1:5: unexpected 'if', expecting an expression`, ErrSyntax},
 		{`"abc`, `t.nix:1:5: unterminated string`, ErrSyntax},

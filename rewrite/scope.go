@@ -269,17 +269,10 @@ func (b *binder) expr(n Node) {
 		if n.Default != nil {
 			b.expr(n.Default)
 		}
-	case *HasAttr:
-		b.expr(n.Expr)
-		b.path(n.Path)
-	case *Call:
-		b.expr(n.Func)
-		b.expr(n.Arg)
+	case *HasAttr, *Call, *Binary:
+		b.leftChain(n)
 	case *Unary:
 		b.expr(n.Expr)
-	case *Binary:
-		b.expr(n.Left)
-		b.expr(n.Right)
 	case *If:
 		b.expr(n.Cond)
 		b.expr(n.Then)
@@ -312,6 +305,42 @@ func (b *binder) expr(n Node) {
 		}
 		b.expr(n.Body)
 		b.pop(names)
+	}
+}
+
+// leftChain binds a left-nested chain of operators and applications
+// (a + b + c, f x y z) without recursing once per link, so that a long
+// chain cannot exhaust the stack; the order stays left to right.
+func (b *binder) leftChain(n Node) {
+	var spine []Node
+	for {
+		spine = append(spine, n)
+		var left Node
+		switch x := n.(type) {
+		case *HasAttr:
+			left = x.Expr
+		case *Call:
+			left = x.Func
+		case *Binary:
+			left = x.Left
+		}
+		switch left.(type) {
+		case *HasAttr, *Call, *Binary:
+			n = left
+			continue
+		}
+		b.expr(left)
+		break
+	}
+	for i := len(spine) - 1; i >= 0; i-- {
+		switch x := spine[i].(type) {
+		case *HasAttr:
+			b.path(x.Path)
+		case *Call:
+			b.expr(x.Arg)
+		case *Binary:
+			b.expr(x.Right)
+		}
 	}
 }
 

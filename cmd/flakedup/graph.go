@@ -90,8 +90,9 @@ type graphNode struct {
 	// label is the last name of the canonical path and the short rev (or
 	// narHash), on two lines; "root" for the root.
 	label []string
-	// color fills the box, "" for none.
-	color string
+	// source is the index of the node's source in inputGraph.colored,
+	// -1 when the source has no colour.
+	source int
 	// rootInput marks a node the root declares.
 	rootInput bool
 }
@@ -106,8 +107,9 @@ type graphEdge struct {
 // coloredSource is a source drawn in one colour, for the legend.
 type coloredSource struct {
 	id     string
-	copies int
+	copies int // in the lock
 	color  string
+	drawn  int // boxes of this colour in the graph
 }
 
 // buildInputGraph lays out the nodes reachable from the root and their
@@ -135,10 +137,14 @@ func buildInputGraph(g *lockgraph.Graph, nixpkgsOnly bool) *inputGraph {
 	ig := &inputGraph{colored: colored}
 	for i, key := range keys {
 		n := g.Nodes[key]
-		node := graphNode{label: []string{"root"}}
+		node := graphNode{label: []string{"root"}, source: -1}
 		if i > 0 {
 			p := paths[key].Canonical
-			node = graphNode{label: []string{p[len(p)-1]}, color: colors[sourceKey(g, key)], rootInput: declared[key]}
+			node = graphNode{label: []string{p[len(p)-1]}, source: -1, rootInput: declared[key]}
+			if c, ok := colors[sourceKey(g, key)]; ok {
+				node.source = c
+				ig.colored[c].drawn++
+			}
 			if rev := nodeRevision(n); rev != "" {
 				node.label = append(node.label, rev)
 			}
@@ -210,9 +216,9 @@ func leadingToNixpkgs(g *lockgraph.Graph, keys []string) []string {
 
 // sourceColors gives upstream nixpkgs its colour whenever it is in the
 // lock, and every other duplicated source the next palette colour. It
-// returns the colour by source ID and the coloured sources in order.
-func sourceColors(g *lockgraph.Graph) (map[string]string, []coloredSource) {
-	colors := map[string]string{}
+// returns the coloured sources in order and each one's index by ID.
+func sourceColors(g *lockgraph.Graph) (map[string]int, []coloredSource) {
+	colors := map[string]int{}
 	var colored []coloredSource
 	nixpkgs := 0
 	for _, key := range g.Reachable() {
@@ -221,18 +227,17 @@ func sourceColors(g *lockgraph.Graph) (map[string]string, []coloredSource) {
 		}
 	}
 	if nixpkgs > 0 {
-		colors["github:nixos/nixpkgs"] = nixpkgsColor
-		colored = append(colored, coloredSource{"github:nixos/nixpkgs", nixpkgs, nixpkgsColor})
+		colors["github:nixos/nixpkgs"] = len(colored)
+		colored = append(colored, coloredSource{id: "github:nixos/nixpkgs", copies: nixpkgs, color: nixpkgsColor})
 	}
 	next := 0
 	for _, grp := range lockgraph.Analyze(g).Groups {
 		if _, ok := colors[grp.Source.ID]; ok {
 			continue
 		}
-		c := sourcePalette[next%len(sourcePalette)]
+		colors[grp.Source.ID] = len(colored)
+		colored = append(colored, coloredSource{id: grp.Source.ID, copies: len(grp.Copies), color: sourcePalette[next%len(sourcePalette)]})
 		next++
-		colors[grp.Source.ID] = c
-		colored = append(colored, coloredSource{grp.Source.ID, len(grp.Copies), c})
 	}
 	return colors, colored
 }
@@ -255,6 +260,7 @@ func (ig *inputGraph) dot() string {
 	var b strings.Builder
 	b.WriteString("digraph inputs {\n")
 	b.WriteString("\trankdir=LR;\n")
+	b.WriteString("\tfontname=\"Helvetica\";\n\tfontsize=11;\n")
 	b.WriteString("\tnode [shape=box, style=\"rounded,filled\", fillcolor=\"white\", fontname=\"Helvetica\", fontsize=11];\n")
 	b.WriteString("\tedge [fontname=\"Helvetica\", fontsize=9, color=\"#555555\"];\n")
 	if legend := ig.dotLegend(); legend != "" {
@@ -265,8 +271,8 @@ func (ig *inputGraph) dot() string {
 		if i == 0 {
 			attrs = append(attrs, "shape=ellipse", "style=bold")
 		}
-		if n.color != "" {
-			attrs = append(attrs, "fillcolor="+dotQuote(n.color))
+		if n.source >= 0 {
+			attrs = append(attrs, "fillcolor="+dotQuote(ig.colored[n.source].color))
 		}
 		if n.rootInput {
 			attrs = append(attrs, "penwidth=2.5")
@@ -284,21 +290,22 @@ func (ig *inputGraph) dot() string {
 	return b.String()
 }
 
-// dotLegend is an HTML-like table naming each coloured source and saying
-// what the line styles mean; "" when no source is coloured.
+// dotLegend is an HTML-like table naming each coloured source drawn and
+// saying what the line styles mean; "" when no coloured source is drawn.
 func (ig *inputGraph) dotLegend() string {
-	if len(ig.colored) == 0 {
-		return ""
-	}
 	var b strings.Builder
-	b.WriteString(`<table border="0" cellspacing="4">`)
 	for _, s := range ig.colored {
+		if s.drawn == 0 {
+			continue
+		}
 		fmt.Fprintf(&b, `<tr><td bgcolor="%s" border="1">%s</td><td align="left">%s</td></tr>`,
 			s.color, htmlEscape(s.id), plural(s.copies, "copy", "copies"))
 	}
-	b.WriteString(`<tr><td colspan="2" align="left">bold border: root input; dashed arrow: follows</td></tr>`)
-	b.WriteString(`</table>`)
-	return b.String()
+	if b.Len() == 0 {
+		return ""
+	}
+	return `<table border="0" cellspacing="4">` + b.String() +
+		`<tr><td colspan="2" align="left">bold border: root input; dashed arrow: follows</td></tr></table>`
 }
 
 // dotQuote writes s as a dot string; "\n" becomes a centred line break.
@@ -319,7 +326,9 @@ func (ig *inputGraph) mermaid() string {
 	var b strings.Builder
 	b.WriteString("flowchart LR\n")
 	for i, s := range ig.colored {
-		fmt.Fprintf(&b, "  %%%% src%d: %s, %s\n", i, s.id, plural(s.copies, "copy", "copies"))
+		if s.drawn > 0 {
+			fmt.Fprintf(&b, "  %%%% src%d: %s, %s\n", i, s.id, plural(s.copies, "copy", "copies"))
+		}
 	}
 	for i, n := range ig.nodes {
 		open, close := "[", "]"
@@ -338,7 +347,7 @@ func (ig *inputGraph) mermaid() string {
 	for i, s := range ig.colored {
 		var ids []string
 		for j, n := range ig.nodes {
-			if n.color == s.color && n.color != "" {
+			if n.source == i {
 				ids = append(ids, fmt.Sprintf("n%d", j))
 			}
 		}

@@ -173,6 +173,16 @@ func newApp(e *env) *cli.App {
 	return &cli.App{
 		Name:      "flakedup",
 		Usage:     "find and collapse duplicated nixpkgs copies in a flake's lock",
+		Description: `Every flake input that brings its own nixpkgs adds one more copy of nixpkgs to
+flake.lock: one more download, one more evaluation. flakedup finds those copies,
+explains where each comes from, and writes the follows edges that collapse them
+into flake.nix. It needs no nix at run time.
+
+A typical session, in a flake directory:
+   flakedup analyze              # how many copies, which revisions, who pulls them in
+   flakedup fix --dry-run        # the follows it would add, as a diff
+   flakedup fix && nix flake lock
+   flakedup check                # in CI: exit 1 while a copy could still follow the root's`,
 		Version:   versionString(),
 		Reader:    e.stdin,
 		Writer:    e.stdout,
@@ -189,12 +199,12 @@ func newApp(e *env) *cli.App {
 // commands lists the subcommands; each file adds its own constructor here.
 func commands(e *env) []*cli.Command {
 	return []*cli.Command{
-		completionCommand(e),
 		analyzeCommand(e),
 		fixCommand(e),
 		checkCommand(e),
-		inputsCommand(e),
 		whyCommand(e),
 		graphCommand(e),
+		inputsCommand(e),
+		completionCommand(e),
 	}
 }

@@ -104,8 +104,9 @@ type whySource struct {
 // whyCopy is one node and the input paths that reach it.
 type whyCopy struct {
 	lockgraph.Copy
-	// Paths are the first paths reaching the node (Copy.Samples), shortest
-	// first, with the follows edges each goes through.
+	// Paths are the first paths reaching the node, as Graph.SamplePaths
+	// returns them (shortest first), with the follows edges each goes
+	// through. Copy.Samples is not used.
 	Paths []whyPath
 }
 
@@ -147,14 +148,15 @@ func explain(g *lockgraph.Graph, query string, limit int) (*whyReport, error) {
 				rep.Sources = append(rep.Sources, byID[id])
 			}
 		}
+	case strings.EqualFold(strings.TrimSpace(query), "nixpkgs"):
+		return nil, fmt.Errorf("why %q: the lock has no copy of nixpkgs", query)
 	default:
 		return nil, unknownQueryError(g, query, order)
 	}
 	for i := range rep.Sources {
 		for j := range rep.Sources[i].Copies {
 			c := &rep.Sources[i].Copies[j]
-			c.Samples = g.SamplePaths(c.Key, limit)
-			for _, p := range c.Samples {
+			for _, p := range g.SamplePaths(c.Key, limit) {
 				c.Paths = append(c.Paths, whyPath{Path: p, Follows: followsAlong(g, p)})
 			}
 		}
@@ -179,7 +181,7 @@ func copiesBySource(g *lockgraph.Graph) (map[string]whySource, []string) {
 	for _, key := range g.Reachable() {
 		id := sourceKey(g, key)
 		if _, ok := byID[id]; ok {
-			continue // a grouped source, filled in whole below
+			continue // a grouped source: all its copies came with the first
 		}
 		if grp, ok := analyzed[id]; ok {
 			src := whySource{Source: grp.Source, CopyCount: len(grp.Copies), Revisions: grp.Revisions}

@@ -140,6 +140,7 @@ type fixDoc struct {
 	} `json:"promotions"`
 	HeldBack []struct {
 		Input    string `json:"input"`
+		Reason   string `json:"reason"`
 		NeedsNix string `json:"needs_nix"`
 	} `json:"held_back"`
 	Before struct {

@@ -1,0 +1,421 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/flakedup/flakedup/internal/nixworld"
+)
+
+// The worlds below are the "before" states of nixworld's worlds: the same
+// dependencies, with the root flake not yet declaring the follows that
+// flakedup fix is expected to add. Each builder returns the unlocked root
+// directory.
+
+// withNixpkgsDep creates the dependency flake rel whose only input is
+// np's nixos-unstable, locks it, and then moves nixos-unstable on, so the
+// dependency's copy is an older revision than the root's.
+func withNixpkgsDep(w *nixworld.World, np *nixworld.Repo, rel string) string {
+	url := w.FlakeRepo(rel, fmt.Sprintf("{\n  inputs.nixpkgs.url = %q;\n  %s\n}\n",
+		np.URL("nixos-unstable"), nixworld.Outputs("nixpkgs")))
+	np.Commit("nixos-unstable")
+	return url
+}
+
+func unstable(w *nixworld.World) *nixworld.Repo { return w.Nixpkgs("NixOS", 1, "nixos-unstable") }
+
+// buildFlat: `inputs = { nixpkgs.url = ...; A.url = ...; };`.
+func buildFlat(w *nixworld.World) string {
+	np := unstable(w)
+	a := withNixpkgsDep(w, np, "lib/A")
+	return w.Root("flat", fmt.Sprintf("{\n  inputs = {\n    nixpkgs.url = %q;\n    A.url = %q;\n  };\n  %s\n}\n",
+		np.URL("nixos-unstable"), a, nixworld.Outputs("nixpkgs", "A")))
+}
+
+// buildNested: `inputs = { nixpkgs.url = ...; A = { url = ...; }; };`.
+func buildNested(w *nixworld.World) string {
+	np := unstable(w)
+	a := withNixpkgsDep(w, np, "lib/A")
+	return w.Root("nested", fmt.Sprintf("{\n  inputs = {\n    nixpkgs.url = %q;\n    A = {\n      url = %q;\n    };\n  };\n  %s\n}\n",
+		np.URL("nixos-unstable"), a, nixworld.Outputs("nixpkgs", "A")))
+}
+
+// buildDotted: `inputs.nixpkgs.url = ...; inputs.A.url = ...;`.
+func buildDotted(w *nixworld.World) string {
+	np := unstable(w)
+	a := withNixpkgsDep(w, np, "lib/A")
+	return w.Root("dotted", fmt.Sprintf("{\n  inputs.nixpkgs.url = %q;\n  inputs.A.url = %q;\n  %s\n}\n",
+		np.URL("nixos-unstable"), a, nixworld.Outputs("nixpkgs", "A")))
+}
+
+// buildDepth3: root → A → B → nixpkgs, the copy three levels deep.
+func buildDepth3(w *nixworld.World) string {
+	np := unstable(w)
+	b := w.FlakeRepo("depth3/B", fmt.Sprintf("{\n  inputs.nixpkgs.url = %q;\n  %s\n}\n",
+		np.URL("nixos-unstable"), nixworld.Outputs("nixpkgs")))
+	a := w.FlakeRepo("depth3/A", fmt.Sprintf("{\n  inputs.B.url = %q;\n  %s\n}\n", b, nixworld.Outputs("B")))
+	np.Commit("nixos-unstable")
+	return w.Root("depth3/root", fmt.Sprintf("{\n  inputs.nixpkgs.url = %q;\n  inputs.A.url = %q;\n  %s\n}\n",
+		np.URL("nixos-unstable"), a, nixworld.Outputs("nixpkgs", "A")))
+}
+
+// buildRelease: a dependency R on nixos-24.05 beside a copy that can follow.
+func buildRelease(w *nixworld.World) string {
+	np := w.Nixpkgs("NixOS", 1, "nixos-unstable", "nixos-24.05")
+	r := w.FlakeRepo("release/R", fmt.Sprintf("{\n  inputs.nixpkgs.url = %q;\n  %s\n}\n",
+		np.URL("nixos-24.05"), nixworld.Outputs("nixpkgs")))
+	a := withNixpkgsDep(w, np, "release/A")
+	return w.Root("release/root", fmt.Sprintf("{\n  inputs.nixpkgs.url = %q;\n  inputs.R.url = %q;\n  inputs.A.url = %q;\n  %s\n}\n",
+		np.URL("nixos-unstable"), r, a, nixworld.Outputs("nixpkgs", "R", "A")))
+}
+
+// buildFork: a dependency F on a fork, someone/nixpkgs.
+func buildFork(w *nixworld.World) string {
+	np := unstable(w)
+	fork := w.Nixpkgs("someone", 1, "nixos-unstable")
+	f := withNixpkgsDep(w, fork, "fork/F")
+	return w.Root("fork/root", fmt.Sprintf("{\n  inputs.nixpkgs.url = %q;\n  inputs.F.url = %q;\n  %s\n}\n",
+		np.URL("nixos-unstable"), f, nixworld.Outputs("nixpkgs", "F")))
+}
+
+// buildNonFlake: a flake = false input src and a plain-directory flake
+// tool whose own nixpkgs input is a second copy.
+func buildNonFlake(w *nixworld.World) string {
+	np := unstable(w)
+	src := w.NonFlake("nonflake/src")
+	tool := w.FlakeDir("nonflake/tool", fmt.Sprintf("{\n  inputs.nixpkgs.url = %q;\n  %s\n}\n",
+		np.URL("nixos-unstable"), nixworld.Outputs("nixpkgs")))
+	return w.Root("nonflake/root", fmt.Sprintf(`{
+  inputs = {
+    nixpkgs.url = %q;
+    src = {
+      url = %q;
+      flake = false;
+    };
+    tool.url = %q;
+  };
+  %s
+}
+`, np.URL("nixos-unstable"), src, tool, nixworld.Outputs("nixpkgs", "src", "tool")))
+}
+
+// buildChain: D declares `inputs.nixpkgs.follows = "E/nixpkgs";` (a
+// follows in a dependency's own flake.nix), X has its own nixpkgs.
+func buildChain(w *nixworld.World) string {
+	np := unstable(w)
+	e := w.FlakeRepo("chain/E", fmt.Sprintf("{\n  inputs.nixpkgs.url = %q;\n  %s\n}\n",
+		np.URL("nixos-unstable"), nixworld.Outputs("nixpkgs")))
+	d := w.FlakeRepo("chain/D", fmt.Sprintf("{\n  inputs.E.url = %q;\n  inputs.nixpkgs.follows = \"E/nixpkgs\";\n  %s\n}\n",
+		e, nixworld.Outputs("E", "nixpkgs")))
+	x := withNixpkgsDep(w, np, "chain/X")
+	return w.Root("chain/root", fmt.Sprintf("{\n  inputs.nixpkgs.url = %q;\n  inputs.D.url = %q;\n  inputs.X.url = %q;\n  %s\n}\n",
+		np.URL("nixos-unstable"), d, x, nixworld.Outputs("nixpkgs", "D", "X")))
+}
+
+// buildAll: besides nixpkgs, A has its own copy of utils, a flake the root
+// also uses: only --all collapses it.
+func buildAll(w *nixworld.World) string {
+	np := unstable(w)
+	// A flake without inputs gets no flake.lock from Nix 2.8, so utils
+	// has one non-flake input.
+	data := w.NonFlake("all/data")
+	utils := w.FlakeRepo("all/utils", fmt.Sprintf("{\n  inputs.data = { url = %q; flake = false; };\n  %s\n}\n",
+		data, nixworld.Outputs("data")))
+	a := w.FlakeRepo("all/A", fmt.Sprintf("{\n  inputs.nixpkgs.url = %q;\n  inputs.utils.url = %q;\n  %s\n}\n",
+		np.URL("nixos-unstable"), utils, nixworld.Outputs("nixpkgs", "utils")))
+	np.Commit("nixos-unstable")
+	w.CommitFile("all/utils", "CHANGELOG", "moved on after A locked utils\n")
+	return w.Root("all/root", fmt.Sprintf("{\n  inputs.nixpkgs.url = %q;\n  inputs.utils.url = %q;\n  inputs.A.url = %q;\n  %s\n}\n",
+		np.URL("nixos-unstable"), utils, a, nixworld.Outputs("nixpkgs", "utils", "A")))
+}
+
+// buildRefused: A declares `inputs.nixpkgs.follows = "B/nixpkgs";` and the
+// root also has B. Collapsing A/B into the root's B makes that follows run
+// through a follows, which Nix before 2.18 refuses.
+func buildRefused(w *nixworld.World) string {
+	np := unstable(w)
+	b := w.FlakeRepo("refused/B", fmt.Sprintf("{\n  inputs.nixpkgs.url = %q;\n  %s\n}\n",
+		np.URL("nixos-unstable"), nixworld.Outputs("nixpkgs")))
+	a := w.FlakeRepo("refused/A", fmt.Sprintf("{\n  inputs.B.url = %q;\n  inputs.nixpkgs.follows = \"B/nixpkgs\";\n  %s\n}\n",
+		b, nixworld.Outputs("B", "nixpkgs")))
+	np.Commit("nixos-unstable")
+	return w.Root("refused/root", fmt.Sprintf("{\n  inputs.nixpkgs.url = %q;\n  inputs.A.url = %q;\n  inputs.B.url = %q;\n  %s\n}\n",
+		np.URL("nixos-unstable"), a, b, nixworld.Outputs("nixpkgs", "A", "B")))
+}
+
+// worldCase is one world and what fix must do to it.
+type worldCase struct {
+	name  string
+	build func(*nixworld.World) string
+	args  []string // fix flags besides --nix-version 2.8
+	// before and after are the nixpkgs copies (input paths) of the lock
+	// Nix writes before and after the fix.
+	before, after []string
+	// added are the lines fix adds to flake.nix, trimmed.
+	added []string
+	// held are the held-back input paths.
+	held []string
+}
+
+var worldCases = []worldCase{
+	{
+		name: "flat", build: buildFlat,
+		before: []string{"A/nixpkgs", "nixpkgs"}, after: []string{"nixpkgs"},
+		added: []string{`A.inputs.nixpkgs.follows = "nixpkgs";`},
+	},
+	{
+		name: "nested", build: buildNested,
+		before: []string{"A/nixpkgs", "nixpkgs"}, after: []string{"nixpkgs"},
+		added: []string{`inputs.nixpkgs.follows = "nixpkgs";`},
+	},
+	{
+		name: "dotted", build: buildDotted,
+		before: []string{"A/nixpkgs", "nixpkgs"}, after: []string{"nixpkgs"},
+		added: []string{`inputs.A.inputs.nixpkgs.follows = "nixpkgs";`},
+	},
+	{
+		name: "depth3", build: buildDepth3,
+		before: []string{"A/B/nixpkgs", "nixpkgs"}, after: []string{"A/B/nixpkgs", "nixpkgs"},
+		held: []string{"A/B/nixpkgs: A/B/nixpkgs is below A/B, which has no root input of its source: needs Promote, or Deep with Nix ≥ 2.30"},
+	},
+	{
+		name: "promote", build: buildDepth3, args: []string{"--promote"},
+		before: []string{"A/B/nixpkgs", "nixpkgs"}, after: []string{"nixpkgs"},
+		added: []string{
+			`inputs.A.inputs.B.follows = "B";`,
+			`inputs.B.url = "git+file://$W/depth3/B?ref=main&rev=$REV";`,
+			`inputs.B.inputs.nixpkgs.follows = "nixpkgs";`,
+		},
+	},
+	{
+		name: "release", build: buildRelease,
+		before: []string{"A/nixpkgs", "R/nixpkgs", "nixpkgs"}, after: []string{"R/nixpkgs", "nixpkgs"},
+		added: []string{`inputs.A.inputs.nixpkgs.follows = "nixpkgs";`},
+		held:  []string{"R/nixpkgs: R/nixpkgs is on nixos-24.05"},
+	},
+	{
+		name: "fork", build: buildFork,
+		before: []string{"F/nixpkgs", "nixpkgs"}, after: []string{"F/nixpkgs", "nixpkgs"},
+		held: []string{"F/nixpkgs: F/nixpkgs is a fork (git+file://$W/someone/nixpkgs)"},
+	},
+	{
+		name: "non-flake", build: buildNonFlake,
+		before: []string{"nixpkgs", "tool/nixpkgs"}, after: []string{"nixpkgs"},
+		added: []string{`tool.inputs.nixpkgs.follows = "nixpkgs";`},
+	},
+	{
+		name: "chain", build: buildChain,
+		before: []string{"D/E/nixpkgs", "X/nixpkgs", "nixpkgs"}, after: []string{"D/E/nixpkgs", "nixpkgs"},
+		added: []string{`inputs.X.inputs.nixpkgs.follows = "nixpkgs";`},
+		held:  []string{"D/E/nixpkgs: D/E/nixpkgs is below D/E, which has no root input of its source: needs Promote, or Deep with Nix ≥ 2.30"},
+	},
+	{
+		name: "all", build: buildAll, args: []string{"--all"},
+		before: []string{"A/nixpkgs", "nixpkgs"}, after: []string{"nixpkgs"},
+		added: []string{`inputs.A.inputs.nixpkgs.follows = "nixpkgs";`, `inputs.A.inputs.utils.follows = "utils";`},
+	},
+	{
+		name: "refused-on-2.8", build: buildRefused,
+		// On 2.8 the collapse of A/B is only safe once A's own follows
+		// "B/nixpkgs" is overridden, so that no follows runs through A/B.
+		before: []string{"A/B/nixpkgs", "B/nixpkgs", "nixpkgs"}, after: []string{"nixpkgs"},
+		added: []string{
+			`inputs.A.inputs.nixpkgs.follows = "nixpkgs";`,
+			`inputs.A.inputs.B.follows = "B";`,
+			`inputs.B.inputs.nixpkgs.follows = "nixpkgs";`,
+		},
+	},
+}
+
+// worldReport is one line of the summary TestWorlds logs.
+type worldReport struct {
+	name                 string
+	before, after        int
+	sameBytes            bool
+	predictedVsNixBefore string
+}
+
+// TestWorlds runs, on every world locked by the real Nix 2.8:
+//   - analyze --format json: copies and revisions as counted from the lock;
+//   - fix --lock on a fresh copy: Nix accepts the predicted lock as it is
+//     (nix flake lock --no-update-lock-file exits 0 and leaves it alone);
+//   - fix, then nix flake lock: the copy count fix predicted, and the lock
+//     Nix writes is the predicted lock (semantically; bytes are reported);
+//   - a second fix changes nothing.
+func TestWorlds(t *testing.T) {
+	var summary []string
+	for _, c := range worldCases {
+		t.Run(c.name, func(t *testing.T) {
+			w := nixworld.New(t)
+			root := c.build(w)
+			before, after, same := checkWorld(t, w, root, c)
+			summary = append(summary, fmt.Sprintf("%-15s nixpkgs %d → %d, lock byte-identical to prediction: %v",
+				c.name, before, after, same))
+		})
+	}
+	t.Log("summary:\n" + strings.Join(summary, "\n"))
+}
+
+// checkWorld runs the checks of TestWorlds on one world and reports
+// whether the lock Nix wrote after the fix is byte-identical to the
+// predicted one.
+func checkWorld(t *testing.T, w *nixworld.World, root string, c worldCase) (before, after int, sameBytes bool) {
+	t.Helper()
+	lock0, err := w.Lock(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count0 := mustCount(t, lock0)
+	if !slices.Equal(count0.Copies, c.before) {
+		t.Fatalf("world: nixpkgs copies %q, want %q", count0.Copies, c.before)
+	}
+	var an analyzeDoc
+	decode(t, mustRun(t, 0, "analyze", "--format", "json", root), &an)
+	if an.Nixpkgs.Copies != len(count0.Copies) || an.Nixpkgs.Revisions != count0.Revisions {
+		t.Errorf("analyze: %d copies, %d revisions; the lock has %d, %d",
+			an.Nixpkgs.Copies, an.Nixpkgs.Revisions, len(count0.Copies), count0.Revisions)
+	}
+
+	fixArgs := append([]string{"fix", "--nix-version", "2.8", "--format", "json"}, c.args...)
+
+	// The predicted lock, written by fix --lock into a fresh copy, is what
+	// Nix itself derives from the patched flake.nix.
+	fresh := copyFlake(t, root)
+	var predictedDoc fixDoc
+	decode(t, mustRun(t, 0, append(fixArgs, "--lock", fresh)...), &predictedDoc)
+	predicted := readFile(t, filepath.Join(fresh, "flake.lock"))
+	if got, err := w.Lock(fresh, "--no-update-lock-file"); err != nil {
+		t.Errorf("nix flake lock --no-update-lock-file refuses the lock fix --lock wrote: %v", err)
+	} else if !bytes.Equal(got, predicted) {
+		t.Errorf("nix flake lock --no-update-lock-file changed the lock fix --lock wrote")
+	}
+
+	// fix, then let Nix lock.
+	nixBefore := readFile(t, filepath.Join(root, "flake.nix"))
+	var doc fixDoc
+	decode(t, mustRun(t, 0, append(fixArgs, root)...), &doc)
+	if doc.NixVersion.Target != "2.8" || doc.NixVersion.Source != "--nix-version" {
+		t.Errorf("nix_version %+v, want 2.8 from --nix-version", doc.NixVersion)
+	}
+	if doc.Before.Nixpkgs.Copies != len(c.before) || doc.After.Nixpkgs.Copies != len(c.after) {
+		t.Errorf("fix: nixpkgs %d → %d, want %d → %d", doc.Before.Nixpkgs.Copies, doc.After.Nixpkgs.Copies,
+			len(c.before), len(c.after))
+	}
+	if got := addedLines(doc.Diff, w.Dir); !slices.Equal(got, c.added) {
+		t.Errorf("fix added %q, want %q\n%s", got, c.added, doc.Diff)
+	}
+	var held []string
+	for _, h := range doc.HeldBack {
+		reason := h.Input + ": " + strings.ReplaceAll(h.Reason, w.Dir, "$W")
+		if h.NeedsNix != "" {
+			reason += " (needs Nix " + h.NeedsNix + ")"
+		}
+		held = append(held, reason)
+	}
+	if !slices.Equal(held, c.held) {
+		t.Errorf("held back %q, want %q", held, c.held)
+	}
+	lock1, err := w.Lock(root)
+	if err != nil {
+		t.Fatalf("nix flake lock after fix: %v\nflake.nix:\n%s", err, readFile(t, filepath.Join(root, "flake.nix")))
+	}
+	count1 := mustCount(t, lock1)
+	if !slices.Equal(count1.Copies, c.after) {
+		t.Errorf("after fix Nix locks nixpkgs copies %q, want %q", count1.Copies, c.after)
+	}
+	if same, diff := nixworld.SameLock(predicted, lock1); !same {
+		t.Errorf("the lock Nix wrote differs from the predicted lock:\n%s", diff)
+	}
+	sameBytes = bytes.Equal(predicted, lock1)
+	if len(c.added) > 0 && bytes.Equal(nixBefore, readFile(t, filepath.Join(root, "flake.nix"))) {
+		t.Errorf("fix left flake.nix unchanged")
+	}
+
+	// A second fix changes nothing.
+	nix1 := readFile(t, filepath.Join(root, "flake.nix"))
+	var again fixDoc
+	decode(t, mustRun(t, 0, append(fixArgs, root)...), &again)
+	if len(again.Follows) != 0 || again.Diff != "" || len(again.Written) != 0 {
+		t.Errorf("second fix: follows %v, written %v, diff:\n%s", again.Follows, again.Written, again.Diff)
+	}
+	if !bytes.Equal(nix1, readFile(t, filepath.Join(root, "flake.nix"))) ||
+		!bytes.Equal(lock1, readFile(t, filepath.Join(root, "flake.lock"))) {
+		t.Errorf("second fix modified flake.nix or flake.lock")
+	}
+	return len(count0.Copies), len(count1.Copies), sameBytes
+}
+
+// revParam matches the revision pinned in a flake reference.
+var revParam = regexp.MustCompile(`rev=[0-9a-f]{40}`)
+
+// addedLines returns the added lines of a unified diff, trimmed, with the
+// world directory written $W and pinned revisions $REV.
+func addedLines(diff, worldDir string) []string {
+	var out []string
+	for _, l := range strings.Split(diff, "\n") {
+		if strings.HasPrefix(l, "+") && !strings.HasPrefix(l, "+++") {
+			l = strings.ReplaceAll(strings.TrimSpace(l[1:]), worldDir, "$W")
+			out = append(out, revParam.ReplaceAllString(l, "rev=$$REV"))
+		}
+	}
+	return out
+}
+
+func mustCount(t *testing.T, lock []byte) Count {
+	t.Helper()
+	c, err := NixpkgsCount(lock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestNixVersionDetected: without --nix-version, fix asks the nix on PATH
+// (2.8 here) and says so, in text and in JSON.
+func TestNixVersionDetected(t *testing.T) {
+	w := nixworld.New(t)
+	root := buildFlat(w)
+	if _, err := w.Lock(root); err != nil {
+		t.Fatal(err)
+	}
+	text := mustRun(t, 0, "fix", "--dry-run", root)
+	if !strings.Contains(text.stdout, "\ntarget: Nix 2.8 (nix --version)\n") {
+		t.Errorf("fix does not report the detected Nix 2.8:\n%s", text.stdout)
+	}
+	var doc fixDoc
+	decode(t, mustRun(t, 0, "fix", "--dry-run", "--format", "json", root), &doc)
+	if doc.NixVersion.Target != "2.8" || doc.NixVersion.Source != "nix --version" {
+		t.Errorf("nix_version %+v, want {2.8 nix --version}", doc.NixVersion)
+	}
+}
+
+// TestCollapseRefusedByNix28: planned for Nix 2.18, fix collapses A/B into
+// the root's B and leaves A's own follows "B/nixpkgs" running through it;
+// Nix 2.8 refuses that lock. (Planned for 2.8, TestWorlds/refused-on-2.8
+// shows the edits 2.8 accepts.)
+func TestCollapseRefusedByNix28(t *testing.T) {
+	w := nixworld.New(t)
+	root := buildRefused(w)
+	if _, err := w.Lock(root); err != nil {
+		t.Fatal(err)
+	}
+	var doc fixDoc
+	decode(t, mustRun(t, 0, "fix", "--nix-version", "2.18", "--format", "json", root), &doc)
+	want := []string{`inputs.A.inputs.B.follows = "B";`, `inputs.B.inputs.nixpkgs.follows = "nixpkgs";`}
+	if got := addedLines(doc.Diff, w.Dir); !slices.Equal(got, want) {
+		t.Fatalf("fix --nix-version 2.18 added %q, want %q", got, want)
+	}
+	if doc.After.Nixpkgs.Copies != 1 {
+		t.Errorf("fix --nix-version 2.18 predicts %d copies, want 1", doc.After.Nixpkgs.Copies)
+	}
+	_, err := w.Lock(root)
+	const nixSays = "error: input 'A/nixpkgs' follows a non-existent input 'A/B/nixpkgs'"
+	if err == nil || !strings.Contains(err.Error(), nixSays) {
+		t.Fatalf("nix flake lock: %v; want Nix 2.8 to refuse with %q", err, nixSays)
+	}
+}
