@@ -292,6 +292,9 @@ func runBatch(nix string, paths []string, accepted []bool, lo, hi int) error {
 }
 
 func TestDifferentialNix(t *testing.T) {
+	if _, err := exec.LookPath("nix-instantiate"); err != nil && os.Getenv("FLAKEDUP_NIX") != "" {
+		t.Fatal("nix-instantiate is not on PATH but FLAKEDUP_NIX is set")
+	}
 	files := corpusFiles(t)
 	var originals, variants []variant
 	for i, f := range files {

@@ -408,9 +408,14 @@ func (o *fixOutcome) writeText(w io.Writer, fl *flake, p palette) error {
 		}
 	}
 	if o.settings.policy.All {
+		// Every other source that changed; nixpkgs has its line above.
+		isNixpkgs := map[string]bool{}
+		for _, g := range o.before.Groups {
+			isNixpkgs[g.Source.ID] = g.Source.Nixpkgs
+		}
 		ids := make([]string, 0, len(o.result.Before))
 		for id, n := range o.result.Before {
-			if n > 1 && o.result.After[id] != n {
+			if n > 1 && o.result.After[id] != n && !isNixpkgs[id] {
 				ids = append(ids, id)
 			}
 		}
