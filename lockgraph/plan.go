@@ -504,11 +504,11 @@ func (pl planner) noRootReason(path, mid string, promotable bool) (reason, needs
 	deep := nixversion.DeepOverrides.String()
 	switch {
 	case pl.nix.AtLeast(nixversion.DeepOverrides):
-		return reason + "needs Promote or Deep", ""
+		return reason + "needs --promote or --deep", ""
 	case pl.policy.Promote && !promotable:
-		return reason + "needs Deep, which needs Nix ≥ " + deep, deep
+		return reason + "needs --deep, which needs Nix ≥ " + deep, deep
 	default:
-		return reason + "needs Promote, or Deep with Nix ≥ " + deep, ""
+		return reason + "needs --promote, or --deep with Nix ≥ " + deep, ""
 	}
 }
 

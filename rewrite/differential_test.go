@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/rand"
 	"os"
@@ -346,6 +347,9 @@ func TestDifferentialNix(t *testing.T) {
 			}
 			total++
 			_, err := Parse("flake.nix", v.src)
+			if errors.Is(err, ErrInternal) {
+				t.Errorf("%s: %v", v.name, err) // a recovered panic is a bug, even where nix rejects too
+			}
 			if got := err == nil; got == want {
 				agree++
 				continue

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -147,6 +148,10 @@ func planFix(fl *flake, s fixSettings) (*fixOutcome, error) {
 	out.stale = dedupSorted(out.stale)
 
 	res, err := lockgraph.Plan(g, declared, s.policy)
+	var tooOld *lockgraph.NixTooOldError
+	if errors.As(err, &tooOld) {
+		return nil, err // already says what to do: "--deep needs Nix >= 2.30 (target is 2.18)"
+	}
 	if err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
 	}

@@ -34,6 +34,11 @@ func buildAndRun(m *testing.M) int {
 		return 2
 	}
 	defer os.RemoveAll(tmp)
+	// Readable by everyone: some runs drop root privileges (asNobody).
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 2
+	}
 	binary = filepath.Join(tmp, "flakedup")
 	build := exec.Command("go", "build", "-o", binary, "./cmd/flakedup")
 	build.Dir = "../.." // the module root
@@ -53,15 +58,33 @@ type result struct {
 	maxRSSKiB int64
 }
 
+// runOpts changes how the binary is started.
+type runOpts struct {
+	// env is added to the environment.
+	env []string
+	// unprivileged runs the binary as the user nobody when the tests run
+	// as root, so that file permissions apply to it.
+	unprivileged bool
+}
+
 // flakedup runs the binary with args in the current directory and returns
 // how it ended; a run that does not finish within runTimeout, or is killed
 // by a signal, fails t.
 func flakedup(t *testing.T, args ...string) result {
 	t.Helper()
+	return flakedupWith(t, runOpts{}, args...)
+}
+
+// flakedupWith is flakedup with options.
+func flakedupWith(t *testing.T, o runOpts, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	cmd.Env = append(append(os.Environ(), "NO_COLOR=1"), o.env...)
+	if o.unprivileged {
+		asNobody(cmd)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
