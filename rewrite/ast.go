@@ -253,16 +253,15 @@ func StaticName(n Node) (string, bool) {
 // escapes resolved and, for an indented string, the indentation stripped.
 func (s *String) Value() (string, bool) {
 	if s.Indented {
-		parts := stripIndentation(s.Parts)
-		if len(parts) == 0 {
-			return "", true
-		}
-		if len(parts) == 1 {
-			if t, ok := parts[0].(string); ok {
-				return t, true
+		var b strings.Builder
+		for _, p := range stripIndentation(s.Parts) {
+			t, ok := p.(string)
+			if !ok {
+				return "", false
 			}
+			b.WriteString(t)
 		}
-		return "", false
+		return b.String(), true
 	}
 	return plainStringValue(s)
 }

@@ -36,6 +36,9 @@ const (
 	trickyFile      = "../fixtures/parse/nix-verdicts/tricky.txt"
 	variantsPerFile = 44 // 46 corpus files give 2,024 variants
 	mutationSeed    = 20261125
+	// liveSampleStride picks every n-th variant for the live re-check
+	// against Nix (about 100 of the 2,024).
+	liveSampleStride = 20
 )
 
 // variant is one input of the differential test.
@@ -338,6 +341,24 @@ func TestDifferentialNix(t *testing.T) {
 		}
 	}
 
+	// The recorded verdicts are Nix's own answers; where Nix is here, ask it
+	// again, live, about every corpus file and a fixed sample of the
+	// variants, so that a wrong or stale record cannot hide a disagreement.
+	if nix, err := exec.LookPath("nix-instantiate"); err == nil && !*update {
+		sample := append([]variant{}, originals...)
+		for i := 0; i < len(variants); i += liveSampleStride {
+			sample = append(sample, variants[i])
+		}
+		live := nixVerdicts(t, nix, sample)
+		for _, v := range sample {
+			if live[v.key()] != verdicts[v.key()] {
+				t.Errorf("%s: recorded verdict accept=%v, but nix-instantiate now says accept=%v (run with -update)",
+					v.name, verdicts[v.key()], live[v.key()])
+			}
+		}
+		t.Logf("live check: nix-instantiate agrees with the record on %d inputs", len(sample))
+	}
+
 	var failDir string
 	check := func(vs []variant) (agree, total int) {
 		for _, v := range vs {
@@ -381,4 +402,133 @@ func TestDifferentialNix(t *testing.T) {
 		}
 	}
 	t.Logf("mutated variants: %d/%d agree (%.2f%%); nix rejects %d of them", agree, total, 100*float64(agree)/float64(max(total, 1)), rejected)
+}
+
+const shapesFile = "../fixtures/parse/nix-verdicts/shapes.txt"
+
+// nixShow prints the operator subset of the tree the way
+// `nix-instantiate --parse` (Nix 2.8) prints expressions: arithmetic and
+// comparisons as calls of __sub, __mul, __div and __lessThan, negation as
+// (__sub 0 x), applications flattened, parentheses dropped.
+func nixShow(n Node) string {
+	switch n := n.(type) {
+	case *Ident:
+		return n.Name
+	case *Literal:
+		if n.Kind == TokenFloat {
+			f, _ := strconv.ParseFloat(n.Text, 64)
+			return fmt.Sprintf("%.6g", f)
+		}
+		return n.Text
+	case *Paren:
+		return nixShow(n.Expr)
+	case *With:
+		return "(with " + nixShow(n.Scope) + "; " + nixShow(n.Body) + ")"
+	case *AttrSet:
+		return "{ }"
+	case *Unary:
+		if n.Op == TokenNot {
+			return "(! " + nixShow(n.Expr) + ")"
+		}
+		return "(__sub 0 " + nixShow(n.Expr) + ")"
+	case *Binary:
+		l, r := nixShow(n.Left), nixShow(n.Right)
+		switch n.Op {
+		case TokenStar:
+			return "(__mul " + l + " " + r + ")"
+		case TokenMinus:
+			return "(__sub " + l + " " + r + ")"
+		case TokenSlash:
+			return "(__div " + l + " " + r + ")"
+		case TokenLess:
+			return "(__lessThan " + l + " " + r + ")"
+		case TokenGreater:
+			return "(__lessThan " + r + " " + l + ")"
+		case TokenLeq:
+			return "(! (__lessThan " + r + " " + l + "))"
+		case TokenGeq:
+			return "(! (__lessThan " + l + " " + r + "))"
+		}
+		return "(" + l + " " + strings.Trim(n.Op.String(), "'") + " " + r + ")"
+	case *HasAttr:
+		return "((" + nixShow(n.Expr) + ") ? " + dump(n.Path) + ")"
+	case *Select:
+		s := "(" + nixShow(n.Expr) + ")." + dump(n.Path)
+		if n.Default != nil {
+			s += " or (" + nixShow(n.Default) + ")"
+		}
+		return s
+	case *Call:
+		var args []string
+		var f Node = n
+		for {
+			for {
+				p, ok := f.(*Paren)
+				if !ok {
+					break
+				}
+				f = p.Expr
+			}
+			c, ok := f.(*Call)
+			if !ok {
+				break
+			}
+			args = append([]string{nixShow(c.Arg)}, args...)
+			f = c.Func
+		}
+		return "(" + nixShow(f) + " " + strings.Join(args, " ") + ")"
+	}
+	return fmt.Sprintf("<%T>", n)
+}
+
+// TestNixShapes checks Parse's trees against Nix's own printing of random
+// operator expressions (precedence, associativity, what is rejected).
+// -update asks nix-instantiate again for every line.
+func TestNixShapes(t *testing.T) {
+	data, err := os.ReadFile(shapesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nix, nixErr := exec.LookPath("nix-instantiate")
+	var out strings.Builder
+	checked := 0
+	for i, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		quoted, want, ok := strings.Cut(line, "\t")
+		if strings.HasPrefix(line, "#") || !ok {
+			out.WriteString(line + "\n")
+			continue
+		}
+		src, err := strconv.Unquote(quoted)
+		if err != nil {
+			t.Fatalf("%s:%d: %v", shapesFile, i+1, err)
+		}
+		if *update && nixErr == nil {
+			path := filepath.Join(t.TempDir(), "shape.nix")
+			if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			printed, err := exec.Command(nix, "--store", "dummy://", "--parse", path).Output()
+			want = strings.TrimSpace(string(printed))
+			if err != nil {
+				want = "FAIL"
+			}
+		}
+		fmt.Fprintf(&out, "%s\t%s\n", quoted, want)
+		got := "FAIL"
+		if f, err := Parse("t.nix", []byte(src)); err == nil {
+			got = nixShow(f.Expr)
+		}
+		if got != want {
+			t.Errorf("%s:%d: %s\n got %s\nwant %s", shapesFile, i+1, src, got, want)
+		}
+		checked++
+	}
+	if checked < 200 {
+		t.Errorf("only %d shapes checked", checked)
+	}
+	if *update && nixErr == nil {
+		if err := os.WriteFile(shapesFile, []byte(out.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

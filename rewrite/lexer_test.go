@@ -83,6 +83,11 @@ func TestLex(t *testing.T) {
 		if b.String() != c.src {
 			t.Errorf("lex(%q) tokens concatenate to %q", c.src, b.String())
 		}
+		for i := 1; i < len(tokens); i++ {
+			if tokens[i].LeadingOffset() != tokens[i-1].End() {
+				t.Errorf("lex(%q): token %d starts at %d, token %d ends at %d", c.src, i, tokens[i].LeadingOffset(), i-1, tokens[i-1].End())
+			}
+		}
 	}
 }
 

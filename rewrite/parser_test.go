@@ -317,3 +317,28 @@ func TestParseLongRunsAreLinear(t *testing.T) {
 		}
 	}
 }
+
+func TestStringValue(t *testing.T) {
+	cases := []struct {
+		src    string
+		want   string
+		static bool
+	}{
+		{`"a\n\"b\\"`, "a\n\"b\\", true},
+		{`""`, "", true},
+		{"''\n    a\n      b\n  ''", "a\n  b\n", true},   // common indentation and the last line stripped
+		{"''\n  a\n\n  b\n''", "a\n\nb\n", true},         // empty lines do not count
+		{"''\n  ''$x ''' ''\\t\n''", "$x '' \t\n", true}, // escapes
+		{"''\n  a\n ''\\tb\n''", " a\n\tb\n", true},      // an escape ends the indentation
+		{`"a${"b"}"`, "", false},
+		{"''a${b}''", "", false},
+	}
+	for _, c := range cases {
+		f := mustParse(t, "with { }; "+c.src)
+		s := f.Expr.(*With).Body.(*String)
+		got, ok := s.Value()
+		if got != c.want || ok != c.static {
+			t.Errorf("Value of %q = %q, %v; want %q, %v", c.src, got, ok, c.want, c.static)
+		}
+	}
+}

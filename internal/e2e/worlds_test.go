@@ -181,7 +181,7 @@ var worldCases = []worldCase{
 	{
 		name: "depth3", build: buildDepth3,
 		before: []string{"A/B/nixpkgs", "nixpkgs"}, after: []string{"A/B/nixpkgs", "nixpkgs"},
-		held: []string{"A/B/nixpkgs: A/B/nixpkgs is below A/B, which has no root input of its source: needs Promote, or Deep with Nix ≥ 2.30"},
+		held: []string{"A/B/nixpkgs: A/B/nixpkgs is below A/B, which has no root input of its source: needs --promote, or --deep with Nix ≥ 2.30"},
 	},
 	{
 		name: "promote", build: buildDepth3, args: []string{"--promote"},
@@ -212,7 +212,7 @@ var worldCases = []worldCase{
 		name: "chain", build: buildChain,
 		before: []string{"D/E/nixpkgs", "X/nixpkgs", "nixpkgs"}, after: []string{"D/E/nixpkgs", "nixpkgs"},
 		added: []string{`inputs.X.inputs.nixpkgs.follows = "nixpkgs";`},
-		held:  []string{"D/E/nixpkgs: D/E/nixpkgs is below D/E, which has no root input of its source: needs Promote, or Deep with Nix ≥ 2.30"},
+		held:  []string{"D/E/nixpkgs: D/E/nixpkgs is below D/E, which has no root input of its source: needs --promote, or --deep with Nix ≥ 2.30"},
 	},
 	{
 		name: "all", build: buildAll, args: []string{"--all"},

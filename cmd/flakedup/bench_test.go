@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/flakedup/flakedup/internal/genlock"
+	"github.com/flakedup/flakedup/internal/nixversion"
+)
+
+// benchRun runs flakedup in-process b.N times with args, output discarded,
+// and fails the benchmark on a non-zero exit code.
+func benchRun(b *testing.B, args ...string) {
+	b.Helper()
+	getenv := func(string) string { return "" }
+	detect := func() (nixversion.Version, bool) { return nixversion.Version{}, false }
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if code := run(context.Background(), append([]string{"flakedup"}, args...), nil, io.Discard, io.Discard,
+			getenv, detect); code != exitOK {
+			b.Fatalf("flakedup %v: exit code %d", args, code)
+		}
+	}
+}
+
+// writeGenerated writes a generated n-node lock into a temporary directory
+// and returns its path.
+func writeGenerated(b *testing.B, n int) string {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), "flake.lock")
+	if err := os.WriteFile(path, genlock.Generate(n), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// BenchmarkAnalyzeJSON100k is `flakedup analyze --format json` on a
+// generated 100,000-node lock, reading the file included.
+func BenchmarkAnalyzeJSON100k(b *testing.B) {
+	benchRun(b, "analyze", "--format", "json", writeGenerated(b, 100_000))
+}
+
+// BenchmarkAnalyzeText100k is `flakedup analyze` (text) on a generated
+// 100,000-node lock.
+func BenchmarkAnalyzeText100k(b *testing.B) {
+	benchRun(b, "analyze", writeGenerated(b, 100_000))
+}
