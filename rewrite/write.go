@@ -38,8 +38,8 @@ func WriteFile(path string, data []byte, original []byte) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if !info.Mode().IsRegular() {
-		return fmt.Errorf("write %s: not a regular file", path)
+	if err := checkWritable(target, info); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	current, err := os.ReadFile(target)
 	if err != nil {
@@ -52,6 +52,55 @@ func WriteFile(path string, data []byte, original []byte) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// ErrReadOnly reports a file that its mode marks read-only. WriteFile
+// refuses it even where it could replace it (renaming over a file needs
+// only a writable directory, and root may write anything): a read-only
+// flake.nix is a user's decision, not an obstacle.
+var ErrReadOnly = errors.New("file is read-only")
+
+// CheckWritable reports whether WriteFile may replace the file at path:
+// a regular file (or a link to one) whose mode has a write bit and that the
+// current user may open for writing. Callers that write several files check
+// them all first, so that they write all or none.
+func CheckWritable(path string) error {
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	info, err := os.Stat(target)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := checkWritable(target, info); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func checkWritable(target string, info os.FileInfo) error {
+	if !info.Mode().IsRegular() {
+		return errors.New("not a regular file")
+	}
+	if info.Mode().Perm()&0o222 == 0 {
+		return fmt.Errorf("%w (mode %v); make it writable, or use --dry-run", ErrReadOnly, info.Mode().Perm())
+	}
+	// Opening for writing (without truncating) asks the OS about this
+	// user's permission; nothing is written.
+	f, err := os.OpenFile(target, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrReadOnly, unwrapPath(err))
+	}
+	return f.Close()
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // replaceFile writes data to a temporary file beside target and renames it

@@ -178,3 +178,34 @@ func TestWriteFileNotRegular(t *testing.T) {
 		t.Errorf("error = %v, want %q", err, want)
 	}
 }
+
+func TestWriteFileRefusesReadOnlyFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "flake.nix")
+	if err := os.WriteFile(path, []byte("{ }\n"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	err := WriteFile(path, []byte("{ inputs = { }; }\n"), []byte("{ }\n"))
+	if !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("WriteFile on a 0444 file: err = %v, want ErrReadOnly", err)
+	}
+	want := "write " + path + ": file is read-only (mode -r--r--r--); make it writable, or use --dry-run"
+	if err.Error() != want {
+		t.Errorf("message = %q\nwant      %q", err, want)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "{ }\n" {
+		t.Errorf("file changed: %q", got)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("temporary file left behind: %v", entries)
+	}
+	if err := CheckWritable(path); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("CheckWritable = %v, want ErrReadOnly", err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckWritable(path); err != nil {
+		t.Errorf("CheckWritable on 0644: %v", err)
+	}
+}

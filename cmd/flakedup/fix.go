@@ -211,13 +211,26 @@ func dedupSorted(s []string) []string {
 // write saves flake.nix (and, with lock, the predicted flake.lock)
 // atomically; each file is refused when it changed since it was read.
 func (o *fixOutcome) write(fl *flake, lock bool) error {
-	if !bytes.Equal(o.newNix, fl.nixSrc) {
+	writeNix := !bytes.Equal(o.newNix, fl.nixSrc)
+	writeLock := lock && !bytes.Equal(o.newLock, fl.lockSrc)
+	// Check both files before writing either, so that fix writes all or none.
+	if writeNix {
+		if err := rewrite.CheckWritable(fl.nixPath); err != nil {
+			return err
+		}
+	}
+	if writeLock {
+		if err := rewrite.CheckWritable(fl.lockPath); err != nil {
+			return err
+		}
+	}
+	if writeNix {
 		if err := rewrite.WriteFile(fl.nixPath, o.newNix, fl.nixSrc); err != nil {
 			return err
 		}
 		o.written = append(o.written, fl.nixPath)
 	}
-	if lock && !bytes.Equal(o.newLock, fl.lockSrc) {
+	if writeLock {
 		if len(o.stale) > 0 {
 			return fmt.Errorf("%s: not written: flake.nix declares inputs the lock does not have (%s); run `nix flake lock` instead",
 				fl.lockPath, strings.Join(o.stale, ", "))
