@@ -171,8 +171,8 @@ func newApp(e *env) *cli.App {
 		}
 	}
 	return &cli.App{
-		Name:      "flakedup",
-		Usage:     "find and collapse duplicated nixpkgs copies in a flake's lock",
+		Name:  "flakedup",
+		Usage: "find and collapse duplicated nixpkgs copies in a flake's lock",
 		Description: `Every flake input that brings its own nixpkgs adds one more copy of nixpkgs to
 flake.lock: one more download, one more evaluation. flakedup finds those copies,
 explains where each comes from, and writes the follows edges that collapse them
