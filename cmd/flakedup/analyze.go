@@ -23,7 +23,11 @@ func analyzeCommand(e *env) *cli.Command {
 		Usage:     "report the duplicated nixpkgs copies (and other sources) in a flake's lock",
 		ArgsUsage: "[PATH]",
 		Description: "PATH is a flake directory (default: the current one) or a flake.lock file.\n" +
-			"Revision ages are relative to now, or to " + nowEnv + " (RFC 3339 or YYYY-MM-DD) when set.",
+			"Revision ages are relative to now, or to " + nowEnv + " (RFC 3339 or YYYY-MM-DD) when set.\n\n" +
+			"Examples:\n" +
+			"   flakedup analyze                          # the flake in the current directory\n" +
+			"   flakedup analyze ~/nixos-config/flake.lock\n" +
+			"   flakedup analyze --format json | jq '.nixpkgs.copies'",
 		Flags: []cli.Flag{formatFlag(formatText, formatJSON)},
 		Action: func(c *cli.Context) error {
 			format, err := outputFormat(c, formatText, formatJSON)

@@ -25,7 +25,11 @@ func inputsCommand(e *env) *cli.Command {
 		ArgsUsage: "[PATH]",
 		Description: "PATH is a flake directory (default: the current one) or a flake.nix file.\n" +
 			"--format json prints the inputs exactly as " +
-			"`nix-instantiate --eval --strict --json -E '(import ./flake.nix).inputs'` does.",
+			"`nix-instantiate --eval --strict --json -E '(import ./flake.nix).inputs'` does,\n" +
+			"without evaluating anything. Inputs computed by an expression are an error (exit 2).\n\n" +
+			"Examples:\n" +
+			"   flakedup inputs\n" +
+			"   flakedup inputs --format json path/to/flake.nix | jq 'keys'",
 		Flags: []cli.Flag{formatFlag(formatText, formatJSON)},
 		Action: func(c *cli.Context) error {
 			format, err := outputFormat(c, formatText, formatJSON)
