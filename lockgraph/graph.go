@@ -81,11 +81,30 @@ func (a Attrs) String(key string) string {
 	if !ok {
 		return ""
 	}
+	if s, ok := plainString(raw); ok {
+		return s
+	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return ""
 	}
 	return s
+}
+
+// plainString decodes a JSON string made of printable ASCII without
+// escapes (every rev, hash, owner and type in a real lock), the common case
+// that needs no json.Unmarshal; ok is false for anything else.
+func plainString(raw []byte) (s string, ok bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	body := raw[1 : len(raw)-1]
+	for _, c := range body {
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	return string(body), true
 }
 
 // Int returns the integer value of key and whether it was present and an

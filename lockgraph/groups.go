@@ -1,6 +1,8 @@
 package lockgraph
 
 import (
+	"cmp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -127,12 +129,16 @@ func Analyze(g *Graph) Report {
 	}
 	paths := g.Paths()
 
-	// First pass: every reachable node becomes a copy of its source.
+	// First pass: every reachable node becomes a copy of its source. The
+	// copies live in one slice; sources list theirs by index, which keeps a
+	// big lock from copying Copy values around as the lists grow.
 	var rep Report
-	bySource := map[string][]Copy{}
+	reachable := g.Reachable()
+	all := make([]Copy, 0, len(reachable))
+	bySource := map[string][]int{} // indexes into all
 	sources := map[string]Source{} // by ID, as first seen
 	rootHas := map[sourceBranch]bool{}
-	for _, key := range g.Reachable() {
+	for _, key := range reachable {
 		n := g.Nodes[key]
 		if key == g.Root || n == nil {
 			continue
@@ -146,7 +152,8 @@ func Analyze(g *Graph) Report {
 		if _, ok := sources[src.ID]; !ok {
 			sources[src.ID] = src
 		}
-		bySource[src.ID] = append(bySource[src.ID], c)
+		bySource[src.ID] = append(bySource[src.ID], len(all))
+		all = append(all, c)
 		if c.Declared {
 			rootHas[sourceBranch{src.ID, c.Branch.Class}] = true
 		}
@@ -161,10 +168,10 @@ func Analyze(g *Graph) Report {
 	sort.Strings(ids)
 	nixRevs, nixBranches := map[string]bool{}, map[string]bool{}
 	for _, id := range ids {
-		src, copies := sources[id], bySource[id]
+		src, indexes := sources[id], bySource[id]
 		revs := map[string]bool{}
-		for i := range copies {
-			c := &copies[i]
+		for _, i := range indexes {
+			c := &all[i]
 			c.CouldFollowRoot = !c.Declared && rootHas[sourceBranch{id, c.Branch.Class}]
 			revs[c.revision()] = true
 			if !src.Nixpkgs {
@@ -178,7 +185,11 @@ func Analyze(g *Graph) Report {
 				rep.Nixpkgs.CouldFollowRoot++
 			}
 		}
-		if len(copies) > 1 {
+		if len(indexes) > 1 {
+			copies := make([]Copy, len(indexes))
+			for i, j := range indexes {
+				copies[i] = all[j]
+			}
 			for i := range copies {
 				copies[i].Samples = samplePaths(g, copies[i])
 			}
@@ -224,18 +235,35 @@ func samplePaths(g *Graph, c Copy) [][]string {
 
 // sortCopies orders copies: declared by the root first, then by canonical
 // path, shorter first, then in byte order; the node key breaks ties.
+// The order is total (keys are unique), so the sort need not be stable.
 func sortCopies(copies []Copy) {
-	sort.Slice(copies, func(i, j int) bool {
-		a, b := copies[i], copies[j]
-		if a.Declared != b.Declared {
-			return a.Declared
+	// Join each path once, not twice per comparison, and move indexes
+	// around rather than whole Copy values.
+	type sortKey struct {
+		joined string
+		c      *Copy
+	}
+	orig := slices.Clone(copies)
+	keyed := make([]sortKey, len(orig))
+	for i := range orig {
+		keyed[i] = sortKey{strings.Join(orig[i].Path, "\x00"), &orig[i]}
+	}
+	slices.SortFunc(keyed, func(x, y sortKey) int {
+		a, b := x.c, y.c
+		switch {
+		case a.Declared != b.Declared:
+			if a.Declared {
+				return -1
+			}
+			return 1
+		case len(a.Path) != len(b.Path):
+			return cmp.Compare(len(a.Path), len(b.Path))
+		case x.joined != y.joined:
+			return strings.Compare(x.joined, y.joined)
 		}
-		if len(a.Path) != len(b.Path) {
-			return len(a.Path) < len(b.Path)
-		}
-		if pa, pb := strings.Join(a.Path, "\x00"), strings.Join(b.Path, "\x00"); pa != pb {
-			return pa < pb
-		}
-		return a.Key < b.Key
+		return strings.Compare(a.Key, b.Key)
 	})
+	for i, k := range keyed {
+		copies[i] = *k.c
+	}
 }

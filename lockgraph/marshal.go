@@ -64,6 +64,11 @@ func Marshal(g *Graph) []byte {
 func NixKeys(g *Graph) (order []string, names map[string]string) {
 	names = make(map[string]string)
 	taken := make(map[string]bool)
+	// nextSuffix remembers, per clashing name, the suffix that was free last
+	// time: names are only ever taken, never released, so the smallest free
+	// suffix never goes down and the search can resume there. Without it a
+	// lock with k nodes named "nixpkgs" costs k² lookups.
+	nextSuffix := make(map[string]int)
 
 	var visit func(name, key string)
 	visit = func(name, key string) {
@@ -75,10 +80,11 @@ func NixKeys(g *Graph) (order []string, names map[string]string) {
 			return
 		}
 		if taken[name] {
-			for n := 2; ; n++ {
-				candidate := fmt.Sprintf("%s_%d", name, n)
+			base := name
+			for n := max(nextSuffix[base], 2); ; n++ {
+				candidate := base + "_" + strconv.Itoa(n)
 				if !taken[candidate] {
-					name = candidate
+					name, nextSuffix[base] = candidate, n
 					break
 				}
 			}

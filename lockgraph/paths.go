@@ -175,6 +175,12 @@ func (g *Graph) newWalk() *dag {
 	if _, ok := g.Nodes[g.Root]; !ok {
 		return d
 	}
+	// Size every buffer for the whole graph up front: on a big lock,
+	// growing them by appending would allocate (and clear) each twice over.
+	edges := 0
+	for _, n := range g.Nodes {
+		edges += len(n.Inputs)
+	}
 	// outEdge is an input of a node on the stack: its name and target.
 	type outEdge struct{ name, target string }
 	type frame struct {
@@ -186,11 +192,12 @@ func (g *Graph) newWalk() *dag {
 		from int
 		dagEdge
 	}
+	d.keys = make([]string, 0, len(g.Nodes))
 	var (
-		onStack   []bool
-		postorder []int
-		found     []flatEdge // every kept edge, each node's in name order
-		outBuf    []outEdge  // every node's sorted inputs, one after another
+		onStack   = make([]bool, 0, len(g.Nodes))
+		postorder = make([]int, 0, len(g.Nodes))
+		found     = make([]flatEdge, 0, edges) // every kept edge, each node's in name order
+		outBuf    = make([]outEdge, 0, edges)  // every node's sorted inputs, one after another
 	)
 	visit := func(key string, n *Node) frame {
 		i := len(d.keys)

@@ -319,6 +319,51 @@ type survey struct {
 	roots []rootInput
 	// isRoot tells the nodes some root input denotes.
 	isRoot map[string]bool
+
+	// The indexes below let targetOf look at a copy's own source or family
+	// instead of scanning every copy and root input for each copy, which
+	// made a round quadratic in the size of the lock.
+
+	// rootsBySource and rootsByFamily hold the elements of roots by their
+	// node's source ID and family, in the order of roots.
+	rootsBySource, rootsByFamily map[string][]rootInput
+	// perSource counts the copies of each source ID.
+	perSource map[string]int
+	// bestPeer is, per source ID and branch class, the copy others of that
+	// source and class should follow: the shallowest, then the newest, the
+	// first in copies order on a tie. bestPeerAnyClass is the same over every
+	// branch class of a source.
+	bestPeer         map[sourceBranch]*copyInfo
+	bestPeerAnyClass map[string]*copyInfo
+}
+
+// indexCopies fills the indexes of sv from its copies and roots.
+func (sv *survey) indexCopies() {
+	sv.rootsBySource = make(map[string][]rootInput)
+	sv.rootsByFamily = make(map[string][]rootInput)
+	for _, r := range sv.roots {
+		sv.rootsBySource[r.node.source.ID] = append(sv.rootsBySource[r.node.source.ID], r)
+		sv.rootsByFamily[r.node.family] = append(sv.rootsByFamily[r.node.family], r)
+	}
+	sv.perSource = make(map[string]int)
+	sv.bestPeer = make(map[sourceBranch]*copyInfo)
+	sv.bestPeerAnyClass = make(map[string]*copyInfo)
+	for _, c := range sv.copies {
+		sv.perSource[c.source.ID]++
+		k := sourceBranch{c.source.ID, c.branch.Class}
+		if best := sv.bestPeer[k]; best == nil || betterPeer(c, best) {
+			sv.bestPeer[k] = c
+		}
+		if best := sv.bestPeerAnyClass[c.source.ID]; best == nil || betterPeer(c, best) {
+			sv.bestPeerAnyClass[c.source.ID] = c
+		}
+	}
+}
+
+// betterPeer reports whether o is a better copy to follow than best:
+// shallower, or as deep and newer.
+func betterPeer(o, best *copyInfo) bool {
+	return len(o.path) < len(best.path) || len(o.path) == len(best.path) && o.newest > best.newest
 }
 
 // surveyGraph describes every reachable node of g for a round.
@@ -355,6 +400,7 @@ func surveyGraph(g *Graph) survey {
 			sv.isRoot[c.key] = true
 		}
 	}
+	sv.indexCopies()
 	return sv
 }
 
@@ -539,27 +585,18 @@ func deferThroughMoved(follows []Follows) []Follows {
 // targetOf returns the path the copy c should follow, or nil and the reason
 // it stays where it is.
 func (pl planner) targetOf(c *copyInfo, sv survey) ([]string, string) {
-	sameSource := func(r rootInput) bool { return r.node.source.ID == c.source.ID }
-	sameClass := func(r rootInput) bool { return sameSource(r) && r.node.branch.Class == c.branch.Class }
-	if r := bestRoot(sv.roots, sameClass, ""); r != nil {
+	sameClass := func(r rootInput) bool { return r.node.branch.Class == c.branch.Class }
+	if r := bestRoot(sv.rootsBySource[c.source.ID], sameClass, ""); r != nil {
 		return []string{r.name}, ""
 	}
 	if pl.policy.CrossBranch {
-		if r := bestRootOfFamily(sv.roots, c.family); r != nil {
+		if r := bestRootOfFamily(sv.rootsByFamily[c.family]); r != nil {
 			return []string{r.name}, ""
 		}
 	}
-	var peers []*copyInfo
-	for _, o := range sv.copies {
-		if o.source.ID == c.source.ID && (o.branch.Class == c.branch.Class || pl.policy.CrossBranch) {
-			peers = append(peers, o)
-		}
-	}
-	best := peers[0]
-	for _, o := range peers[1:] {
-		if len(o.path) < len(best.path) || len(o.path) == len(best.path) && o.newest > best.newest {
-			best = o
-		}
+	best := sv.bestPeer[sourceBranch{c.source.ID, c.branch.Class}]
+	if pl.policy.CrossBranch {
+		best = sv.bestPeerAnyClass[c.source.ID]
 	}
 	if best != c {
 		return best.path, ""
@@ -567,12 +604,7 @@ func (pl planner) targetOf(c *copyInfo, sv survey) ([]string, string) {
 	// Held back: say "fork" when nothing else comes from the same
 	// repository, else name the branch that keeps it apart.
 	pathStr := JoinPath(c.path)
-	alone := true
-	for _, o := range sv.copies {
-		if o != c && o.source.ID == c.source.ID {
-			alone = false
-		}
-	}
+	alone := sv.perSource[c.source.ID] == 1
 	if c.source.Fork && alone {
 		return nil, fmt.Sprintf("%s is a fork (%s)", pathStr, c.source.ID)
 	}
@@ -625,13 +657,13 @@ func better(r, best *rootInput, preferClass string) bool {
 	return r.node.newest > best.node.newest
 }
 
-// bestRootOfFamily is the root's input for a whole family: for nixpkgs,
-// upstream before forks.
-func bestRootOfFamily(roots []rootInput, family string) *rootInput {
-	if r := bestRoot(roots, func(r rootInput) bool { return r.node.family == family && !r.node.source.Fork }, ""); r != nil {
+// bestRootOfFamily is the best of the root inputs of one family (as
+// survey.rootsByFamily holds them): for nixpkgs, upstream before forks.
+func bestRootOfFamily(family []rootInput) *rootInput {
+	if r := bestRoot(family, func(r rootInput) bool { return !r.node.source.Fork }, ""); r != nil {
 		return r
 	}
-	return bestRoot(roots, func(r rootInput) bool { return r.node.family == family }, "")
+	return bestRoot(family, func(rootInput) bool { return true }, "")
 }
 
 // freeName is the root input name for promoting the input at mid: its own

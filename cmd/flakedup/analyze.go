@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -47,7 +50,7 @@ func analyzeCommand(e *env) *cli.Command {
 			}
 			rep := lockgraph.Analyze(g)
 			if format == formatJSON {
-				return writeJSON(e.stdout, analyzeJSON(rep))
+				return writeAnalyzeJSON(e.stdout, analyzeJSON(rep))
 			}
 			return writeAnalyzeText(e.stdout, rep, clock, palette{on: useColor(e)})
 		},
@@ -341,7 +344,7 @@ func analyzeJSON(rep lockgraph.Report) analyzeOutput {
 			RootDeclared:    rep.Nixpkgs.RootDeclared,
 			CouldFollowRoot: rep.Nixpkgs.CouldFollowRoot,
 		},
-		Groups: []analyzeGroupJS{},
+		Groups: make([]analyzeGroupJS, 0, len(rep.Groups)),
 	}
 	for _, g := range rep.Groups {
 		jg := analyzeGroupJS{
@@ -349,10 +352,10 @@ func analyzeJSON(rep lockgraph.Report) analyzeOutput {
 			Nixpkgs:   g.Source.Nixpkgs,
 			Fork:      g.Source.Fork,
 			Revisions: g.Revisions,
-			Copies:    []analyzeCopyJS{},
+			Copies:    make([]analyzeCopyJS, 0, len(g.Copies)),
 		}
 		for _, c := range g.Copies {
-			samples := []string{}
+			samples := make([]string, 0, len(c.Samples))
 			for _, s := range c.Samples {
 				samples = append(samples, lockgraph.JoinPath(s))
 			}
@@ -373,4 +376,66 @@ func analyzeJSON(rep lockgraph.Report) analyzeOutput {
 		out.Groups = append(out.Groups, jg)
 	}
 	return out
+}
+
+// writeAnalyzeJSON writes doc exactly as writeJSON would, but one copy at a
+// time through a buffered writer: a report on a big lock (35 MB of JSON for
+// 100,000 nodes) is never held in memory as text, let alone twice. The
+// skeleton is written here; every value inside it goes through the same
+// encoder settings as writeJSON's.
+func writeAnalyzeJSON(w io.Writer, doc analyzeOutput) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	// value returns v encoded as it would be at this depth of the document,
+	// without the encoder's trailing newline.
+	value := func(indent string, v any) ([]byte, error) {
+		buf.Reset()
+		enc.SetIndent(indent, "  ")
+		if err := enc.Encode(v); err != nil {
+			return nil, fmt.Errorf("encoding JSON: %w", err)
+		}
+		return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	}
+	nixpkgs, err := value("  ", doc.Nixpkgs)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(bw, "{\n  \"nodes\": %d,\n  \"nixpkgs\": %s,\n  \"groups\": [", doc.Nodes, nixpkgs)
+	for i, g := range doc.Groups {
+		if i > 0 {
+			bw.WriteString(",")
+		}
+		source, err := value("", g.Source)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(bw, "\n    {\n      \"source\": %s,\n      \"nixpkgs\": %t,\n      \"fork\": %t,\n"+
+			"      \"revisions\": %d,\n      \"copies\": [", source, g.Nixpkgs, g.Fork, g.Revisions)
+		for j, c := range g.Copies {
+			if j > 0 {
+				bw.WriteString(",")
+			}
+			copyJSON, err := value("        ", c)
+			if err != nil {
+				return err
+			}
+			bw.WriteString("\n        ")
+			bw.Write(copyJSON)
+		}
+		if len(g.Copies) > 0 {
+			bw.WriteString("\n      ")
+		}
+		bw.WriteString("]\n    }")
+	}
+	if len(doc.Groups) > 0 {
+		bw.WriteString("\n  ")
+	}
+	bw.WriteString("]\n}\n")
+	// A bufio.Writer keeps its first write error and returns it here.
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("writing output: %w", err)
+	}
+	return nil
 }

@@ -49,3 +49,28 @@ func BenchmarkAnalyzeJSON100k(b *testing.B) {
 func BenchmarkAnalyzeText100k(b *testing.B) {
 	benchRun(b, "analyze", writeGenerated(b, 100_000))
 }
+
+// writeGeneratedFlake writes a generated n-node flake.lock and a flake.nix
+// declaring its root inputs into a temporary directory and returns it.
+func writeGeneratedFlake(b *testing.B, n int) string {
+	b.Helper()
+	dir := b.TempDir()
+	lock := genlock.Generate(n)
+	nix, err := genlock.FlakeNix(lock)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "flake.lock"), lock, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "flake.nix"), nix, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return dir
+}
+
+// BenchmarkFixDryRun10k is `flakedup fix --dry-run --lock` on a generated
+// 10,000-node flake: plan, flake.nix edit, predicted lock, diff.
+func BenchmarkFixDryRun10k(b *testing.B) {
+	benchRun(b, "fix", "--dry-run", "--lock", writeGeneratedFlake(b, 10_000))
+}

@@ -3,12 +3,14 @@
 //
 //	genlock -nodes 100000 -o big.lock
 //	genlock -ladder 60 -o ladder.lock
+//	genlock -nodes 100000 -flake dir   # dir/flake.lock and dir/flake.nix
 package main
 
 import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/flakedup/flakedup/internal/genlock"
 )
@@ -25,12 +27,26 @@ func run(args []string) error {
 	nodes := fs.Int("nodes", 100000, "number of nodes of a realistic tree")
 	ladder := fs.Int("ladder", 0, "write a ladder of this many diamonds instead (2^n paths)")
 	out := fs.String("o", "", "output file (default: standard output)")
+	flake := fs.String("flake", "", "write flake.lock and a flake.nix declaring its root inputs into this directory")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	data := genlock.Generate(*nodes)
 	if *ladder > 0 {
 		data = genlock.Ladder(*ladder)
+	}
+	if *flake != "" {
+		nix, err := genlock.FlakeNix(data)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(*flake, 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(*flake, "flake.nix"), nix, 0o644); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(*flake, "flake.lock"), data, 0o644)
 	}
 	if *out == "" {
 		_, err := os.Stdout.Write(data)
