@@ -30,16 +30,9 @@ var ErrChanged = errors.New("file changed since it was read")
 // would save it. The owner of the new file is the writing user; WriteFile
 // does not copy the old owner.
 func WriteFile(path string, data []byte, original []byte) error {
-	target, err := filepath.EvalSymlinks(path)
+	target, info, err := writableTarget(path)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	info, err := os.Stat(target)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := checkWritable(target, info); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return err
 	}
 	current, err := os.ReadFile(target)
 	if err != nil {
@@ -65,34 +58,34 @@ var ErrReadOnly = errors.New("file is read-only")
 // current user may open for writing. Callers that write several files check
 // them all first, so that they write all or none.
 func CheckWritable(path string) error {
+	_, _, err := writableTarget(path)
+	return err
+}
+
+// writableTarget resolves path through symbolic links and checks that the
+// file it names may be replaced (see CheckWritable). Errors name path.
+func writableTarget(path string) (string, os.FileInfo, error) {
 	target, err := filepath.EvalSymlinks(path)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return "", nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	info, err := os.Stat(target)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return "", nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := checkWritable(target, info); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
-func checkWritable(target string, info os.FileInfo) error {
 	if !info.Mode().IsRegular() {
-		return errors.New("not a regular file")
+		return "", nil, fmt.Errorf("write %s: not a regular file", path)
 	}
 	if info.Mode().Perm()&0o222 == 0 {
-		return fmt.Errorf("%w (mode %v); make it writable, or use --dry-run", ErrReadOnly, info.Mode().Perm())
+		return "", nil, fmt.Errorf("write %s: %w (mode %v); make it writable, or use --dry-run", path, ErrReadOnly, info.Mode().Perm())
 	}
 	// Opening for writing (without truncating) asks the OS about this
 	// user's permission; nothing is written.
 	f, err := os.OpenFile(target, os.O_WRONLY, 0)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrReadOnly, unwrapPath(err))
+		return "", nil, fmt.Errorf("write %s: %w: %v", path, ErrReadOnly, unwrapPath(err))
 	}
-	return f.Close()
+	return target, info, f.Close()
 }
 
 func unwrapPath(err error) error {
