@@ -8,64 +8,113 @@ import (
 	"github.com/flakedup/flakedup/internal/genlock"
 )
 
-// BenchmarkLoadCorpusLargest loads the largest corpus lock (NotAShelf/nyx,
-// 209 nodes).
-func BenchmarkLoadCorpusLargest(b *testing.B) {
-	corpusFiles(b)
-	data, err := os.ReadFile(filepath.Join(corpusDir, "NotAShelf__nyx", "flake.lock"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for i := 0; i < b.N; i++ {
-		if _, err := Load(data); err != nil {
-			b.Fatal(err)
+// benchLock is one input of the scale benchmarks: a lock and how many nodes
+// Paths must report for it (the reachable ones, root excluded).
+type benchLock struct {
+	name  string
+	data  func(testing.TB) []byte
+	nodes int
+}
+
+// benchLocks are the inputs every scale benchmark runs on, as sub-benchmarks
+// named after them: the largest corpus lock, generated trees of 10,000,
+// 100,000 and 1,000,000 nodes, and the 2^60-path ladder. Each is generated
+// when its sub-benchmark starts (the 1M-node one takes a few seconds).
+var benchLocks = []benchLock{
+	{"nyx", corpusLock("NotAShelf__nyx"), 208},
+	{"gen10k", generated(10_000), 9_999},
+	{"gen100k", generated(100_000), 99_999},
+	{"gen1M", generated(1_000_000), 999_999},
+	{"ladder60", func(testing.TB) []byte { return genlock.Ladder(60) }, 181},
+}
+
+// corpusLock reads the flake.lock of one corpus flake, skipping when the
+// corpus is missing.
+func corpusLock(name string) func(testing.TB) []byte {
+	return func(tb testing.TB) []byte {
+		corpusFiles(tb)
+		data, err := os.ReadFile(filepath.Join(corpusDir, name, "flake.lock"))
+		if err != nil {
+			tb.Fatal(err)
 		}
+		return data
 	}
 }
 
-// BenchmarkLoad100k loads a generated 100,000-node lock.
-func BenchmarkLoad100k(b *testing.B) {
-	data := genlock.Generate(100_000)
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := Load(data); err != nil {
-			b.Fatal(err)
-		}
+// generated returns a generator of an n-node lock.
+func generated(n int) func(testing.TB) []byte {
+	return func(testing.TB) []byte { return genlock.Generate(n) }
+}
+
+// forEachLock runs bench as a sub-benchmark for every benchLock, with the
+// timer and allocation counts reset after the lock is generated.
+func forEachLock(b *testing.B, bench func(b *testing.B, l benchLock, data []byte)) {
+	for _, l := range benchLocks {
+		b.Run(l.name, func(b *testing.B) {
+			data := l.data(b)
+			b.ReportAllocs()
+			b.ResetTimer()
+			bench(b, l, data)
+		})
 	}
+}
+
+// BenchmarkScaleLoad parses and resolves each lock.
+func BenchmarkScaleLoad(b *testing.B) {
+	forEachLock(b, func(b *testing.B, _ benchLock, data []byte) {
+		b.SetBytes(int64(len(data)))
+		for i := 0; i < b.N; i++ {
+			if _, err := Load(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // fresh returns a copy of g without the cached walk, so that a benchmark
 // measures the whole of Paths.
 func fresh(g *Graph) *Graph { return &Graph{Version: g.Version, Root: g.Root, Nodes: g.Nodes} }
 
-// BenchmarkPaths100k computes the paths of every node of the generated
-// 100,000-node lock.
-func BenchmarkPaths100k(b *testing.B) {
-	g := mustLoad(b, genlock.Generate(100_000))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if len(fresh(g).Paths()) != 99_999 {
-			b.Fatal("wrong number of nodes")
+// BenchmarkScalePaths computes the canonical path and path count of every node
+// of each lock, the walk included.
+func BenchmarkScalePaths(b *testing.B) {
+	forEachLock(b, func(b *testing.B, l benchLock, data []byte) {
+		g := mustLoad(b, data)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if got := len(fresh(g).Paths()); got != l.nodes {
+				b.Fatalf("Paths: %d nodes, want %d", got, l.nodes)
+			}
 		}
-	}
+	})
 }
 
-// BenchmarkPaths2e60 counts the paths of a ladder of 60 diamonds, whose
-// bottom node has 2^60 of them.
-func BenchmarkPaths2e60(b *testing.B) {
-	g := mustLoad(b, genlock.Ladder(60))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if len(fresh(g).Paths()) != 181 {
-			b.Fatal("wrong number of nodes")
+// BenchmarkScaleAnalyze finds the duplicate groups of each lock, sample paths
+// included, on a graph whose walk is not cached yet.
+func BenchmarkScaleAnalyze(b *testing.B) {
+	forEachLock(b, func(b *testing.B, l benchLock, data []byte) {
+		g := mustLoad(b, data)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if got := Analyze(fresh(g)).Nodes; got != l.nodes {
+				b.Fatalf("Analyze: %d nodes, want %d", got, l.nodes)
+			}
 		}
-	}
+	})
+}
+
+// BenchmarkScalePlan plans the follows for every duplicated source of each lock
+// (Policy.All, no follows declared), the predicted lock included.
+func BenchmarkScalePlan(b *testing.B) {
+	forEachLock(b, func(b *testing.B, _ benchLock, data []byte) {
+		g := mustLoad(b, data)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if _, err := Plan(fresh(g), nil, Policy{All: true}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkSamplePaths2e60 asks for 100 of the 2^60 paths of the ladder's

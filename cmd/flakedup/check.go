@@ -377,6 +377,8 @@ func (r *checkReport) writeText(w io.Writer, p palette) error {
 		fmt.Fprintf(&b, "  %s\n", v.Message)
 	}
 	if len(r.violations) > 0 {
+		fmt.Fprintf(&b, "  %s\n", p.dim(fmt.Sprintf("(fixes planned for Nix %s, from %s)",
+			r.settings.target.Version, r.settings.target.Source)))
 		for _, cp := range r.copies {
 			switch {
 			case cp.declared:

@@ -12,13 +12,17 @@ import (
 	"github.com/flakedup/flakedup/rewrite"
 )
 
-// copyFlake copies flake.nix and flake.lock of a fixture into a fresh
-// directory, so that fix can write there.
+// copyFlake copies flake.nix, flake.lock and (when there is one)
+// flakedup.toml of a fixture into a fresh directory, so that fix can write
+// there.
 func copyFlake(t *testing.T, from string) string {
 	t.Helper()
 	dir := t.TempDir()
-	for _, name := range []string{"flake.nix", "flake.lock"} {
+	for _, name := range []string{"flake.nix", "flake.lock", "flakedup.toml"} {
 		data, err := os.ReadFile(filepath.Join(from, name))
+		if name == "flakedup.toml" && os.IsNotExist(err) {
+			continue
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

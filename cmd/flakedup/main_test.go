@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/flakedup/flakedup/internal/nixversion"
+	"os/exec"
 	"reflect"
 	"strings"
 	"testing"
@@ -66,3 +67,36 @@ func TestExitCodesAndStreams(t *testing.T) {
 // noNix stands for a machine without nix on PATH, so that tests do not
 // depend on the nix installed where they run.
 func noNix() (nixversion.Version, bool) { return nixversion.Version{}, false }
+
+// TestCompletionScripts checks that each completion script is what its
+// shell can load: bash's passes `bash -n`, zsh's registers with compdef, and
+// fish's completes every command.
+func TestCompletionScripts(t *testing.T) {
+	for _, shell := range []string{"bash", "zsh", "fish"} {
+		code, out, errOut := runFlakedup(t, nil, "completion", shell)
+		if code != exitOK || errOut != "" {
+			t.Fatalf("completion %s: exit %d, stderr %q", shell, code, errOut)
+		}
+		switch shell {
+		case "bash":
+			cmd := exec.Command("bash", "-n")
+			cmd.Stdin = strings.NewReader(out)
+			if msg, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("bash -n rejects the bash script: %v\n%s", err, msg)
+			}
+			if !strings.Contains(out, "complete -o filenames -F _flakedup_complete flakedup") {
+				t.Error("bash script does not register a completion for flakedup")
+			}
+		case "zsh":
+			if !strings.HasPrefix(out, "#compdef flakedup\n") || !strings.Contains(out, "compdef _flakedup flakedup") {
+				t.Error("zsh script does not register with compdef")
+			}
+		case "fish":
+			for _, cmd := range []string{"analyze", "fix", "check", "why", "graph", "inputs"} {
+				if !strings.Contains(out, "-a '"+cmd+"'") {
+					t.Errorf("fish script does not complete %q", cmd)
+				}
+			}
+		}
+	}
+}
