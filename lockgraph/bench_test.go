@@ -1,6 +1,7 @@
 package lockgraph
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -47,10 +48,17 @@ func generated(n int) func(testing.TB) []byte {
 }
 
 // forEachLock runs bench as a sub-benchmark for every benchLock, with the
-// timer and allocation counts reset after the lock is generated.
-func forEachLock(b *testing.B, bench func(b *testing.B, l benchLock, data []byte)) {
+// timer and allocation counts reset after the lock is generated. skip, when
+// not nil, is asked first: a non-empty answer skips that lock with it as the
+// reason, before the lock is generated.
+func forEachLock(b *testing.B, skip func(benchLock) string, bench func(b *testing.B, l benchLock, data []byte)) {
 	for _, l := range benchLocks {
 		b.Run(l.name, func(b *testing.B) {
+			if skip != nil {
+				if why := skip(l); why != "" {
+					b.Skip(why)
+				}
+			}
 			data := l.data(b)
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -61,7 +69,7 @@ func forEachLock(b *testing.B, bench func(b *testing.B, l benchLock, data []byte
 
 // BenchmarkScaleLoad parses and resolves each lock.
 func BenchmarkScaleLoad(b *testing.B) {
-	forEachLock(b, func(b *testing.B, _ benchLock, data []byte) {
+	forEachLock(b, nil, func(b *testing.B, _ benchLock, data []byte) {
 		b.SetBytes(int64(len(data)))
 		for i := 0; i < b.N; i++ {
 			if _, err := Load(data); err != nil {
@@ -78,7 +86,7 @@ func fresh(g *Graph) *Graph { return &Graph{Version: g.Version, Root: g.Root, No
 // BenchmarkScalePaths computes the canonical path and path count of every node
 // of each lock, the walk included.
 func BenchmarkScalePaths(b *testing.B) {
-	forEachLock(b, func(b *testing.B, l benchLock, data []byte) {
+	forEachLock(b, nil, func(b *testing.B, l benchLock, data []byte) {
 		g := mustLoad(b, data)
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
@@ -92,7 +100,7 @@ func BenchmarkScalePaths(b *testing.B) {
 // BenchmarkScaleAnalyze finds the duplicate groups of each lock, sample paths
 // included, on a graph whose walk is not cached yet.
 func BenchmarkScaleAnalyze(b *testing.B) {
-	forEachLock(b, func(b *testing.B, l benchLock, data []byte) {
+	forEachLock(b, nil, func(b *testing.B, l benchLock, data []byte) {
 		g := mustLoad(b, data)
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
@@ -103,10 +111,21 @@ func BenchmarkScaleAnalyze(b *testing.B) {
 	})
 }
 
+// slowPlanEnv names the environment variable that lets BenchmarkScalePlan
+// run on the 1M-node lock too, which takes over a minute per plan.
+const slowPlanEnv = "FLAKEDUP_BENCH_SLOW"
+
 // BenchmarkScalePlan plans the follows for every duplicated source of each lock
-// (Policy.All, no follows declared), the predicted lock included.
+// (Policy.All, no follows declared), the predicted lock included. The 1M-node
+// lock is skipped unless FLAKEDUP_BENCH_SLOW is set, to keep `make bench` short.
 func BenchmarkScalePlan(b *testing.B) {
-	forEachLock(b, func(b *testing.B, _ benchLock, data []byte) {
+	skipHuge := func(l benchLock) string {
+		if l.nodes > 100_000 && os.Getenv(slowPlanEnv) == "" {
+			return fmt.Sprintf("planning %d nodes takes minutes; set %s to run it", l.nodes, slowPlanEnv)
+		}
+		return ""
+	}
+	forEachLock(b, skipHuge, func(b *testing.B, _ benchLock, data []byte) {
 		g := mustLoad(b, data)
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {

@@ -81,8 +81,8 @@ func (a Attrs) String(key string) string {
 	if !ok {
 		return ""
 	}
-	if s, ok := plainString(raw); ok {
-		return s
+	if isPlainString(raw) {
+		return string(raw[1 : len(raw)-1])
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
@@ -91,20 +91,19 @@ func (a Attrs) String(key string) string {
 	return s
 }
 
-// plainString decodes a JSON string made of printable ASCII without
-// escapes (every rev, hash, owner and type in a real lock), the common case
-// that needs no json.Unmarshal; ok is false for anything else.
-func plainString(raw []byte) (s string, ok bool) {
+// isPlainString reports whether raw is a JSON string made of printable
+// ASCII without escapes (every rev, hash, owner and type in a real lock):
+// its value is the bytes between the quotes, no json.Unmarshal needed.
+func isPlainString(raw []byte) bool {
 	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
-		return "", false
+		return false
 	}
-	body := raw[1 : len(raw)-1]
-	for _, c := range body {
+	for _, c := range raw[1 : len(raw)-1] {
 		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			return "", false
+			return false
 		}
 	}
-	return string(body), true
+	return true
 }
 
 // Int returns the integer value of key and whether it was present and an

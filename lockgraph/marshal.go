@@ -209,6 +209,13 @@ func writeValue(b *bytes.Buffer, v any, depth int) {
 	case json.Number:
 		b.WriteString(string(v))
 	case json.RawMessage:
+		if isPlainScalar(v) {
+			// Written back unchanged, as decoding and writing it would do;
+			// this skips a JSON decoder per value, which on a big lock is
+			// most of the time Marshal takes.
+			b.Write(v)
+			return
+		}
 		decoded, err := decodeRaw(v)
 		if err != nil {
 			b.Write(v)
@@ -223,6 +230,24 @@ func writeValue(b *bytes.Buffer, v any, depth int) {
 		out, _ := json.Marshal(v)
 		b.Write(out)
 	}
+}
+
+// isPlainScalar reports whether raw is a JSON value that writeValue would
+// write back byte for byte: a string of printable ASCII without escapes, or
+// a non-negative integer without leading zeros.
+func isPlainScalar(raw json.RawMessage) bool {
+	if isPlainString(raw) {
+		return true
+	}
+	if len(raw) == 0 || (raw[0] == '0' && len(raw) > 1) {
+		return false
+	}
+	for _, c := range raw {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // decodeRaw decodes raw JSON into the value types writeValue knows, keeping

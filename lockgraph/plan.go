@@ -472,7 +472,7 @@ func (pl planner) round(g *Graph) step {
 		}
 		midNode := sv.byKey[directTarget(g, mid)]
 		if midNode != nil {
-			if r := bestRoot(sv.roots, func(r rootInput) bool { return r.node.source.ID == midNode.source.ID }, midNode.branch.Class); r != nil {
+			if r := bestRoot(sv.rootsBySource[midNode.source.ID], anyRoot, midNode.branch.Class); r != nil {
 				emit(c, Follows{Input: append([]string(nil), mid...), Target: []string{r.name}})
 				continue
 			}
@@ -657,13 +657,16 @@ func better(r, best *rootInput, preferClass string) bool {
 	return r.node.newest > best.node.newest
 }
 
+// anyRoot is the bestRoot filter that takes every root input.
+func anyRoot(rootInput) bool { return true }
+
 // bestRootOfFamily is the best of the root inputs of one family (as
 // survey.rootsByFamily holds them): for nixpkgs, upstream before forks.
 func bestRootOfFamily(family []rootInput) *rootInput {
 	if r := bestRoot(family, func(r rootInput) bool { return !r.node.source.Fork }, ""); r != nil {
 		return r
 	}
-	return bestRoot(family, func(rootInput) bool { return true }, "")
+	return bestRoot(family, anyRoot, "")
 }
 
 // freeName is the root input name for promoting the input at mid: its own

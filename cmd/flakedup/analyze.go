@@ -417,12 +417,10 @@ func writeAnalyzeJSON(w io.Writer, doc analyzeOutput) error {
 			if j > 0 {
 				bw.WriteString(",")
 			}
-			copyJSON, err := value("        ", c)
-			if err != nil {
+			bw.WriteString("\n        ")
+			if err := writeCopyJSON(bw, c, value); err != nil {
 				return err
 			}
-			bw.WriteString("\n        ")
-			bw.Write(copyJSON)
 		}
 		if len(g.Copies) > 0 {
 			bw.WriteString("\n      ")
@@ -438,4 +436,76 @@ func writeAnalyzeJSON(w io.Writer, doc analyzeOutput) error {
 		return fmt.Errorf("writing output: %w", err)
 	}
 	return nil
+}
+
+// writeCopyJSON writes one copy as the encoder would at the depth of a
+// group's "copies" (8 spaces), field by field in the order of
+// analyzeCopyJS: encoding/json's reflection was most of the time a big
+// report took. Strings that are printable ASCII without '"' or '\\' (paths,
+// revs, hashes, dates) are written as they are; any other string goes
+// through encode, so escaping stays exactly encoding/json's.
+func writeCopyJSON(bw *bufio.Writer, c analyzeCopyJS, encode func(indent string, v any) ([]byte, error)) error {
+	var err error
+	str := func(s string) {
+		if err != nil {
+			return
+		}
+		if isPlainASCII(s) {
+			bw.WriteByte('"')
+			bw.WriteString(s)
+			bw.WriteByte('"')
+			return
+		}
+		var b []byte
+		if b, err = encode("", s); err == nil {
+			bw.Write(b)
+		}
+	}
+	const field = "\n          "
+	bw.WriteString("{" + field + `"path": `)
+	str(c.Path)
+	fmt.Fprintf(bw, ","+field+`"path_count": %d,`+field+`"path_count_saturated": %t,`+field+`"sample_paths": `,
+		c.PathCount, c.Saturated)
+	if c.SamplePaths == nil {
+		bw.WriteString("null")
+	} else {
+		bw.WriteByte('[')
+	}
+	for i, p := range c.SamplePaths {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString(field + "  ")
+		str(p)
+	}
+	if len(c.SamplePaths) > 0 {
+		bw.WriteString(field)
+	}
+	if c.SamplePaths != nil {
+		bw.WriteByte(']')
+	}
+	fmt.Fprintf(bw, ","+field+`"declared_by_root": %t,`+field+`"could_follow_root": %t,`+field+`"branch": `,
+		c.Declared, c.CouldFollow)
+	for _, f := range []struct{ name, value string }{
+		{"", c.Branch}, {"ref", c.Ref}, {"rev", c.Rev}, {"nar_hash", c.NarHash}, {"last_modified", c.LastModified},
+	} {
+		if f.name != "" {
+			bw.WriteString("," + field + `"` + f.name + `": `)
+		}
+		str(f.value)
+	}
+	bw.WriteString("\n        }")
+	return err
+}
+
+// isPlainASCII reports whether encoding/json writes s as it is between
+// quotes: printable ASCII without '"' or '\\'. (With HTML escaping off,
+// '<', '>' and '&' are written as they are too.)
+func isPlainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }

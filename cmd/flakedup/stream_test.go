@@ -12,6 +12,8 @@ func TestWriteAnalyzeJSONMatchesWriteJSON(t *testing.T) {
 	copyA := analyzeCopyJS{Path: "a/nixpkgs", PathCount: 2, SamplePaths: []string{"a/nixpkgs", "b/a/nixpkgs"},
 		CouldFollow: true, Branch: "rolling", Ref: "nixos-unstable", Rev: "abc", NarHash: "sha256-x", LastModified: "2024-05-01"}
 	copyB := analyzeCopyJS{Path: "nixpkgs", PathCount: 1, SamplePaths: []string{}, Declared: true, Branch: "24.05"}
+	odd := analyzeCopyJS{Path: "caf\u00e9/<a&b>", PathCount: 1 << 63, Saturated: true,
+		SamplePaths: []string{"x\"y", "a\\b", "tab\there", "\u2028", "bad\xffutf8"}, Rev: "\x01", LastModified: "2024-01-01"}
 	tests := []struct {
 		name string
 		doc  analyzeOutput
@@ -24,6 +26,8 @@ func TestWriteAnalyzeJSONMatchesWriteJSON(t *testing.T) {
 		{"escapes and an empty copy list", analyzeOutput{Groups: []analyzeGroupJS{
 			{Source: "git:<a&b>\"\u2028", Copies: []analyzeCopyJS{}},
 			{Source: "path:/x", Fork: true, Copies: []analyzeCopyJS{copyA}}}}, 891},
+		{"strings that need escaping, nil sample paths", analyzeOutput{Groups: []analyzeGroupJS{
+			{Source: "s", Copies: []analyzeCopyJS{odd, {Path: "p"}}}}}, 1149},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
