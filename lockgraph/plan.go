@@ -392,7 +392,7 @@ func surveyGraph(g *Graph) survey {
 		sv.perFamily[c.family]++
 		sv.copies = append(sv.copies, c)
 	}
-	sort.SliceStable(sv.copies, func(i, j int) bool { return lessPath(sv.copies[i].path, sv.copies[j].path) })
+	sort.SliceStable(sv.copies, func(i, j int) bool { return LessPath(sv.copies[i].path, sv.copies[j].path) })
 	root := g.Nodes[g.Root]
 	for _, name := range sortedInputNames(root) {
 		if c, ok := sv.byKey[root.Inputs[name].Target]; ok {
@@ -496,7 +496,7 @@ func (pl planner) round(g *Graph) step {
 		}
 	}
 	st.follows = deferThroughMoved(st.follows)
-	sort.SliceStable(st.follows, func(i, j int) bool { return lessPath(st.follows[i].Input, st.follows[j].Input) })
+	sort.SliceStable(st.follows, func(i, j int) bool { return LessPath(st.follows[i].Input, st.follows[j].Input) })
 	return st
 }
 
@@ -745,8 +745,9 @@ func hasPrefix(path, prefix []string) bool {
 	return true
 }
 
-// lessPath orders paths shallowest first, then segment by segment.
-func lessPath(a, b []string) bool {
+// LessPath orders input paths the way flakedup lists them and picks
+// canonical paths: shallowest first, then segment by segment in byte order.
+func LessPath(a, b []string) bool {
 	if len(a) != len(b) {
 		return len(a) < len(b)
 	}

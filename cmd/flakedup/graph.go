@@ -122,7 +122,7 @@ func buildInputGraph(g *lockgraph.Graph, nixpkgsOnly bool) *inputGraph {
 		keys = leadingToNixpkgs(g, keys)
 	}
 	sort.SliceStable(keys[1:], func(i, j int) bool {
-		return lessCanonical(paths[keys[1+i]].Canonical, paths[keys[1+j]].Canonical)
+		return lockgraph.LessPath(paths[keys[1+i]].Canonical, paths[keys[1+j]].Canonical)
 	})
 	index := make(map[string]int, len(keys))
 	for i, key := range keys {
@@ -164,20 +164,6 @@ func buildInputGraph(g *lockgraph.Graph, nixpkgsOnly bool) *inputGraph {
 	}
 	sort.SliceStable(ig.edges, func(i, j int) bool { return ig.edges[i].from < ig.edges[j].from })
 	return ig
-}
-
-// lessCanonical orders canonical paths: shorter first, then segment by
-// segment in byte order.
-func lessCanonical(a, b []string) bool {
-	if len(a) != len(b) {
-		return len(a) < len(b)
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return a[i] < b[i]
-		}
-	}
-	return false
 }
 
 // leadingToNixpkgs keeps, from keys (the root first), the root and the
