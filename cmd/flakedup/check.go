@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/flakedup/flakedup/lockgraph"
+	"github.com/flakedup/flakedup/rewrite"
 )
 
 // Formats of `flakedup check`.
@@ -268,7 +269,7 @@ func checkCopies(fl *flake, out *fixOutcome, limits checkLimits) []checkCopy {
 		}
 		if !cp.declared {
 			for i, e := range out.edits {
-				if f, ok := followsEditPath(e); ok && hasPathPrefix(cp.path, f) {
+				if f, ok := e.(rewrite.AddFollows); ok && hasPathPrefix(cp.path, f.Path) {
 					cp.fix = lines[i]
 					break
 				}
@@ -322,14 +323,6 @@ func directPaths(g *lockgraph.Graph) map[string][]string {
 		}
 	}
 	return out
-}
-
-func followsEditPath(e interface{ String() string }) ([]string, bool) {
-	s := e.String()
-	if !strings.HasPrefix(s, "add-follows ") {
-		return nil, false
-	}
-	return strings.Split(strings.Fields(s)[1], "/"), true
 }
 
 func hasPathPrefix(p, prefix []string) bool {
