@@ -58,7 +58,8 @@ func analyzeCommand(e *env) *cli.Command {
 }
 
 // loadLock reads and parses the lock that PATH names: a flake directory
-// ("" means ".") or a flake.lock file. It returns the lock's path as shown in
+// ("" means "."), its flake.nix (the lock beside it is read) or a lock file
+// of any name. It returns the lock's path as shown in
 // messages. Errors name that path and are one line.
 func loadLock(arg string) (*lockgraph.Graph, string, error) {
 	if arg == "" {
@@ -67,6 +68,9 @@ func loadLock(arg string) (*lockgraph.Graph, string, error) {
 	lockPath := arg
 	if info, err := os.Stat(arg); err == nil && info.IsDir() {
 		lockPath = filepath.Join(arg, "flake.lock")
+	} else if filepath.Base(arg) == "flake.nix" {
+		// Every command takes the flake's flake.nix too; the lock is beside it.
+		lockPath = filepath.Join(filepath.Dir(arg), "flake.lock")
 	}
 	data, err := os.ReadFile(lockPath)
 	switch {

@@ -62,6 +62,8 @@ func loadInputs(arg string) (*rewrite.Inputs, error) {
 	path := arg
 	if info, err := os.Stat(arg); err == nil && info.IsDir() {
 		path = filepath.Join(arg, "flake.nix")
+	} else if filepath.Base(arg) == "flake.lock" {
+		path = filepath.Join(filepath.Dir(arg), "flake.nix")
 	}
 	src, err := os.ReadFile(path)
 	switch {

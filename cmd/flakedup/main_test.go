@@ -39,6 +39,9 @@ func TestExitCodesAndStreams(t *testing.T) {
 			"flakedup: flag provided but not defined: -frobnicate (see 'flakedup analyze --help')\n"},
 		{"flags after path", []string{"analyze", "../../fixtures/demo", "--format", "json"}, 0, "\"nodes\": 16", ""},
 		{"missing dir", []string{"analyze", "/nonexistent/flake"}, 2, "", ""},
+		{"analyze takes flake.nix", []string{"analyze", "--format", "json", "../../fixtures/demo/flake.nix"}, 0, "\"nodes\": 16", ""},
+		{"why takes flake.nix", []string{"why", "nixpkgs", "../../fixtures/demo/flake.nix"}, 0, "6 copies", ""},
+		{"inputs takes flake.lock", []string{"inputs", "../../fixtures/demo/flake.lock"}, 0, "home-manager", ""},
 		{"completion bad shell", []string{"completion", "tcsh"}, 2, "",
 			"flakedup: completion: want one of bash, zsh, fish (got \"tcsh\")\n"},
 	}
