@@ -25,7 +25,7 @@ func analyzeCommand(e *env) *cli.Command {
 		Name:      "analyze",
 		Usage:     "report the duplicated nixpkgs copies (and other sources) in a flake's lock",
 		ArgsUsage: "[PATH]",
-		Description: "PATH is a flake directory (default: the current one) or a flake.lock file.\n" +
+		Description: "PATH is a flake directory (default: the current one), its flake.nix, or a flake.lock file.\n" +
 			"Revision ages are relative to now, or to " + nowEnv + " (RFC 3339 or YYYY-MM-DD) when set.\n\n" +
 			"Examples:\n" +
 			"   flakedup analyze                          # the flake in the current directory\n" +

@@ -35,7 +35,7 @@ func graphCommand(e *env) *cli.Command {
 		Name:      "graph",
 		Usage:     "draw the input graph of a flake's lock (Graphviz dot or Mermaid)",
 		ArgsUsage: "[PATH]",
-		Description: "PATH is a flake directory (default: the current one) or a flake.lock file.\n" +
+		Description: "PATH is a flake directory (default: the current one), its flake.nix, or a flake.lock file.\n" +
 			"One box per locked input, labelled with the last name of its shortest input path and\n" +
 			"its short rev. The copies of a duplicated source share a colour (nixpkgs is always\n" +
 			"blue), the root's own inputs have a bold border, and a follows is a dashed arrow from\n" +

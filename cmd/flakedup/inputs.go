@@ -23,7 +23,7 @@ func inputsCommand(e *env) *cli.Command {
 		Name:      "inputs",
 		Usage:     "list the inputs flake.nix declares, with their urls and follows",
 		ArgsUsage: "[PATH]",
-		Description: "PATH is a flake directory (default: the current one) or a flake.nix file.\n" +
+		Description: "PATH is a flake directory (default: the current one), its flake.lock, or a flake.nix file.\n" +
 			"--format json prints the inputs exactly as " +
 			"`nix-instantiate --eval --strict --json -E '(import ./flake.nix).inputs'` does,\n" +
 			"without evaluating anything. Inputs computed by an expression are an error (exit 2).\n\n" +

@@ -35,7 +35,7 @@ func whyCommand(e *env) *cli.Command {
 			"For each copy it prints the branch, the locked revision and the input paths that reach it\n" +
 			"(the first --limit of them, shortest first, with the total count). A path that goes\n" +
 			"through a follows shows it: `home-manager/nixpkgs -> nixpkgs (follows)`.\n" +
-			"PATH is a flake directory (default: the current one) or a flake.lock file.\n" +
+			"PATH is a flake directory (default: the current one), its flake.nix, or a flake.lock file.\n" +
 			"Revision ages are relative to now, or to " + nowEnv + " (RFC 3339 or YYYY-MM-DD) when set.",
 		Flags: []cli.Flag{
 			formatFlag(formatText, formatJSON),
