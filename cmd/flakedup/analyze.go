@@ -62,6 +62,13 @@ func analyzeCommand(e *env) *cli.Command {
 // of any name. It returns the lock's path as shown in
 // messages. Errors name that path and are one line.
 func loadLock(arg string) (*lockgraph.Graph, string, error) {
+	g, lockPath, _, err := loadLockBytes(arg)
+	return g, lockPath, err
+}
+
+// loadLockBytes is loadLock that also returns the lock's bytes, for the
+// commands that may write the lock back (fix compares against them).
+func loadLockBytes(arg string) (*lockgraph.Graph, string, []byte, error) {
 	if arg == "" {
 		arg = "."
 	}
@@ -75,15 +82,15 @@ func loadLock(arg string) (*lockgraph.Graph, string, error) {
 	data, err := os.ReadFile(lockPath)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, lockPath, fmt.Errorf("%s: no such file (run `nix flake lock` to create it, or pass the flake directory)", lockPath)
+		return nil, lockPath, nil, fmt.Errorf("%s: no such file (run `nix flake lock` to create it, or pass the flake directory)", lockPath)
 	case err != nil:
-		return nil, lockPath, fmt.Errorf("%s: %w", lockPath, unwrapPathError(err))
+		return nil, lockPath, nil, fmt.Errorf("%s: %w", lockPath, unwrapPathError(err))
 	}
 	g, err := lockgraph.Load(data)
 	if err != nil {
-		return nil, lockPath, fmt.Errorf("%s: %w", lockPath, err)
+		return nil, lockPath, nil, fmt.Errorf("%s: %w", lockPath, err)
 	}
-	return g, lockPath, nil
+	return g, lockPath, data, nil
 }
 
 // unwrapPathError drops the "open PATH:" prefix of an *fs.PathError, whose

@@ -71,13 +71,9 @@ func loadFlake(arg string) (*flake, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", fl.nixPath, unwrapPathError(err))
 	}
-	fl.graph, _, err = loadLock(fl.lockPath)
+	fl.graph, _, fl.lockSrc, err = loadLockBytes(fl.lockPath)
 	if err != nil {
 		return nil, err
-	}
-	fl.lockSrc, err = os.ReadFile(fl.lockPath)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", fl.lockPath, unwrapPathError(err))
 	}
 	file, err := rewrite.Parse(fl.nixPath, fl.nixSrc)
 	if err == nil {
