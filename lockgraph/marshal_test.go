@@ -134,14 +134,7 @@ func loadLock(t *testing.T, data []byte) *Graph {
 // FLAKEDUP_CORPUS is set).
 func corpusLocks(t *testing.T) map[string][]byte {
 	t.Helper()
-	const dir = "../../shared/corpus"
-	files, err := filepath.Glob(filepath.Join(dir, "*", "flake.lock"))
-	if err != nil || len(files) == 0 {
-		if os.Getenv("FLAKEDUP_CORPUS") != "" {
-			t.Fatalf("FLAKEDUP_CORPUS is set but no %s/*/flake.lock was found", dir)
-		}
-		t.Skipf("corpus %s not found; set FLAKEDUP_CORPUS to make this a failure", dir)
-	}
+	files := corpusFiles(t)
 	locks := make(map[string][]byte, len(files))
 	for _, f := range files {
 		data, err := os.ReadFile(f)

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,24 +10,6 @@ import (
 	"github.com/flakedup/flakedup/lockgraph"
 	"github.com/flakedup/flakedup/rewrite"
 )
-
-// corpusPairs lists the corpus directories (../shared/corpus beside the
-// repository). It skips the test when the corpus is missing, unless
-// FLAKEDUP_CORPUS is set.
-func corpusPairs(t *testing.T) []string {
-	t.Helper()
-	dirs, _ := filepath.Glob("../../../shared/corpus/*/flake.lock")
-	if len(dirs) == 0 {
-		if os.Getenv("FLAKEDUP_CORPUS") != "" {
-			t.Fatal("../shared/corpus is missing but FLAKEDUP_CORPUS is set")
-		}
-		t.Skip("../shared/corpus is missing")
-	}
-	for i, d := range dirs {
-		dirs[i] = filepath.Dir(d)
-	}
-	return dirs
-}
 
 // TestFixCorpus runs `flakedup fix` on a copy of every corpus pair and
 // checks, for each: the patched flake.nix parses (flakedup's parser and,
@@ -38,12 +19,9 @@ func corpusPairs(t *testing.T) []string {
 // nothing. It logs the corpus totals: nixpkgs copies before → after, and
 // the floor (one copy per source and branch class).
 func TestFixCorpus(t *testing.T) {
-	nix, nixErr := exec.LookPath("nix-instantiate")
-	if nixErr != nil && os.Getenv("FLAKEDUP_NIX") != "" {
-		t.Fatal("nix-instantiate is not on PATH but FLAKEDUP_NIX is set")
-	}
 	var before, after, floor, follows, flakes int
-	for _, src := range corpusPairs(t) {
+	for _, lock := range corpusFiles(t, "flake.lock") {
+		src := filepath.Dir(lock)
 		name := filepath.Base(src)
 		t.Run(name, func(t *testing.T) {
 			dir := copyFlake(t, src)
@@ -76,9 +54,7 @@ func TestFixCorpus(t *testing.T) {
 			if rep.Nixpkgs.Copies != doc.After.Nixpkgs.Copies {
 				t.Errorf("fix reports %d copies after, the lock it wrote has %d", doc.After.Nixpkgs.Copies, rep.Nixpkgs.Copies)
 			}
-			if nixErr == nil {
-				checkNixSeesFollows(t, nix, dir, doc.Follows)
-			}
+			checkNixSeesFollows(t, dir, doc.Follows)
 			code, again, stderr := runFlakedup(t, nil, "fix", "--dry-run", "--nix-version", "2.18", "--format", "json", dir)
 			if code != exitOK || !strings.Contains(again, `"follows": [],`) || !strings.Contains(again, `"diff": "",`) {
 				t.Errorf("second run proposes something (exit %d, %s):\n%s", code, stderr, again)

@@ -17,10 +17,7 @@ import (
 // when FLAKEDUP_NIX is set.
 func nixInputs(t *testing.T, files []string) []string {
 	t.Helper()
-	if _, err := exec.LookPath("nix-instantiate"); err != nil {
-		if os.Getenv("FLAKEDUP_NIX") != "" {
-			t.Fatal("FLAKEDUP_NIX is set but nix-instantiate is not on PATH")
-		}
+	if _, ok := lookTool(t, "nix-instantiate"); !ok {
 		t.Log("nix-instantiate not on PATH: not comparing with Nix")
 		return nil
 	}
@@ -106,14 +103,7 @@ func fileExists(path string) bool {
 // TestInputsCorpus checks that `flakedup inputs --format json` prints, for
 // every corpus flake, exactly what Nix evaluates its inputs to.
 func TestInputsCorpus(t *testing.T) {
-	const corpus = "../../../shared/corpus"
-	files, _ := filepath.Glob(filepath.Join(corpus, "*", "flake.nix"))
-	if len(files) == 0 {
-		if os.Getenv("FLAKEDUP_CORPUS") != "" {
-			t.Fatalf("FLAKEDUP_CORPUS is set but %s has no flake.nix files", corpus)
-		}
-		t.Skipf("corpus %s not found: skipping", corpus)
-	}
+	files := corpusFiles(t, "flake.nix")
 	jsons := make([]string, len(files))
 	for i, f := range files {
 		code, stdout, stderr := runFlakedup(t, nil, "inputs", "--format", "json", filepath.Dir(f))

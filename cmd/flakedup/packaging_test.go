@@ -12,21 +12,6 @@ import (
 	"github.com/flakedup/flakedup/rewrite"
 )
 
-// requireTool returns the path of a program the test needs; it skips when
-// the program is missing, unless FLAKEDUP_NIX is set (CI installs nix,
-// graphviz and friends, so there it is a failure).
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("FLAKEDUP_NIX") != "" {
-			t.Fatalf("%s is not on PATH but FLAKEDUP_NIX is set", name)
-		}
-		t.Skipf("%s is not on PATH", name)
-	}
-	return p
-}
-
 // TestSelfFlake checks flakedup's own flake.nix: it parses with flakedup's
 // parser and with Nix, its inputs are what a packaging flake needs, and its
 // vendorHash is the hash of `go mod vendor` for the current go.mod.

@@ -253,14 +253,7 @@ func TestWhyUsageErrors(t *testing.T) {
 // checks each answer against the graph: every printed path resolves to its
 // copy, the canonical path comes first, and the count matches Paths.
 func TestWhyCorpus(t *testing.T) {
-	const corpus = "../../../shared/corpus"
-	locks, _ := filepath.Glob(filepath.Join(corpus, "*", "flake.lock"))
-	if len(locks) == 0 {
-		if os.Getenv("FLAKEDUP_CORPUS") != "" {
-			t.Fatalf("FLAKEDUP_CORPUS is set but %s has no flake.lock files", corpus)
-		}
-		t.Skipf("corpus %s not found: skipping", corpus)
-	}
+	locks := corpusFiles(t, "flake.lock")
 	copies := 0
 	for _, lock := range locks {
 		g, _, err := loadLock(lock)
