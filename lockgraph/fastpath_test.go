@@ -27,7 +27,7 @@ func TestAttrsStringFastPath(t *testing.T) {
 		{`null`, ""},
 	}
 	for _, tt := range tests {
-		if got := (Attrs{"k": json.RawMessage(tt.raw)}).String("k"); got != tt.want {
+		if got := (Attrs{{Key: "k", Raw: tt.raw}}).String("k"); got != tt.want {
 			t.Errorf("String(%s) = %q, want %q", tt.raw, got, tt.want)
 		}
 	}

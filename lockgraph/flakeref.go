@@ -2,7 +2,6 @@ package lockgraph
 
 import (
 	"net/url"
-	"sort"
 	"strings"
 )
 
@@ -40,10 +39,10 @@ func FlakeRefURL(a Attrs) string {
 			s = typ + "+" + raw
 		}
 		addQuery("ref", "rev", "dir")
-		if sub, ok := a["submodules"]; ok && string(sub) == "true" {
+		if sub, ok := a.Get("submodules"); ok && sub == "true" {
 			q.Set("submodules", "1")
 		}
-		if sh, ok := a["shallow"]; ok && string(sh) == "true" {
+		if sh, ok := a.Get("shallow"); ok && sh == "true" {
 			q.Set("shallow", "1")
 		}
 		return withQuery(s, q)
@@ -67,20 +66,15 @@ func FlakeRefURL(a Attrs) string {
 		addQuery("dir")
 		return withQuery(s, q)
 	}
-	keys := make([]string, 0, len(a))
-	for k := range a {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		switch k {
+	for _, f := range a { // in key order
+		switch f.Key {
 		case "type", "narHash", "lastModified", "revCount":
 			continue
 		}
-		if v := a.String(k); v != "" {
-			q.Set(k, v)
+		if v := a.String(f.Key); v != "" {
+			q.Set(f.Key, v)
 		} else {
-			q.Set(k, string(a[k]))
+			q.Set(f.Key, f.Raw)
 		}
 	}
 	return withQuery(typ+":", q)

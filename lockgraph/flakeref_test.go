@@ -7,11 +7,11 @@ import (
 
 func attrsOf(t *testing.T, js string) Attrs {
 	t.Helper()
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(js), &m); err != nil {
+	var a Attrs
+	if err := json.Unmarshal([]byte(js), &a); err != nil {
 		t.Fatal(err)
 	}
-	return Attrs(m)
+	return a
 }
 
 func TestFlakeRefURL(t *testing.T) {

@@ -34,9 +34,9 @@ func FuzzLoad(f *testing.F) {
 			return
 		}
 		for key, n := range g.Nodes {
-			for name, in := range n.Inputs {
+			for _, in := range n.Inputs {
 				if _, ok := g.Nodes[in.Target]; !ok {
-					t.Fatalf("node %q input %q: target %q does not exist", key, name, in.Target)
+					t.Fatalf("node %q input %q: target %q does not exist", key, in.Name, in.Target)
 				}
 			}
 		}

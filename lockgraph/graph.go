@@ -10,8 +10,11 @@
 package lockgraph
 
 import (
+	"bytes"
 	"encoding/json"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -32,6 +35,9 @@ type Graph struct {
 	// once one of those has been called.
 	walkOnce sync.Once
 	walked   *dag
+	// index is what Load learnt about the nodes (load.go); nil for a graph
+	// built by hand. The walk starts from it when it is there.
+	index *nodeIndex
 }
 
 // Node is one entry of the lock's "nodes" object.
@@ -39,8 +45,8 @@ type Node struct {
 	// Key is the node's key in the lock. It carries no meaning beyond this
 	// one file: identify nodes by input path instead.
 	Key string
-	// Inputs maps each input name to its resolved edge.
-	Inputs map[string]Input
+	// Inputs are the node's resolved input edges, sorted by name.
+	Inputs Inputs
 	// Locked is the node's "locked" attribute set; for version 5 locks the
 	// fields of "info" (lastModified, narHash) are folded into it.
 	Locked Attrs
@@ -53,8 +59,77 @@ type Node struct {
 	Extra Attrs
 }
 
+// Inputs are the input edges of a node, sorted by name in byte order, each
+// name once; Get looks one up. A slice rather than a map, for the same
+// reason as Attrs. Build one with NewInputs, change one with With.
+type Inputs []Input
+
+// NewInputs builds the inputs of a node from edges in any order; when a
+// name is given twice, the last one counts.
+func NewInputs(edges ...Input) Inputs {
+	ins := make(Inputs, len(edges))
+	copy(ins, edges)
+	if len(ins) < 2 {
+		return ins
+	}
+	slices.SortStableFunc(ins, func(x, y Input) int { return strings.Compare(x.Name, y.Name) })
+	out := ins[:0]
+	for i, in := range ins {
+		if i+1 < len(ins) && ins[i+1].Name == in.Name {
+			continue // a later edge has the same name
+		}
+		out = append(out, in)
+	}
+	return out
+}
+
+// Get returns the input called name and whether there is one.
+func (ins Inputs) Get(name string) (Input, bool) {
+	if i, ok := ins.find(name); ok {
+		return ins[i], true
+	}
+	return Input{}, false
+}
+
+// find returns the index of the input called name, or where it would go.
+func (ins Inputs) find(name string) (int, bool) {
+	if len(ins) <= 8 {
+		for i, in := range ins {
+			if c := strings.Compare(in.Name, name); c >= 0 {
+				return i, c == 0
+			}
+		}
+		return len(ins), false
+	}
+	return slices.BinarySearchFunc(ins, name, func(in Input, n string) int { return strings.Compare(in.Name, n) })
+}
+
+// Names returns the input names in byte order.
+func (ins Inputs) Names() []string {
+	names := make([]string, len(ins))
+	for i, in := range ins {
+		names[i] = in.Name
+	}
+	return names
+}
+
+// With returns a copy of ins with in added, replacing the input of the
+// same name if there is one; ins itself is not modified.
+func (ins Inputs) With(in Input) Inputs {
+	i, found := ins.find(in.Name)
+	out := make(Inputs, 0, len(ins)+1)
+	out = append(out, ins[:i]...)
+	out = append(out, in)
+	if found {
+		i++
+	}
+	return append(out, ins[i:]...)
+}
+
 // Input is one input edge of a node, resolved.
 type Input struct {
+	// Name is the input's name within its node ("nixpkgs").
+	Name string
 	// Target is the key of the node this input denotes, after following
 	// every follows path to its end.
 	Target string
@@ -70,22 +145,88 @@ type Input struct {
 // IsFollows reports whether the edge is a follows rather than a direct edge.
 func (in Input) IsFollows() bool { return in.Follows != nil }
 
-// Attrs is a JSON attribute set whose values are kept as raw JSON, so that
-// unknown fetcher types and fields survive a round trip unchanged.
-type Attrs map[string]json.RawMessage
+// Attrs is a JSON attribute set: its fields sorted by key in byte order,
+// each key once, each value kept as compact raw JSON text so that unknown
+// fetcher types and fields survive a round trip unchanged. A nil Attrs is an
+// absent attribute set, a non-nil empty one is {}.
+//
+// A slice rather than a map: a lock has two or three small attribute sets
+// per node, and on a 100,000-node lock maps cost several times the memory
+// (and the time to build) of these few fields.
+type Attrs []Attr
+
+// Attr is one field of an attribute set.
+type Attr struct {
+	// Key is the field name.
+	Key string
+	// Raw is the value as compact JSON text: `"github"`, `1700000000`,
+	// `false`, `["a","b"]`.
+	Raw string
+}
+
+// NewAttrs builds an attribute set from fields in any order; when a key is
+// given twice, the last one counts (as in encoding/json).
+func NewAttrs(fields ...Attr) Attrs {
+	a := make(Attrs, len(fields))
+	copy(a, fields)
+	return a.normalize()
+}
+
+// normalize sorts a in place by key and drops every field but the last of
+// each key, keeping a nil Attrs nil.
+func (a Attrs) normalize() Attrs {
+	if len(a) < 2 {
+		return a
+	}
+	slices.SortStableFunc(a, func(x, y Attr) int { return strings.Compare(x.Key, y.Key) })
+	out := a[:0]
+	for i, f := range a {
+		if i+1 < len(a) && a[i+1].Key == f.Key {
+			continue // a later field has the same key
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// Get returns the raw JSON value of key and whether it is present.
+func (a Attrs) Get(key string) (string, bool) {
+	if len(a) <= 8 {
+		for _, f := range a {
+			if f.Key == key {
+				return f.Raw, true
+			}
+		}
+		return "", false
+	}
+	i, ok := slices.BinarySearchFunc(a, key, func(f Attr, k string) int { return strings.Compare(f.Key, k) })
+	if !ok {
+		return "", false
+	}
+	return a[i].Raw, true
+}
+
+// Keys returns the field names in byte order.
+func (a Attrs) Keys() []string {
+	keys := make([]string, len(a))
+	for i, f := range a {
+		keys[i] = f.Key
+	}
+	return keys
+}
 
 // String returns the string value of key, or "" when it is absent or not a
 // JSON string.
 func (a Attrs) String(key string) string {
-	raw, ok := a[key]
+	raw, ok := a.Get(key)
 	if !ok {
 		return ""
 	}
 	if isPlainString(raw) {
-		return string(raw[1 : len(raw)-1])
+		return raw[1 : len(raw)-1]
 	}
 	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
+	if err := json.Unmarshal([]byte(raw), &s); err != nil {
 		return ""
 	}
 	return s
@@ -94,12 +235,12 @@ func (a Attrs) String(key string) string {
 // isPlainString reports whether raw is a JSON string made of printable
 // ASCII without escapes (every rev, hash, owner and type in a real lock):
 // its value is the bytes between the quotes, no json.Unmarshal needed.
-func isPlainString(raw []byte) bool {
+func isPlainString(raw string) bool {
 	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
 		return false
 	}
-	for _, c := range raw[1 : len(raw)-1] {
-		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+	for i := 1; i < len(raw)-1; i++ {
+		if c := raw[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
 			return false
 		}
 	}
@@ -109,13 +250,36 @@ func isPlainString(raw []byte) bool {
 // Int returns the integer value of key and whether it was present and an
 // integer.
 func (a Attrs) Int(key string) (int64, bool) {
-	raw, ok := a[key]
+	raw, ok := a.Get(key)
 	if !ok {
 		return 0, false
 	}
-	n, err := strconv.ParseInt(string(raw), 10, 64)
+	n, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil {
 		return 0, false
 	}
 	return n, true
+}
+
+// UnmarshalJSON reads a JSON object, keeping each value as compact raw
+// JSON; null gives a nil Attrs.
+func (a *Attrs) UnmarshalJSON(data []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return err
+	}
+	if m == nil {
+		*a = nil
+		return nil
+	}
+	out := make(Attrs, 0, len(m))
+	for k, v := range m {
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, v); err != nil {
+			return err
+		}
+		out = append(out, Attr{Key: k, Raw: buf.String()})
+	}
+	*a = out.normalize()
+	return nil
 }

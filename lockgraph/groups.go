@@ -102,101 +102,138 @@ func (c Copy) Date() string {
 	return c.LastModified.Format("2006-01-02")
 }
 
-// revision is what tells two copies' contents apart: the rev, or the
-// narHash for a copy locked without one.
-func (c Copy) revision() string {
-	if c.Rev != "" {
-		return c.Rev
-	}
-	if c.NarHash != "" {
-		return c.NarHash
-	}
-	return "node:" + c.Key
-}
-
 // sourceBranch is the pair a copy must share with a root input to follow it.
 type sourceBranch struct{ id, class string }
+
+// sourceClass is sourceBranch with the source numbered, within Analyze.
+type sourceClass struct {
+	source int // index into the sources of Analyze
+	class  string
+}
 
 // Analyze finds the duplicated sources of a graph. Only nodes reachable from
 // the root count; the root itself is never a copy. The result is sorted as
 // documented on each field, so equal graphs give equal reports.
 func Analyze(g *Graph) Report {
-	declared := map[string]bool{}
-	if root := g.Nodes[g.Root]; root != nil {
-		for _, in := range root.Inputs {
-			declared[in.Target] = true
+	var rep Report
+	d := g.walk()
+	if len(d.keys) == 0 {
+		return rep
+	}
+	declared := make([]bool, len(d.keys))
+	for _, in := range g.Nodes[g.Root].Inputs {
+		if i, ok := d.find(in.Target); ok {
+			declared[i] = true
 		}
 	}
-	paths := g.Paths()
 
-	// First pass: every reachable node becomes a copy of its source. The
-	// copies live in one slice; sources list theirs by index, which keeps a
-	// big lock from copying Copy values around as the lists grow.
-	var rep Report
-	reachable := g.Reachable()
-	all := make([]Copy, 0, len(reachable))
-	bySource := map[string][]int{} // indexes into all
-	sources := map[string]Source{} // by ID, as first seen
-	rootHas := map[sourceBranch]bool{}
-	for _, key := range reachable {
-		n := g.Nodes[key]
-		if key == g.Root || n == nil {
-			continue
-		}
+	// First pass, over the nodes as the walk numbered them (the root is
+	// 0): what each one is a copy of, and which branch it tracks.
+	var (
+		sources     []Source           // in the order first met
+		sourceIndex = map[string]int{} // Source.ID → index into sources
+		members     [][]int            // per source, its nodes
+		branches    = make([]Branch, len(d.keys))
+		revisions   = make([]string, len(d.keys))
+		rootHas     = map[sourceClass]bool{}
+	)
+	for i := 1; i < len(d.keys); i++ {
+		key, n := d.keys[i], d.nodes[i]
 		rep.Nodes++
 		src := SourceOf(n)
 		if src.ID == "" {
 			src.ID = "node:" + key // no attributes to identify it by: unique
 		}
-		c := newCopy(n, paths[key], declared[key])
-		if _, ok := sources[src.ID]; !ok {
-			sources[src.ID] = src
+		s, ok := sourceIndex[src.ID]
+		if !ok {
+			s = len(sources)
+			sourceIndex[src.ID] = s
+			sources = append(sources, src)
+			members = append(members, nil)
 		}
-		bySource[src.ID] = append(bySource[src.ID], len(all))
-		all = append(all, c)
-		if c.Declared {
-			rootHas[sourceBranch{src.ID, c.Branch.Class}] = true
+		members[s] = append(members[s], i)
+		branches[i] = BranchOf(n)
+		revisions[i] = revisionOf(n)
+		if declared[i] {
+			rootHas[sourceClass{s, branches[i].Class}] = true
 		}
 	}
 
-	// Second pass, in source order: what could follow the root, the
+	// Second pass, in source ID order: what could follow the root, the
 	// nixpkgs summary, and the groups.
-	ids := make([]string, 0, len(bySource))
-	for id := range bySource {
-		ids = append(ids, id)
+	order := make([]int, len(sources))
+	for s := range order {
+		order[s] = s
 	}
-	sort.Strings(ids)
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(sources[a].ID, sources[b].ID) })
+	count, saturated := d.pathCounts()
+	tree := d.canonicalTree()
+	var pathBuf slab[string]
+	var sampling sampler
 	nixRevs, nixBranches := map[string]bool{}, map[string]bool{}
-	for _, id := range ids {
-		src, indexes := sources[id], bySource[id]
+	couldFollow := func(s, i int) bool {
+		return !declared[i] && rootHas[sourceClass{s, branches[i].Class}]
+	}
+	for _, s := range order {
+		src, nodes := sources[s], members[s]
+		if src.Nixpkgs {
+			for _, i := range nodes {
+				rep.Nixpkgs.Copies++
+				nixRevs[revisions[i]] = true
+				nixBranches[branches[i].Class] = true
+				rep.Nixpkgs.RootDeclared = rep.Nixpkgs.RootDeclared || declared[i]
+				if couldFollow(s, i) {
+					rep.Nixpkgs.CouldFollowRoot++
+				}
+			}
+		}
+		if len(nodes) < 2 {
+			continue
+		}
 		revs := map[string]bool{}
-		for _, i := range indexes {
-			c := &all[i]
-			c.CouldFollowRoot = !c.Declared && rootHas[sourceBranch{id, c.Branch.Class}]
-			revs[c.revision()] = true
-			if !src.Nixpkgs {
-				continue
+		paths := make([][]string, len(nodes))
+		for k, i := range nodes {
+			revs[revisions[i]] = true
+			paths[k] = tree.path(i, &pathBuf)
+		}
+		// The copies in report order: declared by the root first, then by
+		// canonical path, shorter first, then in segment-wise byte order;
+		// the node key breaks ties, so the order is total.
+		byOrder := make([]int, len(nodes))
+		for k := range byOrder {
+			byOrder[k] = k
+		}
+		slices.SortFunc(byOrder, func(x, y int) int {
+			a, b := nodes[x], nodes[y]
+			switch {
+			case declared[a] != declared[b]:
+				if declared[a] {
+					return -1
+				}
+				return 1
+			case len(paths[x]) != len(paths[y]):
+				return cmp.Compare(len(paths[x]), len(paths[y]))
 			}
-			rep.Nixpkgs.Copies++
-			nixRevs[c.revision()] = true
-			nixBranches[c.Branch.Class] = true
-			rep.Nixpkgs.RootDeclared = rep.Nixpkgs.RootDeclared || c.Declared
-			if c.CouldFollowRoot {
-				rep.Nixpkgs.CouldFollowRoot++
+			if c := slices.Compare(paths[x], paths[y]); c != 0 {
+				return c
+			}
+			return strings.Compare(d.keys[a], d.keys[b])
+		})
+		copies := make([]Copy, len(nodes))
+		for j, k := range byOrder {
+			i := nodes[k]
+			c := &copies[j]
+			*c = newCopy(d.nodes[i], branches[i], declared[i])
+			c.Path, c.PathCount, c.Saturated = paths[k], count[i], saturated[i]
+			c.CouldFollowRoot = couldFollow(s, i)
+			if c.PathCount == 1 && !c.Saturated {
+				c.Samples = [][]string{c.Path}
+			} else {
+				c.Samples = d.samplePaths(i, SamplePathLimit, &sampling)
 			}
 		}
-		if len(indexes) > 1 {
-			copies := make([]Copy, len(indexes))
-			for i, j := range indexes {
-				copies[i] = all[j]
-			}
-			for i := range copies {
-				copies[i].Samples = samplePaths(g, copies[i])
-			}
-			sortCopies(copies)
-			src = SourceOf(g.Nodes[copies[0].Key]) // the Kind of the first copy
-			rep.Groups = append(rep.Groups, Group{Source: src, Revisions: len(revs), Copies: copies})
-		}
+		src = SourceOf(g.Nodes[copies[0].Key]) // the Kind of the first copy
+		rep.Groups = append(rep.Groups, Group{Source: src, Revisions: len(revs), Copies: copies})
 	}
 	rep.Nixpkgs.Revisions, rep.Nixpkgs.Branches = len(nixRevs), len(nixBranches)
 	sort.SliceStable(rep.Groups, func(i, j int) bool {
@@ -205,17 +242,14 @@ func Analyze(g *Graph) Report {
 	return rep
 }
 
-// newCopy gathers what a report says about one node.
-func newCopy(n *Node, np NodePaths, declared bool) Copy {
+// newCopy gathers what a report says about one node, paths aside.
+func newCopy(n *Node, branch Branch, declared bool) Copy {
 	c := Copy{
-		Key:       n.Key,
-		Path:      np.Canonical,
-		PathCount: np.Count,
-		Saturated: np.Saturated,
-		Branch:    BranchOf(n),
-		Rev:       n.Locked.String("rev"),
-		NarHash:   n.Locked.String("narHash"),
-		Declared:  declared,
+		Key:      n.Key,
+		Branch:   branch,
+		Rev:      n.Locked.String("rev"),
+		NarHash:  n.Locked.String("narHash"),
+		Declared: declared,
 	}
 	if secs, ok := n.Locked.Int("lastModified"); ok {
 		c.LastModified = time.Unix(secs, 0).UTC()
@@ -223,47 +257,14 @@ func newCopy(n *Node, np NodePaths, declared bool) Copy {
 	return c
 }
 
-// samplePaths returns the sample paths of a copy. A copy reached by one path
-// has that path as its only sample; others ask the graph, which walks it
-// on every call, so Analyze asks only for grouped copies.
-func samplePaths(g *Graph, c Copy) [][]string {
-	if c.PathCount == 1 && !c.Saturated {
-		return [][]string{c.Path}
+// revisionOf is what tells two copies' contents apart: the locked rev, or
+// the narHash for a copy locked without one.
+func revisionOf(n *Node) string {
+	if rev := n.Locked.String("rev"); rev != "" {
+		return rev
 	}
-	return g.SamplePaths(c.Key, SamplePathLimit)
-}
-
-// sortCopies orders copies: declared by the root first, then by canonical
-// path, shorter first, then in byte order; the node key breaks ties.
-// The order is total (keys are unique), so the sort need not be stable.
-func sortCopies(copies []Copy) {
-	// Join each path once, not twice per comparison, and move indexes
-	// around rather than whole Copy values.
-	type sortKey struct {
-		joined string
-		c      *Copy
+	if h := n.Locked.String("narHash"); h != "" {
+		return h
 	}
-	orig := slices.Clone(copies)
-	keyed := make([]sortKey, len(orig))
-	for i := range orig {
-		keyed[i] = sortKey{strings.Join(orig[i].Path, "\x00"), &orig[i]}
-	}
-	slices.SortFunc(keyed, func(x, y sortKey) int {
-		a, b := x.c, y.c
-		switch {
-		case a.Declared != b.Declared:
-			if a.Declared {
-				return -1
-			}
-			return 1
-		case len(a.Path) != len(b.Path):
-			return cmp.Compare(len(a.Path), len(b.Path))
-		case x.joined != y.joined:
-			return strings.Compare(x.joined, y.joined)
-		}
-		return strings.Compare(a.Key, b.Key)
-	})
-	for i, k := range keyed {
-		copies[i] = *k.c
-	}
+	return "node:" + n.Key
 }

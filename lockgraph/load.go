@@ -5,10 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
-	"unsafe"
 
 	"github.com/tidwall/gjson"
 )
@@ -119,77 +118,117 @@ func docError(kind ErrorKind, format string, args ...any) *LoadError {
 // When the document or a node has the same field twice, the last one counts
 // (as in encoding/json); a node key or input name given twice is an error.
 // Values in Locked, Original and Extra are compact raw JSON. The graph
-// shares no memory with data, which the caller may reuse.
+// shares no memory with data, which the caller may reuse; LoadString avoids
+// that copy.
 //
 // Every error is a *LoadError; checks run in a fixed order (syntax, top
 // level, nodes in document order, then edges in key and input-name order),
 // so the same input always gives the same error.
-func Load(data []byte) (g *Graph, err error) {
+func Load(data []byte) (*Graph, error) {
+	return LoadString(string(data))
+}
+
+// LoadString is Load over a string: the graph's strings are views of text
+// rather than copies, which saves copying a large lock once more.
+func LoadString(text string) (g *Graph, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			g, err = nil, docError(KindInternal, "internal error: %v", r)
 		}
 	}()
-	if err := checkSyntax(data); err != nil {
+	if err := checkSyntax(text); err != nil {
 		return nil, err
 	}
-	lr := newLockReader(data)
-	doc := gjson.Parse(lr.text)
-	if !doc.IsObject() {
-		return nil, docError(KindNotObject, "not a JSON object: the document is %s", typeName(doc))
+	sc := &scanner{s: text}
+	if sc.peek() != '{' {
+		return nil, docError(KindNotObject, "not a JSON object: the document is %s", sc.kind())
 	}
-	// One pass over the top level: gjson's Get would scan past the whole
-	// of "nodes" again for each of "root" and "version".
-	var version, root, nodes gjson.Result
-	doc.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	// One pass over the document. Nix writes "nodes" before "version", so
+	// the nodes are read before the version is known, as if it were 6 or
+	// 7, and read again in the rare case that it turns out to be 5 and the
+	// reading depended on it.
+	var (
+		version, root   string // raw JSON, "" when absent
+		versionK, rootK string // their JSON types, for messages
+		nodesAt         = -1   // offset of the last "nodes" value
+		nodes           map[string]*Node
+		nodesErr        error
+		nodesSawInfo    bool
+	)
+	lr := &lockReader{sc: sc}
+	_ = sc.fields(func(key string) error {
+		switch key {
 		case "version":
-			version = v
+			versionK, version = sc.kind(), sc.skip()
 		case "root":
-			root = v
+			rootK = sc.kind()
+			if rootK == "a string" {
+				root = sc.str()
+			} else {
+				root = sc.skip()
+			}
 		case "nodes":
-			nodes = v
+			sc.ws()
+			nodesAt = sc.i
+			nodes, nodesErr = lr.readNodes(7)
+			nodesSawInfo = lr.sawInfo
+			if nodesErr != nil { // go on after the value
+				sc.i = nodesAt
+				sc.skip()
+			}
+		default:
+			sc.skip()
 		}
-		return true
+		return nil
 	})
 	g = &Graph{}
-	if g.Version, err = readVersion(version); err != nil {
+	if g.Version, err = readVersion(version, versionK); err != nil {
 		return nil, err
 	}
-	if g.Root, err = readRoot(root); err != nil {
+	if g.Root, err = readRoot(root, rootK); err != nil {
 		return nil, err
 	}
-	g.Root = lr.str(g.Root)
-	if g.Nodes, err = lr.readNodes(nodes, g.Version); err != nil {
-		return nil, err
+	if nodesAt < 0 {
+		return nil, docError(KindType, "missing \"nodes\"")
 	}
+	if g.Version == 5 && nodesSawInfo {
+		sc.i = nodesAt
+		nodes, nodesErr = lr.readNodes(5)
+	}
+	if nodesErr != nil {
+		return nil, nodesErr
+	}
+	g.Nodes = nodes
 	if _, ok := g.Nodes[g.Root]; !ok {
 		return nil, docError(KindRoot, "root node %q is not in \"nodes\"", g.Root)
 	}
-	ix := newNodeIndex(g)
-	if err := checkDirectEdges(g, ix); err != nil {
+	ix := newNodeIndex(g, lr.order)
+	if err := checkDirectEdges(ix); err != nil {
 		return nil, err
 	}
-	if err := resolveAllFollows(g, ix); err != nil {
+	rootPos := ix.pos[g.Root]
+	if err := resolveAllFollows(ix, rootPos); err != nil {
 		return nil, err
 	}
 	if g.Version < 7 {
-		markSharedEdges(g, ix)
+		markSharedEdges(ix, rootPos)
 	}
+	g.index = ix
 	return g, nil
 }
 
 // checkSyntax returns a KindSyntax error locating the first byte where
-// data stops being JSON, or nil when it is JSON.
-func checkSyntax(data []byte) error {
-	if gjson.ValidBytes(data) {
+// text stops being JSON, or nil when it is JSON.
+func checkSyntax(text string) error {
+	if gjson.Valid(text) {
 		return nil
 	}
-	if len(bytes.TrimSpace(data)) == 0 {
+	if len(strings.TrimSpace(text)) == 0 {
 		return docError(KindSyntax, "empty input: want a JSON object")
 	}
 	// gjson says where nothing; encoding/json does, and is only run on
 	// input already known to be broken.
+	data := []byte(text)
 	var syn *json.SyntaxError
 	if err := json.Unmarshal(data, new(json.RawMessage)); !errors.As(err, &syn) {
 		return docError(KindSyntax, "malformed JSON")
@@ -207,269 +246,271 @@ func checkSyntax(data []byte) error {
 	}
 }
 
-// typeName names the JSON type of r for messages: "an object", "a string".
-func typeName(r gjson.Result) string {
-	switch {
-	case !r.Exists():
-		return "missing"
-	case r.IsObject():
-		return "an object"
-	case r.IsArray():
-		return "an array"
-	}
-	switch r.Type {
-	case gjson.String:
-		return "a string"
-	case gjson.Number:
-		return "a number"
-	case gjson.True, gjson.False:
-		return "a boolean"
-	}
-	return "null"
-}
-
-// readVersion checks the "version" field.
-func readVersion(v gjson.Result) (int, error) {
-	if !v.Exists() {
+// readVersion checks the "version" field, given as raw JSON ("" when
+// absent) and its JSON type.
+func readVersion(raw, kind string) (int, error) {
+	if raw == "" {
 		return 0, docError(KindVersion, "missing \"version\"")
 	}
-	if v.Type != gjson.Number {
-		return 0, docError(KindVersion, "\"version\" is %s, want a number", typeName(v))
+	if kind != "a number" {
+		return 0, docError(KindVersion, "\"version\" is %s, want a number", kind)
 	}
-	n, err := strconv.Atoi(v.Raw)
+	n, err := strconv.Atoi(raw)
 	if err != nil || n < 5 || n > 7 {
-		return 0, docError(KindVersion, "unsupported version %s: flakedup reads versions 5, 6 and 7", v.Raw)
+		return 0, docError(KindVersion, "unsupported version %s: flakedup reads versions 5, 6 and 7", raw)
 	}
 	return n, nil
 }
 
-// readRoot checks the "root" field and returns the root key.
-func readRoot(v gjson.Result) (string, error) {
-	if !v.Exists() {
+// readRoot checks the "root" field, given as its string value (raw JSON
+// when it is not a string, "" when absent) and its JSON type.
+func readRoot(root, kind string) (string, error) {
+	if kind == "" {
 		return "", docError(KindRoot, "missing \"root\"")
 	}
-	if v.Type != gjson.String {
-		return "", docError(KindRoot, "\"root\" is %s, want a node key (a string)", typeName(v))
+	if kind != "a string" {
+		return "", docError(KindRoot, "\"root\" is %s, want a node key (a string)", kind)
 	}
-	return v.Str, nil
+	return root, nil
 }
 
-// lockReader reads the input in place, through a string view of the
-// caller's bytes that lives only while Load runs. Everything the graph keeps
-// is copied out into two arenas: one for strings (node keys, input names,
-// follows segments), one for raw JSON values. A few large blocks instead of
-// hundreds of thousands of small allocations is what makes a 100,000-node
-// lock quick to load.
+// lockReader reads the nodes of a lock with a scanner, carving the graph's
+// nodes, attribute sets and follows paths from a few large slabs.
 type lockReader struct {
-	text   string
-	strs   arena // read only through strings made by str
-	values arena // handed out as json.RawMessage
+	sc      *scanner
+	sawInfo bool // a node has an "info" field
+
+	order   []string // the node keys in document order
+	nodes   slab[Node]
+	attrs   slab[Attr]
+	edges   slab[Input]
+	strs    slab[string]
+	scratch []Attr   // the fields of the attribute set being read
+	inputs  []Input  // the inputs of the node being read
+	path    []string // the follows path being read
 }
 
-func newLockReader(data []byte) *lockReader {
-	if len(data) == 0 {
-		return &lockReader{}
-	}
-	// The view is safe: data is not modified during Load (the caller's
-	// contract) and nothing derived from it outlives Load uncopied.
-	return &lockReader{text: unsafe.String(&data[0], len(data))}
-}
-
-// str copies s into the string arena.
-func (lr *lockReader) str(s string) string {
-	if s == "" {
-		return ""
-	}
-	b := lr.strs.copy(s)
-	// Nothing writes to the string arena after copy, so the bytes are as
-	// immutable as a string's must be.
-	return unsafe.String(&b[0], len(b))
-}
-
-// arena hands out copies of strings carved from large blocks.
-type arena struct{ block []byte }
-
-const arenaBlock = 64 << 10
-
-// copy returns a copy of s whose capacity ends with it, so that appending
-// to it reallocates instead of overwriting the next value.
-func (a *arena) copy(s string) []byte {
-	if len(s) > cap(a.block)-len(a.block) {
-		a.block = make([]byte, 0, max(arenaBlock, len(s)))
-	}
-	start := len(a.block)
-	a.block = append(a.block, s...)
-	return a.block[start:len(a.block):len(a.block)]
-}
-
-// readNodes reads the "nodes" object, in document order.
-func (lr *lockReader) readNodes(v gjson.Result, version int) (map[string]*Node, error) {
-	if !v.Exists() {
-		return nil, docError(KindType, "missing \"nodes\"")
-	}
-	if !v.IsObject() {
-		return nil, docError(KindType, "\"nodes\" is %s, want an object", typeName(v))
+// readNodes reads the "nodes" value, in document order. With version 5,
+// "info" is folded into "locked"; otherwise it is kept in Extra. After an
+// error the scanner is left inside the value.
+func (lr *lockReader) readNodes(version int) (map[string]*Node, error) {
+	sc := lr.sc
+	lr.sawInfo = false
+	if sc.peek() != '{' {
+		return nil, docError(KindType, "\"nodes\" is %s, want an object", sc.kind())
 	}
 	nodes := make(map[string]*Node)
-	var err error
-	v.ForEach(func(k, val gjson.Result) bool {
-		key := lr.str(k.Str)
+	lr.order = lr.order[:0]
+	err := sc.fields(func(key string) error {
 		if _, dup := nodes[key]; dup {
-			err = docError(KindDuplicate, "node %q appears twice in \"nodes\"", key)
-			return false
+			return docError(KindDuplicate, "node %q appears twice in \"nodes\"", key)
 		}
-		var n *Node
-		if n, err = lr.readNode(key, val, version); err != nil {
-			return false
+		n, err := lr.readNode(key, version)
+		if err != nil {
+			return err
 		}
 		nodes[key] = n
-		return true
-	})
-	return nodes, err
-}
-
-// readNode reads one node; inputs are left unresolved.
-func (lr *lockReader) readNode(key string, v gjson.Result, version int) (*Node, error) {
-	if !v.IsObject() {
-		return nil, nodeError(KindType, key, "", "node is %s, want an object", typeName(v))
-	}
-	n := &Node{Key: key, IsFlake: true}
-	var info Attrs
-	var err error
-	v.ForEach(func(k, val gjson.Result) bool {
-		field := k.Str
-		switch {
-		case field == "inputs":
-			n.Inputs, err = lr.readInputs(key, val)
-		case field == "locked" || field == "original" || (field == "info" && version == 5):
-			if !val.IsObject() {
-				err = nodeError(KindType, key, "", "%q is %s, want an object", field, typeName(val))
-				break
-			}
-			switch field {
-			case "locked":
-				n.Locked = lr.readAttrs(val)
-			case "original":
-				n.Original = lr.readAttrs(val)
-			default:
-				info = lr.readAttrs(val)
-			}
-		case field == "flake":
-			if val.Type != gjson.True && val.Type != gjson.False {
-				err = nodeError(KindType, key, "", "\"flake\" is %s, want true or false", typeName(val))
-				break
-			}
-			n.IsFlake = val.Type == gjson.True
-		default:
-			if n.Extra == nil {
-				n.Extra = Attrs{}
-			}
-			n.Extra[lr.str(field)] = lr.rawValue(val)
-		}
-		return err == nil
+		lr.order = append(lr.order, key)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	for k, raw := range info {
-		if n.Locked == nil {
-			n.Locked = Attrs{}
+	return nodes, nil
+}
+
+// readNode reads one node; inputs are left unresolved.
+func (lr *lockReader) readNode(key string, version int) (*Node, error) {
+	sc := lr.sc
+	if sc.peek() != '{' {
+		return nil, nodeError(KindType, key, "", "node is %s, want an object", sc.kind())
+	}
+	n := &lr.nodes.take([]Node{{Key: key, IsFlake: true}})[0]
+	var info Attrs
+	var extra []Attr
+	err := sc.fields(func(field string) error {
+		switch {
+		case field == "inputs":
+			inputs, err := lr.readInputs(key)
+			if err != nil {
+				return err
+			}
+			n.Inputs = inputs
+		case field == "locked" || field == "original" || (field == "info" && version == 5):
+			if sc.peek() != '{' {
+				return nodeError(KindType, key, "", "%q is %s, want an object", field, sc.kind())
+			}
+			a := lr.readAttrs()
+			switch field {
+			case "locked":
+				n.Locked = a
+			case "original":
+				n.Original = a
+			default:
+				info = a
+			}
+		case field == "flake":
+			switch sc.peek() {
+			case 't', 'f':
+				n.IsFlake = sc.skip() == "true"
+			default:
+				return nodeError(KindType, key, "", "\"flake\" is %s, want true or false", sc.kind())
+			}
+		default:
+			if field == "info" {
+				lr.sawInfo = true
+			}
+			extra = append(extra, Attr{Key: field, Raw: sc.compact()})
 		}
-		if _, ok := n.Locked[k]; !ok {
-			n.Locked[k] = raw
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if extra != nil {
+		n.Extra = NewAttrs(extra...)
+	}
+	if len(info) > 0 {
+		merged := append(slices.Clone(info), n.Locked...) // locked wins
+		n.Locked = NewAttrs(merged...)
 	}
 	return n, nil
 }
 
 // readInputs reads an "inputs" object. Direct edges get their Target, follows
 // edges their Follows (always non-nil); follows targets are resolved later.
-func (lr *lockReader) readInputs(key string, v gjson.Result) (map[string]Input, error) {
-	if !v.IsObject() {
-		return nil, nodeError(KindType, key, "", "\"inputs\" is %s, want an object", typeName(v))
+func (lr *lockReader) readInputs(key string) (Inputs, error) {
+	sc := lr.sc
+	if sc.peek() != '{' {
+		return nil, nodeError(KindType, key, "", "\"inputs\" is %s, want an object", sc.kind())
 	}
-	inputs := make(map[string]Input)
-	var err error
-	v.ForEach(func(k, val gjson.Result) bool {
-		name := lr.str(k.Str)
-		if _, dup := inputs[name]; dup {
-			err = nodeError(KindDuplicate, key, name, "input appears twice")
-			return false
+	lr.inputs = lr.inputs[:0]
+	var seen map[string]bool // for nodes with many inputs
+	err := sc.fields(func(name string) error {
+		if lr.isDuplicate(name, &seen) {
+			return nodeError(KindDuplicate, key, name, "input appears twice")
 		}
-		switch {
-		case val.Type == gjson.String:
-			inputs[name] = Input{Target: lr.str(val.Str)}
-		case val.IsArray():
-			path := []string{}
-			val.ForEach(func(_, seg gjson.Result) bool {
-				if seg.Type != gjson.String {
-					err = nodeError(KindType, key, name, "follows path element %d is %s, want a string",
-						len(path), typeName(seg))
-					return false
+		switch sc.peek() {
+		case '"':
+			lr.inputs = append(lr.inputs, Input{Name: name, Target: sc.str()})
+		case '[':
+			lr.path = lr.path[:0]
+			err := sc.elements(func(i int) error {
+				if sc.peek() != '"' {
+					return nodeError(KindType, key, name, "follows path element %d is %s, want a string",
+						i, sc.kind())
 				}
-				path = append(path, lr.str(seg.Str))
-				return true
+				lr.path = append(lr.path, sc.str())
+				return nil
 			})
-			inputs[name] = Input{Follows: path}
+			if err != nil {
+				return err
+			}
+			lr.inputs = append(lr.inputs, Input{Name: name, Follows: lr.strs.take(lr.path)})
 		default:
-			err = nodeError(KindType, key, name,
-				"edge is %s, want a node key (a string) or a follows path (an array of strings)", typeName(val))
+			return nodeError(KindType, key, name,
+				"edge is %s, want a node key (a string) or a follows path (an array of strings)", sc.kind())
 		}
-		return err == nil
+		return nil
 	})
-	return inputs, err
+	if err != nil {
+		return nil, err
+	}
+	inputs := Inputs(lr.edges.take(lr.inputs))
+	// Nix writes inputs sorted; sort the others (names are unique).
+	if !slices.IsSortedFunc(inputs, func(x, y Input) int { return strings.Compare(x.Name, y.Name) }) {
+		slices.SortFunc(inputs, func(x, y Input) int { return strings.Compare(x.Name, y.Name) })
+	}
+	return inputs, nil
 }
 
-// readAttrs keeps every field of an object as compact raw JSON.
-func (lr *lockReader) readAttrs(v gjson.Result) Attrs {
-	a := make(Attrs)
-	v.ForEach(func(k, val gjson.Result) bool {
-		a[lr.str(k.Str)] = lr.rawValue(val)
+// isDuplicate reports whether the node being read already has an input
+// called name: by looking through the inputs so far, or, once there are
+// many, through the set *seen it builds.
+func (lr *lockReader) isDuplicate(name string, seen *map[string]bool) bool {
+	const linear = 16
+	if len(lr.inputs) < linear {
+		for _, in := range lr.inputs {
+			if in.Name == name {
+				return true
+			}
+		}
+		return false
+	}
+	if *seen == nil {
+		*seen = make(map[string]bool, 2*linear)
+		for _, in := range lr.inputs {
+			(*seen)[in.Name] = true
+		}
+	}
+	if (*seen)[name] {
 		return true
+	}
+	(*seen)[name] = true
+	return false
+}
+
+// readAttrs reads an object into an attribute set, every value as compact
+// raw JSON.
+func (lr *lockReader) readAttrs() Attrs {
+	sc := lr.sc
+	lr.scratch = lr.scratch[:0]
+	_ = sc.fields(func(key string) error {
+		lr.scratch = append(lr.scratch, Attr{Key: key, Raw: sc.compact()})
+		return nil
 	})
-	return a
+	return Attrs(lr.attrs.take(lr.scratch)).normalize()
 }
 
-// rawValue returns a copy of a value's JSON text, compacted when it is an
-// object or array.
-func (lr *lockReader) rawValue(v gjson.Result) json.RawMessage {
-	if v.Type != gjson.JSON {
-		return lr.values.copy(v.Raw)
-	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, []byte(v.Raw)); err != nil {
-		// Unreachable: the whole document was validated.
-		return json.RawMessage(v.Raw)
-	}
-	return buf.Bytes()
-}
-
-// nodeIndex numbers the nodes in key byte order and lists each node's
-// input names in byte order, so that every check and walk below is
-// deterministic and works on slices instead of maps.
+// nodeIndex numbers the nodes in key byte order and resolves every direct
+// edge to the number of its target, so that every check and walk below is
+// deterministic and works on slices instead of maps. Load keeps it in the
+// graph, where the walk of paths.go starts from it.
 type nodeIndex struct {
 	keys  []string       // node keys, sorted
+	nodes []*Node        // per position, the node
 	pos   map[string]int // key → its position in keys
-	names [][]string     // per position, the input names, sorted
+	// targets holds, per position and per input (in Inputs order), the
+	// position of the input's target; -1 for a follows not yet resolved and
+	// for a direct edge to a node that does not exist.
+	targets [][]int32
 }
 
-func newNodeIndex(g *Graph) *nodeIndex {
-	ix := &nodeIndex{keys: make([]string, 0, len(g.Nodes)), pos: make(map[string]int, len(g.Nodes))}
-	for key := range g.Nodes {
-		ix.keys = append(ix.keys, key)
-	}
-	sort.Strings(ix.keys)
-	ix.names = make([][]string, len(ix.keys))
-	var buf []string // all names, one node after another
-	for i, key := range ix.keys {
-		ix.pos[key] = i
-		start := len(buf)
-		for name := range g.Nodes[key].Inputs {
-			buf = append(buf, name)
+// newNodeIndex indexes g. keys, when not nil, are the keys of g.Nodes in
+// document order, which saves sorting them when they are sorted already
+// (Nix writes them sorted).
+func newNodeIndex(g *Graph, keys []string) *nodeIndex {
+	if keys == nil || len(keys) != len(g.Nodes) {
+		keys = make([]string, 0, len(g.Nodes))
+		for key := range g.Nodes {
+			keys = append(keys, key)
 		}
-		names := buf[start:len(buf):len(buf)]
-		sort.Strings(names)
-		ix.names[i] = names
+	}
+	if !slices.IsSorted(keys) {
+		keys = slices.Clone(keys)
+		slices.Sort(keys)
+	}
+	ix := &nodeIndex{keys: keys, nodes: make([]*Node, len(keys)), pos: make(map[string]int, len(keys))}
+	edges := 0
+	for i, key := range keys {
+		ix.pos[key] = i
+		ix.nodes[i] = g.Nodes[key]
+		edges += len(ix.nodes[i].Inputs)
+	}
+	buf := make([]int32, edges)
+	ix.targets = make([][]int32, len(keys))
+	for i, n := range ix.nodes {
+		t := buf[:len(n.Inputs):len(n.Inputs)]
+		buf = buf[len(n.Inputs):]
+		for k, in := range n.Inputs {
+			t[k] = -1
+			if !in.IsFollows() {
+				if p, ok := ix.pos[in.Target]; ok {
+					t[k] = int32(p)
+				}
+			}
+		}
+		ix.targets[i] = t
 	}
 	return ix
 }
@@ -477,7 +518,7 @@ func newNodeIndex(g *Graph) *nodeIndex {
 // checkDirectEdges walks the direct edges depth first from every node in
 // key order, inputs in name order, and reports the first edge naming a node
 // that does not exist or closing a cycle.
-func checkDirectEdges(g *Graph, ix *nodeIndex) error {
+func checkDirectEdges(ix *nodeIndex) error {
 	const (
 		unseen = iota
 		onStack
@@ -485,10 +526,10 @@ func checkDirectEdges(g *Graph, ix *nodeIndex) error {
 	)
 	type frame struct {
 		node int
-		next int // index into ix.names[node] of the next input to look at
+		next int // index into the node's inputs of the next one to look at
 	}
 	// edgeName names the input a frame last followed.
-	edgeName := func(f frame) string { return ix.names[f.node][f.next-1] }
+	edgeName := func(f frame) string { return ix.nodes[f.node].Inputs[f.next-1].Name }
 	state := make([]uint8, len(ix.keys))
 	var stack []frame
 	for start := range ix.keys {
@@ -499,21 +540,21 @@ func checkDirectEdges(g *Graph, ix *nodeIndex) error {
 		state[start] = onStack
 		for len(stack) > 0 {
 			top := &stack[len(stack)-1]
-			key, names := ix.keys[top.node], ix.names[top.node]
-			if top.next == len(names) {
+			inputs := ix.nodes[top.node].Inputs
+			if top.next == len(inputs) {
 				state[top.node] = done
 				stack = stack[:len(stack)-1]
 				continue
 			}
-			name := names[top.next]
+			k := top.next
 			top.next++
-			in := g.Nodes[key].Inputs[name]
+			in := inputs[k]
 			if in.IsFollows() {
 				continue
 			}
-			target, ok := ix.pos[in.Target]
-			if !ok {
-				return nodeError(KindMissingNode, key, name, "node %q does not exist", in.Target)
+			target := int(ix.targets[top.node][k])
+			if target < 0 {
+				return nodeError(KindMissingNode, ix.keys[top.node], in.Name, "node %q does not exist", in.Target)
 			}
 			switch state[target] {
 			case unseen:
@@ -541,10 +582,11 @@ func checkDirectEdges(g *Graph, ix *nodeIndex) error {
 // resolver resolves follows paths from the root, remembering every path it
 // has resolved and the chain of paths it is resolving now (to catch cycles).
 type resolver struct {
-	g      *Graph
-	memo   map[string]string // pathKey → node key
-	active map[string]int    // pathKey → its index in chain, while being resolved
-	chain  []string          // JoinPath of the paths being resolved, outermost first
+	ix     *nodeIndex
+	root   int
+	memo   map[string]int // pathKey → node position
+	active map[string]int // pathKey → its index in chain, while being resolved
+	chain  []string       // JoinPath of the paths being resolved, outermost first
 }
 
 // pathKey encodes a path without ambiguity, whatever bytes its segments hold.
@@ -558,37 +600,43 @@ func pathKey(path []string) string {
 	return b.String()
 }
 
-// resolve returns the key of the node path denotes. node and input name the
-// edge whose follows path it is, and at is that edge's input path when it
-// was met while resolving another path (for the cycle message).
-func (r *resolver) resolve(path []string, node, input, at string) (string, error) {
+// resolve returns the position of the node path denotes. node and input
+// name the edge whose follows path it is, and at is that edge's input path
+// when it was met while resolving another path (for the cycle message).
+func (r *resolver) resolve(path []string, node, input, at string) (int, error) {
+	if len(path) == 1 { // the usual case, ["nixpkgs"]: no need to remember it
+		if k, ok := r.ix.nodes[r.root].Inputs.find(path[0]); ok && r.ix.targets[r.root][k] >= 0 {
+			return int(r.ix.targets[r.root][k]), nil
+		}
+	}
 	pk := pathKey(path)
-	if key, ok := r.memo[pk]; ok {
-		return key, nil
+	if p, ok := r.memo[pk]; ok {
+		return p, nil
 	}
 	if i, ok := r.active[pk]; ok {
 		cycle := append(append([]string{at}, r.chain[i:]...), at)
 		if r.chain[len(r.chain)-1] == at {
 			cycle = cycle[:len(cycle)-1]
 		}
-		return "", nodeError(KindFollowsCycle, node, input, "follows cycle: %s", strings.Join(cycle, " -> "))
+		return 0, nodeError(KindFollowsCycle, node, input, "follows cycle: %s", strings.Join(cycle, " -> "))
 	}
 	r.active[pk] = len(r.chain)
 	r.chain = append(r.chain, JoinPath(path))
-	cur := r.g.Root
+	cur := r.root
 	for i, seg := range path {
-		in, ok := r.g.Nodes[cur].Inputs[seg]
+		k, ok := r.ix.nodes[cur].Inputs.find(seg)
 		if !ok {
-			return "", nodeError(KindFollowsNowhere, node, input,
-				"follows path %q leads nowhere: node %q has no input %q", JoinPath(path), cur, seg)
+			return 0, nodeError(KindFollowsNowhere, node, input,
+				"follows path %q leads nowhere: node %q has no input %q", JoinPath(path), r.ix.keys[cur], seg)
 		}
-		if !in.IsFollows() {
-			cur = in.Target
+		if t := r.ix.targets[cur][k]; t >= 0 {
+			cur = int(t)
 			continue
 		}
-		next, err := r.resolve(in.Follows, cur, seg, JoinPath(path[:i+1]))
+		in := r.ix.nodes[cur].Inputs[k]
+		next, err := r.resolve(in.Follows, r.ix.keys[cur], seg, JoinPath(path[:i+1]))
 		if err != nil {
-			return "", err
+			return 0, err
 		}
 		cur = next
 	}
@@ -598,22 +646,22 @@ func (r *resolver) resolve(path []string, node, input, at string) (string, error
 	return cur, nil
 }
 
-// resolveAllFollows sets the Target of every follows edge.
-func resolveAllFollows(g *Graph, ix *nodeIndex) error {
-	r := &resolver{g: g, memo: map[string]string{}, active: map[string]int{}}
-	for i, key := range ix.keys {
-		n := g.Nodes[key]
-		for _, name := range ix.names[i] {
-			in := n.Inputs[name]
+// resolveAllFollows sets the Target of every follows edge, in key and
+// input-name order.
+func resolveAllFollows(ix *nodeIndex, root int) error {
+	r := &resolver{ix: ix, root: root, memo: map[string]int{}, active: map[string]int{}}
+	for i, n := range ix.nodes {
+		for k := range n.Inputs {
+			in := &n.Inputs[k]
 			if !in.IsFollows() {
 				continue
 			}
-			target, err := r.resolve(in.Follows, key, name, "")
+			target, err := r.resolve(in.Follows, ix.keys[i], in.Name, "")
 			if err != nil {
 				return err
 			}
-			in.Target = target
-			n.Inputs[name] = in
+			in.Target = ix.keys[target]
+			ix.targets[i][k] = int32(target)
 		}
 	}
 	return nil
@@ -623,40 +671,33 @@ func resolveAllFollows(g *Graph, ix *nodeIndex) error {
 // into follows: the first path reaching a node, breadth first from the root
 // with inputs in sorted order, is its own; every other string edge to it
 // becomes a follows of that path.
-func markSharedEdges(g *Graph, ix *nodeIndex) {
-	type edge struct {
-		from int
-		name string
-	}
-	root := ix.pos[g.Root]
+func markSharedEdges(ix *nodeIndex, root int) {
+	type edge struct{ from, input int }
 	first := make([][]string, len(ix.keys)) // nil: not reached
 	treeEdge := make([]edge, len(ix.keys))
 	first[root] = []string{}
-	treeEdge[root] = edge{from: -1}
+	treeEdge[root] = edge{-1, -1}
 	queue := []int{root}
 	for i := 0; i < len(queue); i++ {
 		from := queue[i]
-		for _, name := range ix.names[from] {
-			in := g.Nodes[ix.keys[from]].Inputs[name]
-			to := ix.pos[in.Target]
+		for k, in := range ix.nodes[from].Inputs {
+			to := int(ix.targets[from][k])
 			if in.IsFollows() || first[to] != nil {
 				continue
 			}
-			first[to] = append(append(make([]string, 0, len(first[from])+1), first[from]...), name)
-			treeEdge[to] = edge{from, name}
+			first[to] = append(append(make([]string, 0, len(first[from])+1), first[from]...), in.Name)
+			treeEdge[to] = edge{from, k}
 			queue = append(queue, to)
 		}
 	}
-	for from, key := range ix.keys {
-		n := g.Nodes[key]
-		for _, name := range ix.names[from] {
-			in := n.Inputs[name]
-			to := ix.pos[in.Target]
-			if in.IsFollows() || first[to] == nil || treeEdge[to] == (edge{from, name}) {
+	for from, n := range ix.nodes {
+		for k := range n.Inputs {
+			in := &n.Inputs[k]
+			to := int(ix.targets[from][k])
+			if in.IsFollows() || first[to] == nil || treeEdge[to] == (edge{from, k}) {
 				continue
 			}
 			in.Follows = append([]string{}, first[to]...)
-			n.Inputs[name] = in
 		}
 	}
 }

@@ -74,9 +74,8 @@ func dumpLoad(data []byte) string {
 			b.WriteString(" flake=false")
 		}
 		b.WriteString("\n")
-		for _, name := range sortedNames(n.Inputs) {
-			in := n.Inputs[name]
-			fmt.Fprintf(&b, "  input %q -> %q", name, in.Target)
+		for _, in := range n.Inputs {
+			fmt.Fprintf(&b, "  input %q -> %q", in.Name, in.Target)
 			if in.IsFollows() {
 				fmt.Fprintf(&b, " follows %q", in.Follows)
 			}
@@ -104,8 +103,8 @@ func dumpAttrs(b *strings.Builder, label string, a Attrs) {
 		return
 	}
 	fmt.Fprintf(b, "  %s", label)
-	for _, k := range sortedNames(a) {
-		fmt.Fprintf(b, " %s=%s", k, a[k])
+	for _, f := range a {
+		fmt.Fprintf(b, " %s=%s", f.Key, f.Raw)
 	}
 	b.WriteString("\n")
 }
@@ -169,7 +168,7 @@ func TestLoadDoesNotAlias(t *testing.T) {
 	for i := range data {
 		data[i] = ' '
 	}
-	if got := string(g.Nodes["a"].Locked["rev"]); got != `"abc"` {
+	if got, _ := g.Nodes["a"].Locked.Get("rev"); got != `"abc"` {
 		t.Errorf("Locked[rev] = %s after the input was overwritten, want \"abc\"", got)
 	}
 }

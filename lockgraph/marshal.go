@@ -92,10 +92,9 @@ func NixKeys(g *Graph) (order []string, names map[string]string) {
 		taken[name] = true
 		names[key] = name
 		order = append(order, key)
-		for _, in := range sortedInputNames(node) {
-			edge := node.Inputs[in]
+		for _, edge := range node.Inputs {
 			if !edge.IsFollows() {
-				visit(in, edge.Target)
+				visit(edge.Name, edge.Target)
 			}
 		}
 	}
@@ -103,27 +102,18 @@ func NixKeys(g *Graph) (order []string, names map[string]string) {
 	return order, names
 }
 
-// sortedInputNames returns the input names of n in byte order.
-func sortedInputNames(n *Node) []string {
-	names := make([]string, 0, len(n.Inputs))
-	for name := range n.Inputs {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	return names
-}
-
 // nodeValue builds the JSON value of one node, with direct edges written as
 // the new names of their targets. The root has no locked and original
 // unless it carries them.
 func nodeValue(n *Node, names map[string]string, isRoot bool) map[string]any {
 	v := make(map[string]any, len(n.Extra)+4)
-	for k, raw := range n.Extra {
-		v[k] = raw
+	for _, f := range n.Extra {
+		v[f.Key] = json.RawMessage(f.Raw)
 	}
 	if len(n.Inputs) > 0 {
 		inputs := make(map[string]any, len(n.Inputs))
-		for name, edge := range n.Inputs {
+		for _, edge := range n.Inputs {
+			name := edge.Name
 			if edge.IsFollows() {
 				path := make([]any, len(edge.Follows))
 				for i, seg := range edge.Follows {
@@ -151,8 +141,8 @@ func nodeValue(n *Node, names map[string]string, isRoot bool) map[string]any {
 // attrsValue converts an attribute set for writeValue.
 func attrsValue(a Attrs) map[string]any {
 	v := make(map[string]any, len(a))
-	for k, raw := range a {
-		v[k] = raw
+	for _, f := range a {
+		v[f.Key] = json.RawMessage(f.Raw)
 	}
 	return v
 }
@@ -236,7 +226,7 @@ func writeValue(b *bytes.Buffer, v any, depth int) {
 // write back byte for byte: a string of printable ASCII without escapes, or
 // a non-negative integer without leading zeros.
 func isPlainScalar(raw json.RawMessage) bool {
-	if isPlainString(raw) {
+	if isPlainString(string(raw)) {
 		return true
 	}
 	if len(raw) == 0 || (raw[0] == '0' && len(raw) > 1) {

@@ -25,17 +25,18 @@ func TestMarshalHandBuilt(t *testing.T) {
 		{
 			name: "renamed nodes, follows, non-flake, extra, escaping, version 5 in",
 			g: &Graph{Version: 5, Root: "top", Nodes: map[string]*Node{
-				"top": {Key: "top", IsFlake: true, Inputs: map[string]Input{
-					"b":       {Target: "x"},
-					"a":       {Target: "y", Follows: []string{"b"}},
-					"nixpkgs": {Target: "top", Follows: []string{}},
-				}},
-				"x": {Key: "x", Inputs: map[string]Input{},
-					Locked:   Attrs{"type": raw(`"path"`), "path": raw(`"/a<b>&\"\\\u0001\tü"`), "lastModified": raw(`12`)},
+				"top": {Key: "top", IsFlake: true, Inputs: NewInputs(
+					Input{Name: "b", Target: "x"},
+					Input{Name: "a", Target: "y", Follows: []string{"b"}},
+					Input{Name: "nixpkgs", Target: "top", Follows: []string{}},
+				)},
+				"x": {Key: "x", Inputs: NewInputs(),
+					Locked: NewAttrs(Attr{"type", `"path"`}, Attr{"path", `"/a<b>&\"\\\u0001\tü"`},
+						Attr{"lastModified", `12`}),
 					Original: Attrs{},
-					Extra:    Attrs{"parent": raw(`["a", "b"]`), "zz": raw(`{"k":[],"j":{}}`)},
+					Extra:    NewAttrs(Attr{"parent", `["a", "b"]`}, Attr{"zz", `{"k":[],"j":{}}`}),
 				},
-				"unreachable": {Key: "unreachable", IsFlake: true, Locked: Attrs{"type": raw(`"path"`)}},
+				"unreachable": {Key: "unreachable", IsFlake: true, Locked: Attrs{{"type", `"path"`}}},
 			}},
 			want: `{
   "nodes": {
@@ -89,13 +90,13 @@ func TestNixKeys(t *testing.T) {
 	// gets "nixpkgs_2_2"; the node shared by two direct edges keeps its
 	// first name.
 	g := &Graph{Root: "R", Nodes: map[string]*Node{
-		"R": {Key: "R", Inputs: map[string]Input{
-			"nixpkgs_2": {Target: "n1"},
-			"a":         {Target: "A"},
-			"nixpkgs":   {Target: "n2"},
-			"shared":    {Target: "n3"},
-		}},
-		"A":  {Key: "A", Inputs: map[string]Input{"nixpkgs": {Target: "n3"}, "f": {Target: "n2", Follows: []string{"nixpkgs"}}}},
+		"R": {Key: "R", Inputs: NewInputs(
+			Input{Name: "nixpkgs_2", Target: "n1"},
+			Input{Name: "a", Target: "A"},
+			Input{Name: "nixpkgs", Target: "n2"},
+			Input{Name: "shared", Target: "n3"},
+		)},
+		"A":  {Key: "A", Inputs: NewInputs(Input{Name: "nixpkgs", Target: "n3"}, Input{Name: "f", Target: "n2", Follows: []string{"nixpkgs"}})},
 		"n1": {Key: "n1"}, "n2": {Key: "n2"}, "n3": {Key: "n3"},
 	}}
 	order, names := NixKeys(g)

@@ -2,7 +2,6 @@ package lockgraph
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/flakedup/flakedup/internal/nixversion"
@@ -101,14 +100,8 @@ func throughFollows(g *Graph) []throughEdge {
 			return
 		}
 		done[key] = true
-		names := make([]string, 0, len(n.Inputs))
-		for name := range n.Inputs {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		for _, name := range names {
-			path := append(append([]string(nil), prefix...), name)
-			edge := n.Inputs[name]
+		for _, edge := range n.Inputs {
+			path := append(append([]string(nil), prefix...), edge.Name)
 			known[inputKey(path)] = true
 			edges = append(edges, edgeAt{path, edge})
 			if !edge.IsFollows() {
@@ -137,7 +130,7 @@ func followsPrefix(g *Graph, path []string) []string {
 		if !ok {
 			return nil
 		}
-		e, ok := n.Inputs[seg]
+		e, ok := n.Inputs.Get(seg)
 		if !ok {
 			return nil
 		}

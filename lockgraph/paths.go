@@ -51,7 +51,7 @@ func (g *Graph) Resolve(path []string) (string, error) {
 			return "", fmt.Errorf("input path %q: %q leads to node %q, which does not exist",
 				JoinPath(path), JoinPath(path[:i]), cur)
 		}
-		in, ok := n.Inputs[seg]
+		in, ok := n.Inputs.Get(seg)
 		if !ok {
 			return "", fmt.Errorf("input path %q leads nowhere: node %q has no input %q", JoinPath(path), cur, seg)
 		}
@@ -90,8 +90,23 @@ func (g *Graph) Paths() map[string]NodePaths {
 	if n == 0 {
 		return map[string]NodePaths{}
 	}
-	count := make([]uint64, n)
-	saturated := make([]bool, n)
+	count, saturated := d.pathCounts()
+	canonical := d.canonical()
+	out := make(map[string]NodePaths, n-1)
+	for i := 1; i < n; i++ {
+		out[d.keys[i]] = NodePaths{Canonical: canonical[i], Count: count[i], Saturated: saturated[i]}
+	}
+	return out
+}
+
+// pathCounts counts the paths from the root to every node in one pass in
+// topological order, saturating at math.MaxUint64.
+func (d *dag) pathCounts() (count []uint64, saturated []bool) {
+	count = make([]uint64, len(d.keys))
+	saturated = make([]bool, len(d.keys))
+	if len(d.keys) == 0 {
+		return count, saturated
+	}
 	count[0] = 1
 	for _, u := range d.topo {
 		for _, e := range d.edges[u] {
@@ -103,12 +118,7 @@ func (g *Graph) Paths() map[string]NodePaths {
 			saturated[e.to] = saturated[e.to] || saturated[u]
 		}
 	}
-	canonical := d.canonical()
-	out := make(map[string]NodePaths, n-1)
-	for i := 1; i < n; i++ {
-		out[d.keys[i]] = NodePaths{Canonical: canonical[i], Count: count[i], Saturated: saturated[i]}
-	}
-	return out
+	return count, saturated
 }
 
 // SamplePaths returns up to limit distinct input paths reaching the node
@@ -118,15 +128,28 @@ func (g *Graph) Paths() map[string]NodePaths {
 // It returns nil for a key that is not reachable and [[]] for the root.
 func (g *Graph) SamplePaths(key string, limit int) [][]string {
 	d := g.walk()
-	target, ok := d.index[key]
+	target, ok := d.find(key)
 	if !ok || limit <= 0 {
 		return nil
 	}
+	return d.samplePaths(target, limit, &sampler{})
+}
+
+// sampler holds the buffers of samplePaths, so that a caller asking for the
+// paths of many nodes allocates them once.
+type sampler struct {
+	dist  []int32 // per node, 1 + its distance to the target; 0: cannot reach it
+	queue []int32 // the nodes whose dist is set, in breadth-first order
+}
+
+// samplePaths is SamplePaths for the node numbered target.
+func (d *dag) samplePaths(target, limit int, s *sampler) [][]string {
 	if target == 0 {
 		return [][]string{{}}
 	}
-	dist := d.distancesTo(target)
-	q := &pathQueue{{node: 0, path: []string{}, estimate: dist[0]}}
+	s.distancesTo(d, target)
+	defer s.reset()
+	q := &pathQueue{{node: 0, path: []string{}, estimate: int(s.dist[0] - 1)}}
 	var out [][]string
 	for q.Len() > 0 && len(out) < limit {
 		it := heap.Pop(q).(pathItem)
@@ -135,12 +158,12 @@ func (g *Graph) SamplePaths(key string, limit int) [][]string {
 			continue
 		}
 		for _, e := range d.edges[it.node] {
-			rest, reaches := dist[e.to]
-			if !reaches {
+			rest := s.dist[e.to]
+			if rest == 0 {
 				continue
 			}
 			path := append(slices.Clip(it.path), e.name)
-			heap.Push(q, pathItem{node: e.to, path: path, estimate: len(path) + rest})
+			heap.Push(q, pathItem{node: e.to, path: path, estimate: len(path) + int(rest-1)})
 		}
 	}
 	return out
@@ -150,15 +173,30 @@ func (g *Graph) SamplePaths(key string, limit int) [][]string {
 // in depth-first discovery order (the root is 0) and back edges left out.
 type dag struct {
 	keys    []string
-	index   map[string]int
+	nodes   []*Node
 	edges   [][]dagEdge // per node, in input-name order
 	reverse [][]int     // per node, the nodes with an edge to it
 	topo    []int       // every node, each before the nodes its edges reach
+
+	ix    *nodeIndex // the index the walk started from
+	dagOf []int32    // per index position, the node's number here; -1: not reachable
 }
 
 type dagEdge struct {
 	name string
 	to   int
+}
+
+// find returns the number of the node with the given key, if reachable.
+func (d *dag) find(key string) (int, bool) {
+	if d.ix == nil {
+		return 0, false
+	}
+	p, ok := d.ix.pos[key]
+	if !ok || d.dagOf[p] < 0 {
+		return 0, false
+	}
+	return int(d.dagOf[p]), true
 }
 
 // walk returns the graph's depth-first walk, computing it on first use.
@@ -168,76 +206,79 @@ func (g *Graph) walk() *dag {
 }
 
 // newWalk runs the iterative depth-first search from the root, inputs in
-// sorted byte order, that defines back edges. Edges to keys missing from
-// Nodes are skipped.
+// sorted byte order, that defines back edges. It starts from the index Load
+// left in the graph, or builds one for a graph built by hand. Edges to keys
+// missing from Nodes (or mapped to nil) are skipped.
 func (g *Graph) newWalk() *dag {
-	d := &dag{index: make(map[string]int, len(g.Nodes))}
-	if _, ok := g.Nodes[g.Root]; !ok {
+	ix := g.index
+	if ix == nil {
+		ix = indexByHand(g)
+	}
+	d := &dag{ix: ix, dagOf: make([]int32, len(ix.keys))}
+	for i := range d.dagOf {
+		d.dagOf[i] = -1
+	}
+	rootPos, ok := ix.pos[g.Root]
+	if !ok {
 		return d
 	}
 	// Size every buffer for the whole graph up front: on a big lock,
 	// growing them by appending would allocate (and clear) each twice over.
 	edges := 0
-	for _, n := range g.Nodes {
-		edges += len(n.Inputs)
+	for _, t := range ix.targets {
+		edges += len(t)
 	}
-	// outEdge is an input of a node on the stack: its name and target.
-	type outEdge struct{ name, target string }
 	type frame struct {
-		node int
-		out  []outEdge // sorted by name
-		next int
+		node int // number in the dag
+		pos  int // position in the index
+		next int // the next input to look at
 	}
 	type flatEdge struct {
 		from int
 		dagEdge
 	}
-	d.keys = make([]string, 0, len(g.Nodes))
+	d.keys = make([]string, 0, len(ix.keys))
+	d.nodes = make([]*Node, 0, len(ix.keys))
 	var (
-		onStack   = make([]bool, 0, len(g.Nodes))
-		postorder = make([]int, 0, len(g.Nodes))
+		onStack   = make([]bool, 0, len(ix.keys))
+		postorder = make([]int, 0, len(ix.keys))
 		found     = make([]flatEdge, 0, edges) // every kept edge, each node's in name order
-		outBuf    = make([]outEdge, 0, edges)  // every node's sorted inputs, one after another
 	)
-	visit := func(key string, n *Node) frame {
+	visit := func(pos int) frame {
 		i := len(d.keys)
-		d.keys = append(d.keys, key)
-		d.index[key] = i
+		d.keys = append(d.keys, ix.keys[pos])
+		d.nodes = append(d.nodes, ix.nodes[pos])
+		d.dagOf[pos] = int32(i)
 		onStack = append(onStack, true)
-		start := len(outBuf)
-		for name, in := range n.Inputs {
-			outBuf = append(outBuf, outEdge{name, in.Target})
-		}
-		out := outBuf[start:len(outBuf):len(outBuf)]
-		slices.SortFunc(out, func(a, b outEdge) int { return strings.Compare(a.name, b.name) })
-		return frame{node: i, out: out}
+		return frame{node: i, pos: pos}
 	}
-	stack := []frame{visit(g.Root, g.Nodes[g.Root])}
+	stack := []frame{visit(rootPos)}
 	for len(stack) > 0 {
 		top := &stack[len(stack)-1]
-		if top.next == len(top.out) {
+		inputs := ix.nodes[top.pos].Inputs
+		if top.next == len(inputs) {
 			onStack[top.node] = false
 			postorder = append(postorder, top.node)
 			stack = stack[:len(stack)-1]
 			continue
 		}
-		e := top.out[top.next]
+		k := top.next
 		top.next++
-		to, seen := d.index[e.target]
-		if seen && onStack[to] {
+		pos := int(ix.targets[top.pos][k])
+		if pos < 0 {
+			continue // no such node
+		}
+		to := int(d.dagOf[pos])
+		if to >= 0 && onStack[to] {
 			continue // a back edge
 		}
 		from := top.node
-		if !seen {
-			n, ok := g.Nodes[e.target]
-			if !ok {
-				continue
-			}
-			f := visit(e.target, n)
+		if to < 0 {
+			f := visit(pos)
 			to = f.node
 			stack = append(stack, f)
 		}
-		found = append(found, flatEdge{from, dagEdge{name: e.name, to: to}})
+		found = append(found, flatEdge{from, dagEdge{name: inputs[k].Name, to: to}})
 	}
 	// Group the edges by node in one buffer (a counting sort, which keeps
 	// each node's edges in name order).
@@ -283,45 +324,125 @@ func (g *Graph) newWalk() *dag {
 	return d
 }
 
+// indexByHand indexes a graph that Load did not build: the nodes that are
+// not nil, every edge (direct or follows) resolved through its Target.
+func indexByHand(g *Graph) *nodeIndex {
+	keys := make([]string, 0, len(g.Nodes))
+	for key, n := range g.Nodes {
+		if n != nil {
+			keys = append(keys, key)
+		}
+	}
+	slices.Sort(keys)
+	ix := &nodeIndex{keys: keys, nodes: make([]*Node, len(keys)), pos: make(map[string]int, len(keys)),
+		targets: make([][]int32, len(keys))}
+	for i, key := range keys {
+		ix.pos[key] = i
+		ix.nodes[i] = g.Nodes[key]
+	}
+	for i, n := range ix.nodes {
+		ix.targets[i] = make([]int32, len(n.Inputs))
+		for k, in := range n.Inputs {
+			ix.targets[i][k] = -1
+			if p, ok := ix.pos[in.Target]; ok {
+				ix.targets[i][k] = int32(p)
+			}
+		}
+	}
+	return ix
+}
+
 // canonical computes every node's shortest, then byte-order-least, path by
 // a breadth-first search that takes edges in name order: the first time it
 // reaches a node is along that path.
 func (d *dag) canonical() [][]string {
+	tree := d.canonicalTree()
 	paths := make([][]string, len(d.keys))
-	paths[0] = []string{}
-	queue := []int{0}
-	for i := 0; i < len(queue); i++ {
-		u := queue[i]
-		for _, e := range d.edges[u] {
-			if paths[e.to] != nil {
-				continue
-			}
-			p := make([]string, len(paths[u])+1)
-			copy(p, paths[u])
-			p[len(p)-1] = e.name
-			paths[e.to] = p
-			queue = append(queue, e.to)
+	for _, u := range tree.order {
+		if u == 0 {
+			paths[0] = []string{}
+			continue
 		}
+		up := paths[tree.parent[u]]
+		p := make([]string, len(up)+1)
+		copy(p, up)
+		p[len(p)-1] = tree.via[u]
+		paths[u] = p
 	}
 	return paths
 }
 
-// distancesTo returns the length of the shortest path to target from each
-// node that can reach it. It visits only those nodes, so asking about many
-// nodes of a big graph, one at a time, stays cheap.
-func (d *dag) distancesTo(target int) map[int]int {
-	dist := map[int]int{target: 0}
-	queue := []int{target}
-	for i := 0; i < len(queue); i++ {
-		v := queue[i]
+// pathTree holds every node's canonical path as a tree: the node it is
+// reached from and the name of that last edge.
+type pathTree struct {
+	parent []int32  // -1 for the root
+	via    []string // "" for the root
+	depth  []int32  // the length of the canonical path
+	order  []int32  // the nodes in breadth-first order, the root first
+}
+
+// canonicalTree finds the canonical paths by a breadth-first search that
+// takes edges in name order: the first time it reaches a node is along its
+// shortest, then byte-order-least, path.
+func (d *dag) canonicalTree() pathTree {
+	n := len(d.keys)
+	t := pathTree{parent: make([]int32, n), via: make([]string, n), depth: make([]int32, n), order: make([]int32, 0, n)}
+	if n == 0 {
+		return t
+	}
+	seen := make([]bool, n)
+	seen[0], t.parent[0] = true, -1
+	t.order = append(t.order, 0)
+	for i := 0; i < len(t.order); i++ {
+		u := t.order[i]
+		for _, e := range d.edges[u] {
+			if seen[e.to] {
+				continue
+			}
+			seen[e.to] = true
+			t.parent[e.to], t.via[e.to], t.depth[e.to] = u, e.name, t.depth[u]+1
+			t.order = append(t.order, int32(e.to))
+		}
+	}
+	return t
+}
+
+// path returns the canonical path of node u, carving it from buf.
+func (t pathTree) path(u int, buf *slab[string]) []string {
+	p := buf.alloc(int(t.depth[u]))
+	for v := int32(u); v > 0; v = t.parent[v] {
+		p[t.depth[v]-1] = t.via[v]
+	}
+	return p
+}
+
+// distancesTo sets s.dist to 1 + the length of the shortest path to target
+// from each node that can reach it. It visits only those nodes (and reset
+// clears only them), so asking about many nodes of a big graph, one at a
+// time, stays cheap.
+func (s *sampler) distancesTo(d *dag, target int) {
+	if len(s.dist) != len(d.keys) {
+		s.dist = make([]int32, len(d.keys))
+	}
+	s.dist[target] = 1
+	s.queue = append(s.queue[:0], int32(target))
+	for i := 0; i < len(s.queue); i++ {
+		v := s.queue[i]
 		for _, u := range d.reverse[v] {
-			if _, seen := dist[u]; !seen {
-				dist[u] = dist[v] + 1
-				queue = append(queue, u)
+			if s.dist[u] == 0 {
+				s.dist[u] = s.dist[v] + 1
+				s.queue = append(s.queue, int32(u))
 			}
 		}
 	}
-	return dist
+}
+
+// reset clears what distancesTo set.
+func (s *sampler) reset() {
+	for _, v := range s.queue {
+		s.dist[v] = 0
+	}
+	s.queue = s.queue[:0]
 }
 
 // pathItem is a partial path in SamplePaths' search; estimate is the length

@@ -51,11 +51,11 @@ func bruteForcePaths(t *testing.T, g *Graph, max int) map[string][][]string {
 	total := 0
 	var walk func(key string, path []string, onPath map[string]bool)
 	walk = func(key string, path []string, onPath map[string]bool) {
-		for name, in := range g.Nodes[key].Inputs {
+		for _, in := range g.Nodes[key].Inputs {
 			if onPath[in.Target] {
 				continue
 			}
-			p := append(slices.Clip(path), name)
+			p := append(slices.Clip(path), in.Name)
 			found[in.Target] = append(found[in.Target], p)
 			if total++; total > max {
 				t.Fatalf("more than %d paths", max)
@@ -257,8 +257,8 @@ func TestJoinPath(t *testing.T) {
 // no paths.
 func TestPathsHandBuilt(t *testing.T) {
 	g := &Graph{Root: "r", Nodes: map[string]*Node{
-		"r": {Key: "r", Inputs: map[string]Input{"a": {Target: "a"}, "ghost": {Target: "nope"}}},
-		"a": {Key: "a", Inputs: map[string]Input{"up": {Target: "r", Follows: []string{}}}},
+		"r": {Key: "r", Inputs: NewInputs(Input{Name: "a", Target: "a"}, Input{Name: "ghost", Target: "nope"})},
+		"a": {Key: "a", Inputs: NewInputs(Input{Name: "up", Target: "r", Follows: []string{}})},
 	}}
 	want := map[string]NodePaths{"a": {Canonical: []string{"a"}, Count: 1}}
 	if got := g.Paths(); !reflect.DeepEqual(got, want) {

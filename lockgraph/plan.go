@@ -394,9 +394,9 @@ func surveyGraph(g *Graph) survey {
 	}
 	sort.SliceStable(sv.copies, func(i, j int) bool { return LessPath(sv.copies[i].path, sv.copies[j].path) })
 	root := g.Nodes[g.Root]
-	for _, name := range sortedInputNames(root) {
-		if c, ok := sv.byKey[root.Inputs[name].Target]; ok {
-			sv.roots = append(sv.roots, rootInput{name: name, node: c})
+	for _, in := range root.Inputs {
+		if c, ok := sv.byKey[in.Target]; ok {
+			sv.roots = append(sv.roots, rootInput{name: in.Name, node: c})
 			sv.isRoot[c.key] = true
 		}
 	}
@@ -513,7 +513,7 @@ func (pl planner) reroutes(g *Graph, sv survey, mid []string, rej rejection) []F
 		if parent == nil {
 			continue
 		}
-		edge, ok := parent.Inputs[e.input[len(e.input)-1]]
+		edge, ok := parent.Inputs.Get(e.input[len(e.input)-1])
 		if !ok || !edge.IsFollows() || len(edge.Follows) <= len(mid) || !hasPrefix(edge.Follows, mid) {
 			continue // no longer through mid
 		}
@@ -673,7 +673,7 @@ func bestRootOfFamily(family []rootInput) *rootInput {
 // name when free, else "<parent>-<name>", else with a number.
 func freeName(root *Node, newNames map[string]bool, mid []string) string {
 	free := func(name string) bool {
-		_, taken := root.Inputs[name]
+		_, taken := root.Inputs.Get(name)
 		return !taken && !newNames[name]
 	}
 	for _, name := range []string{mid[1], mid[0] + "-" + mid[1]} {
@@ -697,7 +697,7 @@ func directTarget(g *Graph, path []string) string {
 		if !ok {
 			return ""
 		}
-		e, ok := n.Inputs[seg]
+		e, ok := n.Inputs.Get(seg)
 		if !ok || e.IsFollows() {
 			return ""
 		}

@@ -260,7 +260,8 @@ func installedNix(t *testing.T) nixversion.Version {
 // input, as a flake URL.
 func gitURL(t *testing.T, g *Graph, name string) string {
 	t.Helper()
-	orig := g.Nodes[g.Nodes[g.Root].Inputs[name].Target].Original
+	in, _ := g.Nodes[g.Root].Inputs.Get(name)
+	orig := g.Nodes[in.Target].Original
 	if orig.String("type") != "git" {
 		t.Fatalf("root input %s is not a git input: %v", name, orig)
 	}

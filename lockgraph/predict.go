@@ -1,8 +1,8 @@
 package lockgraph
 
 import (
-	"encoding/json"
 	"fmt"
+	"slices"
 )
 
 // Follows is one follows override, as written in flake.nix:
@@ -77,7 +77,7 @@ func Promote(g *Graph, name string, path []string) (_ *Graph, err error) {
 	defer recoverInternal("promote", &err)
 	w := cloneGraph(g)
 	root := w.Nodes[w.Root]
-	if _, ok := root.Inputs[name]; ok {
+	if _, ok := root.Inputs.Get(name); ok {
 		return nil, fmt.Errorf("promote %s to root input %q: the root already has an input %q", JoinPath(path), name, name)
 	}
 	if len(path) == 0 {
@@ -101,20 +101,20 @@ func Promote(g *Graph, name string, path []string) (_ *Graph, err error) {
 		n := cloneNode(w.Nodes[key])
 		n.Key = c
 		w.Nodes[c] = n
-		for in, edge := range n.Inputs {
+		for i := range n.Inputs { // n is a clone: its inputs may change
+			edge := &n.Inputs[i]
 			switch {
 			case !edge.IsFollows():
 				edge.Target = copyNode(edge.Target)
 			case hasPrefix(edge.Follows, path):
 				edge.Follows = append([]string{name}, edge.Follows[len(path):]...)
 			}
-			n.Inputs[in] = edge
 		}
 		return c
 	}
 	top := w.Nodes[copyNode(key)]
 	top.Original = pinnedOriginal(top.Locked)
-	root.Inputs[name] = Input{Target: top.Key}
+	root.Inputs = root.Inputs.With(Input{Name: name, Target: top.Key})
 	return finish(w)
 }
 
@@ -130,12 +130,12 @@ func recoverInternal(op string, err *error) {
 // pinnedOriginal is the flake reference that names exactly the locked
 // revision: the locked attributes without the ones Nix computes on fetch.
 func pinnedOriginal(locked Attrs) Attrs {
-	out := make(Attrs, len(locked))
-	for k, v := range locked {
-		switch k {
+	out := make(Attrs, 0, len(locked))
+	for _, f := range locked {
+		switch f.Key {
 		case "narHash", "lastModified", "revCount":
 		default:
-			out[k] = append(json.RawMessage(nil), v...)
+			out = append(out, f)
 		}
 	}
 	return out
@@ -149,7 +149,7 @@ func applyFollows(w *Graph, f Follows) error {
 	}
 	node := w.Nodes[w.Root]
 	for i, seg := range f.Input[:len(f.Input)-1] {
-		edge, ok := node.Inputs[seg]
+		edge, ok := node.Inputs.Get(seg)
 		if !ok {
 			return fmt.Errorf("follows %s: input '%s' does not exist", f, JoinPath(f.Input[:i+1]))
 		}
@@ -159,12 +159,12 @@ func applyFollows(w *Graph, f Follows) error {
 		node = w.Nodes[edge.Target]
 	}
 	last := f.Input[len(f.Input)-1]
-	if _, ok := node.Inputs[last]; !ok {
+	if _, ok := node.Inputs.Get(last); !ok {
 		return nil // Nix silently ignores an override of a missing input.
 	}
 	target := make([]string, len(f.Target))
 	copy(target, f.Target)
-	node.Inputs[last] = Input{Follows: target}
+	node.Inputs = node.Inputs.With(Input{Name: last, Follows: target})
 	return nil
 }
 
@@ -177,26 +177,25 @@ func finish(w *Graph) (*Graph, error) {
 	for _, key := range order {
 		n := w.Nodes[key]
 		n.Key = names[key]
-		for in, edge := range n.Inputs {
+		for i := range n.Inputs { // n belongs to the working copy
+			edge := &n.Inputs[i]
 			if edge.IsFollows() {
 				target, err := resolvePath(w, edge.Follows, 0)
 				if err != nil {
 					return nil, fmt.Errorf("input '%s' follows '%s': %w",
-						JoinPath(append(append([]string(nil), paths[key]...), in)),
+						JoinPath(append(append([]string(nil), paths[key]...), edge.Name)),
 						JoinPath(edge.Follows), err)
 				}
 				edge.Target = target
 			}
-			n.Inputs[in] = edge
 		}
 		out.Nodes[n.Key] = n
 	}
 	// Targets were resolved against the old keys; map them to the new ones
 	// only now, after every resolution is done.
 	for _, n := range out.Nodes {
-		for in, edge := range n.Inputs {
-			edge.Target = names[edge.Target]
-			n.Inputs[in] = edge
+		for i := range n.Inputs {
+			n.Inputs[i].Target = names[n.Inputs[i].Target]
 		}
 	}
 	return out, nil
@@ -208,10 +207,9 @@ func inputPaths(w *Graph, order []string) map[string][]string {
 	paths := map[string][]string{w.Root: {}}
 	for _, key := range order {
 		n := w.Nodes[key]
-		for _, in := range sortedInputNames(n) {
-			edge := n.Inputs[in]
+		for _, edge := range n.Inputs {
 			if _, seen := paths[edge.Target]; !seen && !edge.IsFollows() {
-				paths[edge.Target] = append(append([]string(nil), paths[key]...), in)
+				paths[edge.Target] = append(append([]string(nil), paths[key]...), edge.Name)
 			}
 		}
 	}
@@ -231,7 +229,7 @@ func resolvePath(w *Graph, path []string, depth int) (string, error) {
 		if !ok {
 			return "", fmt.Errorf("node %q does not exist", key)
 		}
-		edge, ok := node.Inputs[seg]
+		edge, ok := node.Inputs.Get(seg)
 		if !ok {
 			return "", fmt.Errorf("input '%s' does not exist", JoinPath(path[:i+1]))
 		}
@@ -267,12 +265,11 @@ func cloneGraph(g *Graph) *Graph {
 
 func cloneNode(n *Node) *Node {
 	c := *n
-	c.Inputs = make(map[string]Input, len(n.Inputs))
-	for name, edge := range n.Inputs {
+	c.Inputs = slices.Clone(n.Inputs)
+	for i, edge := range c.Inputs {
 		if edge.Follows != nil {
-			edge.Follows = append([]string{}, edge.Follows...)
+			c.Inputs[i].Follows = append([]string{}, edge.Follows...)
 		}
-		c.Inputs[name] = edge
 	}
 	return &c
 }

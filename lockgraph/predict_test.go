@@ -56,8 +56,8 @@ func summary(g *Graph) string {
 	for _, key := range order {
 		n := g.Nodes[key]
 		b.WriteString(key)
-		for _, in := range sortedInputNames(n) {
-			e := n.Inputs[in]
+		for _, e := range n.Inputs {
+			in := e.Name
 			if e.IsFollows() {
 				b.WriteString(" " + in + "=>" + strings.Join(e.Follows, "/") + "@" + e.Target)
 			} else {
@@ -340,7 +340,7 @@ func tail(b []byte, n int) []byte {
 
 func TestPredictRecoversFromBrokenGraph(t *testing.T) {
 	g := &Graph{Root: "r", Nodes: map[string]*Node{
-		"r": {Key: "r", Inputs: map[string]Input{"a": {Target: "x"}}},
+		"r": {Key: "r", Inputs: NewInputs(Input{Name: "a", Target: "x"})},
 		"x": nil,
 	}}
 	_, err := Predict(g, nil)

@@ -112,8 +112,8 @@ func sourceID(a Attrs) string {
 // copy of nixpkgs that may follow it.
 func withDir(id string, a Attrs) string {
 	dir := a.String("dir")
-	if dir == "" {
-		if u, err := url.Parse(a.String("url")); err == nil {
+	if raw := a.String("url"); dir == "" && strings.Contains(raw, "dir=") {
+		if u, err := url.Parse(raw); err == nil {
 			dir = u.Query().Get("dir")
 		}
 	}
@@ -247,16 +247,11 @@ func channelName(host string, segs []string) string {
 // unknownID keeps a stable identity for a fetcher type flakedup does not
 // know: the type and every original attribute except ref and rev, sorted.
 func unknownID(kind string, a Attrs) string {
-	keys := make([]string, 0, len(a))
-	for k := range a {
-		if k != "type" && !droppedQuery[k] {
-			keys = append(keys, k)
+	parts := make([]string, 0, len(a))
+	for _, f := range a { // in key order
+		if f.Key != "type" && !droppedQuery[f.Key] {
+			parts = append(parts, f.Key+"="+f.Raw)
 		}
-	}
-	sort.Strings(keys)
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		parts = append(parts, k+"="+string(a[k]))
 	}
 	if len(parts) == 0 {
 		return kind

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,7 +45,7 @@ func analyzeCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			g, _, err := loadLock(c.Args().First())
+			g, _, err := loadLock(e, c.Args().First())
 			if err != nil {
 				return badInput(err)
 			}
@@ -61,14 +62,17 @@ func analyzeCommand(e *env) *cli.Command {
 // ("" means "."), its flake.nix (the lock beside it is read) or a lock file
 // of any name. It returns the lock's path as shown in
 // messages. Errors name that path and are one line.
-func loadLock(arg string) (*lockgraph.Graph, string, error) {
-	g, lockPath, _, err := loadLockBytes(arg)
+// A large lock is mapped rather than read (env.readText).
+func loadLock(e *env, arg string) (*lockgraph.Graph, string, error) {
+	g, lockPath, _, err := loadLockText(arg, e.readText)
 	return g, lockPath, err
 }
 
-// loadLockBytes is loadLock that also returns the lock's bytes, for the
-// commands that may write the lock back (fix compares against them).
-func loadLockBytes(arg string) (*lockgraph.Graph, string, []byte, error) {
+// loadLockText is loadLock that reads the file with read and also returns
+// its text, for the commands that may write the lock back (fix compares it
+// with the file before replacing it, so it reads a private copy: a mapping
+// would follow a change made in place).
+func loadLockText(arg string, read func(path string) (string, error)) (*lockgraph.Graph, string, string, error) {
 	if arg == "" {
 		arg = "."
 	}
@@ -79,18 +83,18 @@ func loadLockBytes(arg string) (*lockgraph.Graph, string, []byte, error) {
 		// Every command takes the flake's flake.nix too; the lock is beside it.
 		lockPath = filepath.Join(filepath.Dir(arg), "flake.lock")
 	}
-	data, err := os.ReadFile(lockPath)
+	text, err := read(lockPath)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, lockPath, nil, fmt.Errorf("%s: no such file (run `nix flake lock` to create it, or pass the flake directory)", lockPath)
+		return nil, lockPath, "", fmt.Errorf("%s: no such file (run `nix flake lock` to create it, or pass the flake directory)", lockPath)
 	case err != nil:
-		return nil, lockPath, nil, fmt.Errorf("%s: %w", lockPath, unwrapPathError(err))
+		return nil, lockPath, "", fmt.Errorf("%s: %w", lockPath, unwrapPathError(err))
 	}
-	g, err := lockgraph.Load(data)
+	g, err := lockgraph.LoadString(text)
 	if err != nil {
-		return nil, lockPath, nil, fmt.Errorf("%s: %w", lockPath, err)
+		return nil, lockPath, "", fmt.Errorf("%s: %w", lockPath, err)
 	}
-	return g, lockPath, data, nil
+	return g, lockPath, text, nil
 }
 
 // unwrapPathError drops the "open PATH:" prefix of an *fs.PathError, whose
@@ -120,31 +124,35 @@ func unwrapPathError(err error) error {
 //
 // The last line appears only when some nixpkgs copy could follow the root.
 func writeAnalyzeText(w io.Writer, rep lockgraph.Report, clock time.Time, p palette) error {
-	var b strings.Builder
+	// Stream the report: on a big lock it runs to megabytes.
+	b := bufio.NewWriterSize(w, 64<<10)
 	b.WriteString(p.bold(nixpkgsHeadline(rep.Nixpkgs)) + "\n")
-	fmt.Fprintf(&b, "%s; %s\n", plural(rep.Nodes, "node", "nodes"), duplicatedLine(len(rep.Groups)))
+	fmt.Fprintf(b, "%s; %s\n", plural(rep.Nodes, "node", "nodes"), duplicatedLine(len(rep.Groups)))
+	var line []byte // reused: a big lock has hundreds of thousands of lines
 	for _, grp := range rep.Groups {
 		b.WriteString("\n" + p.bold(groupHeading(grp)) + "\n")
 		for _, c := range grp.Copies {
-			line := "  " + lockgraph.JoinPath(c.Path)
+			line = appendPath(append(line[:0], "  "...), c.Path)
 			switch {
 			case c.Declared:
-				line += " " + p.green("(root input)")
+				line = append(append(line, ' '), p.green("(root input)")...)
 			case c.CouldFollowRoot:
-				line += " " + p.yellow("(could follow the root)")
+				line = append(append(line, ' '), p.yellow("(could follow the root)")...)
 			}
-			b.WriteString(line + "\n")
+			line = append(line, '\n')
 			if also := alsoReached(c); also != "" {
-				b.WriteString("    " + p.dim(also) + "\n")
+				line = append(append(append(line, "    "...), p.dim(also)...), '\n')
 			}
-			b.WriteString("    " + branchText(c.Branch) + ", " + revisionText(c, clock) + "\n")
+			line = append(append(line, "    "...), branchText(c.Branch)...)
+			line = append(appendRevision(append(line, ", "...), c, clock), '\n')
+			b.Write(line)
 		}
 	}
 	if n := rep.Nixpkgs.CouldFollowRoot; n > 0 {
-		fmt.Fprintf(&b, "\n%s\n", p.yellow(fmt.Sprintf("Run `flakedup fix` to make %s follow the root's nixpkgs.",
+		fmt.Fprintf(b, "\n%s\n", p.yellow(fmt.Sprintf("Run `flakedup fix` to make %s follow the root's nixpkgs.",
 			plural(n, "copy", "copies"))))
 	}
-	if _, err := io.WriteString(w, b.String()); err != nil {
+	if err := b.Flush(); err != nil {
 		return fmt.Errorf("writing output: %w", err)
 	}
 	return nil
@@ -190,6 +198,9 @@ func groupHeading(g lockgraph.Group) string {
 // alsoReached lists the sample paths other than the canonical one, and how
 // many more paths reach the copy; "" when the canonical path is the only one.
 func alsoReached(c lockgraph.Copy) string {
+	if c.PathCount <= 1 && !c.Saturated {
+		return "" // the canonical path is the only one
+	}
 	canonical := lockgraph.JoinPath(c.Path)
 	var others []string
 	for _, s := range c.Samples {
@@ -233,22 +244,43 @@ func branchText(b lockgraph.Branch) string {
 
 // revisionText describes the locked revision and its age on the clock.
 func revisionText(c lockgraph.Copy, clock time.Time) string {
-	var parts []string
+	return string(appendRevision(nil, c, clock))
+}
+
+// appendRevision appends revisionText(c, clock) to buf.
+func appendRevision(buf []byte, c lockgraph.Copy, clock time.Time) []byte {
 	switch {
 	case c.Rev != "":
-		parts = append(parts, "rev "+c.ShortRev())
+		buf = append(append(buf, "rev "...), c.ShortRev()...)
 	case c.NarHash != "":
-		parts = append(parts, "narHash "+shortHash(c.NarHash))
+		buf = append(append(buf, "narHash "...), shortHash(c.NarHash)...)
 	default:
-		parts = append(parts, "no rev")
+		buf = append(buf, "no rev"...)
 	}
-	if date := c.Date(); date != "" {
-		parts = append(parts, date)
-		if days := int(clock.Sub(c.LastModified).Hours() / 24); days >= 0 {
-			parts = append(parts, plural(days, "day", "days")+" old")
+	if c.LastModified.IsZero() {
+		return buf
+	}
+	buf = c.LastModified.AppendFormat(append(buf, ", "...), "2006-01-02")
+	if days := int(clock.Sub(c.LastModified).Hours() / 24); days >= 0 {
+		buf = strconv.AppendInt(append(buf, ", "...), int64(days), 10)
+		if days == 1 {
+			buf = append(buf, " day old"...)
+		} else {
+			buf = append(buf, " days old"...)
 		}
 	}
-	return strings.Join(parts, ", ")
+	return buf
+}
+
+// appendPath appends lockgraph.JoinPath(path) to buf.
+func appendPath(buf []byte, path []string) []byte {
+	for i, seg := range path {
+		if i > 0 {
+			buf = append(buf, '/')
+		}
+		buf = append(buf, seg...)
+	}
+	return buf
 }
 
 // shortRev shortens a git rev to 7 characters.

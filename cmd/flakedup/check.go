@@ -306,18 +306,12 @@ func directPaths(g *lockgraph.Graph) map[string][]string {
 		it := queue[0]
 		queue = queue[1:]
 		n := g.Nodes[it.key]
-		names := make([]string, 0, len(n.Inputs))
-		for name := range n.Inputs {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		for _, name := range names {
-			in := n.Inputs[name]
+		for _, in := range n.Inputs {
 			if in.IsFollows() || seen[in.Target] {
 				continue
 			}
 			seen[in.Target] = true
-			p := append(append([]string(nil), it.path...), name)
+			p := append(append([]string(nil), it.path...), in.Name)
 			out[in.Target] = p
 			queue = append(queue, item{in.Target, p})
 		}

@@ -192,7 +192,7 @@ func planFix(fl *flake, s fixSettings) (*fixOutcome, error) {
 // ref, pinned to the revision the lock already has.
 func promotionURL(pred *lockgraph.Graph, p lockgraph.Promotion) string {
 	root := pred.Nodes[pred.Root]
-	if in, ok := root.Inputs[p.Name]; ok {
+	if in, ok := root.Inputs.Get(p.Name); ok {
 		return lockgraph.FlakeRefURL(pred.Nodes[in.Target].Locked)
 	}
 	return ""
@@ -212,7 +212,7 @@ func dedupSorted(s []string) []string {
 // atomically; each file is refused when it changed since it was read.
 func (o *fixOutcome) write(fl *flake, lock bool) error {
 	writeNix := !bytes.Equal(o.newNix, fl.nixSrc)
-	writeLock := lock && !bytes.Equal(o.newLock, fl.lockSrc)
+	writeLock := lock && string(o.newLock) != fl.lockSrc
 	// Check both files before writing either, so that fix writes all or none.
 	if writeNix {
 		if err := rewrite.CheckWritable(fl.nixPath); err != nil {
@@ -235,7 +235,7 @@ func (o *fixOutcome) write(fl *flake, lock bool) error {
 			return fmt.Errorf("%s: not written: flake.nix declares inputs the lock does not have (%s); run `nix flake lock` instead",
 				fl.lockPath, strings.Join(o.stale, ", "))
 		}
-		if err := rewrite.WriteFile(fl.lockPath, o.newLock, fl.lockSrc); err != nil {
+		if err := rewrite.WriteFile(fl.lockPath, o.newLock, []byte(fl.lockSrc)); err != nil {
 			if len(o.written) > 0 {
 				return fmt.Errorf("%w (flake.nix was written; run `nix flake lock` to update the lock)", err)
 			}

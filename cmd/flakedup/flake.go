@@ -19,7 +19,7 @@ type flake struct {
 	nixPath  string
 	lockPath string
 	nixSrc   []byte
-	lockSrc  []byte
+	lockSrc  string
 	graph    *lockgraph.Graph
 	// inputs is nil when flake.nix could not be parsed or its inputs are
 	// computed; nixErr then says why (positioned: flake.nix:12:5: ...).
@@ -71,7 +71,7 @@ func loadFlake(arg string) (*flake, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", fl.nixPath, unwrapPathError(err))
 	}
-	fl.graph, _, fl.lockSrc, err = loadLockBytes(fl.lockPath)
+	fl.graph, _, fl.lockSrc, err = loadLockText(fl.lockPath, readFileText)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +94,7 @@ func lockFollows(in *rewrite.Inputs, g *lockgraph.Graph) (follows []lockgraph.Fo
 	root := g.Nodes[g.Root]
 	seen := map[string]bool{}
 	for _, f := range in.DeclaredFollows() {
-		if _, ok := root.Inputs[f.Path[0]]; !ok {
+		if _, ok := root.Inputs.Get(f.Path[0]); !ok {
 			if !seen[f.Path[0]] {
 				seen[f.Path[0]] = true
 				stale = append(stale, f.Path[0])
@@ -128,7 +128,7 @@ func applyDeclaredPromotions(in *rewrite.Inputs, g *lockgraph.Graph) (*lockgraph
 	var unknown []string
 	paths := g.Paths()
 	for _, name := range in.Names() {
-		if _, ok := root.Inputs[name]; ok {
+		if _, ok := root.Inputs.Get(name); ok {
 			continue
 		}
 		url := in.Inputs[name].URL

@@ -54,7 +54,7 @@ func graphCommand(e *env) *cli.Command {
 			if c.NArg() > 1 {
 				return badInput(fmt.Errorf("graph takes one PATH, got %d arguments", c.NArg()))
 			}
-			g, _, err := loadLock(c.Args().First())
+			g, _, err := loadLock(e, c.Args().First())
 			if err != nil {
 				return badInput(err)
 			}
@@ -150,15 +150,9 @@ func buildInputGraph(g *lockgraph.Graph, nixpkgsOnly bool) *inputGraph {
 			}
 		}
 		ig.nodes = append(ig.nodes, node)
-		names := make([]string, 0, len(n.Inputs))
-		for name := range n.Inputs {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		for _, name := range names {
-			in := n.Inputs[name]
+		for _, in := range n.Inputs {
 			if to, ok := index[in.Target]; ok {
-				ig.edges = append(ig.edges, graphEdge{from: i, to: to, name: name, follows: in.IsFollows()})
+				ig.edges = append(ig.edges, graphEdge{from: i, to: to, name: in.Name, follows: in.IsFollows()})
 			}
 		}
 	}

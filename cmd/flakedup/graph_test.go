@@ -70,7 +70,7 @@ func TestGraphCorpus(t *testing.T) {
 	boxes := 0
 	var dots strings.Builder // Graphviz reads many graphs from one input
 	for _, lock := range locks {
-		g, _, err := loadLock(lock)
+		g, _, err := loadLock(&env{}, lock)
 		if err != nil {
 			t.Errorf("%s: %v", lock, err)
 			continue

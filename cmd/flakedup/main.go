@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -71,6 +72,8 @@ type env struct {
 	// detectNix reports the version of the nix on PATH (nixversion.Detect
 	// in the real program; tests pin it).
 	detectNix func() (nixversion.Version, bool)
+	// release holds what to undo when run returns (file mappings).
+	release []func()
 }
 
 // run executes flakedup with args (args[0] is the program name) and returns
@@ -78,11 +81,23 @@ type env struct {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer,
 	getenv func(string) string, detectNix func() (nixversion.Version, bool)) (code int) {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, detectNix: detectNix}
+	// A fault reading a mapped file (another process truncated it) panics
+	// instead of killing the process, so that the recover below reports it.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		for _, release := range e.release {
+			release()
+		}
+	}()
 	defer func() {
 		// The one recover of the program: a bug must still end in one line
 		// and exit code 2, never a goroutine dump.
 		if r := recover(); r != nil {
-			fmt.Fprintf(stderr, "flakedup: internal error: %v (please report this)\n", r)
+			if _, fault := r.(interface{ Addr() uintptr }); fault {
+				fmt.Fprintf(stderr, "flakedup: a file changed while flakedup was reading it (%v); run again\n", r)
+			} else {
+				fmt.Fprintf(stderr, "flakedup: internal error: %v (please report this)\n", r)
+			}
 			code = exitBadUsed
 		}
 	}()

@@ -60,7 +60,7 @@ func whyCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			g, lockPath, err := loadLock(c.Args().Get(1))
+			g, lockPath, err := loadLock(e, c.Args().Get(1))
 			if err != nil {
 				return badInput(err)
 			}
@@ -276,13 +276,13 @@ func matchQuery(g *lockgraph.Graph, query string, byID map[string]whySource) (st
 			}
 		}
 	default:
-		if in, ok := g.Nodes[g.Root].Inputs[query]; ok && in.Target != g.Root {
+		if in, ok := g.Nodes[g.Root].Inputs.Get(query); ok && in.Target != g.Root {
 			ids[sourceKey(g, in.Target)] = true
 			break
 		}
 		for _, key := range g.Reachable() {
-			for name, in := range g.Nodes[key].Inputs {
-				if name == query && in.Target != g.Root {
+			for _, in := range g.Nodes[key].Inputs {
+				if in.Name == query && in.Target != g.Root {
 					ids[sourceKey(g, in.Target)] = true
 				}
 			}
@@ -319,7 +319,7 @@ func followsAlong(g *lockgraph.Graph, path []string) []followsHop {
 		if !ok {
 			break
 		}
-		in := n.Inputs[seg]
+		in, _ := n.Inputs.Get(seg)
 		if in.IsFollows() {
 			hops = append(hops, followsHop{Input: path[:i+1], Target: in.Follows})
 		}
@@ -332,9 +332,7 @@ func followsAlong(g *lockgraph.Graph, path []string) []followsHop {
 // closest input paths and sources.
 func unknownQueryError(g *lockgraph.Graph, query string, sources []string) error {
 	var names []string
-	for name := range g.Nodes[g.Root].Inputs {
-		names = append(names, name)
-	}
+	names = append(names, g.Nodes[g.Root].Inputs.Names()...)
 	for _, np := range g.Paths() {
 		names = append(names, lockgraph.JoinPath(np.Canonical))
 	}
@@ -342,8 +340,8 @@ func unknownQueryError(g *lockgraph.Graph, query string, sources []string) error
 	segs := strings.Split(query, "/")
 	for i := len(segs) - 1; i > 0; i-- {
 		if key, err := g.Resolve(segs[:i]); err == nil {
-			for name := range g.Nodes[key].Inputs {
-				names = append(names, lockgraph.JoinPath(append(append([]string(nil), segs[:i]...), name)))
+			for _, in := range g.Nodes[key].Inputs {
+				names = append(names, lockgraph.JoinPath(append(append([]string(nil), segs[:i]...), in.Name)))
 			}
 			break
 		}

@@ -71,7 +71,7 @@ func TestWhyGolden(t *testing.T) {
 // TestWhyQueryForms checks that the spellings of one source find the same
 // copies, and which copies each kind of query finds in the demo flake.
 func TestWhyQueryForms(t *testing.T) {
-	g, _, err := loadLock(repoRoot + "/fixtures/demo")
+	g, _, err := loadLock(&env{}, repoRoot+"/fixtures/demo")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestWhyQueryForms(t *testing.T) {
 // TestWhyUnknownQuery checks the message of a query that matches nothing,
 // with and without close names to suggest.
 func TestWhyUnknownQuery(t *testing.T) {
-	g, _, err := loadLock(repoRoot + "/fixtures/demo")
+	g, _, err := loadLock(&env{}, repoRoot+"/fixtures/demo")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestWhyManyPaths(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "flake.lock"), genlock.Ladder(tt.diamonds), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		g, _, err := loadLock(dir)
+		g, _, err := loadLock(&env{}, dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -256,7 +256,7 @@ func TestWhyCorpus(t *testing.T) {
 	locks := corpusFiles(t, "flake.lock")
 	copies := 0
 	for _, lock := range locks {
-		g, _, err := loadLock(lock)
+		g, _, err := loadLock(&env{}, lock)
 		if err != nil {
 			t.Errorf("%s: %v", lock, err)
 			continue
