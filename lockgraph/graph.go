@@ -57,6 +57,10 @@ type Node struct {
 	// Extra keeps every other field of the node ("parent", and fields future
 	// Nix versions add) so that a lock written back loses nothing.
 	Extra Attrs
+
+	// pos is the node's position in the index of the graph Load read it
+	// into (nodeIndex.lookup checks that it is that graph's).
+	pos int32
 }
 
 // Inputs are the input edges of a node, sorted by name in byte order, each

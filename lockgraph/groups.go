@@ -120,7 +120,8 @@ func Analyze(g *Graph) Report {
 	if len(d.keys) == 0 {
 		return rep
 	}
-	declared := make([]bool, len(d.keys))
+	n := len(d.keys)
+	declared := make([]bool, n)
 	for _, in := range g.Nodes[g.Root].Inputs {
 		if i, ok := d.find(in.Target); ok {
 			declared[i] = true
@@ -128,61 +129,67 @@ func Analyze(g *Graph) Report {
 	}
 
 	// First pass, over the nodes as the walk numbered them (the root is
-	// 0): what each one is a copy of, and which branch it tracks.
+	// 0): what each one is a copy of, and the branch class it tracks. A big
+	// lock has as many sources as nodes, nearly: per node and per source,
+	// only what the second pass needs is kept.
 	var (
-		sources     []Source           // in the order first met
-		sourceIndex = map[string]int{} // Source.ID → index into sources
-		members     [][]int            // per source, its nodes
-		branches    = make([]Branch, len(d.keys))
-		revisions   = make([]string, len(d.keys))
+		ids         = make([]string, 0, n) // per source, its ID, in the order first met
+		nixpkgs     = make([]bool, 0, n)   // per source, whether it is nixpkgs
+		sourceIndex = make(map[string]int32, n/2)
+		sourceOf    = make([]int32, n) // per node, its source
+		classes     = make([]string, n)
+		revisions   = make([]string, n)
 		rootHas     = map[sourceClass]bool{}
 	)
-	for i := 1; i < len(d.keys); i++ {
-		key, n := d.keys[i], d.nodes[i]
-		rep.Nodes++
-		src := SourceOf(n)
+	for i := 1; i < n; i++ {
+		node := d.nodes[i]
+		src := SourceOf(node)
 		if src.ID == "" {
-			src.ID = "node:" + key // no attributes to identify it by: unique
+			src.ID = "node:" + d.keys[i] // no attributes to identify it by: unique
 		}
 		s, ok := sourceIndex[src.ID]
 		if !ok {
-			s = len(sources)
+			s = int32(len(ids))
 			sourceIndex[src.ID] = s
-			sources = append(sources, src)
-			members = append(members, nil)
+			ids, nixpkgs = append(ids, src.ID), append(nixpkgs, src.Nixpkgs)
 		}
-		members[s] = append(members[s], i)
-		branches[i] = BranchOf(n)
-		revisions[i] = revisionOf(n)
+		sourceOf[i] = s
+		classes[i] = BranchOf(node).Class
+		revisions[i] = revisionOf(node)
 		if declared[i] {
-			rootHas[sourceClass{s, branches[i].Class}] = true
+			rootHas[sourceClass{int(s), classes[i]}] = true
 		}
 	}
+	rep.Nodes = n - 1
+	members := groupBy(sourceOf[1:], len(ids), 1)
 
 	// Second pass, in source ID order: what could follow the root, the
 	// nixpkgs summary, and the groups.
-	order := make([]int, len(sources))
+	order := make([]int, len(ids))
 	for s := range order {
 		order[s] = s
 	}
-	slices.SortFunc(order, func(a, b int) int { return strings.Compare(sources[a].ID, sources[b].ID) })
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(ids[a], ids[b]) })
 	count, saturated := d.pathCounts()
 	tree := d.canonicalTree()
-	var pathBuf slab[string]
-	var sampling sampler
-	nixRevs, nixBranches := map[string]bool{}, map[string]bool{}
+	var (
+		pathBuf              slab[string]
+		sampling             sampler
+		revs                 []string // the revisions of one group, reused
+		nixRevs, nixBranches = map[string]bool{}, map[string]bool{}
+	)
 	couldFollow := func(s, i int) bool {
-		return !declared[i] && rootHas[sourceClass{s, branches[i].Class}]
+		return !declared[i] && rootHas[sourceClass{s, classes[i]}]
 	}
 	for _, s := range order {
-		src, nodes := sources[s], members[s]
-		if src.Nixpkgs {
+		nodes := members[s]
+		if nixpkgs[s] {
 			for _, i := range nodes {
 				rep.Nixpkgs.Copies++
 				nixRevs[revisions[i]] = true
-				nixBranches[branches[i].Class] = true
+				nixBranches[classes[i]] = true
 				rep.Nixpkgs.RootDeclared = rep.Nixpkgs.RootDeclared || declared[i]
-				if couldFollow(s, i) {
+				if couldFollow(s, int(i)) {
 					rep.Nixpkgs.CouldFollowRoot++
 				}
 			}
@@ -190,12 +197,13 @@ func Analyze(g *Graph) Report {
 		if len(nodes) < 2 {
 			continue
 		}
-		revs := map[string]bool{}
+		revs = revs[:0]
 		paths := make([][]string, len(nodes))
 		for k, i := range nodes {
-			revs[revisions[i]] = true
-			paths[k] = tree.path(i, &pathBuf)
+			revs = append(revs, revisions[i])
+			paths[k] = tree.path(int(i), &pathBuf)
 		}
+		slices.Sort(revs)
 		// The copies in report order: declared by the root first, then by
 		// canonical path, shorter first, then in segment-wise byte order;
 		// the node key breaks ties, so the order is total.
@@ -221,9 +229,9 @@ func Analyze(g *Graph) Report {
 		})
 		copies := make([]Copy, len(nodes))
 		for j, k := range byOrder {
-			i := nodes[k]
+			i := int(nodes[k])
 			c := &copies[j]
-			*c = newCopy(d.nodes[i], branches[i], declared[i])
+			*c = newCopy(d.nodes[i], declared[i])
 			c.Path, c.PathCount, c.Saturated = paths[k], count[i], saturated[i]
 			c.CouldFollowRoot = couldFollow(s, i)
 			if c.PathCount == 1 && !c.Saturated {
@@ -232,8 +240,8 @@ func Analyze(g *Graph) Report {
 				c.Samples = d.samplePaths(i, SamplePathLimit, &sampling)
 			}
 		}
-		src = SourceOf(g.Nodes[copies[0].Key]) // the Kind of the first copy
-		rep.Groups = append(rep.Groups, Group{Source: src, Revisions: len(revs), Copies: copies})
+		src := SourceOf(d.nodes[nodes[byOrder[0]]]) // the Kind of the first copy
+		rep.Groups = append(rep.Groups, Group{Source: src, Revisions: len(slices.Compact(revs)), Copies: copies})
 	}
 	rep.Nixpkgs.Revisions, rep.Nixpkgs.Branches = len(nixRevs), len(nixBranches)
 	sort.SliceStable(rep.Groups, func(i, j int) bool {
@@ -242,11 +250,31 @@ func Analyze(g *Graph) Report {
 	return rep
 }
 
+// groupBy lists, for each of groups groups, the numbers of the items that
+// belong to it (item k is numbered k+first), in increasing order: a
+// counting sort into one buffer.
+func groupBy(groupOf []int32, groups int, first int32) [][]int32 {
+	size := make([]int32, groups)
+	for _, s := range groupOf {
+		size[s]++
+	}
+	buf := make([]int32, len(groupOf))
+	out := make([][]int32, groups)
+	for s, n := range size {
+		out[s] = buf[:0:n]
+		buf = buf[n:]
+	}
+	for k, s := range groupOf {
+		out[s] = append(out[s], int32(k)+first)
+	}
+	return out
+}
+
 // newCopy gathers what a report says about one node, paths aside.
-func newCopy(n *Node, branch Branch, declared bool) Copy {
+func newCopy(n *Node, declared bool) Copy {
 	c := Copy{
 		Key:      n.Key,
-		Branch:   branch,
+		Branch:   BranchOf(n),
 		Rev:      n.Locked.String("rev"),
 		NarHash:  n.Locked.String("narHash"),
 		Declared: declared,

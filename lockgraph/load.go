@@ -202,11 +202,11 @@ func LoadString(text string) (g *Graph, err error) {
 	if _, ok := g.Nodes[g.Root]; !ok {
 		return nil, docError(KindRoot, "root node %q is not in \"nodes\"", g.Root)
 	}
-	ix := newNodeIndex(g, lr.order)
+	ix := newNodeIndex(g, lr.order, lr.read)
 	if err := checkDirectEdges(ix); err != nil {
 		return nil, err
 	}
-	rootPos := ix.pos[g.Root]
+	rootPos, _ := ix.lookup(g, g.Root)
 	if err := resolveAllFollows(ix, rootPos); err != nil {
 		return nil, err
 	}
@@ -281,6 +281,7 @@ type lockReader struct {
 	sawInfo bool // a node has an "info" field
 
 	order   []string // the node keys in document order
+	read    []*Node  // the nodes read, in document order
 	nodes   slab[Node]
 	attrs   slab[Attr]
 	edges   slab[Input]
@@ -299,20 +300,29 @@ func (lr *lockReader) readNodes(version int) (map[string]*Node, error) {
 	if sc.peek() != '{' {
 		return nil, docError(KindType, "\"nodes\" is %s, want an object", sc.kind())
 	}
-	nodes := make(map[string]*Node)
-	lr.order = lr.order[:0]
+	// Read every node first and build the map at its final size after:
+	// growing a map of 100,000 nodes rehashes it a dozen times. A key given
+	// twice is found then, and reported if it comes before the node that
+	// failed to read, as if it had been checked on the way.
+	lr.order, lr.read = lr.order[:0], lr.read[:0]
 	err := sc.fields(func(key string) error {
-		if _, dup := nodes[key]; dup {
-			return docError(KindDuplicate, "node %q appears twice in \"nodes\"", key)
-		}
+		lr.order = append(lr.order, key)
 		n, err := lr.readNode(key, version)
 		if err != nil {
 			return err
 		}
-		nodes[key] = n
-		lr.order = append(lr.order, key)
+		lr.read = append(lr.read, n)
 		return nil
 	})
+	nodes := make(map[string]*Node, len(lr.order))
+	for i, key := range lr.order {
+		if _, dup := nodes[key]; dup {
+			return nil, docError(KindDuplicate, "node %q appears twice in \"nodes\"", key)
+		}
+		if i < len(lr.read) { // the last key's node failed to read
+			nodes[key] = lr.read[i]
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -456,7 +466,7 @@ func (lr *lockReader) readAttrs() Attrs {
 	sc := lr.sc
 	lr.scratch = lr.scratch[:0]
 	_ = sc.fields(func(key string) error {
-		lr.scratch = append(lr.scratch, Attr{Key: key, Raw: sc.compact()})
+		lr.scratch = append(lr.scratch, Attr{Key: commonKey(key), Raw: sc.compact()})
 		return nil
 	})
 	return Attrs(lr.attrs.take(lr.scratch)).normalize()
@@ -467,45 +477,61 @@ func (lr *lockReader) readAttrs() Attrs {
 // deterministic and works on slices instead of maps. Load keeps it in the
 // graph, where the walk of paths.go starts from it.
 type nodeIndex struct {
-	keys  []string       // node keys, sorted
-	nodes []*Node        // per position, the node
-	pos   map[string]int // key → its position in keys
+	keys  []string // node keys, sorted
+	nodes []*Node  // per position, the node
+	// pos maps a key to its position in an index built by hand
+	// (indexByHand); an index Load built leaves it nil and numbers the
+	// nodes themselves (Node.pos), which saves a second map of every key.
+	pos map[string]int
 	// targets holds, per position and per input (in Inputs order), the
 	// position of the input's target; -1 for a follows not yet resolved and
 	// for a direct edge to a node that does not exist.
 	targets [][]int32
 }
 
-// newNodeIndex indexes g. keys, when not nil, are the keys of g.Nodes in
-// document order, which saves sorting them when they are sorted already
-// (Nix writes them sorted).
-func newNodeIndex(g *Graph, keys []string) *nodeIndex {
-	if keys == nil || len(keys) != len(g.Nodes) {
-		keys = make([]string, 0, len(g.Nodes))
-		for key := range g.Nodes {
-			keys = append(keys, key)
+// lookup returns the position of the node of g with the given key.
+func (ix *nodeIndex) lookup(g *Graph, key string) (int, bool) {
+	if ix.pos != nil {
+		p, ok := ix.pos[key]
+		return p, ok
+	}
+	n := g.Nodes[key]
+	if n == nil || int(n.pos) >= len(ix.nodes) || ix.nodes[n.pos] != n {
+		return 0, false
+	}
+	return int(n.pos), true
+}
+
+// newNodeIndex indexes the nodes Load read, given by key and node in
+// document order (Nix writes them sorted, which saves sorting them here),
+// and numbers them (Node.pos).
+func newNodeIndex(g *Graph, keys []string, nodes []*Node) *nodeIndex {
+	ix := &nodeIndex{keys: keys, nodes: nodes}
+	if !slices.IsSorted(keys) {
+		order := make([]int, len(keys))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortFunc(order, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
+		ix.keys, ix.nodes = make([]string, len(keys)), make([]*Node, len(keys))
+		for i, j := range order {
+			ix.keys[i], ix.nodes[i] = keys[j], nodes[j]
 		}
 	}
-	if !slices.IsSorted(keys) {
-		keys = slices.Clone(keys)
-		slices.Sort(keys)
-	}
-	ix := &nodeIndex{keys: keys, nodes: make([]*Node, len(keys)), pos: make(map[string]int, len(keys))}
 	edges := 0
-	for i, key := range keys {
-		ix.pos[key] = i
-		ix.nodes[i] = g.Nodes[key]
-		edges += len(ix.nodes[i].Inputs)
+	for i, n := range ix.nodes {
+		n.pos = int32(i)
+		edges += len(n.Inputs)
 	}
 	buf := make([]int32, edges)
-	ix.targets = make([][]int32, len(keys))
+	ix.targets = make([][]int32, len(ix.keys))
 	for i, n := range ix.nodes {
 		t := buf[:len(n.Inputs):len(n.Inputs)]
 		buf = buf[len(n.Inputs):]
 		for k, in := range n.Inputs {
 			t[k] = -1
 			if !in.IsFollows() {
-				if p, ok := ix.pos[in.Target]; ok {
+				if p, ok := ix.lookup(g, in.Target); ok {
 					t[k] = int32(p)
 				}
 			}
@@ -700,4 +726,44 @@ func markSharedEdges(ix *nodeIndex, root int) {
 			in.Follows = append([]string{}, first[to]...)
 		}
 	}
+}
+
+// commonKey returns the package's own copy of the attribute names every
+// lock uses, and key itself for the others. Comparing a key with a copy of
+// itself is a pointer comparison, and the copies stay in cache: Attrs.Get
+// is the most frequent operation on a loaded lock.
+func commonKey(key string) string {
+	switch key {
+	case "type":
+		return "type"
+	case "owner":
+		return "owner"
+	case "repo":
+		return "repo"
+	case "rev":
+		return "rev"
+	case "ref":
+		return "ref"
+	case "narHash":
+		return "narHash"
+	case "lastModified":
+		return "lastModified"
+	case "url":
+		return "url"
+	case "id":
+		return "id"
+	case "dir":
+		return "dir"
+	case "host":
+		return "host"
+	case "path":
+		return "path"
+	case "revCount":
+		return "revCount"
+	case "submodules":
+		return "submodules"
+	case "shallow":
+		return "shallow"
+	}
+	return key
 }

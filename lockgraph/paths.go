@@ -175,9 +175,10 @@ type dag struct {
 	keys    []string
 	nodes   []*Node
 	edges   [][]dagEdge // per node, in input-name order
-	reverse [][]int     // per node, the nodes with an edge to it
+	reverse [][]int32   // per node, the nodes with an edge to it
 	topo    []int       // every node, each before the nodes its edges reach
 
+	g     *Graph
 	ix    *nodeIndex // the index the walk started from
 	dagOf []int32    // per index position, the node's number here; -1: not reachable
 }
@@ -192,7 +193,7 @@ func (d *dag) find(key string) (int, bool) {
 	if d.ix == nil {
 		return 0, false
 	}
-	p, ok := d.ix.pos[key]
+	p, ok := d.ix.lookup(d.g, key)
 	if !ok || d.dagOf[p] < 0 {
 		return 0, false
 	}
@@ -214,16 +215,20 @@ func (g *Graph) newWalk() *dag {
 	if ix == nil {
 		ix = indexByHand(g)
 	}
-	d := &dag{ix: ix, dagOf: make([]int32, len(ix.keys))}
+	d := &dag{g: g, ix: ix, dagOf: make([]int32, len(ix.keys))}
 	for i := range d.dagOf {
 		d.dagOf[i] = -1
 	}
-	rootPos, ok := ix.pos[g.Root]
+	rootPos, ok := ix.lookup(g, g.Root)
 	if !ok {
 		return d
 	}
-	// Size every buffer for the whole graph up front: on a big lock,
-	// growing them by appending would allocate (and clear) each twice over.
+	// Each node's kept edges go to a range of one buffer reserved when the
+	// node is reached (its inputs are an upper bound), in name order as the
+	// walk takes them; edges out of a node are all taken before it leaves
+	// the stack. Size every buffer for the whole graph up front: on a big
+	// lock, growing them by appending would allocate (and clear) each twice
+	// over.
 	edges := 0
 	for _, t := range ix.targets {
 		edges += len(t)
@@ -233,16 +238,14 @@ func (g *Graph) newWalk() *dag {
 		pos  int // position in the index
 		next int // the next input to look at
 	}
-	type flatEdge struct {
-		from int
-		dagEdge
-	}
 	d.keys = make([]string, 0, len(ix.keys))
 	d.nodes = make([]*Node, 0, len(ix.keys))
+	d.edges = make([][]dagEdge, 0, len(ix.keys))
 	var (
 		onStack   = make([]bool, 0, len(ix.keys))
 		postorder = make([]int, 0, len(ix.keys))
-		found     = make([]flatEdge, 0, edges) // every kept edge, each node's in name order
+		buf       = make([]dagEdge, edges)
+		indegree  = make([]int32, 0, len(ix.keys))
 	)
 	visit := func(pos int) frame {
 		i := len(d.keys)
@@ -250,9 +253,14 @@ func (g *Graph) newWalk() *dag {
 		d.nodes = append(d.nodes, ix.nodes[pos])
 		d.dagOf[pos] = int32(i)
 		onStack = append(onStack, true)
+		indegree = append(indegree, 0)
+		n := len(ix.targets[pos])
+		d.edges = append(d.edges, buf[:0:n])
+		buf = buf[n:]
 		return frame{node: i, pos: pos}
 	}
 	stack := []frame{visit(rootPos)}
+	kept := 0
 	for len(stack) > 0 {
 		top := &stack[len(stack)-1]
 		inputs := ix.nodes[top.pos].Inputs
@@ -278,44 +286,21 @@ func (g *Graph) newWalk() *dag {
 			to = f.node
 			stack = append(stack, f)
 		}
-		found = append(found, flatEdge{from, dagEdge{name: inputs[k].Name, to: to}})
+		d.edges[from] = append(d.edges[from], dagEdge{name: inputs[k].Name, to: to})
+		indegree[to]++
+		kept++
 	}
-	// Group the edges by node in one buffer (a counting sort, which keeps
-	// each node's edges in name order).
-	start := make([]int, len(d.keys)+1)
-	for _, e := range found {
-		start[e.from+1]++
+	// The reverse edges, grouped by target in one buffer.
+	d.reverse = make([][]int32, len(d.keys))
+	rbuf := make([]int32, kept)
+	for i, n := range indegree {
+		d.reverse[i] = rbuf[:0:n]
+		rbuf = rbuf[n:]
 	}
-	for i := 1; i < len(start); i++ {
-		start[i] += start[i-1]
-	}
-	buf := make([]dagEdge, len(found))
-	fill := append([]int(nil), start[:len(d.keys)]...)
-	for _, e := range found {
-		buf[fill[e.from]] = e.dagEdge
-		fill[e.from]++
-	}
-	d.edges = make([][]dagEdge, len(d.keys))
-	for i := range d.edges {
-		d.edges[i] = buf[start[i]:start[i+1]:start[i+1]]
-	}
-	// The same for the reverse edges, grouped by target.
-	rstart := make([]int, len(d.keys)+1)
-	for _, e := range found {
-		rstart[e.to+1]++
-	}
-	for i := 1; i < len(rstart); i++ {
-		rstart[i] += rstart[i-1]
-	}
-	rbuf := make([]int, len(found))
-	copy(fill, rstart[:len(d.keys)])
-	for _, e := range found {
-		rbuf[fill[e.to]] = e.from
-		fill[e.to]++
-	}
-	d.reverse = make([][]int, len(d.keys))
-	for i := range d.reverse {
-		d.reverse[i] = rbuf[rstart[i]:rstart[i+1]:rstart[i+1]]
+	for from, out := range d.edges {
+		for _, e := range out {
+			d.reverse[e.to] = append(d.reverse[e.to], int32(from))
+		}
 	}
 	d.topo = make([]int, len(postorder))
 	for i, node := range postorder {
