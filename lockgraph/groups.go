@@ -2,9 +2,12 @@ package lockgraph
 
 import (
 	"cmp"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -133,20 +136,34 @@ func Analyze(g *Graph) Report {
 	// lock has as many sources as nodes, nearly: per node and per source,
 	// only what the second pass needs is kept.
 	var (
+		nodeSource  = make([]Source, n) // per node, its source
+		classes     = make([]string, n)
+		revisions   = make([]string, n)
 		ids         = make([]string, 0, n) // per source, its ID, in the order first met
 		nixpkgs     = make([]bool, 0, n)   // per source, whether it is nixpkgs
 		sourceIndex = make(map[string]int32, n/2)
 		sourceOf    = make([]int32, n) // per node, its source
-		classes     = make([]string, n)
-		revisions   = make([]string, n)
 		rootHas     = map[sourceClass]bool{}
 	)
-	for i := 1; i < n; i++ {
+	// What each node is depends on that node alone: read them on every core.
+	readFacts := func(i int) {
 		node := d.nodes[i]
-		src := SourceOf(node)
-		if src.ID == "" {
-			src.ID = "node:" + d.keys[i] // no attributes to identify it by: unique
+		nodeSource[i] = SourceOf(node)
+		if nodeSource[i].ID == "" {
+			nodeSource[i].ID = "node:" + d.keys[i] // no attributes to identify it by: unique
 		}
+		classes[i] = BranchOf(node).Class
+		revisions[i] = revisionOf(node)
+	}
+	workers := 1
+	if n >= parallelMin {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	inParallel(n-1, 1024, workers, func() func(int) {
+		return func(k int) { readFacts(k + 1) }
+	})
+	for i := 1; i < n; i++ {
+		src := nodeSource[i]
 		s, ok := sourceIndex[src.ID]
 		if !ok {
 			s = int32(len(ids))
@@ -154,8 +171,6 @@ func Analyze(g *Graph) Report {
 			ids, nixpkgs = append(ids, src.ID), append(nixpkgs, src.Nixpkgs)
 		}
 		sourceOf[i] = s
-		classes[i] = BranchOf(node).Class
-		revisions[i] = revisionOf(node)
 		if declared[i] {
 			rootHas[sourceClass{int(s), classes[i]}] = true
 		}
@@ -163,24 +178,19 @@ func Analyze(g *Graph) Report {
 	rep.Nodes = n - 1
 	members := groupBy(sourceOf[1:], len(ids), 1)
 
-	// Second pass, in source ID order: what could follow the root, the
-	// nixpkgs summary, and the groups.
+	// Second pass, in source ID order: what could follow the root and the
+	// nixpkgs summary; then the groups, each built on its own.
 	order := make([]int, len(ids))
 	for s := range order {
 		order[s] = s
 	}
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(ids[a], ids[b]) })
-	count, saturated := d.pathCounts()
-	tree := d.canonicalTree()
-	var (
-		pathBuf              slab[string]
-		sampling             sampler
-		revs                 []string // the revisions of one group, reused
-		nixRevs, nixBranches = map[string]bool{}, map[string]bool{}
-	)
 	couldFollow := func(s, i int) bool {
 		return !declared[i] && rootHas[sourceClass{s, classes[i]}]
 	}
+	nixRevs, nixBranches := map[string]bool{}, map[string]bool{}
+	var grouped []int // the sources with more than one copy, in ID order
+	copies := 0
 	for _, s := range order {
 		nodes := members[s]
 		if nixpkgs[s] {
@@ -194,60 +204,109 @@ func Analyze(g *Graph) Report {
 				}
 			}
 		}
-		if len(nodes) < 2 {
-			continue
+		if len(nodes) > 1 {
+			grouped = append(grouped, s)
+			copies += len(nodes)
 		}
-		revs = revs[:0]
-		paths := make([][]string, len(nodes))
-		for k, i := range nodes {
-			revs = append(revs, revisions[i])
-			paths[k] = tree.path(int(i), &pathBuf)
-		}
-		slices.Sort(revs)
-		// The copies in report order: declared by the root first, then by
-		// canonical path, shorter first, then in segment-wise byte order;
-		// the node key breaks ties, so the order is total.
-		byOrder := make([]int, len(nodes))
-		for k := range byOrder {
-			byOrder[k] = k
-		}
-		slices.SortFunc(byOrder, func(x, y int) int {
-			a, b := nodes[x], nodes[y]
-			switch {
-			case declared[a] != declared[b]:
-				if declared[a] {
-					return -1
-				}
-				return 1
-			case len(paths[x]) != len(paths[y]):
-				return cmp.Compare(len(paths[x]), len(paths[y]))
-			}
-			if c := slices.Compare(paths[x], paths[y]); c != 0 {
-				return c
-			}
-			return strings.Compare(d.keys[a], d.keys[b])
-		})
-		copies := make([]Copy, len(nodes))
-		for j, k := range byOrder {
-			i := int(nodes[k])
-			c := &copies[j]
-			*c = newCopy(d.nodes[i], declared[i])
-			c.Path, c.PathCount, c.Saturated = paths[k], count[i], saturated[i]
-			c.CouldFollowRoot = couldFollow(s, i)
-			if c.PathCount == 1 && !c.Saturated {
-				c.Samples = [][]string{c.Path}
-			} else {
-				c.Samples = d.samplePaths(i, SamplePathLimit, &sampling)
-			}
-		}
-		src := SourceOf(d.nodes[nodes[byOrder[0]]]) // the Kind of the first copy
-		rep.Groups = append(rep.Groups, Group{Source: src, Revisions: len(slices.Compact(revs)), Copies: copies})
 	}
 	rep.Nixpkgs.Revisions, rep.Nixpkgs.Branches = len(nixRevs), len(nixBranches)
+
+	gb := &groupBuilder{d: d, declared: declared, revisions: revisions, couldFollow: couldFollow}
+	gb.count, gb.saturated = d.pathCounts()
+	gb.tree = d.canonicalTree()
+	rep.Groups = make([]Group, len(grouped))
+	// Largest groups first, so that the cores finish together.
+	schedule := make([]int, len(grouped))
+	for k := range schedule {
+		schedule[k] = k
+	}
+	slices.SortStableFunc(schedule, func(a, b int) int {
+		return cmp.Compare(len(members[grouped[b]]), len(members[grouped[a]]))
+	})
+	workers = 1
+	if copies >= parallelMin {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	inParallel(len(grouped), 1, workers, func() func(k int) {
+		w := &groupWork{}
+		return func(k int) {
+			k = schedule[k]
+			rep.Groups[k] = gb.group(grouped[k], members[grouped[k]], w)
+		}
+	})
 	sort.SliceStable(rep.Groups, func(i, j int) bool {
 		return len(rep.Groups[i].Copies) > len(rep.Groups[j].Copies)
 	})
 	return rep
+}
+
+// groupBuilder holds what Analyze knows about every node, for building
+// the groups.
+type groupBuilder struct {
+	d           *dag
+	declared    []bool
+	revisions   []string
+	couldFollow func(s, i int) bool
+	count       []uint64
+	saturated   []bool
+	tree        pathTree
+}
+
+// groupWork holds the buffers of one goroutine building groups.
+type groupWork struct {
+	paths    slab[string]
+	sampling sampler
+	revs     []string
+}
+
+// group builds the group of source s, whose copies are the given nodes.
+func (gb *groupBuilder) group(s int, nodes []int32, w *groupWork) Group {
+	d, declared := gb.d, gb.declared
+	w.revs = w.revs[:0]
+	paths := make([][]string, len(nodes))
+	for k, i := range nodes {
+		w.revs = append(w.revs, gb.revisions[i])
+		paths[k] = gb.tree.path(int(i), &w.paths)
+	}
+	slices.Sort(w.revs)
+	// The copies in report order: declared by the root first, then by
+	// canonical path, shorter first, then in segment-wise byte order; the
+	// node key breaks ties, so the order is total.
+	byOrder := make([]int, len(nodes))
+	for k := range byOrder {
+		byOrder[k] = k
+	}
+	slices.SortFunc(byOrder, func(x, y int) int {
+		a, b := nodes[x], nodes[y]
+		switch {
+		case declared[a] != declared[b]:
+			if declared[a] {
+				return -1
+			}
+			return 1
+		case len(paths[x]) != len(paths[y]):
+			return cmp.Compare(len(paths[x]), len(paths[y]))
+		}
+		if c := slices.Compare(paths[x], paths[y]); c != 0 {
+			return c
+		}
+		return strings.Compare(d.keys[a], d.keys[b])
+	})
+	copies := make([]Copy, len(nodes))
+	for j, k := range byOrder {
+		i := int(nodes[k])
+		c := &copies[j]
+		*c = newCopy(d.nodes[i], declared[i])
+		c.Path, c.PathCount, c.Saturated = paths[k], gb.count[i], gb.saturated[i]
+		c.CouldFollowRoot = gb.couldFollow(s, i)
+		if c.PathCount == 1 && !c.Saturated {
+			c.Samples = [][]string{c.Path}
+		} else {
+			c.Samples = d.samplePaths(i, SamplePathLimit, &w.sampling)
+		}
+	}
+	src := SourceOf(d.nodes[nodes[byOrder[0]]]) // the Kind of the first copy
+	return Group{Source: src, Revisions: len(slices.Compact(w.revs)), Copies: copies}
 }
 
 // groupBy lists, for each of groups groups, the numbers of the items that
@@ -295,4 +354,55 @@ func revisionOf(n *Node) string {
 		return h
 	}
 	return "node:" + n.Key
+}
+
+// parallelMin is the number of nodes or copies from which Analyze spreads
+// its work over the cores.
+const parallelMin = 8192
+
+// inParallel calls each(i) for every i from 0 to n-1, on up to workers
+// goroutines (the caller's alone when workers < 2). Each goroutine gets its
+// own each from newWorker and takes the next chunk indexes at a time. each
+// must only write to what belongs to its i (and to its worker). A panic in
+// a worker is raised again in the caller, where it can be recovered.
+func inParallel(n, chunk, workers int, newWorker func() func(i int)) {
+	if workers < 2 || n <= chunk {
+		each := newWorker()
+		for i := 0; i < n; i++ {
+			each(i)
+		}
+		return
+	}
+	var (
+		next     atomic.Int64
+		wg       sync.WaitGroup
+		panicked = make(chan any, workers)
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					panicked <- r
+				}
+			}()
+			each := newWorker()
+			for {
+				start := int(next.Add(int64(chunk))) - chunk
+				if start >= n {
+					return
+				}
+				for i := start; i < min(start+chunk, n); i++ {
+					each(i)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case r := <-panicked:
+		panic(r)
+	default:
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -130,15 +131,35 @@ func Load(data []byte) (*Graph, error) {
 
 // LoadString is Load over a string: the graph's strings are views of text
 // rather than copies, which saves copying a large lock once more.
-func LoadString(text string) (g *Graph, err error) {
+func LoadString(text string) (*Graph, error) {
+	// gjson checks the syntax while the scanner reads: on a big lock that
+	// is a tenth of the time, done on another core. The scanner is written
+	// to end (or panic, recovered in load) on any input, and a syntax error
+	// wins over whatever it made of broken input.
+	syntax := make(chan error, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				syntax <- docError(KindInternal, "internal error: %v", r)
+			}
+		}()
+		syntax <- checkSyntax(text)
+	}()
+	g, err := load(text)
+	if serr := <-syntax; serr != nil {
+		return nil, serr
+	}
+	return g, err
+}
+
+// load is LoadString once the syntax is known to be right (or while it is
+// being checked).
+func load(text string) (g *Graph, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			g, err = nil, docError(KindInternal, "internal error: %v", r)
 		}
 	}()
-	if err := checkSyntax(text); err != nil {
-		return nil, err
-	}
 	sc := &scanner{s: text}
 	if sc.peek() != '{' {
 		return nil, docError(KindNotObject, "not a JSON object: the document is %s", sc.kind())
@@ -280,40 +301,55 @@ type lockReader struct {
 	sc      *scanner
 	sawInfo bool // a node has an "info" field
 
-	order   []string // the node keys in document order
-	read    []*Node  // the nodes read, in document order
-	nodes   slab[Node]
-	attrs   slab[Attr]
-	edges   slab[Input]
-	strs    slab[string]
-	scratch []Attr   // the fields of the attribute set being read
-	inputs  []Input  // the inputs of the node being read
-	path    []string // the follows path being read
+	order  []string // the node keys in document order
+	read   []*Node  // the nodes read, in document order
+	nodes  slab[Node]
+	attrs  slab[Attr]
+	edges  slab[Input]
+	strs   slab[string]
+	inputs []Input  // the inputs of the node being read
+	path   []string // the follows path being read
 }
 
 // readNodes reads the "nodes" value, in document order. With version 5,
 // "info" is folded into "locked"; otherwise it is kept in Extra. After an
 // error the scanner is left inside the value.
+//
+// A big lock is read in two halves at once (see readHalf); the result is
+// the same as reading it in one go.
 func (lr *lockReader) readNodes(version int) (map[string]*Node, error) {
 	sc := lr.sc
 	lr.sawInfo = false
 	if sc.peek() != '{' {
 		return nil, docError(KindType, "\"nodes\" is %s, want an object", sc.kind())
 	}
+	sc.i++
 	// Read every node first and build the map at its final size after:
 	// growing a map of 100,000 nodes rehashes it a dozen times. A key given
 	// twice is found then, and reported if it comes before the node that
 	// failed to read, as if it had been checked on the way.
 	lr.order, lr.read = lr.order[:0], lr.read[:0]
-	err := sc.fields(func(key string) error {
-		lr.order = append(lr.order, key)
-		n, err := lr.readNode(key, version)
-		if err != nil {
-			return err
+	var second *half
+	if len(sc.s)-sc.i >= splitMin && runtime.GOMAXPROCS(0) > 1 {
+		if at := splitPoint(sc.s, sc.i); at > 0 {
+			second = readHalf(sc.s, at, version)
 		}
-		lr.read = append(lr.read, n)
-		return nil
-	})
+	}
+	stop := -1
+	if second != nil {
+		stop = second.start
+	}
+	stopped, err := lr.readEntries(version, stop)
+	if second != nil {
+		<-second.done
+		if stopped { // the guess was right: the second half is ours
+			err = second.err
+			sc.i = second.end
+			lr.order = append(lr.order, second.lr.order...)
+			lr.read = append(lr.read, second.lr.read...)
+			lr.sawInfo = lr.sawInfo || second.lr.sawInfo
+		}
+	}
 	nodes := make(map[string]*Node, len(lr.order))
 	for i, key := range lr.order {
 		if _, dup := nodes[key]; dup {
@@ -327,6 +363,82 @@ func (lr *lockReader) readNodes(version int) (map[string]*Node, error) {
 		return nil, err
 	}
 	return nodes, nil
+}
+
+// readEntries reads the fields of the "nodes" object, the opening brace
+// read, up to its closing brace or, when it gets there, up to the key that
+// starts at offset stop; stopped reports the latter.
+func (lr *lockReader) readEntries(version, stop int) (stopped bool, err error) {
+	sc := lr.sc
+	for {
+		switch sc.peek() {
+		case '}':
+			sc.i++
+			return false, nil
+		case ',':
+			sc.i++
+			continue
+		}
+		if sc.i == stop {
+			return true, nil
+		}
+		key := sc.str()
+		sc.ws()
+		sc.i++ // ':'
+		lr.order = append(lr.order, key)
+		n, err := lr.readNode(key, version)
+		if err != nil {
+			return false, err
+		}
+		lr.read = append(lr.read, n)
+	}
+}
+
+// splitMin is the size of "nodes" from which readNodes reads it in two
+// halves.
+const splitMin = 1 << 20
+
+// splitPoint guesses where a node key starts near the middle of the nodes
+// that start at from: Nix writes each node key on a line of its own,
+// indented by exactly four spaces, and a JSON string never holds a raw
+// newline. It returns -1 when there is no such line. The guess is checked
+// (readNodes reads the first half up to it), so a lock written otherwise is
+// read correctly, in one go.
+func splitPoint(text string, from int) int {
+	mid := from + (len(text)-from)/2
+	i := strings.Index(text[mid:], "\n    \"")
+	if i < 0 {
+		return -1
+	}
+	return mid + i + len("\n    ")
+}
+
+// half is the second half of the nodes, read by another goroutine from a
+// guessed node key on (splitPoint) to the end of "nodes".
+type half struct {
+	start int         // where the guessed key starts
+	lr    *lockReader // what it read
+	end   int         // where it stopped: after the closing brace of "nodes"
+	err   error       // the first error, or an internal one on a bad guess
+	done  chan struct{}
+}
+
+// readHalf starts reading the nodes from the key at start.
+func readHalf(text string, start, version int) *half {
+	h := &half{start: start, lr: &lockReader{sc: &scanner{s: text, i: start}}, done: make(chan struct{})}
+	go func() {
+		defer close(h.done)
+		defer func() {
+			// A wrong guess reads from the middle of something else and may
+			// run into anything; the result is then thrown away.
+			if r := recover(); r != nil {
+				h.err = docError(KindInternal, "internal error: %v", r)
+			}
+		}()
+		_, h.err = h.lr.readEntries(version, -1)
+		h.end = h.lr.sc.i
+	}()
+	return h
 }
 
 // readNode reads one node; inputs are left unresolved.
@@ -464,12 +576,12 @@ func (lr *lockReader) isDuplicate(name string, seen *map[string]bool) bool {
 // raw JSON.
 func (lr *lockReader) readAttrs() Attrs {
 	sc := lr.sc
-	lr.scratch = lr.scratch[:0]
+	lr.attrs.begin()
 	_ = sc.fields(func(key string) error {
-		lr.scratch = append(lr.scratch, Attr{Key: commonKey(key), Raw: sc.compact()})
+		lr.attrs.push(Attr{Key: commonKey(key), Raw: sc.compact()})
 		return nil
 	})
-	return Attrs(lr.attrs.take(lr.scratch)).normalize()
+	return Attrs(lr.attrs.end()).normalize()
 }
 
 // nodeIndex numbers the nodes in key byte order and resolves every direct

@@ -220,7 +220,10 @@ func (sc *scanner) elements(elem func(i int) error) error {
 // slab hands out short slices carved from large shared chunks, so that a
 // lock's hundreds of thousands of small attribute sets and follows paths
 // cost a few allocations instead of one each.
-type slab[T any] struct{ chunk []T }
+type slab[T any] struct {
+	chunk []T
+	run   int // where the slice being built by push starts in chunk
+}
 
 // slabChunk is how many elements a slab allocates at a time.
 const slabChunk = 8192
@@ -246,4 +249,28 @@ func (s *slab[T]) alloc(n int) []T {
 	start := len(s.chunk)
 	s.chunk = s.chunk[:start+n]
 	return s.chunk[start : start+n : start+n]
+}
+
+// begin starts a slice that push then grows in place, without the copy
+// take makes; end returns it.
+func (s *slab[T]) begin() { s.run = len(s.chunk) }
+
+// push appends v to the slice begun last, moving it to a new chunk when the
+// current one is full.
+func (s *slab[T]) push(v T) {
+	if len(s.chunk) == cap(s.chunk) {
+		grown := make([]T, 0, max(slabChunk, 2*(len(s.chunk)-s.run)+1))
+		s.chunk = append(grown, s.chunk[s.run:]...)
+		s.run = 0
+	}
+	s.chunk = append(s.chunk, v)
+}
+
+// end returns the slice begun last, its capacity ending with it; a non-nil
+// empty slice when nothing was pushed.
+func (s *slab[T]) end() []T {
+	if len(s.chunk) == s.run {
+		return []T{}
+	}
+	return s.chunk[s.run:len(s.chunk):len(s.chunk)]
 }
