@@ -179,7 +179,7 @@ func NewAttrs(fields ...Attr) Attrs {
 // normalize sorts a in place by key and drops every field but the last of
 // each key, keeping a nil Attrs nil.
 func (a Attrs) normalize() Attrs {
-	if len(a) < 2 {
+	if len(a) < 2 || a.sortedUnique() {
 		return a
 	}
 	slices.SortStableFunc(a, func(x, y Attr) int { return strings.Compare(x.Key, y.Key) })
@@ -191,6 +191,17 @@ func (a Attrs) normalize() Attrs {
 		out = append(out, f)
 	}
 	return out
+}
+
+// sortedUnique reports whether a is sorted by key with no key twice, as
+// every attribute set Nix writes is.
+func (a Attrs) sortedUnique() bool {
+	for i := 1; i < len(a); i++ {
+		if a[i-1].Key >= a[i].Key {
+			return false
+		}
+	}
+	return true
 }
 
 // Get returns the raw JSON value of key and whether it is present.

@@ -119,7 +119,7 @@ type sourceClass struct {
 // documented on each field, so equal graphs give equal reports.
 func Analyze(g *Graph) Report {
 	var rep Report
-	d := g.walk()
+	d, facts, factOf := walkAndReadFacts(g)
 	if len(d.keys) == 0 {
 		return rep
 	}
@@ -132,12 +132,11 @@ func Analyze(g *Graph) Report {
 	}
 
 	// First pass, over the nodes as the walk numbered them (the root is
-	// 0): what each one is a copy of, and the branch class it tracks. A big
-	// lock has as many sources as nodes, nearly: per node and per source,
-	// only what the second pass needs is kept.
+	// 0): what each one is a copy of, and the branch it tracks. A big lock
+	// has as many sources as nodes, nearly: per node and per source, only
+	// what the second pass needs is kept.
 	var (
-		nodeSource  = make([]Source, n) // per node, its source
-		classes     = make([]string, n)
+		branches    = make([]Branch, n)
 		revisions   = make([]string, n)
 		ids         = make([]string, 0, n) // per source, its ID, in the order first met
 		nixpkgs     = make([]bool, 0, n)   // per source, whether it is nixpkgs
@@ -145,25 +144,10 @@ func Analyze(g *Graph) Report {
 		sourceOf    = make([]int32, n) // per node, its source
 		rootHas     = map[sourceClass]bool{}
 	)
-	// What each node is depends on that node alone: read them on every core.
-	readFacts := func(i int) {
-		node := d.nodes[i]
-		nodeSource[i] = SourceOf(node)
-		if nodeSource[i].ID == "" {
-			nodeSource[i].ID = "node:" + d.keys[i] // no attributes to identify it by: unique
-		}
-		classes[i] = BranchOf(node).Class
-		revisions[i] = revisionOf(node)
-	}
-	workers := 1
-	if n >= parallelMin {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	inParallel(n-1, 1024, workers, func() func(int) {
-		return func(k int) { readFacts(k + 1) }
-	})
 	for i := 1; i < n; i++ {
-		src := nodeSource[i]
+		f := factOf(i)
+		src := facts.source[f]
+		branches[i], revisions[i] = facts.branch[f], facts.revision[f]
 		s, ok := sourceIndex[src.ID]
 		if !ok {
 			s = int32(len(ids))
@@ -172,7 +156,7 @@ func Analyze(g *Graph) Report {
 		}
 		sourceOf[i] = s
 		if declared[i] {
-			rootHas[sourceClass{int(s), classes[i]}] = true
+			rootHas[sourceClass{int(s), branches[i].Class}] = true
 		}
 	}
 	rep.Nodes = n - 1
@@ -186,7 +170,7 @@ func Analyze(g *Graph) Report {
 	}
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(ids[a], ids[b]) })
 	couldFollow := func(s, i int) bool {
-		return !declared[i] && rootHas[sourceClass{s, classes[i]}]
+		return !declared[i] && rootHas[sourceClass{s, branches[i].Class}]
 	}
 	nixRevs, nixBranches := map[string]bool{}, map[string]bool{}
 	var grouped []int // the sources with more than one copy, in ID order
@@ -197,7 +181,7 @@ func Analyze(g *Graph) Report {
 			for _, i := range nodes {
 				rep.Nixpkgs.Copies++
 				nixRevs[revisions[i]] = true
-				nixBranches[classes[i]] = true
+				nixBranches[branches[i].Class] = true
 				rep.Nixpkgs.RootDeclared = rep.Nixpkgs.RootDeclared || declared[i]
 				if couldFollow(s, int(i)) {
 					rep.Nixpkgs.CouldFollowRoot++
@@ -211,7 +195,7 @@ func Analyze(g *Graph) Report {
 	}
 	rep.Nixpkgs.Revisions, rep.Nixpkgs.Branches = len(nixRevs), len(nixBranches)
 
-	gb := &groupBuilder{d: d, declared: declared, revisions: revisions, couldFollow: couldFollow}
+	gb := &groupBuilder{d: d, declared: declared, branches: branches, revisions: revisions, couldFollow: couldFollow}
 	gb.count, gb.saturated = d.pathCounts()
 	gb.tree = d.canonicalTree()
 	rep.Groups = make([]Group, len(grouped))
@@ -223,7 +207,7 @@ func Analyze(g *Graph) Report {
 	slices.SortStableFunc(schedule, func(a, b int) int {
 		return cmp.Compare(len(members[grouped[b]]), len(members[grouped[a]]))
 	})
-	workers = 1
+	workers := 1
 	if copies >= parallelMin {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -245,6 +229,7 @@ func Analyze(g *Graph) Report {
 type groupBuilder struct {
 	d           *dag
 	declared    []bool
+	branches    []Branch
 	revisions   []string
 	couldFollow func(s, i int) bool
 	count       []uint64
@@ -296,7 +281,7 @@ func (gb *groupBuilder) group(s int, nodes []int32, w *groupWork) Group {
 	for j, k := range byOrder {
 		i := int(nodes[k])
 		c := &copies[j]
-		*c = newCopy(d.nodes[i], declared[i])
+		*c = newCopy(d.nodes[i], gb.branches[i], declared[i])
 		c.Path, c.PathCount, c.Saturated = paths[k], gb.count[i], gb.saturated[i]
 		c.CouldFollowRoot = gb.couldFollow(s, i)
 		if c.PathCount == 1 && !c.Saturated {
@@ -307,6 +292,68 @@ func (gb *groupBuilder) group(s int, nodes []int32, w *groupWork) Group {
 	}
 	src := SourceOf(d.nodes[nodes[byOrder[0]]]) // the Kind of the first copy
 	return Group{Source: src, Revisions: len(slices.Compact(w.revs)), Copies: copies}
+}
+
+// nodeFacts holds what Analyze reads from each node on its own: its
+// source (an ID made up when it has none), branch and revision.
+type nodeFacts struct {
+	source   []Source
+	branch   []Branch
+	revision []string
+}
+
+// readNodeFacts reads the facts of every node, on every core when there
+// are many.
+func readNodeFacts(nodes []*Node, keys []string) *nodeFacts {
+	n := len(nodes)
+	f := &nodeFacts{source: make([]Source, n), branch: make([]Branch, n), revision: make([]string, n)}
+	workers := 1
+	if n >= parallelMin {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	inParallel(n, 1024, workers, func() func(int) {
+		return func(i int) {
+			f.source[i] = SourceOf(nodes[i])
+			if f.source[i].ID == "" {
+				f.source[i].ID = "node:" + keys[i] // no attributes to identify it by: unique
+			}
+			f.branch[i] = BranchOf(nodes[i])
+			f.revision[i] = revisionOf(nodes[i])
+		}
+	})
+	return f
+}
+
+// walkAndReadFacts returns the walk of g and the facts of its nodes, with
+// the function that gives the facts' index of each node of the walk. On a
+// big graph Load built, the facts are read while the walk runs, for every
+// node of the lock (the walk decides which are reachable); otherwise after
+// it, for the reachable nodes only.
+func walkAndReadFacts(g *Graph) (d *dag, facts *nodeFacts, factOf func(i int) int) {
+	ix := g.index
+	if ix == nil || len(ix.nodes) < parallelMin || runtime.GOMAXPROCS(0) < 2 {
+		d = g.walk()
+		return d, readNodeFacts(d.nodes, d.keys), func(i int) int { return i }
+	}
+	type result struct {
+		facts    *nodeFacts
+		panicked any
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- result{panicked: r}
+			}
+		}()
+		done <- result{facts: readNodeFacts(ix.nodes, ix.keys)}
+	}()
+	d = g.walk()
+	r := <-done
+	if r.panicked != nil {
+		panic(r.panicked) // in the caller's goroutine, where it can be recovered
+	}
+	return d, r.facts, func(i int) int { return int(d.posOf[i]) }
 }
 
 // groupBy lists, for each of groups groups, the numbers of the items that
@@ -330,10 +377,10 @@ func groupBy(groupOf []int32, groups int, first int32) [][]int32 {
 }
 
 // newCopy gathers what a report says about one node, paths aside.
-func newCopy(n *Node, declared bool) Copy {
+func newCopy(n *Node, branch Branch, declared bool) Copy {
 	c := Copy{
 		Key:      n.Key,
-		Branch:   BranchOf(n),
+		Branch:   branch,
 		Rev:      n.Locked.String("rev"),
 		NarHash:  n.Locked.String("narHash"),
 		Declared: declared,

@@ -638,18 +638,26 @@ func newNodeIndex(g *Graph, keys []string, nodes []*Node) *nodeIndex {
 	buf := make([]int32, edges)
 	ix.targets = make([][]int32, len(ix.keys))
 	for i, n := range ix.nodes {
-		t := buf[:len(n.Inputs):len(n.Inputs)]
+		ix.targets[i] = buf[:len(n.Inputs):len(n.Inputs)]
 		buf = buf[len(n.Inputs):]
-		for k, in := range n.Inputs {
-			t[k] = -1
-			if !in.IsFollows() {
-				if p, ok := ix.lookup(g, in.Target); ok {
-					t[k] = int32(p)
+	}
+	// One map lookup per edge, on a map nobody writes to now: on every core.
+	workers := 1
+	if len(ix.nodes) >= parallelMin {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	inParallel(len(ix.nodes), 1024, workers, func() func(int) {
+		return func(i int) {
+			for k, in := range ix.nodes[i].Inputs {
+				ix.targets[i][k] = -1
+				if !in.IsFollows() {
+					if p, ok := ix.lookup(g, in.Target); ok {
+						ix.targets[i][k] = int32(p)
+					}
 				}
 			}
 		}
-		ix.targets[i] = t
-	}
+	})
 	return ix
 }
 

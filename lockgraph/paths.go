@@ -180,6 +180,7 @@ type dag struct {
 
 	g     *Graph
 	ix    *nodeIndex // the index the walk started from
+	posOf []int32    // per node, its position in the index
 	dagOf []int32    // per index position, the node's number here; -1: not reachable
 }
 
@@ -240,6 +241,7 @@ func (g *Graph) newWalk() *dag {
 	}
 	d.keys = make([]string, 0, len(ix.keys))
 	d.nodes = make([]*Node, 0, len(ix.keys))
+	d.posOf = make([]int32, 0, len(ix.keys))
 	d.edges = make([][]dagEdge, 0, len(ix.keys))
 	var (
 		onStack   = make([]bool, 0, len(ix.keys))
@@ -252,6 +254,7 @@ func (g *Graph) newWalk() *dag {
 		d.keys = append(d.keys, ix.keys[pos])
 		d.nodes = append(d.nodes, ix.nodes[pos])
 		d.dagOf[pos] = int32(i)
+		d.posOf = append(d.posOf, int32(pos))
 		onStack = append(onStack, true)
 		indegree = append(indegree, 0)
 		n := len(ix.targets[pos])
