@@ -52,11 +52,11 @@ type Node struct {
 	Locked Attrs
 	// Original is the flake reference as the user (or the dependency) wrote it.
 	Original Attrs
-	// IsFlake is false for inputs declared with flake = false.
-	IsFlake bool
 	// Extra keeps every other field of the node ("parent", and fields future
 	// Nix versions add) so that a lock written back loses nothing.
 	Extra Attrs
+	// IsFlake is false for inputs declared with flake = false.
+	IsFlake bool
 
 	// pos is the node's position in the index of the graph Load read it
 	// into (nodeIndex.lookup checks that it is that graph's).

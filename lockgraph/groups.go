@@ -119,7 +119,7 @@ type sourceClass struct {
 // documented on each field, so equal graphs give equal reports.
 func Analyze(g *Graph) Report {
 	var rep Report
-	d, facts, factOf := walkAndReadFacts(g)
+	d, facts := walkAndReadFacts(g)
 	if len(d.keys) == 0 {
 		return rep
 	}
@@ -136,18 +136,14 @@ func Analyze(g *Graph) Report {
 	// has as many sources as nodes, nearly: per node and per source, only
 	// what the second pass needs is kept.
 	var (
-		branches    = make([]Branch, n)
-		revisions   = make([]string, n)
 		ids         = make([]string, 0, n) // per source, its ID, in the order first met
 		nixpkgs     = make([]bool, 0, n)   // per source, whether it is nixpkgs
-		sourceIndex = make(map[string]int32, n/2)
+		sourceIndex = make(map[string]int32, n)
 		sourceOf    = make([]int32, n) // per node, its source
 		rootHas     = map[sourceClass]bool{}
 	)
 	for i := 1; i < n; i++ {
-		f := factOf(i)
-		src := facts.source[f]
-		branches[i], revisions[i] = facts.branch[f], facts.revision[f]
+		src := facts.source[facts.of(i)]
 		s, ok := sourceIndex[src.ID]
 		if !ok {
 			s = int32(len(ids))
@@ -156,7 +152,7 @@ func Analyze(g *Graph) Report {
 		}
 		sourceOf[i] = s
 		if declared[i] {
-			rootHas[sourceClass{int(s), branches[i].Class}] = true
+			rootHas[sourceClass{int(s), facts.branch[facts.of(i)].Class}] = true
 		}
 	}
 	rep.Nodes = n - 1
@@ -170,7 +166,7 @@ func Analyze(g *Graph) Report {
 	}
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(ids[a], ids[b]) })
 	couldFollow := func(s, i int) bool {
-		return !declared[i] && rootHas[sourceClass{s, branches[i].Class}]
+		return !declared[i] && rootHas[sourceClass{s, facts.branch[facts.of(i)].Class}]
 	}
 	nixRevs, nixBranches := map[string]bool{}, map[string]bool{}
 	var grouped []int // the sources with more than one copy, in ID order
@@ -180,8 +176,9 @@ func Analyze(g *Graph) Report {
 		if nixpkgs[s] {
 			for _, i := range nodes {
 				rep.Nixpkgs.Copies++
-				nixRevs[revisions[i]] = true
-				nixBranches[branches[i].Class] = true
+				f := facts.of(int(i))
+				nixRevs[facts.revision[f]] = true
+				nixBranches[facts.branch[f].Class] = true
 				rep.Nixpkgs.RootDeclared = rep.Nixpkgs.RootDeclared || declared[i]
 				if couldFollow(s, int(i)) {
 					rep.Nixpkgs.CouldFollowRoot++
@@ -195,7 +192,7 @@ func Analyze(g *Graph) Report {
 	}
 	rep.Nixpkgs.Revisions, rep.Nixpkgs.Branches = len(nixRevs), len(nixBranches)
 
-	gb := &groupBuilder{d: d, declared: declared, branches: branches, revisions: revisions, couldFollow: couldFollow}
+	gb := &groupBuilder{d: d, declared: declared, facts: facts, couldFollow: couldFollow}
 	gb.count, gb.saturated = d.pathCounts()
 	gb.tree = d.canonicalTree()
 	rep.Groups = make([]Group, len(grouped))
@@ -229,8 +226,7 @@ func Analyze(g *Graph) Report {
 type groupBuilder struct {
 	d           *dag
 	declared    []bool
-	branches    []Branch
-	revisions   []string
+	facts       *nodeFacts
 	couldFollow func(s, i int) bool
 	count       []uint64
 	saturated   []bool
@@ -250,7 +246,7 @@ func (gb *groupBuilder) group(s int, nodes []int32, w *groupWork) Group {
 	w.revs = w.revs[:0]
 	paths := make([][]string, len(nodes))
 	for k, i := range nodes {
-		w.revs = append(w.revs, gb.revisions[i])
+		w.revs = append(w.revs, gb.facts.revision[gb.facts.of(int(i))])
 		paths[k] = gb.tree.path(int(i), &w.paths)
 	}
 	slices.Sort(w.revs)
@@ -281,7 +277,7 @@ func (gb *groupBuilder) group(s int, nodes []int32, w *groupWork) Group {
 	for j, k := range byOrder {
 		i := int(nodes[k])
 		c := &copies[j]
-		*c = newCopy(d.nodes[i], gb.branches[i], declared[i])
+		*c = newCopy(d.nodes[i], gb.facts.branch[gb.facts.of(i)], declared[i])
 		c.Path, c.PathCount, c.Saturated = paths[k], gb.count[i], gb.saturated[i]
 		c.CouldFollowRoot = gb.couldFollow(s, i)
 		if c.PathCount == 1 && !c.Saturated {
@@ -300,6 +296,17 @@ type nodeFacts struct {
 	source   []Source
 	branch   []Branch
 	revision []string
+	// at gives, per node of the walk, its index here; nil when it is the
+	// same.
+	at []int32
+}
+
+// of returns the index of the facts of node i of the walk.
+func (f *nodeFacts) of(i int) int {
+	if f.at == nil {
+		return i
+	}
+	return int(f.at[i])
 }
 
 // readNodeFacts reads the facts of every node, on every core when there
@@ -324,16 +331,15 @@ func readNodeFacts(nodes []*Node, keys []string) *nodeFacts {
 	return f
 }
 
-// walkAndReadFacts returns the walk of g and the facts of its nodes, with
-// the function that gives the facts' index of each node of the walk. On a
+// walkAndReadFacts returns the walk of g and the facts of its nodes. On a
 // big graph Load built, the facts are read while the walk runs, for every
 // node of the lock (the walk decides which are reachable); otherwise after
 // it, for the reachable nodes only.
-func walkAndReadFacts(g *Graph) (d *dag, facts *nodeFacts, factOf func(i int) int) {
+func walkAndReadFacts(g *Graph) (*dag, *nodeFacts) {
 	ix := g.index
 	if ix == nil || len(ix.nodes) < parallelMin || runtime.GOMAXPROCS(0) < 2 {
-		d = g.walk()
-		return d, readNodeFacts(d.nodes, d.keys), func(i int) int { return i }
+		d := g.walk()
+		return d, readNodeFacts(d.nodes, d.keys)
 	}
 	type result struct {
 		facts    *nodeFacts
@@ -348,12 +354,13 @@ func walkAndReadFacts(g *Graph) (d *dag, facts *nodeFacts, factOf func(i int) in
 		}()
 		done <- result{facts: readNodeFacts(ix.nodes, ix.keys)}
 	}()
-	d = g.walk()
+	d := g.walk()
 	r := <-done
 	if r.panicked != nil {
 		panic(r.panicked) // in the caller's goroutine, where it can be recovered
 	}
-	return d, r.facts, func(i int) int { return int(d.posOf[i]) }
+	r.facts.at = d.posOf
+	return d, r.facts
 }
 
 // groupBy lists, for each of groups groups, the numbers of the items that

@@ -223,7 +223,7 @@ func load(text string) (g *Graph, err error) {
 	if _, ok := g.Nodes[g.Root]; !ok {
 		return nil, docError(KindRoot, "root node %q is not in \"nodes\"", g.Root)
 	}
-	ix := newNodeIndex(g, lr.order, lr.read)
+	ix := newNodeIndex(g, lr.read)
 	if err := checkDirectEdges(ix); err != nil {
 		return nil, err
 	}
@@ -301,8 +301,8 @@ type lockReader struct {
 	sc      *scanner
 	sawInfo bool // a node has an "info" field
 
-	order  []string // the node keys in document order
-	read   []*Node  // the nodes read, in document order
+	read   []*Node // the nodes read, in document order
+	failed *string // the key of the node that failed to read
 	nodes  slab[Node]
 	attrs  slab[Attr]
 	edges  slab[Input]
@@ -328,7 +328,10 @@ func (lr *lockReader) readNodes(version int) (map[string]*Node, error) {
 	// growing a map of 100,000 nodes rehashes it a dozen times. A key given
 	// twice is found then, and reported if it comes before the node that
 	// failed to read, as if it had been checked on the way.
-	lr.order, lr.read = lr.order[:0], lr.read[:0]
+	// A node takes 300 to 600 bytes of a lock: reserve room for them all
+	// (memory not written to costs nothing), not to grow the list a dozen
+	// times.
+	lr.read, lr.failed = make([]*Node, 0, (len(sc.s)-sc.i)/256+8), nil
 	var second *half
 	if len(sc.s)-sc.i >= splitMin && runtime.GOMAXPROCS(0) > 1 {
 		if at := splitPoint(sc.s, sc.i); at > 0 {
@@ -345,18 +348,21 @@ func (lr *lockReader) readNodes(version int) (map[string]*Node, error) {
 		if stopped { // the guess was right: the second half is ours
 			err = second.err
 			sc.i = second.end
-			lr.order = append(lr.order, second.lr.order...)
 			lr.read = append(lr.read, second.lr.read...)
+			lr.failed = second.lr.failed
 			lr.sawInfo = lr.sawInfo || second.lr.sawInfo
 		}
 	}
-	nodes := make(map[string]*Node, len(lr.order))
-	for i, key := range lr.order {
-		if _, dup := nodes[key]; dup {
-			return nil, docError(KindDuplicate, "node %q appears twice in \"nodes\"", key)
+	nodes := make(map[string]*Node, len(lr.read))
+	for _, n := range lr.read {
+		if _, dup := nodes[n.Key]; dup {
+			return nil, docError(KindDuplicate, "node %q appears twice in \"nodes\"", n.Key)
 		}
-		if i < len(lr.read) { // the last key's node failed to read
-			nodes[key] = lr.read[i]
+		nodes[n.Key] = n
+	}
+	if lr.failed != nil {
+		if _, dup := nodes[*lr.failed]; dup {
+			return nil, docError(KindDuplicate, "node %q appears twice in \"nodes\"", *lr.failed)
 		}
 	}
 	if err != nil {
@@ -385,9 +391,9 @@ func (lr *lockReader) readEntries(version, stop int) (stopped bool, err error) {
 		key := sc.str()
 		sc.ws()
 		sc.i++ // ':'
-		lr.order = append(lr.order, key)
 		n, err := lr.readNode(key, version)
 		if err != nil {
+			lr.failed = &key
 			return false, err
 		}
 		lr.read = append(lr.read, n)
@@ -614,21 +620,19 @@ func (ix *nodeIndex) lookup(g *Graph, key string) (int, bool) {
 	return int(n.pos), true
 }
 
-// newNodeIndex indexes the nodes Load read, given by key and node in
-// document order (Nix writes them sorted, which saves sorting them here),
-// and numbers them (Node.pos).
-func newNodeIndex(g *Graph, keys []string, nodes []*Node) *nodeIndex {
-	ix := &nodeIndex{keys: keys, nodes: nodes}
-	if !slices.IsSorted(keys) {
-		order := make([]int, len(keys))
-		for i := range order {
-			order[i] = i
-		}
-		slices.SortFunc(order, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
-		ix.keys, ix.nodes = make([]string, len(keys)), make([]*Node, len(keys))
-		for i, j := range order {
-			ix.keys[i], ix.nodes[i] = keys[j], nodes[j]
-		}
+// newNodeIndex indexes the nodes Load read, in document order (Nix writes
+// them sorted by key, which saves sorting them here), and numbers them
+// (Node.pos).
+func newNodeIndex(g *Graph, nodes []*Node) *nodeIndex {
+	ix := &nodeIndex{nodes: nodes}
+	byKey := func(a, b *Node) int { return strings.Compare(a.Key, b.Key) }
+	if !slices.IsSortedFunc(nodes, byKey) {
+		ix.nodes = slices.Clone(nodes)
+		slices.SortFunc(ix.nodes, byKey)
+	}
+	ix.keys = make([]string, len(ix.nodes))
+	for i, n := range ix.nodes {
+		ix.keys[i] = n.Key
 	}
 	edges := 0
 	for i, n := range ix.nodes {
