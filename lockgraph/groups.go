@@ -251,27 +251,23 @@ func (gb *groupBuilder) group(s int, nodes []int32, w *groupWork) Group {
 	}
 	slices.Sort(w.revs)
 	// The copies in report order: declared by the root first, then by
-	// canonical path, shorter first, then in segment-wise byte order; the
-	// node key breaks ties, so the order is total.
+	// canonical path, shorter first, then in segment-wise byte order. The
+	// breadth-first search that found the canonical paths met the nodes in
+	// just that order of their paths (see pathTree.rank), and no two nodes
+	// share a canonical path, so the order is total.
 	byOrder := make([]int, len(nodes))
 	for k := range byOrder {
 		byOrder[k] = k
 	}
 	slices.SortFunc(byOrder, func(x, y int) int {
 		a, b := nodes[x], nodes[y]
-		switch {
-		case declared[a] != declared[b]:
+		if declared[a] != declared[b] {
 			if declared[a] {
 				return -1
 			}
 			return 1
-		case len(paths[x]) != len(paths[y]):
-			return cmp.Compare(len(paths[x]), len(paths[y]))
 		}
-		if c := slices.Compare(paths[x], paths[y]); c != 0 {
-			return c
-		}
-		return strings.Compare(d.keys[a], d.keys[b])
+		return cmp.Compare(gb.tree.rank[a], gb.tree.rank[b])
 	})
 	copies := make([]Copy, len(nodes))
 	for j, k := range byOrder {

@@ -367,6 +367,12 @@ type pathTree struct {
 	via    []string // "" for the root
 	depth  []int32  // the length of the canonical path
 	order  []int32  // the nodes in breadth-first order, the root first
+	// rank is each node's place in order. Breadth first, edges in name
+	// order, meets the nodes by the length of their canonical path, then
+	// in segment-wise byte order of it: the parents of two nodes at the
+	// same depth were met in the order of their own paths, and two
+	// children of one parent in the order of their edge names.
+	rank []int32
 }
 
 // canonicalTree finds the canonical paths by a breadth-first search that
@@ -374,7 +380,8 @@ type pathTree struct {
 // shortest, then byte-order-least, path.
 func (d *dag) canonicalTree() pathTree {
 	n := len(d.keys)
-	t := pathTree{parent: make([]int32, n), via: make([]string, n), depth: make([]int32, n), order: make([]int32, 0, n)}
+	t := pathTree{parent: make([]int32, n), via: make([]string, n), depth: make([]int32, n),
+		order: make([]int32, 0, n), rank: make([]int32, n)}
 	if n == 0 {
 		return t
 	}
@@ -389,6 +396,7 @@ func (d *dag) canonicalTree() pathTree {
 			}
 			seen[e.to] = true
 			t.parent[e.to], t.via[e.to], t.depth[e.to] = u, e.name, t.depth[u]+1
+			t.rank[e.to] = int32(len(t.order))
 			t.order = append(t.order, int32(e.to))
 		}
 	}
