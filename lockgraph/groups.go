@@ -3,6 +3,7 @@ package lockgraph
 import (
 	"cmp"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -343,6 +344,7 @@ func walkAndReadFacts(g *Graph) (*dag, *nodeFacts) {
 	}
 	done := make(chan result, 1)
 	go func() {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 		defer func() {
 			if r := recover(); r != nil {
 				done <- result{panicked: r}
@@ -350,10 +352,18 @@ func walkAndReadFacts(g *Graph) (*dag, *nodeFacts) {
 		}()
 		done <- result{facts: readNodeFacts(ix.nodes, ix.keys)}
 	}()
-	d := g.walk()
-	r := <-done
-	if r.panicked != nil {
-		panic(r.panicked) // in the caller's goroutine, where it can be recovered
+	var d *dag
+	var panicked any
+	func() {
+		defer func() { panicked = recover() }()
+		d = g.walk()
+	}()
+	r := <-done // the reading goroutine is done before anything is raised
+	if panicked == nil {
+		panicked = r.panicked
+	}
+	if panicked != nil {
+		panic(panicked) // in the caller's goroutine, where it can be recovered
 	}
 	r.facts.at = d.posOf
 	return d, r.facts
@@ -432,6 +442,8 @@ func inParallel(n, chunk, workers int, newWorker func() func(i int)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// A fault (see LoadString) is a panic too, raised again below.
+			defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 			defer func() {
 				if r := recover(); r != nil {
 					panicked <- r

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -131,25 +132,66 @@ func Load(data []byte) (*Graph, error) {
 
 // LoadString is Load over a string: the graph's strings are views of text
 // rather than copies, which saves copying a large lock once more.
+//
+// text may be a file mapped into memory. If reading it faults (another
+// process truncated the file), LoadString, Analyze and the rest of the
+// package do not turn the fault into an error: it panics in the caller's
+// goroutine, whichever goroutine met it, so that a caller that has called
+// debug.SetPanicOnFault can recover it there.
 func LoadString(text string) (*Graph, error) {
 	// gjson checks the syntax while the scanner reads: on a big lock that
 	// is a tenth of the time, done on another core. The scanner is written
 	// to end (or panic, recovered in load) on any input, and a syntax error
 	// wins over whatever it made of broken input.
-	syntax := make(chan error, 1)
+	type checked struct {
+		err   error
+		fault any
+	}
+	syntax := make(chan checked, 1)
 	go func() {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 		defer func() {
 			if r := recover(); r != nil {
-				syntax <- docError(KindInternal, "internal error: %v", r)
+				if isFault(r) {
+					syntax <- checked{fault: r}
+					return
+				}
+				syntax <- checked{err: docError(KindInternal, "internal error: %v", r)}
 			}
 		}()
-		syntax <- checkSyntax(text)
+		syntax <- checked{err: checkSyntax(text)}
 	}()
-	g, err := load(text)
-	if serr := <-syntax; serr != nil {
-		return nil, serr
+	g, fault, err := loadOrFault(text)
+	c := <-syntax
+	if fault == nil {
+		fault = c.fault
+	}
+	if fault != nil {
+		panic(fault)
+	}
+	if c.err != nil {
+		return nil, c.err
 	}
 	return g, err
+}
+
+// isFault reports whether a recovered panic is a memory fault (turned into
+// a panic by debug.SetPanicOnFault) rather than a bug.
+func isFault(r any) bool {
+	_, ok := r.(interface{ Addr() uintptr })
+	return ok
+}
+
+// loadOrFault is load, with a memory fault returned for LoadString to
+// raise again once the syntax check is done too.
+func loadOrFault(text string) (g *Graph, fault any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			g, fault = nil, r // load lets only faults through
+		}
+	}()
+	g, err = load(text)
+	return g, nil, err
 }
 
 // load is LoadString once the syntax is known to be right (or while it is
@@ -157,6 +199,9 @@ func LoadString(text string) (*Graph, error) {
 func load(text string) (g *Graph, err error) {
 	defer func() {
 		if r := recover(); r != nil {
+			if isFault(r) {
+				panic(r) // for the caller: see LoadString
+			}
 			g, err = nil, docError(KindInternal, "internal error: %v", r)
 		}
 	}()
@@ -342,9 +387,25 @@ func (lr *lockReader) readNodes(version int) (map[string]*Node, error) {
 	if second != nil {
 		stop = second.start
 	}
-	stopped, err := lr.readEntries(version, stop)
+	var (
+		stopped  bool
+		err      error
+		panicked any // raised again once the second half is done
+	)
+	func() {
+		defer func() { panicked = recover() }()
+		stopped, err = lr.readEntries(version, stop)
+	}()
 	if second != nil {
 		<-second.done
+		if panicked == nil && second.fault != nil {
+			panicked = second.fault // for the caller: see LoadString
+		}
+	}
+	if panicked != nil {
+		panic(panicked)
+	}
+	if second != nil {
 		if stopped { // the guess was right: the second half is ours
 			err = second.err
 			sc.i = second.end
@@ -426,6 +487,7 @@ type half struct {
 	lr    *lockReader // what it read
 	end   int         // where it stopped: after the closing brace of "nodes"
 	err   error       // the first error, or an internal one on a bad guess
+	fault any         // a memory fault met while reading
 	done  chan struct{}
 }
 
@@ -434,11 +496,16 @@ func readHalf(text string, start, version int) *half {
 	h := &half{start: start, lr: &lockReader{sc: &scanner{s: text, i: start}}, done: make(chan struct{})}
 	go func() {
 		defer close(h.done)
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 		defer func() {
 			// A wrong guess reads from the middle of something else and may
-			// run into anything; the result is then thrown away.
+			// run into anything; the result is then thrown away. A fault is
+			// raised again by readNodes.
 			if r := recover(); r != nil {
 				h.err = docError(KindInternal, "internal error: %v", r)
+				if isFault(r) {
+					h.fault = r
+				}
 			}
 		}()
 		_, h.err = h.lr.readEntries(version, -1)
