@@ -225,8 +225,19 @@ type slab[T any] struct {
 	run   int // where the slice being built by push starts in chunk
 }
 
-// slabChunk is how many elements a slab allocates at a time.
-const slabChunk = 8192
+// A slab's first chunk holds slabFirst elements, and each next one twice
+// as many as the last, up to slabChunk: a small lock costs little, a big
+// one few allocations.
+const (
+	slabFirst = 64
+	slabChunk = 8192
+)
+
+// grow starts a new chunk with room for at least n elements.
+func (s *slab[T]) grow(n int) {
+	size := min(slabChunk, max(slabFirst, 2*cap(s.chunk)))
+	s.chunk = make([]T, 0, max(size, n))
+}
 
 // take returns a copy of items whose capacity ends with it, so that
 // appending to it reallocates instead of overwriting the next slice. It
@@ -244,7 +255,7 @@ func (s *slab[T]) alloc(n int) []T {
 		return []T{}
 	}
 	if n > cap(s.chunk)-len(s.chunk) {
-		s.chunk = make([]T, 0, max(slabChunk, n))
+		s.grow(n)
 	}
 	start := len(s.chunk)
 	s.chunk = s.chunk[:start+n]
@@ -259,8 +270,9 @@ func (s *slab[T]) begin() { s.run = len(s.chunk) }
 // current one is full.
 func (s *slab[T]) push(v T) {
 	if len(s.chunk) == cap(s.chunk) {
-		grown := make([]T, 0, max(slabChunk, 2*(len(s.chunk)-s.run)+1))
-		s.chunk = append(grown, s.chunk[s.run:]...)
+		run := s.chunk[s.run:]
+		s.grow(2*len(run) + 1)
+		s.chunk = append(s.chunk, run...)
 		s.run = 0
 	}
 	s.chunk = append(s.chunk, v)
