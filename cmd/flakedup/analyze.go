@@ -507,8 +507,12 @@ func writeCopyJSON(bw *bufio.Writer, c analyzeCopyJS, encode func(indent string,
 	const field = "\n          "
 	bw.WriteString("{" + field + `"path": `)
 	str(c.Path)
-	fmt.Fprintf(bw, ","+field+`"path_count": %d,`+field+`"path_count_saturated": %t,`+field+`"sample_paths": `,
-		c.PathCount, c.Saturated)
+	// strconv rather than fmt: a big lock has hundreds of thousands of copies.
+	var num [24]byte
+	bw.WriteString("," + field + `"path_count": `)
+	bw.Write(strconv.AppendUint(num[:0], c.PathCount, 10))
+	bw.WriteString("," + field + `"path_count_saturated": ` + strconv.FormatBool(c.Saturated) +
+		"," + field + `"sample_paths": `)
 	if c.SamplePaths == nil {
 		bw.WriteString("null")
 	} else {
@@ -527,8 +531,8 @@ func writeCopyJSON(bw *bufio.Writer, c analyzeCopyJS, encode func(indent string,
 	if c.SamplePaths != nil {
 		bw.WriteByte(']')
 	}
-	fmt.Fprintf(bw, ","+field+`"declared_by_root": %t,`+field+`"could_follow_root": %t,`+field+`"branch": `,
-		c.Declared, c.CouldFollow)
+	bw.WriteString("," + field + `"declared_by_root": ` + strconv.FormatBool(c.Declared) +
+		"," + field + `"could_follow_root": ` + strconv.FormatBool(c.CouldFollow) + "," + field + `"branch": `)
 	for _, f := range []struct{ name, value string }{
 		{"", c.Branch}, {"ref", c.Ref}, {"rev", c.Rev}, {"nar_hash", c.NarHash}, {"last_modified", c.LastModified},
 	} {
