@@ -1,6 +1,7 @@
 package lockgraph
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -53,6 +54,39 @@ func FuzzLoad(f *testing.F) {
 			if len(sample) == 0 || !reflect.DeepEqual(sample[0], p.Canonical) {
 				t.Fatalf("node %q: SamplePaths %q does not start with canonical %q", key, sample, p.Canonical)
 			}
+		}
+	})
+}
+
+// FuzzLoadSplit checks, on arbitrary input, that reading "nodes" in two
+// halves (whenever a line looks like a node key near the middle, however
+// small the lock) gives what reading it in one go gives: the same error,
+// or the same lock written back.
+func FuzzLoadSplit(f *testing.F) {
+	files, err := filepath.Glob(filepath.Join(lockgraphFixtures, "*", "flake.lock"))
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no seeds in %s: %v", lockgraphFixtures, err)
+	}
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		text := string(data)
+		whole, wholeErr := loadString(text, 1<<62)
+		split, splitErr := loadString(text, 0)
+		switch {
+		case (wholeErr == nil) != (splitErr == nil):
+			t.Fatalf("in one go: %v; in two halves: %v", wholeErr, splitErr)
+		case wholeErr != nil:
+			if wholeErr.Error() != splitErr.Error() {
+				t.Fatalf("in one go: %v; in two halves: %v", wholeErr, splitErr)
+			}
+		case !bytes.Equal(Marshal(whole), Marshal(split)):
+			t.Fatalf("the lock read in two halves differs from the one read in one go")
 		}
 	})
 }

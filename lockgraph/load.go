@@ -139,6 +139,12 @@ func Load(data []byte) (*Graph, error) {
 // goroutine, whichever goroutine met it, so that a caller that has called
 // debug.SetPanicOnFault can recover it there.
 func LoadString(text string) (*Graph, error) {
+	return loadString(text, splitMin)
+}
+
+// loadString is LoadString, reading "nodes" in two halves from minSplit
+// bytes on (tests make it small).
+func loadString(text string, minSplit int) (*Graph, error) {
 	// gjson checks the syntax while the scanner reads: on a big lock that
 	// is a tenth of the time, done on another core. The scanner is written
 	// to end (or panic, recovered in load) on any input, and a syntax error
@@ -161,7 +167,7 @@ func LoadString(text string) (*Graph, error) {
 		}()
 		syntax <- checked{err: checkSyntax(text)}
 	}()
-	g, fault, err := loadOrFault(text)
+	g, fault, err := loadOrFault(text, minSplit)
 	c := <-syntax
 	if fault == nil {
 		fault = c.fault
@@ -184,19 +190,19 @@ func isFault(r any) bool {
 
 // loadOrFault is load, with a memory fault returned for LoadString to
 // raise again once the syntax check is done too.
-func loadOrFault(text string) (g *Graph, fault any, err error) {
+func loadOrFault(text string, minSplit int) (g *Graph, fault any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			g, fault = nil, r // load lets only faults through
 		}
 	}()
-	g, err = load(text)
+	g, err = load(text, minSplit)
 	return g, nil, err
 }
 
 // load is LoadString once the syntax is known to be right (or while it is
 // being checked).
-func load(text string) (g *Graph, err error) {
+func load(text string, minSplit int) (g *Graph, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			if isFault(r) {
@@ -221,7 +227,7 @@ func load(text string) (g *Graph, err error) {
 		nodesErr        error
 		nodesSawInfo    bool
 	)
-	lr := &lockReader{sc: sc}
+	lr := &lockReader{sc: sc, minSplit: minSplit}
 	_ = sc.fields(func(key string) error {
 		switch key {
 		case "version":
@@ -346,14 +352,15 @@ type lockReader struct {
 	sc      *scanner
 	sawInfo bool // a node has an "info" field
 
-	read   []*Node // the nodes read, in document order
-	failed *string // the key of the node that failed to read
-	nodes  slab[Node]
-	attrs  slab[Attr]
-	edges  slab[Input]
-	strs   slab[string]
-	inputs []Input  // the inputs of the node being read
-	path   []string // the follows path being read
+	minSplit int     // the size of "nodes" from which it is read in two halves
+	read     []*Node // the nodes read, in document order
+	failed   *string // the key of the node that failed to read
+	nodes    slab[Node]
+	attrs    slab[Attr]
+	edges    slab[Input]
+	strs     slab[string]
+	inputs   []Input  // the inputs of the node being read
+	path     []string // the follows path being read
 }
 
 // readNodes reads the "nodes" value, in document order. With version 5,
@@ -378,7 +385,7 @@ func (lr *lockReader) readNodes(version int) (map[string]*Node, error) {
 	// times.
 	lr.read, lr.failed = make([]*Node, 0, (len(sc.s)-sc.i)/256+8), nil
 	var second *half
-	if len(sc.s)-sc.i >= splitMin && runtime.GOMAXPROCS(0) > 1 {
+	if len(sc.s)-sc.i >= lr.minSplit && runtime.GOMAXPROCS(0) > 1 {
 		if at := splitPoint(sc.s, sc.i); at > 0 {
 			second = readHalf(sc.s, at, version)
 		}
