@@ -196,7 +196,9 @@ func Analyze(g *Graph) Report {
 	gb := &groupBuilder{d: d, declared: declared, facts: facts, couldFollow: couldFollow}
 	gb.count, gb.saturated = d.pathCounts()
 	gb.tree = d.canonicalTree()
-	rep.Groups = make([]Group, len(grouped))
+	if len(grouped) > 0 {
+		rep.Groups = make([]Group, len(grouped))
+	}
 	// Largest groups first, so that the cores finish together.
 	schedule := make([]int, len(grouped))
 	for k := range schedule {

@@ -380,9 +380,9 @@ func (lr *lockReader) readNodes(version int) (map[string]*Node, error) {
 	// growing a map of 100,000 nodes rehashes it a dozen times. A key given
 	// twice is found then, and reported if it comes before the node that
 	// failed to read, as if it had been checked on the way.
-	// A node takes 300 to 600 bytes of a lock: reserve room for them all
-	// (memory not written to costs nothing), not to grow the list a dozen
-	// times.
+	//
+	// A node takes 300 to 600 bytes of a lock: the list has room for them
+	// all from the start (memory not written to costs nothing).
 	lr.read, lr.failed = make([]*Node, 0, (len(sc.s)-sc.i)/256+8), nil
 	var second *half
 	if len(sc.s)-sc.i >= lr.minSplit && runtime.GOMAXPROCS(0) > 1 {
@@ -412,14 +412,12 @@ func (lr *lockReader) readNodes(version int) (map[string]*Node, error) {
 	if panicked != nil {
 		panic(panicked)
 	}
-	if second != nil {
-		if stopped { // the guess was right: the second half is ours
-			err = second.err
-			sc.i = second.end
-			lr.read = append(lr.read, second.lr.read...)
-			lr.failed = second.lr.failed
-			lr.sawInfo = lr.sawInfo || second.lr.sawInfo
-		}
+	if second != nil && stopped { // the guess was right: the second half is ours
+		err = second.err
+		sc.i = second.end
+		lr.read = append(lr.read, second.lr.read...)
+		lr.failed = second.lr.failed
+		lr.sawInfo = lr.sawInfo || second.lr.sawInfo
 	}
 	nodes := make(map[string]*Node, len(lr.read))
 	for _, n := range lr.read {
@@ -527,7 +525,8 @@ func (lr *lockReader) readNode(key string, version int) (*Node, error) {
 	if sc.peek() != '{' {
 		return nil, nodeError(KindType, key, "", "node is %s, want an object", sc.kind())
 	}
-	n := &lr.nodes.take([]Node{{Key: key, IsFlake: true}})[0]
+	n := &lr.nodes.alloc(1)[0]
+	n.Key, n.IsFlake = key, true
 	var info Attrs
 	var extra []Attr
 	err := sc.fields(func(field string) error {
