@@ -14,17 +14,7 @@ import (
 // graph it returns must have every edge pointing at an existing node, with
 // paths that resolve back to their node.
 func FuzzLoad(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join(lockgraphFixtures, "*", "flake.lock"))
-	if err != nil || len(files) == 0 {
-		f.Fatalf("no seeds in %s: %v", lockgraphFixtures, err)
-	}
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
+	addLockSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		g, err := Load(data)
 		if err != nil {
@@ -63,17 +53,7 @@ func FuzzLoad(f *testing.F) {
 // small the lock) gives what reading it in one go gives: the same error,
 // or the same lock written back.
 func FuzzLoadSplit(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join(lockgraphFixtures, "*", "flake.lock"))
-	if err != nil || len(files) == 0 {
-		f.Fatalf("no seeds in %s: %v", lockgraphFixtures, err)
-	}
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
+	addLockSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		text := string(data)
 		whole, wholeErr := loadString(text, 1<<62)
@@ -89,4 +69,20 @@ func FuzzLoadSplit(f *testing.F) {
 			t.Fatalf("the lock read in two halves differs from the one read in one go")
 		}
 	})
+}
+
+// addLockSeeds seeds f with every lock of the lockgraph fixtures.
+func addLockSeeds(f *testing.F) {
+	f.Helper()
+	files, err := filepath.Glob(filepath.Join(lockgraphFixtures, "*", "flake.lock"))
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no seeds in %s: %v", lockgraphFixtures, err)
+	}
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
 }

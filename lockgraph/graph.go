@@ -80,18 +80,22 @@ type Inputs []Input
 // NewInputs builds the inputs of a node from edges in any order; when a
 // name is given twice, the last one counts.
 func NewInputs(edges ...Input) Inputs {
-	ins := make(Inputs, len(edges))
-	copy(ins, edges)
-	if len(ins) < 2 {
-		return ins
+	return sortLastWins(slices.Clone(edges), func(in Input) string { return in.Name })
+}
+
+// sortLastWins sorts s in place by name and keeps, of the elements with
+// the same name, only the last one given; a nil s stays nil.
+func sortLastWins[T any](s []T, name func(T) string) []T {
+	if len(s) < 2 {
+		return s
 	}
-	slices.SortStableFunc(ins, func(x, y Input) int { return strings.Compare(x.Name, y.Name) })
-	out := ins[:0]
-	for i, in := range ins {
-		if i+1 < len(ins) && ins[i+1].Name == in.Name {
-			continue // a later edge has the same name
+	slices.SortStableFunc(s, func(x, y T) int { return strings.Compare(name(x), name(y)) })
+	out := s[:0]
+	for i, v := range s {
+		if i+1 < len(s) && name(s[i+1]) == name(v) {
+			continue // a later element has the same name
 		}
-		out = append(out, in)
+		out = append(out, v)
 	}
 	return out
 }
@@ -188,18 +192,10 @@ func NewAttrs(fields ...Attr) Attrs {
 // normalize sorts a in place by key and drops every field but the last of
 // each key, keeping a nil Attrs nil.
 func (a Attrs) normalize() Attrs {
-	if len(a) < 2 || a.sortedUnique() {
+	if a.sortedUnique() {
 		return a
 	}
-	slices.SortStableFunc(a, func(x, y Attr) int { return strings.Compare(x.Key, y.Key) })
-	out := a[:0]
-	for i, f := range a {
-		if i+1 < len(a) && a[i+1].Key == f.Key {
-			continue // a later field has the same key
-		}
-		out = append(out, f)
-	}
-	return out
+	return sortLastWins(a, func(f Attr) string { return f.Key })
 }
 
 // sortedUnique reports whether a is sorted by key with no key twice, as
