@@ -141,35 +141,42 @@ func Apply(src []byte, filename string, edits ...Edit) (out []byte, changed bool
 		}
 	}()
 	out = src
+	if len(edits) == 0 {
+		return out, false, nil
+	}
+	// The file is parsed once, then once per edit that changes it: the
+	// parse that verifies an edit's result is the one the next edit is
+	// planned on.
+	f, err := Parse(filename, src)
+	if err != nil {
+		return nil, false, err
+	}
+	inputs, err := f.Inputs()
+	if err != nil {
+		return nil, false, err
+	}
 	for _, e := range edits {
-		next, err := applyOne(out, filename, e)
+		next, after, err := applyOne(out, inputs, filename, e)
 		if err != nil {
 			return nil, false, err
 		}
 		if !bytes.Equal(next, out) {
 			changed = true
 		}
-		out = next
+		out, inputs = next, after
 	}
 	return out, changed, nil
 }
 
-// applyOne makes one edit and verifies its result.
-func applyOne(src []byte, filename string, e Edit) ([]byte, error) {
-	f, err := Parse(filename, src)
-	if err != nil {
-		return nil, err
-	}
-	before, err := f.Inputs()
-	if err != nil {
-		return nil, err
-	}
+// applyOne makes one edit on src, whose inputs are before, verifies its
+// result and returns it with its inputs.
+func applyOne(src []byte, before *Inputs, filename string, e Edit) ([]byte, *Inputs, error) {
 	changes, err := e.plan(before)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(changes) == 0 {
-		return src, nil
+		return src, before, nil
 	}
 	out := applyChanges(src, changes)
 
@@ -177,23 +184,23 @@ func applyOne(src []byte, filename string, e Edit) ([]byte, error) {
 	// exactly the intended change.
 	g, err := Parse(filename, out)
 	if err != nil {
-		return nil, failf("%s: the result does not parse: %v", e, err)
+		return nil, nil, failf("%s: the result does not parse: %v", e, err)
 	}
 	after, err := g.Inputs()
 	if err != nil {
-		return nil, failf("%s: the result's inputs cannot be read: %v", e, err)
+		return nil, nil, failf("%s: the result's inputs cannot be read: %v", e, err)
 	}
 	want := before.root.clone()
 	e.expect(want)
 	var wantJSON strings.Builder
 	want.writeJSON(&wantJSON)
 	if got := string(after.JSON()); got != wantJSON.String() {
-		return nil, failf("%s: the result's inputs are %s, want %s", e, got, wantJSON.String())
+		return nil, nil, failf("%s: the result's inputs are %s, want %s", e, got, wantJSON.String())
 	}
 	if err := e.check(after); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
+	return out, after, nil
 }
 
 // textChange replaces src[start:end] with text.
