@@ -657,7 +657,7 @@ func (lr *lockReader) readAttrs() Attrs {
 	sc := lr.sc
 	lr.attrs.begin()
 	_ = sc.fields(func(key string) error {
-		lr.attrs.push(Attr{Key: commonKey(key), Raw: sc.compact()})
+		lr.attrs.push(Attr{Key: key, Raw: sc.compact()})
 		return nil
 	})
 	return Attrs(lr.attrs.end()).normalize()
@@ -923,44 +923,4 @@ func markSharedEdges(ix *nodeIndex, root int) {
 			in.Follows = append([]string{}, first[to]...)
 		}
 	}
-}
-
-// commonKey returns the package's own copy of the attribute names every
-// lock uses, and key itself for the others. Comparing a key with a copy of
-// itself is a pointer comparison, and the copies stay in cache: Attrs.Get
-// is the most frequent operation on a loaded lock.
-func commonKey(key string) string {
-	switch key {
-	case "type":
-		return "type"
-	case "owner":
-		return "owner"
-	case "repo":
-		return "repo"
-	case "rev":
-		return "rev"
-	case "ref":
-		return "ref"
-	case "narHash":
-		return "narHash"
-	case "lastModified":
-		return "lastModified"
-	case "url":
-		return "url"
-	case "id":
-		return "id"
-	case "dir":
-		return "dir"
-	case "host":
-		return "host"
-	case "path":
-		return "path"
-	case "revCount":
-		return "revCount"
-	case "submodules":
-		return "submodules"
-	case "shallow":
-		return "shallow"
-	}
-	return key
 }
