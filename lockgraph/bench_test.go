@@ -3,10 +3,10 @@ package lockgraph
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/flakedup/flakedup/internal/genlock"
+	"github.com/flakedup/flakedup/internal/testcorpus"
 )
 
 // benchLock is one input of the scale benchmarks: a lock and how many nodes
@@ -33,8 +33,7 @@ var benchLocks = []benchLock{
 // corpus is missing.
 func corpusLock(name string) func(testing.TB) []byte {
 	return func(tb testing.TB) []byte {
-		corpusFiles(tb)
-		data, err := os.ReadFile(filepath.Join(corpusDir, name, "flake.lock"))
+		data, err := os.ReadFile(testcorpus.File(tb, name, "flake.lock"))
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -3,10 +3,11 @@ package lockgraph
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flakedup/flakedup/internal/testcorpus"
 )
 
 // analyzeGitHubNode is a github node for hand-written test locks.
@@ -141,18 +142,12 @@ func TestCopyDateAndShortRev(t *testing.T) {
 	}
 }
 
-// analyzeCorpusDir is the shared corpus of real locks, relative to this package.
-const analyzeCorpusDir = "../../shared/corpus"
-
-// analyzeCorpusLock reads one corpus lock; it skips the test when the corpus is
-// missing, unless FLAKEDUP_CORPUS is set.
+// analyzeCorpusLock reads one corpus lock; it skips the test when the corpus
+// is missing, unless FLAKEDUP_CORPUS is set.
 func analyzeCorpusLock(t *testing.T, name string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(analyzeCorpusDir, name, "flake.lock"))
+	data, err := os.ReadFile(testcorpus.File(t, name, "flake.lock"))
 	if err != nil {
-		if os.Getenv("FLAKEDUP_CORPUS") == "" && os.IsNotExist(err) {
-			t.Skipf("corpus not found at %s (set FLAKEDUP_CORPUS to make this a failure): %v", analyzeCorpusDir, err)
-		}
 		t.Fatalf("corpus: %v", err)
 	}
 	return data
@@ -279,9 +274,9 @@ func TestAnalyzeCorpus(t *testing.T) {
 
 // BenchmarkAnalyze measures Analyze on the largest corpus lock (208 nodes).
 func BenchmarkAnalyze(b *testing.B) {
-	data, err := os.ReadFile(filepath.Join(analyzeCorpusDir, "NotAShelf__nyx", "flake.lock"))
+	data, err := os.ReadFile(testcorpus.File(b, "NotAShelf__nyx", "flake.lock"))
 	if err != nil {
-		b.Skipf("corpus not found: %v", err)
+		b.Fatal(err)
 	}
 	g, err := Load(data)
 	if err != nil {

@@ -10,24 +10,10 @@ import (
 	"testing"
 
 	"github.com/flakedup/flakedup/internal/genlock"
+	"github.com/flakedup/flakedup/internal/testcorpus"
 )
 
-const corpusDir = "../../shared/corpus"
-
-// corpusFiles returns the corpus flake.lock paths, skipping the test when
-// the corpus is missing (failing instead when FLAKEDUP_CORPUS is set).
-func corpusFiles(t testing.TB) []string {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(corpusDir, "*", "flake.lock"))
-	if err != nil || len(files) == 0 {
-		if os.Getenv("FLAKEDUP_CORPUS") != "" {
-			t.Fatalf("FLAKEDUP_CORPUS is set but no %s/*/flake.lock was found", corpusDir)
-		}
-		t.Skipf("corpus %s not found; set FLAKEDUP_CORPUS to make this a failure", corpusDir)
-	}
-	return files
-}
-
+// mustLoad loads data, failing the test on an error.
 func mustLoad(t testing.TB, data []byte) *Graph {
 	t.Helper()
 	g, err := Load(data)
@@ -81,7 +67,7 @@ func shortestThenBytes(a, b []string) int {
 // every corpus lock against brute-force enumeration.
 func TestPathsCorpus(t *testing.T) {
 	nodes, paths := 0, 0
-	for _, file := range corpusFiles(t) {
+	for _, file := range testcorpus.Files(t, "flake.lock") {
 		name := filepath.Base(filepath.Dir(file))
 		t.Run(name, func(t *testing.T) {
 			data, err := os.ReadFile(file)

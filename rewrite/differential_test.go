@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/flakedup/flakedup/internal/testcorpus"
 )
 
 // The differential test checks that Parse accepts exactly what real Nix
@@ -31,7 +33,6 @@ import (
 // FLAKEDUP_NIX is set.
 
 const (
-	corpusGlob      = "../../shared/corpus/*/flake.nix"
 	verdictsFile    = "../fixtures/parse/nix-verdicts/verdicts.txt"
 	trickyFile      = "../fixtures/parse/nix-verdicts/tricky.txt"
 	variantsPerFile = 44 // 46 corpus files give 2,024 variants
@@ -56,18 +57,7 @@ func (v variant) key() string {
 // the corpus is absent (failing instead when FLAKEDUP_CORPUS is set).
 func corpusFiles(t testing.TB) []string {
 	t.Helper()
-	files, err := filepath.Glob(corpusGlob)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		if os.Getenv("FLAKEDUP_CORPUS") != "" {
-			t.Fatalf("no corpus at %s but FLAKEDUP_CORPUS is set", corpusGlob)
-		}
-		t.Skipf("no corpus at %s; set FLAKEDUP_CORPUS to make this an error", corpusGlob)
-	}
-	sort.Strings(files)
-	return files
+	return testcorpus.Files(t, "flake.nix")
 }
 
 // mutate returns n deterministic variants of src: a token deleted, a token

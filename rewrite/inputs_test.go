@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flakedup/flakedup/internal/testcorpus"
 )
 
 // parseInputs parses src and reads its inputs.
@@ -172,14 +174,7 @@ func TestInputsTyped(t *testing.T) {
 // failed when FLAKEDUP_CORPUS is set.
 func corpusDirs(t *testing.T) []string {
 	t.Helper()
-	const corpus = "../../shared/corpus"
-	dirs, _ := filepath.Glob(filepath.Join(corpus, "*", "flake.nix"))
-	if len(dirs) == 0 {
-		if os.Getenv("FLAKEDUP_CORPUS") != "" {
-			t.Fatalf("FLAKEDUP_CORPUS is set but %s has no flake.nix files", corpus)
-		}
-		t.Skipf("corpus %s not found: skipping the corpus test", corpus)
-	}
+	dirs := testcorpus.Files(t, "flake.nix")
 	for i := range dirs {
 		dirs[i] = filepath.Dir(dirs[i])
 	}

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/flakedup/flakedup/internal/testcorpus"
 )
 
 // TestGraphGolden runs `flakedup graph` on every case in fixtures/graph:
@@ -66,7 +68,7 @@ func TestGraphUsageErrors(t *testing.T) {
 // Mermaid output must pass checkMermaid, and the graph must have one box
 // per reachable node plus the root.
 func TestGraphCorpus(t *testing.T) {
-	locks := corpusFiles(t, "flake.lock")
+	locks := testcorpus.Files(t, "flake.lock")
 	boxes := 0
 	var dots strings.Builder // Graphviz reads many graphs from one input
 	for _, lock := range locks {

@@ -3,27 +3,8 @@ package main
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 )
-
-// corpusDir is ../shared/corpus seen from this package: real flake.nix +
-// flake.lock pairs, read in place.
-const corpusDir = "../../../shared/corpus"
-
-// corpusFiles lists corpusDir/*/name. It skips the test when the corpus is
-// missing, unless FLAKEDUP_CORPUS is set (CI), where that is a failure.
-func corpusFiles(t *testing.T, name string) []string {
-	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(corpusDir, "*", name))
-	if len(files) == 0 {
-		if os.Getenv("FLAKEDUP_CORPUS") != "" {
-			t.Fatalf("FLAKEDUP_CORPUS is set but %s has no %s files", corpusDir, name)
-		}
-		t.Skipf("corpus %s not found: skipping", corpusDir)
-	}
-	return files
-}
 
 // lookTool returns the path of an external program (nix-instantiate, dot,
 // ...) and whether it is there. When it is missing and FLAKEDUP_NIX is set

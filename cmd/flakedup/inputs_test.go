@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flakedup/flakedup/internal/testcorpus"
 )
 
 // nixInputs evaluates `(import <file>).inputs` for each file with real
@@ -103,7 +105,7 @@ func fileExists(path string) bool {
 // TestInputsCorpus checks that `flakedup inputs --format json` prints, for
 // every corpus flake, exactly what Nix evaluates its inputs to.
 func TestInputsCorpus(t *testing.T) {
-	files := corpusFiles(t, "flake.nix")
+	files := testcorpus.Files(t, "flake.nix")
 	jsons := make([]string, len(files))
 	for i, f := range files {
 		code, stdout, stderr := runFlakedup(t, nil, "inputs", "--format", "json", filepath.Dir(f))

@@ -10,24 +10,8 @@ import (
 	"testing"
 
 	"github.com/flakedup/flakedup/internal/nixworld"
+	"github.com/flakedup/flakedup/internal/testcorpus"
 )
-
-// corpusDir is the shared corpus of real flake.nix/flake.lock pairs, read
-// in place (never copied into the repository).
-const corpusDir = "../../../shared/corpus"
-
-// corpus returns corpusDir, skipping t when it is missing unless
-// FLAKEDUP_CORPUS is set, in which case it fails t.
-func corpus(t *testing.T) string {
-	t.Helper()
-	if _, err := os.Stat(corpusDir); err != nil {
-		if os.Getenv("FLAKEDUP_CORPUS") != "" {
-			t.Fatalf("corpus %s missing and FLAKEDUP_CORPUS is set: %v", corpusDir, err)
-		}
-		t.Skipf("corpus %s missing (set FLAKEDUP_CORPUS to make this a failure): %v", corpusDir, err)
-	}
-	return corpusDir
-}
 
 // replayPairs are the corpus pairs replayed: small to medium locks with
 // duplicated nixpkgs, a v5 lock (nrdxp__nixflk), FlakeHub nixpkgs
@@ -57,7 +41,7 @@ var replayPairs = []string{
 //   - fix --nix-version 2.8, then nix flake lock: Nix writes the lock that
 //     fix --lock predicted (semantically), with the predicted copy count.
 func TestReplayCorpus(t *testing.T) {
-	dir := corpus(t)
+	dir := testcorpus.Dir(t)
 	var summary []string
 	for _, name := range replayPairs {
 		t.Run(name, func(t *testing.T) {

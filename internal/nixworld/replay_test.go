@@ -7,24 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flakedup/flakedup/internal/testcorpus"
 )
-
-// corpusDir is the shared corpus of real flake.nix/flake.lock pairs, read in
-// place from the package directory.
-const corpusDir = "../../../shared/corpus"
-
-// corpus returns the corpus directory, skipping t when it is missing unless
-// FLAKEDUP_CORPUS is set.
-func corpus(t *testing.T) string {
-	t.Helper()
-	if _, err := os.Stat(corpusDir); err != nil {
-		if os.Getenv("FLAKEDUP_CORPUS") != "" {
-			t.Fatalf("corpus %s missing and FLAKEDUP_CORPUS is set: %v", corpusDir, err)
-		}
-		t.Skipf("corpus %s missing (set FLAKEDUP_CORPUS to make this a failure): %v", corpusDir, err)
-	}
-	return corpusDir
-}
 
 // inexact lists the corpus pairs whose replay cannot match the real lock
 // under Nix 2.8, with the number of follows it cannot express. Every other
@@ -59,7 +44,7 @@ var defaultPairs = map[string]bool{
 // reports as unexpressed, and its nixpkgs copies must come from the same
 // owner and branch with as many distinct revisions.
 func TestReplayCorpus(t *testing.T) {
-	dir := corpus(t)
+	dir := testcorpus.Dir(t)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
