@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/flakedup/flakedup/internal/genlock"
-	"github.com/flakedup/flakedup/internal/testcorpus"
+	"github.com/flakedup/flakedup/internal/testenv"
 )
 
 // benchLock is one input of the scale benchmarks: a lock and how many nodes
@@ -33,7 +33,7 @@ var benchLocks = []benchLock{
 // corpus is missing.
 func corpusLock(name string) func(testing.TB) []byte {
 	return func(tb testing.TB) []byte {
-		data, err := os.ReadFile(testcorpus.File(tb, name, "flake.lock"))
+		data, err := os.ReadFile(testenv.CorpusFile(tb, name, "flake.lock"))
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flakedup/flakedup/internal/testcorpus"
+	"github.com/flakedup/flakedup/internal/testenv"
 )
 
 // analyzeGitHubNode is a github node for hand-written test locks.
@@ -146,7 +146,7 @@ func TestCopyDateAndShortRev(t *testing.T) {
 // is missing, unless FLAKEDUP_CORPUS is set.
 func analyzeCorpusLock(t *testing.T, name string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(testcorpus.File(t, name, "flake.lock"))
+	data, err := os.ReadFile(testenv.CorpusFile(t, name, "flake.lock"))
 	if err != nil {
 		t.Fatalf("corpus: %v", err)
 	}
@@ -274,7 +274,7 @@ func TestAnalyzeCorpus(t *testing.T) {
 
 // BenchmarkAnalyze measures Analyze on the largest corpus lock (208 nodes).
 func BenchmarkAnalyze(b *testing.B) {
-	data, err := os.ReadFile(testcorpus.File(b, "NotAShelf__nyx", "flake.lock"))
+	data, err := os.ReadFile(testenv.CorpusFile(b, "NotAShelf__nyx", "flake.lock"))
 	if err != nil {
 		b.Fatal(err)
 	}

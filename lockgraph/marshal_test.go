@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/flakedup/flakedup/internal/testcorpus"
+	"github.com/flakedup/flakedup/internal/testenv"
 )
 
 // raw is a shorthand for a raw JSON attribute value in hand-built graphs.
@@ -137,7 +137,7 @@ func loadLock(t *testing.T, data []byte) *Graph {
 // FLAKEDUP_CORPUS is set).
 func corpusLocks(t *testing.T) map[string][]byte {
 	t.Helper()
-	files := testcorpus.Files(t, "flake.lock")
+	files := testenv.CorpusFiles(t, "flake.lock")
 	locks := make(map[string][]byte, len(files))
 	for _, f := range files {
 		data, err := os.ReadFile(f)

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/flakedup/flakedup/internal/genlock"
-	"github.com/flakedup/flakedup/internal/testcorpus"
+	"github.com/flakedup/flakedup/internal/testenv"
 )
 
 // mustLoad loads data, failing the test on an error.
@@ -67,7 +67,7 @@ func shortestThenBytes(a, b []string) int {
 // every corpus lock against brute-force enumeration.
 func TestPathsCorpus(t *testing.T) {
 	nodes, paths := 0, 0
-	for _, file := range testcorpus.Files(t, "flake.lock") {
+	for _, file := range testenv.CorpusFiles(t, "flake.lock") {
 		name := filepath.Base(filepath.Dir(file))
 		t.Run(name, func(t *testing.T) {
 			data, err := os.ReadFile(file)

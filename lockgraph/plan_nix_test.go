@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/flakedup/flakedup/internal/nixversion"
+	"github.com/flakedup/flakedup/internal/testenv"
 )
 
 // planWorld builds, under $W, a git nixpkgs repo (main, and nixos-24.05 at
@@ -88,14 +89,7 @@ func TestPlanAgainstNix(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs real Nix for a few seconds; skipped with -short")
 	}
-	for _, tool := range []string{"nix", "git", "bash"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("FLAKEDUP_NIX") != "" {
-				t.Fatalf("FLAKEDUP_NIX is set but %s is missing", tool)
-			}
-			t.Skipf("%s not installed; set FLAKEDUP_NIX to make this a failure", tool)
-		}
-	}
+	testenv.RequireTools(t, "nix", "git", "bash")
 	tmp := t.TempDir()
 	w := filepath.Join(tmp, "w")
 	registry := filepath.Join(tmp, "registry.json")

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flakedup/flakedup/internal/testenv"
 )
 
 // handLock is a small lock in the shape of scenario.sh's world: root ->
@@ -260,21 +262,14 @@ func TestPredictAgainstNix(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs real Nix for about 40 s; skipped with -short")
 	}
-	for _, tool := range []string{"nix", "git", "jq", "bash"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("FLAKEDUP_NIX") != "" {
-				t.Fatalf("FLAKEDUP_NIX is set but %s is missing", tool)
-			}
-			t.Skipf("%s not installed; set FLAKEDUP_NIX to make this a failure", tool)
-		}
-	}
+	testenv.RequireTools(t, "nix", "git", "jq", "bash")
 	script, err := filepath.Abs("../../shared/nix-offline/scenario.sh")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(script); err != nil {
-		if os.Getenv("FLAKEDUP_NIX") != "" {
-			t.Fatalf("FLAKEDUP_NIX is set but %s is missing", script)
+		if os.Getenv(testenv.EnvNix) != "" {
+			t.Fatalf("%s is set but %s is missing", testenv.EnvNix, script)
 		}
 		t.Skipf("%s not found", script)
 	}

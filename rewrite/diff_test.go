@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/flakedup/flakedup/internal/testenv"
 )
 
 // diffCases are old/new pairs covering the shapes a unified diff must get
@@ -70,9 +72,7 @@ func TestDiffExact(t *testing.T) {
 // TestDiffGitApply checks that real `git apply` accepts every diff and
 // reproduces new byte for byte.
 func TestDiffGitApply(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not on PATH: cannot check diffs with git apply")
-	}
+	testenv.RequireTools(t, "git")
 	for _, tt := range diffCases {
 		t.Run(tt.name, func(t *testing.T) {
 			patch := Diff("flake.nix", []byte(tt.old), []byte(tt.new))

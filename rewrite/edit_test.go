@@ -3,15 +3,14 @@ package rewrite
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flakedup/flakedup/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of the fixtures")
@@ -36,52 +35,6 @@ func readEdits(t *testing.T, path string) []Edit {
 		edits = append(edits, e)
 	}
 	return edits
-}
-
-// nixAvailable reports whether nix-instantiate can be used; with
-// FLAKEDUP_NIX set a missing nix fails the test instead of skipping.
-func nixAvailable(t *testing.T) bool {
-	t.Helper()
-	if _, err := exec.LookPath("nix-instantiate"); err != nil {
-		if os.Getenv("FLAKEDUP_NIX") != "" {
-			t.Fatal("FLAKEDUP_NIX is set but nix-instantiate is not on PATH")
-		}
-		return false
-	}
-	return true
-}
-
-// nixInputsJSON evaluates `(import <file>).inputs` for every file with
-// real Nix, in one nix-instantiate run (importing a file also parses it),
-// and returns the JSON Nix prints for each.
-func nixInputsJSON(t *testing.T, files []string) []string {
-	t.Helper()
-	var expr strings.Builder
-	expr.WriteString("[")
-	for _, f := range files {
-		abs, err := filepath.Abs(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&expr, " (import %s).inputs", abs)
-	}
-	expr.WriteString(" ]")
-	cmd := exec.Command("nix-instantiate", "--store", "dummy://", "--eval", "--strict", "--json", "-E", expr.String())
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("nix-instantiate --eval: %v\n%s", err, stderr.Bytes())
-	}
-	var list []json.RawMessage
-	if err := json.Unmarshal(out, &list); err != nil || len(list) != len(files) {
-		t.Fatalf("nix-instantiate printed %d values (%v), want %d", len(list), err, len(files))
-	}
-	got := make([]string, len(list))
-	for i, v := range list {
-		got[i] = string(v)
-	}
-	return got
 }
 
 // writeGolden writes a golden file under -update.
@@ -168,10 +121,7 @@ func TestEditFixtures(t *testing.T) {
 			ours = append(ours, string(in.JSON()))
 		})
 	}
-	if !nixAvailable(t) || len(nixFiles) == 0 {
-		return
-	}
-	for i, want := range nixInputsJSON(t, nixFiles) {
+	for i, want := range testenv.NixInputs(t, nixFiles) {
 		if ours[i] != want {
 			t.Errorf("inputs of %s:\nflakedup %s\nnix      %s", nixFiles[i], ours[i], want)
 		}
@@ -298,10 +248,7 @@ func TestEditCorpus(t *testing.T) {
 			ours = append(ours, string(after.JSON()))
 		})
 	}
-	if !nixAvailable(t) || len(nixFiles) == 0 {
-		return
-	}
-	for i, want := range nixInputsJSON(t, nixFiles) {
+	for i, want := range testenv.NixInputs(t, nixFiles) {
 		if ours[i] != want {
 			t.Errorf("inputs of %s:\nflakedup %s\nnix      %s", nixFiles[i], ours[i], want)
 		}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flakedup/flakedup/internal/testcorpus"
+	"github.com/flakedup/flakedup/internal/testenv"
 )
 
 // parseInputs parses src and reads its inputs.
@@ -174,7 +174,7 @@ func TestInputsTyped(t *testing.T) {
 // failed when FLAKEDUP_CORPUS is set.
 func corpusDirs(t *testing.T) []string {
 	t.Helper()
-	dirs := testcorpus.Files(t, "flake.nix")
+	dirs := testenv.CorpusFiles(t, "flake.nix")
 	for i := range dirs {
 		dirs[i] = filepath.Dir(dirs[i])
 	}
@@ -203,10 +203,7 @@ func TestInputsCorpus(t *testing.T) {
 			ours = append(ours, string(in.JSON()))
 		})
 	}
-	if !nixAvailable(t) || len(nixFiles) == 0 {
-		return
-	}
-	for i, want := range nixInputsJSON(t, nixFiles) {
+	for i, want := range testenv.NixInputs(t, nixFiles) {
 		if ours[i] != want {
 			t.Errorf("inputs of %s:\nflakedup %s\nnix      %s", nixFiles[i], ours[i], want)
 		}

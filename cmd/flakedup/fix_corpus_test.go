@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flakedup/flakedup/internal/testcorpus"
+	"github.com/flakedup/flakedup/internal/testenv"
 	"github.com/flakedup/flakedup/lockgraph"
 	"github.com/flakedup/flakedup/rewrite"
 )
@@ -21,7 +21,7 @@ import (
 // the floor (one copy per source and branch class).
 func TestFixCorpus(t *testing.T) {
 	var before, after, floor, follows, flakes int
-	for _, lock := range testcorpus.Files(t, "flake.lock") {
+	for _, lock := range testenv.CorpusFiles(t, "flake.lock") {
 		src := filepath.Dir(lock)
 		name := filepath.Base(src)
 		t.Run(name, func(t *testing.T) {

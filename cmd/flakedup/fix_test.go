@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flakedup/flakedup/internal/testenv"
 	"github.com/flakedup/flakedup/rewrite"
 )
 
@@ -114,11 +115,11 @@ func TestFixGolden(t *testing.T) {
 }
 
 // checkNixSeesFollows evaluates the patched flake.nix's inputs with real
-// Nix (nixInputs; nothing when Nix is missing) and checks that they hold
+// Nix (testenv.NixInputs; nothing when Nix is missing) and checks that they hold
 // every added follows.
 func checkNixSeesFollows(t *testing.T, dir string, follows []struct{ Input, Follows string }) {
 	t.Helper()
-	out := nixInputs(t, []string{filepath.Join(dir, "flake.nix")})
+	out := testenv.NixInputs(t, []string{filepath.Join(dir, "flake.nix")})
 	if out == nil {
 		return
 	}

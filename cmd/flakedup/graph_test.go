@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flakedup/flakedup/internal/testcorpus"
+	"github.com/flakedup/flakedup/internal/testenv"
 )
 
 // TestGraphGolden runs `flakedup graph` on every case in fixtures/graph:
@@ -68,7 +68,7 @@ func TestGraphUsageErrors(t *testing.T) {
 // Mermaid output must pass checkMermaid, and the graph must have one box
 // per reachable node plus the root.
 func TestGraphCorpus(t *testing.T) {
-	locks := testcorpus.Files(t, "flake.lock")
+	locks := testenv.CorpusFiles(t, "flake.lock")
 	boxes := 0
 	var dots strings.Builder // Graphviz reads many graphs from one input
 	for _, lock := range locks {
@@ -101,7 +101,7 @@ func TestGraphCorpus(t *testing.T) {
 // FLAKEDUP_NIX is set (CI installs graphviz along with nix).
 func graphvizMissing(t *testing.T) bool {
 	t.Helper()
-	if _, ok := lookTool(t, "dot"); ok {
+	if _, ok := testenv.LookTool(t, "dot"); ok {
 		return false
 	}
 	t.Skip("graphviz's dot is not on PATH: skipping")

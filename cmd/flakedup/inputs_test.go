@@ -1,55 +1,13 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/flakedup/flakedup/internal/testcorpus"
+	"github.com/flakedup/flakedup/internal/testenv"
 )
-
-// nixInputs evaluates `(import <file>).inputs` for each file with real
-// Nix in one nix-instantiate run and returns what it prints for each. It
-// returns nil when nix-instantiate is missing, and fails the test instead
-// when FLAKEDUP_NIX is set.
-func nixInputs(t *testing.T, files []string) []string {
-	t.Helper()
-	if _, ok := lookTool(t, "nix-instantiate"); !ok {
-		t.Log("nix-instantiate not on PATH: not comparing with Nix")
-		return nil
-	}
-	var expr strings.Builder
-	expr.WriteString("[")
-	for _, f := range files {
-		abs, err := filepath.Abs(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&expr, " (import %s).inputs", abs)
-	}
-	expr.WriteString(" ]")
-	cmd := exec.Command("nix-instantiate", "--store", "dummy://", "--eval", "--strict", "--json", "-E", expr.String())
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("nix-instantiate --eval: %v\n%s", err, stderr.Bytes())
-	}
-	var list []json.RawMessage
-	if err := json.Unmarshal(out, &list); err != nil || len(list) != len(files) {
-		t.Fatalf("nix-instantiate printed %d values (%v), want %d", len(list), err, len(files))
-	}
-	got := make([]string, len(list))
-	for i, v := range list {
-		got[i] = string(v) + "\n"
-	}
-	return got
-}
 
 // TestInputsGolden runs `flakedup inputs` on every case in
 // fixtures/inputs. A case with expected.err must exit 2 with that line on
@@ -90,8 +48,8 @@ func TestInputsGolden(t *testing.T) {
 			}
 		})
 	}
-	for i, want := range nixInputs(t, nixFiles) {
-		if jsons[i] != want {
+	for i, want := range testenv.NixInputs(t, nixFiles) {
+		if jsons[i] != want+"\n" {
 			t.Errorf("%s: flakedup prints %s, nix %s", nixFiles[i], jsons[i], want)
 		}
 	}
@@ -105,7 +63,7 @@ func fileExists(path string) bool {
 // TestInputsCorpus checks that `flakedup inputs --format json` prints, for
 // every corpus flake, exactly what Nix evaluates its inputs to.
 func TestInputsCorpus(t *testing.T) {
-	files := testcorpus.Files(t, "flake.nix")
+	files := testenv.CorpusFiles(t, "flake.nix")
 	jsons := make([]string, len(files))
 	for i, f := range files {
 		code, stdout, stderr := runFlakedup(t, nil, "inputs", "--format", "json", filepath.Dir(f))
@@ -117,8 +75,8 @@ func TestInputsCorpus(t *testing.T) {
 			t.Errorf("%s: text: exit %d, %d bytes, stderr %q", f, code, len(stdout), stderr)
 		}
 	}
-	for i, want := range nixInputs(t, files) {
-		if jsons[i] != want {
+	for i, want := range testenv.NixInputs(t, files) {
+		if jsons[i] != want+"\n" {
 			t.Errorf("%s:\nflakedup %s\nnix      %s", files[i], jsons[i], want)
 		}
 	}

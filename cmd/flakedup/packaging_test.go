@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flakedup/flakedup/internal/testenv"
 	"github.com/flakedup/flakedup/rewrite"
 )
 
@@ -31,7 +32,7 @@ func TestSelfFlake(t *testing.T) {
 	if got := strings.Join(in.Names(), ","); got != "nixpkgs" {
 		t.Errorf("inputs = %s, want nixpkgs", got)
 	}
-	nixInstantiate := requireTool(t, "nix-instantiate")
+	nixInstantiate := testenv.RequireTools(t, "nix-instantiate")[0]
 	if out, err := exec.Command(nixInstantiate, "--store", "dummy://", "--parse", "../../flake.nix").CombinedOutput(); err != nil {
 		t.Fatalf("nix-instantiate --parse flake.nix: %v\n%s", err, out)
 	}
@@ -40,7 +41,7 @@ func TestSelfFlake(t *testing.T) {
 	if m == nil {
 		t.Fatal("flake.nix has no vendorHash")
 	}
-	nix := requireTool(t, "nix")
+	nix := testenv.RequireTools(t, "nix")[0]
 	vendor := filepath.Join(t.TempDir(), "vendor")
 	cmd := exec.Command("go", "mod", "vendor", "-o", vendor)
 	cmd.Dir = "../.."
@@ -61,7 +62,7 @@ func TestSelfFlake(t *testing.T) {
 // TestActionScript runs the script behind action.yml against the demo
 // flake, with a prebuilt binary, as GitHub Actions would.
 func TestActionScript(t *testing.T) {
-	bash := requireTool(t, "bash")
+	bash := testenv.RequireTools(t, "bash")[0]
 	bin := filepath.Join(t.TempDir(), "flakedup")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)

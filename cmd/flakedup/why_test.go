@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/flakedup/flakedup/internal/genlock"
-	"github.com/flakedup/flakedup/internal/testcorpus"
+	"github.com/flakedup/flakedup/internal/testenv"
 	"github.com/flakedup/flakedup/lockgraph"
 )
 
@@ -254,7 +254,7 @@ func TestWhyUsageErrors(t *testing.T) {
 // checks each answer against the graph: every printed path resolves to its
 // copy, the canonical path comes first, and the count matches Paths.
 func TestWhyCorpus(t *testing.T) {
-	locks := testcorpus.Files(t, "flake.lock")
+	locks := testenv.CorpusFiles(t, "flake.lock")
 	copies := 0
 	for _, lock := range locks {
 		g, _, err := loadLock(&env{}, lock)

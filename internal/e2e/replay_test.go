@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/flakedup/flakedup/internal/nixworld"
-	"github.com/flakedup/flakedup/internal/testcorpus"
+	"github.com/flakedup/flakedup/internal/testenv"
 )
 
 // replayPairs are the corpus pairs replayed: small to medium locks with
@@ -41,7 +41,7 @@ var replayPairs = []string{
 //   - fix --nix-version 2.8, then nix flake lock: Nix writes the lock that
 //     fix --lock predicted (semantically), with the predicted copy count.
 func TestReplayCorpus(t *testing.T) {
-	dir := testcorpus.Dir(t)
+	dir := testenv.CorpusDir(t)
 	var summary []string
 	for _, name := range replayPairs {
 		t.Run(name, func(t *testing.T) {

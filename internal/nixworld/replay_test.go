@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flakedup/flakedup/internal/testcorpus"
+	"github.com/flakedup/flakedup/internal/testenv"
 )
 
 // inexact lists the corpus pairs whose replay cannot match the real lock
@@ -44,7 +44,7 @@ var defaultPairs = map[string]bool{
 // reports as unexpressed, and its nixpkgs copies must come from the same
 // owner and branch with as many distinct revisions.
 func TestReplayCorpus(t *testing.T) {
-	dir := testcorpus.Dir(t)
+	dir := testenv.CorpusDir(t)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)

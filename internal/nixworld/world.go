@@ -28,11 +28,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// EnvRequireNix is the environment variable that turns a missing nix
-// binary from a skipped test into a failed one (CI sets it).
-const EnvRequireNix = "FLAKEDUP_NIX"
+	"github.com/flakedup/flakedup/internal/testenv"
+)
 
 // commandTimeout bounds every git and nix command, so that a Nix that
 // tries the network (or waits on a lock) fails the test instead of hanging.
@@ -62,14 +60,7 @@ type World struct {
 // variable FLAKEDUP_NIX is set, in which case it fails t.
 func New(t testing.TB) *World {
 	t.Helper()
-	for _, tool := range []string{"nix", "nix-instantiate", "git"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv(EnvRequireNix) != "" {
-				t.Fatalf("nixworld: %s not found on PATH and %s is set: %v", tool, EnvRequireNix, err)
-			}
-			t.Skipf("nixworld: %s not found on PATH (set %s to make this a failure)", tool, EnvRequireNix)
-		}
-	}
+	testenv.RequireTools(t, "nix", "nix-instantiate", "git")
 	base := t.TempDir()
 	// Nix makes store paths read-only; make them writable again so that
 	// the temporary directory can be removed (t.TempDir's cleanup runs
