@@ -28,9 +28,11 @@ import (
 )
 
 // Graph is a flake.lock with every input edge resolved to the node it
-// denotes. Build one with Load (or by hand, in tests); it is not modified
-// afterwards, and must not be once Reachable, Paths or SamplePaths has run.
-// Its methods are safe for concurrent use.
+// denotes. Build one with Load (or by hand, in tests) and do not modify it
+// afterwards: a graph from Load keeps an index of its nodes and edges, and
+// every graph caches its walk once Reachable, Paths, SamplePaths or Analyze
+// has run. To change a graph, work on a copy (as Predict does). Its methods
+// are safe for concurrent use.
 type Graph struct {
 	// Version is the lock file format version (5, 6 or 7).
 	Version int
@@ -45,7 +47,8 @@ type Graph struct {
 	walkOnce sync.Once
 	walked   *dag
 	// index is what Load learnt about the nodes (load.go); nil for a graph
-	// built by hand. The walk starts from it when it is there.
+	// built by hand. The walk starts from it when it is there, which is why
+	// a loaded graph must not be modified at all.
 	index *nodeIndex
 }
 
