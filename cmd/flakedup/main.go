@@ -103,8 +103,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 	}()
 	app := newApp(e)
-	args = flagsFirst(app, args)
-	err := app.RunContext(ctx, args)
+	args = flagsFirst(app, helpAsFlag(args))
+	err := unknownCommand(app, args)
+	if err == nil {
+		err = app.RunContext(ctx, args)
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -128,6 +131,54 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 	}
 	return code
+}
+
+// helpAsFlag turns `flakedup help [COMMAND]` into `flakedup [COMMAND]
+// --help` (the help command itself is hidden).
+func helpAsFlag(args []string) []string {
+	if len(args) < 2 || args[1] != "help" {
+		return args
+	}
+	out := append([]string{args[0]}, args[2:]...)
+	return append(out, "--help")
+}
+
+// unknownCommand returns a usage error when args name a command the app
+// does not have: it says so, suggests the closest command, and lists them
+// all (urfave/cli would say "No help topic for ..."). It returns nil when
+// args name a command or none.
+func unknownCommand(app *cli.App, args []string) error {
+	if len(args) < 2 || strings.HasPrefix(args[1], "-") || app.Command(args[1]) != nil {
+		return nil
+	}
+	name := args[1]
+	var names []string
+	for _, c := range app.Commands {
+		if !c.Hidden {
+			names = append(names, c.Name)
+		}
+	}
+	msg := fmt.Sprintf("unknown command %q", name)
+	if best := closestName(name, names); best != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return badInput(fmt.Errorf("%s; the commands are %s (see 'flakedup --help')", msg, strings.Join(names, ", ")))
+}
+
+// closestName returns the command that word most likely misspells: the
+// one it starts (two letters or more), else the nearest by edit distance
+// (see closestNames); "" when none is close.
+func closestName(word string, names []string) string {
+	w := strings.ToLower(word)
+	for _, n := range names {
+		if len(w) >= 2 && strings.HasPrefix(n, w) {
+			return n
+		}
+	}
+	if close := closestNames(w, names, 1); len(close) == 1 {
+		return close[0]
+	}
+	return ""
 }
 
 // commandFlags returns the names of the flags of app's command name (nil
