@@ -57,6 +57,13 @@ var nixpkgsSnapshots = map[string]bool{
 	"flakehub:determinatesystems/nixpkgs-weekly": true,
 }
 
+// nixpkgsForks are forks of nixpkgs whose repository is not named nixpkgs
+// (which isNixpkgsID would recognise), found in real locks.
+var nixpkgsForks = map[string]bool{
+	// devenv's nixpkgs: upstream plus patches, on its branch "rolling".
+	"github:cachix/devenv-nixpkgs": true,
+}
+
 // SourceOf returns the identity of a node. It reads original (what the user
 // meant) and falls back on locked where original says too little: an
 // indirect reference (flake:nixpkgs) is identified by the repository the
@@ -78,7 +85,7 @@ func SourceOf(n *Node) Source {
 	default:
 		src.ID = sourceID(attrs)
 	}
-	src.Nixpkgs = src.ID == upstreamNixpkgs || isNixpkgsID(src.ID) || nixpkgsSnapshots[src.ID]
+	src.Nixpkgs = src.ID == upstreamNixpkgs || isNixpkgsID(src.ID) || nixpkgsSnapshots[src.ID] || nixpkgsForks[src.ID]
 	src.Fork = src.Nixpkgs && src.ID != upstreamNixpkgs && !nixpkgsSnapshots[src.ID]
 	return src
 }
