@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 
@@ -35,8 +36,30 @@ var version = ""
 
 func main() {
 	ctx := context.Background()
-	detect := func() (nixversion.Version, bool) { return nixversion.Detect(ctx) }
+	cache := nixversion.Cache{}
+	if dir, err := os.UserCacheDir(); err == nil {
+		cache.Dir = filepath.Join(dir, "flakedup")
+	}
+	detect := once(func() (nixversion.Version, bool) { return cache.Detect(ctx) })
 	os.Exit(run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, os.Getenv, detect))
+}
+
+// once returns detect that runs f on its first call only and then repeats
+// its answer, so that a run checking several flakes asks nix once, and a
+// run that needs no target Nix never does.
+func once(f func() (nixversion.Version, bool)) func() (nixversion.Version, bool) {
+	var (
+		done bool
+		v    nixversion.Version
+		ok   bool
+	)
+	return func() (nixversion.Version, bool) {
+		if !done {
+			v, ok = f()
+			done = true
+		}
+		return v, ok
+	}
 }
 
 // exitError carries an exit code through cli's error return. The message,
@@ -69,8 +92,11 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
-	// detectNix reports the version of the nix on PATH (nixversion.Detect
-	// in the real program; tests pin it).
+	// detectNix reports the version of the nix on PATH. Commands call it
+	// only when they need the target Nix and neither --nix-version nor
+	// flakedup.toml gives it; the real program answers from the
+	// nixversion.Cache in the user cache dir and runs `nix --version` at
+	// most once per binary (tests pin it).
 	detectNix func() (nixversion.Version, bool)
 	// release holds what to undo when run returns (file mappings).
 	release []func()

@@ -137,3 +137,20 @@ func TestHelpCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestOnce checks that the detector main builds asks nix at most once.
+func TestOnce(t *testing.T) {
+	calls := 0
+	detect := once(func() (nixversion.Version, bool) { calls++; return nixversion.Version{Major: 2, Minor: 8}, true })
+	if calls != 0 {
+		t.Fatal("once ran the detector before it was asked")
+	}
+	for i := 0; i < 3; i++ {
+		if v, ok := detect(); !ok || v != (nixversion.Version{Major: 2, Minor: 8}) {
+			t.Fatalf("detect = %v, %v", v, ok)
+		}
+	}
+	if calls != 1 {
+		t.Errorf("detector ran %d times, want 1", calls)
+	}
+}
