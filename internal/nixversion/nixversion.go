@@ -265,7 +265,7 @@ func Choose(flag, config string, detect func() (Version, bool)) (Target, error) 
 	if config != "" {
 		v, err := Parse(config)
 		if err != nil {
-			return Target{}, fmt.Errorf("nix-version %w", err)
+			return Target{}, fmt.Errorf("%s: nix-version %w", FromConfig, err)
 		}
 		return Target{v, FromConfig}, nil
 	}

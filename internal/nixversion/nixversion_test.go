@@ -177,7 +177,7 @@ func TestChoose(t *testing.T) {
 		{"bad flag", "latest", "", detected, Target{Source: FromFlag},
 			`--nix-version "latest": want MAJOR.MINOR, e.g. 2.18 or 2.18.1, or lix-MAJOR.MINOR for Lix, e.g. lix-2.93`},
 		{"bad config", "", "2", detected, Target{},
-			`nix-version "2": want MAJOR.MINOR, e.g. 2.18 or 2.18.1, or lix-MAJOR.MINOR for Lix, e.g. lix-2.93`},
+			`flakedup.toml: nix-version "2": want MAJOR.MINOR, e.g. 2.18 or 2.18.1, or lix-MAJOR.MINOR for Lix, e.g. lix-2.93`},
 	}
 	for _, tt := range tests {
 		got, err := Choose(tt.flag, tt.config, tt.detect)
