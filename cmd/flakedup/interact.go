@@ -1,0 +1,97 @@
+package main
+
+// Pieces of fix's terminal-facing output: the coloured diff and the
+// questions of --interactive. Both only ever run on a terminal; on a pipe
+// the diff is plain and --interactive is refused.
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// colorDiff colours a unified diff the way git does: file headers bold,
+// hunk headers cyan, removed lines red, added lines green. With colour off
+// it returns diff unchanged.
+func colorDiff(diff string, p palette) string {
+	if !p.on || diff == "" {
+		return diff
+	}
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(diff, "\n") {
+		body := strings.TrimSuffix(line, "\n")
+		nl := line[len(body):]
+		switch {
+		case strings.HasPrefix(body, "+++ "), strings.HasPrefix(body, "--- "):
+			b.WriteString(p.bold(body))
+		case strings.HasPrefix(body, "@@"):
+			b.WriteString(p.wrap("36", body))
+		case strings.HasPrefix(body, "+"):
+			b.WriteString(p.green(body))
+		case strings.HasPrefix(body, "-"):
+			b.WriteString(p.wrap("31", body))
+		default:
+			b.WriteString(body)
+		}
+		b.WriteString(nl)
+	}
+	return b.String()
+}
+
+// question is one follows that --interactive offers: what it does, the
+// line it adds to flake.nix, and why flakedup proposes it.
+type question struct {
+	What string // "hyprland/nixpkgs -> nixpkgs"
+	Line string // `inputs.hyprland.inputs.nixpkgs.follows = "nixpkgs";`
+	Why  string // "same branch (nixos-unstable) as the root's nixpkgs"
+}
+
+// ask puts each question to the user and returns which were accepted.
+// Answers: y (yes), n (no), a (yes to this and every remaining one),
+// q (no to this and every remaining one); an empty answer or anything
+// else asks again. The end of input answers q, so a closed terminal never
+// adds a follows nobody agreed to.
+func ask(in io.Reader, out io.Writer, qs []question, p palette) ([]bool, error) {
+	accepted := make([]bool, len(qs))
+	r := bufio.NewReader(in)
+	for i := 0; i < len(qs); i++ {
+		q := qs[i]
+		fmt.Fprintf(out, "%s (%d of %d)\n  %s\n", p.bold(q.What), i+1, len(qs), p.green("+ "+q.Line))
+		if q.Why != "" {
+			fmt.Fprintf(out, "  %s\n", p.dim("why: "+q.Why))
+		}
+		for {
+			fmt.Fprint(out, "Add this follows? [y,n,a,q] ")
+			answer, err := r.ReadString('\n')
+			if err != nil && err != io.EOF {
+				return nil, fmt.Errorf("reading the answer: %w", err)
+			}
+			if err == io.EOF && answer == "" {
+				fmt.Fprintln(out)
+				return accepted, nil
+			}
+			switch strings.ToLower(strings.TrimSpace(answer)) {
+			case "y", "yes":
+				accepted[i] = true
+			case "n", "no":
+			case "a", "all":
+				for j := i; j < len(qs); j++ {
+					accepted[j] = true
+				}
+				return accepted, nil
+			case "q", "quit":
+				return accepted, nil
+			default:
+				if err == io.EOF {
+					fmt.Fprintln(out)
+					return accepted, nil
+				}
+				fmt.Fprintln(out, "  y: add it, n: skip it, a: add it and all the rest, q: skip it and all the rest")
+				continue
+			}
+			break
+		}
+	}
+	return accepted, nil
+}
