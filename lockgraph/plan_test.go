@@ -242,23 +242,25 @@ func checkTarget(t *testing.T, g *Graph, declared []Follows, policy Policy, res 
 	}
 }
 
-// nixpkgsCopies counts the reachable nixpkgs nodes (forks included).
+// nixpkgsCopies counts the reachable nixpkgs nodes (forks and lib-only
+// copies included).
 func nixpkgsCopies(g *Graph) int {
 	n := 0
 	order, _ := NixKeys(g)
 	for _, key := range order {
-		if SourceOf(g.Nodes[key]).Nixpkgs {
+		if src := SourceOf(g.Nodes[key]); src.Nixpkgs || isLibOnly(g.Nodes[key], src) {
 			n++
 		}
 	}
 	return n
 }
 
-// rootNixpkgs counts the distinct nixpkgs nodes the root's inputs denote.
+// rootNixpkgs counts the distinct nixpkgs nodes (lib-only ones included)
+// the root's inputs denote.
 func rootNixpkgs(g *Graph) int {
 	seen := make(map[string]bool)
 	for _, e := range g.Nodes[g.Root].Inputs {
-		if SourceOf(g.Nodes[e.Target]).Nixpkgs {
+		if src := SourceOf(g.Nodes[e.Target]); src.Nixpkgs || isLibOnly(g.Nodes[e.Target], src) {
 			seen[e.Target] = true
 		}
 	}
