@@ -203,6 +203,10 @@ func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
 	pl.primary = pl.primaryOf(sv)
 	res.Convention = pl.convention(g, sv)
 	pl.target = res.Convention.Target
+	_, classes := pl.addable(cur)
+	for _, class := range classes {
+		pl.addClasses[class] = true
+	}
 	if p.AddInputs {
 		if cur, res.NewInputs, err = pl.addInputs(cur); err != nil {
 			return nil, fmt.Errorf("plan: add root inputs: %w", err)
@@ -352,6 +356,12 @@ type planner struct {
 	included map[string]bool
 	// subs are the hosts of Policy.Substituters.
 	subs map[string]bool
+	// addClasses are the branch classes --add-inputs would add a root
+	// input for.
+	addClasses map[string]bool
+	// added are the root inputs Plan itself adds (promotions, new inputs):
+	// flake.nix will declare them, so they are not stale.
+	added map[string]bool
 	// cross records, by input path, the follows Plan proposed across a
 	// branch; Plan keeps those that end up in Result.Follows.
 	cross map[string]CrossBranchFollows
@@ -361,7 +371,7 @@ type planner struct {
 func newPlanner(p Policy, nix nixversion.Version, declared []Follows) planner {
 	pl := planner{policy: p, nix: nix, declared: declared, rejected: make(map[string]rejection),
 		target: TargetBranch, included: make(map[string]bool), subs: substituterHosts(p.Substituters),
-		cross: make(map[string]CrossBranchFollows)}
+		cross: make(map[string]CrossBranchFollows), added: make(map[string]bool), addClasses: make(map[string]bool)}
 	for _, name := range p.Include {
 		pl.included[name] = true
 	}
@@ -421,9 +431,6 @@ type survey struct {
 	rootsBySource map[string][]rootInput
 	// perSource counts the copies of each source ID.
 	perSource map[string]int
-	// perClass counts the upstream nixpkgs copies of each branch class
-	// that are no root input.
-	perClass map[string]int
 }
 
 // libOnlyID is the Source ID of the lib-only mirror of nixpkgs.
@@ -464,7 +471,9 @@ func (pl planner) survey(g *Graph) survey {
 		if key == g.Root || c.source.ID == "" {
 			continue
 		}
-		c.libOnly = isLibOnly(n, c.source)
+		// flake-parts' nixpkgs-lib is also a nixpkgs tarball pinned to a
+		// rev: the input name says it only needs lib.
+		c.libOnly = isLibOnly(n, c.source) || c.source.Nixpkgs && len(c.path) > 0 && c.path[len(c.path)-1] == "nixpkgs-lib"
 		c.family = c.source.ID
 		if c.nixpkgsLike() {
 			c.family = "nixpkgs"
@@ -489,12 +498,8 @@ func (pl planner) survey(g *Graph) survey {
 		sv.rootsBySource[r.node.source.ID] = append(sv.rootsBySource[r.node.source.ID], r)
 	}
 	sv.perSource = make(map[string]int)
-	sv.perClass = make(map[string]int)
 	for _, c := range sv.copies {
 		sv.perSource[c.source.ID]++
-		if !sv.isRoot[c.key] && c.source.Nixpkgs && !c.source.Fork && !c.libOnly {
-			sv.perClass[c.branch.Class]++
-		}
 	}
 	return sv
 }
@@ -502,7 +507,7 @@ func (pl planner) survey(g *Graph) survey {
 // isStale reports whether the root input name is in the lock but no longer
 // in flake.nix.
 func (pl planner) isStale(name string) bool {
-	return pl.policy.RootInputs != nil && !pl.declaredRoot(name)
+	return pl.policy.RootInputs != nil && !pl.declaredRoot(name) && !pl.added[name]
 }
 
 // declaredRoot reports whether flake.nix declares the root input name.
@@ -607,11 +612,11 @@ func (pl planner) convention(g *Graph, sv survey) Convention {
 	return conv
 }
 
-// addInputs adds, for each branch class with at least two upstream nixpkgs
-// copies that no root input tracks and that would be held back for it, a
-// root input named after the role (newInputName), as a copy of the newest
-// of them whose original tracks the branch, never a revision.
-func (pl planner) addInputs(g *Graph) (*Graph, []NewInput, error) {
+// addable returns, by branch class, the upstream nixpkgs copies that no
+// root input on their branch can take and that a new root input could
+// (issue 12, rule 1), for the classes with at least two of them, and
+// those classes sorted.
+func (pl planner) addable(g *Graph) (map[string][]*copyInfo, []string) {
 	sv := pl.survey(g)
 	byClass := make(map[string][]*copyInfo)
 	var classes []string
@@ -633,15 +638,29 @@ func (pl planner) addInputs(g *Graph) (*Graph, []NewInput, error) {
 		}
 		byClass[c.branch.Class] = append(byClass[c.branch.Class], c)
 	}
+	kept := classes[:0]
+	for _, class := range classes {
+		if len(byClass[class]) >= 2 {
+			kept = append(kept, class)
+		} else {
+			delete(byClass, class)
+		}
+	}
+	sort.Strings(kept)
+	return byClass, kept
+}
+
+// addInputs adds, for each class addable returns, a root input named
+// after the role (newInputName), as a copy of the newest of its copies
+// whose original tracks the branch, never a revision.
+func (pl planner) addInputs(g *Graph) (*Graph, []NewInput, error) {
+	byClass, classes := pl.addable(g)
 	sort.Strings(classes)
 	var out []NewInput
 	root := g.Nodes[g.Root]
 	taken := make(map[string]bool)
 	for _, class := range classes {
 		copies := byClass[class]
-		if len(copies) < 2 {
-			continue
-		}
 		name := newInputName(class)
 		for n := 2; ; n++ {
 			if _, ok := root.Inputs.Get(name); !ok && !taken[name] {
@@ -650,6 +669,7 @@ func (pl planner) addInputs(g *Graph) (*Graph, []NewInput, error) {
 			name = fmt.Sprintf("%s-%d", newInputName(class), n)
 		}
 		taken[name] = true
+		pl.added[name] = true
 		best := copies[0]
 		for _, c := range copies {
 			if c.newest > best.newest {
@@ -831,6 +851,7 @@ func (pl planner) round(g *Graph) step {
 				promoted[midNode.source.ID] = true
 				name := freeName(root, newNames, mid)
 				newNames[name] = true
+				pl.added[name] = true
 				st.promotions = append(st.promotions, Promotion{Name: name, Path: append([]string(nil), mid...)})
 				emit(c, Follows{Input: append([]string(nil), mid...), Target: []string{name}})
 			}
@@ -982,6 +1003,13 @@ func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
 		lineToPrimary = FollowsLine(Follows{Input: c.path, Target: []string{primary.name}})
 	}
 	if c.libOnly {
+		// A lib-only root input first (the flake's own nixpkgs-lib), else
+		// the primary.
+		for _, r := range sv.roots {
+			if r.node.libOnly && !r.node.pinned() {
+				return verdict{target: []string{r.name}}
+			}
+		}
 		if primary != nil {
 			return toPrimary()
 		}
@@ -1045,7 +1073,7 @@ func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
 	line := FollowsLine(Follows{Input: c.path, Target: []string{srcPrimary.name}})
 	if name := newInputName(c.branch.Class); name != "" && !c.source.Fork {
 		add := newInputLine(name, newInputURL(c.branch.Class))
-		if sv.perClass[c.branch.Class] >= 2 {
+		if pl.addClasses[c.branch.Class] {
 			reason += ", --add-inputs adds " + add
 		} else {
 			reason += ", or add " + add
