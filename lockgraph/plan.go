@@ -676,19 +676,14 @@ func (pl planner) addInputs(g *Graph) (*Graph, []NewInput, error) {
 				best = c
 			}
 		}
-		ref := strings.TrimPrefix(newInputURL(class), "github:NixOS/nixpkgs/")
-		next, err := Promote(g, name, best.path)
+		u := newInputURL(class)
+		ni := NewInput{Name: name, URL: u, Class: class, Line: newInputLine(name, u), From: append([]string(nil), best.path...)}
+		next, err := applyNewInput(g, ni)
 		if err != nil {
 			return nil, nil, err
 		}
 		g = next
-		if e, ok := g.Nodes[g.Root].Inputs.Get(name); ok {
-			g.Nodes[e.Target].Original = NewAttrs(Attr{Key: "owner", Raw: `"NixOS"`}, Attr{Key: "ref", Raw: strconv.Quote(ref)},
-				Attr{Key: "repo", Raw: `"nixpkgs"`}, Attr{Key: "type", Raw: `"github"`})
-		}
 		root = g.Nodes[g.Root]
-		u := newInputURL(class)
-		ni := NewInput{Name: name, URL: u, Class: class, Line: newInputLine(name, u)}
 		for _, c := range copies {
 			ni.Copies = append(ni.Copies, append([]string(nil), c.path...))
 		}
@@ -710,6 +705,21 @@ func (pl planner) midCollapsible(g *Graph, sv survey, mid []string) bool {
 	}
 	fit := func(r rootInput) bool { return pl.policy.CrossBranch || r.node.branch.Class == m.branch.Class }
 	return bestRoot(sv.rootsBySource[m.source.ID], fit, "", "") != nil
+}
+
+// applyNewInput adds the root input n to g as Nix would lock it from the
+// copy at n.From: a copy of that node whose original tracks n's branch.
+func applyNewInput(g *Graph, n NewInput) (*Graph, error) {
+	g, err := Promote(g, n.Name, n.From)
+	if err != nil {
+		return nil, err
+	}
+	if e, ok := g.Nodes[g.Root].Inputs.Get(n.Name); ok {
+		ref := strings.TrimPrefix(n.URL, "github:NixOS/nixpkgs/")
+		g.Nodes[e.Target].Original = NewAttrs(Attr{Key: "owner", Raw: `"NixOS"`}, Attr{Key: "ref", Raw: strconv.Quote(ref)},
+			Attr{Key: "repo", Raw: `"nixpkgs"`}, Attr{Key: "type", Raw: `"github"`})
+	}
+	return g, nil
 }
 
 // preHeld is the reason a copy stays whatever its target: Policy.Ignore, a

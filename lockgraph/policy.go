@@ -85,6 +85,9 @@ type NewInput struct {
 	Line string
 	// Copies are the input paths of the copies that follow it.
 	Copies [][]string
+	// From is the copy whose locked revision Result.Predicted gives the new
+	// input (the newest of Copies); Nix will lock the branch's newest.
+	From []string
 }
 
 // Convention is how Plan chose targets among several root nixpkgs inputs.
