@@ -177,6 +177,7 @@ func TestPlanAgainstNix(t *testing.T) {
 	relock(filepath.Join(w, "A"), Policy{},
 		"follows B/nixpkgs -> nixpkgs\nfollows C/B -> B\nfollows C/nixpkgs -> nixpkgs\n"+
 			"held-back S/nixpkgs is on nixos-24.05, which no root input tracks: --cross-branch makes it follow nixpkgs (the default branch)\n"+
+			"  line inputs.S.inputs.nixpkgs.follows = \"nixpkgs\";\n"+
 			"copies git+file://"+w+"/B 2 -> 1\n"+
 			"copies git+file://"+w+"/nixpkgs 5 -> 2\n")
 	relock(filepath.Join(w, "P"), Policy{Promote: true},
