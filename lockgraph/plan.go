@@ -133,19 +133,38 @@ const maxPlanRounds = 1000
 // Predict does, so that a second run before re-locking proposes nothing)
 // and a Policy.
 //
-// For each copy of nixpkgs (with Policy.All: of every duplicated source)
-// that is not a root input, Plan picks where it should point:
+// Plan first rejects Policy.Ignore and Policy.Include names that match
+// nothing (*UnknownNameError), and adds the root inputs that
+// Policy.RootInputs declares and the lock lacks, when a declared follows
+// says where they come from (an earlier --promote or --add-inputs not yet
+// locked). Then, for each copy of nixpkgs (lib-only copies included; with
+// Policy.All: of every duplicated source) that is not a root input, it
+// picks a root input to follow (issue 12; targets are root inputs only,
+// never a path inside another flake):
 //
-//  1. a root input of the same source and branch class; when several fit,
-//     the one most edges of the lock already resolve to, then the newest
-//     (locked lastModified), then the first by name;
-//  2. with CrossBranch, else the root's input of the same source (for
-//     nixpkgs and its forks: upstream first), chosen the same way;
-//  3. else the copy of the same source and class that is shallowest, then
-//     newest, then first by path (`follows = "haskellNix/nixpkgs-2305"`).
+//   - a lib-only copy (nix-community/nixpkgs.lib, nixpkgs with dir=lib, or
+//     an input named nixpkgs-lib) follows a lib-only root input, else the
+//     primary nixpkgs (`nixpkgs`; else the root nixpkgs most lock edges
+//     resolve to);
+//   - a copy pinned to a revision (a rev and no ref) is never collapsed,
+//     unless a root input pins the same revision;
+//   - under the primary convention (Policy.Target, or inferred: root
+//     nixpkgs on two or more branch classes and every locked declared
+//     follows to one of them goes to the primary), an upstream copy
+//     follows the primary, across branches too;
+//   - else a root input of the same source and branch class, the primary
+//     first, then the one most edges resolve to, the newest, the first by
+//     name;
+//   - else, with CrossBranch, the primary (forks too); else it is held
+//     back, with the follows line that would collapse it and the flags or
+//     the root input line (`nixpkgs-2405.url = ...;`) that would.
 //
-// A copy that is the only one of its class (another branch, or a fork,
-// without CrossBranch) is held back with the reason.
+// With Policy.AddInputs, each branch class with at least two copies that
+// only a new root input could take gets one (Result.NewInputs). Copies
+// below an input that Policy.Ignore or Policy.Holds names, below a root
+// input flake.nix no longer declares, or below an input served by a binary
+// cache built with its own nixpkgs (caches.go, Policy.Substituters; unless
+// Policy.Include names the root input) are held back with that reason.
 //
 // Plan works top-down and emits only depth-two overrides ([A X]). A deeper
 // copy is reached by first collapsing its depth-two ancestor onto a root
@@ -624,7 +643,7 @@ func (pl planner) addable(g *Graph) (map[string][]*copyInfo, []string) {
 		if sv.isRoot[c.key] || !c.source.Nixpkgs || c.source.Fork || c.libOnly || c.pinned() {
 			continue
 		}
-		if _, _, held := pl.preHeld(g, c, sv); held {
+		if _, held := pl.preHeld(g, c, sv); held {
 			continue
 		}
 		if v := pl.targetOf(c, sv); v.target != nil || !v.noBranchRoot || newInputName(c.branch.Class) == "" {
@@ -724,22 +743,21 @@ func applyNewInput(g *Graph, n NewInput) (*Graph, error) {
 
 // preHeld is the reason a copy stays whatever its target: Policy.Ignore, a
 // Hold of the author's, a root input flake.nix no longer declares, or a
-// binary cache (unless Policy.Include lifts it). via tells whether the
-// reason is about an input above the copy rather than the copy.
-func (pl planner) preHeld(g *Graph, c *copyInfo, sv survey) (reason string, viaAbove, held bool) {
+// binary cache (unless Policy.Include lifts it).
+func (pl planner) preHeld(g *Graph, c *copyInfo, sv survey) (reason string, held bool) {
 	pathStr := JoinPath(c.path)
 	for _, entry := range pl.policy.Ignore {
 		if related(splitEntry(entry), c.path) {
-			return fmt.Sprintf("%s is ignored (--ignore %s)", pathStr, entry), false, true
+			return fmt.Sprintf("%s is ignored (--ignore %s)", pathStr, entry), true
 		}
 	}
 	for _, h := range pl.policy.Holds {
 		if len(h.Input) > 0 && hasPrefix(c.path, h.Input) {
-			return h.Reason, len(h.Input) < len(c.path), true
+			return h.Reason, true
 		}
 	}
 	if pl.isStale(c.path[0]) {
-		return fmt.Sprintf("%s is below %s, which flake.nix no longer declares: %s", pathStr, c.path[0], staleLockReason), true, true
+		return fmt.Sprintf("%s is below %s, which flake.nix no longer declares: %s", pathStr, c.path[0], staleLockReason), true
 	}
 	if !pl.included[c.path[0]] {
 		for i := 1; i < len(c.path); i++ {
@@ -749,11 +767,11 @@ func (pl planner) preHeld(g *Graph, c *copyInfo, sv survey) (reason string, viaA
 			}
 			if host, why := cacheOf(c.path[i-1], SourceOf(n), pl.subs); host != "" {
 				return fmt.Sprintf("%s is what %s's binary cache %s is built with (%s): --include %s collapses it anyway",
-					pathStr, JoinPath(c.path[:i]), host, why, c.path[0]), true, true
+					pathStr, JoinPath(c.path[:i]), host, why, c.path[0]), true
 			}
 		}
 	}
-	return "", false, false
+	return "", false
 }
 
 // heldOverride reports whether an override at path (an intermediate about
@@ -807,7 +825,7 @@ func (pl planner) round(g *Graph) step {
 		}
 		pathStr := JoinPath(c.path)
 		v := pl.targetOf(c, sv)
-		if reason, _, held := pl.preHeld(g, c, sv); held {
+		if reason, held := pl.preHeld(g, c, sv); held {
 			hold(c, reason, pl.lineFor(c, v, sv), "")
 			continue
 		}
@@ -926,7 +944,7 @@ func (pl planner) reroutes(g *Graph, sv survey, mid []string, rej rejection) []F
 			c == nil || sv.isRoot[c.key] || !c.nixpkgsLike() && !pl.policy.All {
 			return nil
 		}
-		if _, _, held := pl.preHeld(g, c, sv); held {
+		if _, held := pl.preHeld(g, c, sv); held {
 			return nil
 		}
 		target := pl.targetOf(c, sv).target
