@@ -208,7 +208,7 @@ func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
 	if err := checkNames(g, p); err != nil {
 		return nil, err
 	}
-	base, err := promoteDeclared(g, declared, p.RootInputs)
+	base, declared, err := promoteDeclared(g, declared, p.RootInputs)
 	if err != nil {
 		return nil, fmt.Errorf("apply the declared follows: %w", err)
 	}

@@ -197,3 +197,43 @@ func TestPlanSettlesOnGeneratedLocks(t *testing.T) {
 	}
 	t.Logf("%d promotions planned over the generated locks", promoted)
 }
+
+// TestPlanDeclaredNotLocked: root inputs flake.nix declares and the lock
+// lacks count as planned when a declared follows says where they come
+// from (a second `fix --promote` before re-locking); the follows under one
+// it cannot account for are left alone, as Nix has not locked it.
+func TestPlanDeclaredNotLocked(t *testing.T) {
+	data, err := os.ReadFile("../fixtures/plan/promote/flake.lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := loadLock(t, data)
+	roots := g.Nodes[g.Root].Inputs.Names()
+	first, err := Plan(g, nil, Policy{Promote: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Promotions) == 0 {
+		t.Fatalf("the promote fixture plans no promotion:\n%s", renderResult(first))
+	}
+	declared := append([]Follows(nil), first.Follows...)
+	declared = append(declared, Follows{Input: []string{"unlocked", "nixpkgs"}, Target: []string{"nixpkgs"}})
+	withRoots := append(append([]string(nil), roots...), "unlocked")
+	for _, pr := range first.Promotions {
+		withRoots = append(withRoots, pr.Name)
+	}
+	second, err := Plan(g, declared, Policy{Promote: true, RootInputs: withRoots})
+	if err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	if len(second.Follows) != 0 || len(second.Promotions) != 0 {
+		t.Errorf("second run proposes:\n%s", renderResult(second))
+	}
+	if a, b := string(Marshal(second.Predicted)), string(Marshal(first.Predicted)); a != b {
+		t.Errorf("second run predicts:\n%s\nfirst run:\n%s", a, b)
+	}
+	// Without RootInputs, a follows to an input the lock lacks is an error.
+	if _, err := Plan(g, declared, Policy{Promote: true}); err == nil {
+		t.Error("no error for declared follows to root inputs the lock lacks, RootInputs unknown")
+	}
+}

@@ -237,10 +237,13 @@ func editDistance(a, b string) int {
 // where X comes from: a root input X added by an earlier `fix --promote`
 // or `--add-inputs` that nobody has locked yet is the node at P, as Promote
 // makes it. Chains (X promoted from a path through another promoted input)
-// are resolved in as many passes as they need.
-func promoteDeclared(g *Graph, declared []Follows, rootInputs []string) (*Graph, error) {
+// are resolved in as many passes as they need. It returns the lock and the
+// declared follows that apply to it: those under a declared root input the
+// lock lacks and that no follows accounts for are dropped (Nix has not
+// locked that input: there is nothing to plan against).
+func promoteDeclared(g *Graph, declared []Follows, rootInputs []string) (*Graph, []Follows, error) {
 	if rootInputs == nil {
-		return g, nil
+		return g, declared, nil
 	}
 	want := make(map[string]bool)
 	for _, name := range rootInputs {
@@ -259,13 +262,20 @@ func promoteDeclared(g *Graph, declared []Follows, rootInputs []string) (*Graph,
 			}
 			next, err := Promote(g, f.Target[0], f.Input)
 			if err != nil {
-				return nil, fmt.Errorf("root input %q, declared in flake.nix and not yet locked: %w", f.Target[0], err)
+				return nil, nil, fmt.Errorf("root input %q, declared in flake.nix and not yet locked: %w", f.Target[0], err)
 			}
 			g, progress = next, true
 			delete(want, f.Target[0])
 		}
 	}
-	return g, nil
+	var kept []Follows
+	for _, f := range declared {
+		if want[f.Input[0]] || len(f.Target) > 0 && want[f.Target[0]] {
+			continue
+		}
+		kept = append(kept, f)
+	}
+	return g, kept, nil
 }
 
 // isIdent reports whether s can be written as a Nix attribute name without
