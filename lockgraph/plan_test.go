@@ -409,6 +409,7 @@ func FuzzPlan(f *testing.F) {
 			f.Add(data, uint8(0))
 			f.Add(data, uint8(0xff))
 			f.Add(data, uint8(0x17)) // cross-branch, all, promote at Nix 2.8
+			f.Add(data, uint8(0x66)) // add-inputs, primary, all, promote
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte, bits uint8) {
@@ -416,7 +417,10 @@ func FuzzPlan(f *testing.F) {
 		if err != nil {
 			return
 		}
-		p := Policy{CrossBranch: bits&1 != 0, All: bits&2 != 0, Promote: bits&4 != 0, Deep: bits&8 != 0}
+		p := Policy{CrossBranch: bits&1 != 0, All: bits&2 != 0, Promote: bits&4 != 0, Deep: bits&8 != 0, AddInputs: bits&32 != 0}
+		if bits&64 != 0 {
+			p.Target = TargetPrimary
+		}
 		switch {
 		case p.Deep:
 			p.Nix = nixversion.DeepOverrides

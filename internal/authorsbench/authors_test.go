@@ -148,7 +148,7 @@ func measureAuthors(t *testing.T, authorsDir string) authorFigures {
 	fig := authorFigures{outcomes: map[outcome]int{}, heldBy: map[string]int{}, examples: map[outcome][]string{}}
 	note := func(o outcome, s string) {
 		fig.outcomes[o]++
-		if len(fig.examples[o]) < 12 {
+		if len(fig.examples[o]) < 25 {
 			fig.examples[o] = append(fig.examples[o], s)
 		}
 	}
