@@ -250,13 +250,14 @@ var ErrFollowsTarget = errors.New("follows target does not exist")
 
 // closestName returns the name in names nearest to name by edit distance,
 // when it is near enough to be a likely typo (at most a third of the
-// longer name's length, and at least 1, edits away); "" when none is.
+// longer name's length edits away, so names of one or two bytes get no
+// suggestion); "" when none is.
 func closestName(name string, names []string) string {
 	best, bestDist := "", 0
 	for _, n := range names {
 		d := editDistance(name, n)
-		limit := max(1, max(len(name), len(n))/3)
-		if d <= limit && (best == "" || d < bestDist) {
+		limit := max(len(name), len(n)) / 3
+		if d > 0 && d <= limit && (best == "" || d < bestDist) {
 			best, bestDist = n, d
 		}
 	}
