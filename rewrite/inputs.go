@@ -654,9 +654,7 @@ func constantValue(e Node) (any, bool) {
 	case *Paren:
 		return constantValue(x.Expr)
 	case *String:
-		if s, ok := x.Value(); ok {
-			return s, true
-		}
+		return foldedString(x)
 	case *Ident:
 		switch x.Name {
 		case "true":
@@ -698,6 +696,43 @@ func constantValue(e Node) (any, bool) {
 		}
 	}
 	return nil, false
+}
+
+// foldedString is the value of a string whose interpolations are all
+// constant strings (`"${"github"}:o/r"`, as Nix evaluates it: "github:o/r").
+// Anything else interpolated (a number, a path, a variable) is not a
+// constant.
+func foldedString(s *String) (any, bool) {
+	if v, ok := s.Value(); ok {
+		return v, true
+	}
+	var parts []any
+	if s.Indented {
+		parts = stripIndentation(s.Parts)
+	} else {
+		for _, p := range s.Parts {
+			if t, ok := p.(*StringText); ok {
+				parts = append(parts, t.Value)
+			} else {
+				parts = append(parts, p)
+			}
+		}
+	}
+	var b strings.Builder
+	for _, p := range parts {
+		switch p := p.(type) {
+		case string:
+			b.WriteString(p)
+		case *Interp:
+			v, ok := constantValue(p.Expr)
+			str, isString := v.(string)
+			if !ok || !isString {
+				return nil, false
+			}
+			b.WriteString(str)
+		}
+	}
+	return b.String(), true
 }
 
 // computedError is the positioned error for inputs flakedup cannot read.
