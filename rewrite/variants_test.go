@@ -379,6 +379,12 @@ func inputVariants(name string, src []byte, rng *rand.Rand) []variant {
 		tok := strayTokens[rng.Intn(len(strayTokens))]
 		add(fmt.Sprintf("stray-%d-%q", i, tok), s.build(map[int]string{i: " " + tok + " "}, nil))
 	}
+	// Wrappers: Nix's flake commands want an attribute set literal, and
+	// parentheses are no wrapper to Nix.
+	add("wrapped-in-let", append([]byte("let x = 1; in "), src...))
+	add("wrapped-in-with", append([]byte("with { }; "), src...))
+	add("wrapped-in-assert", append([]byte("assert true; "), src...))
+	add("wrapped-in-parens", append(append([]byte("( "), src...), "\n)\n"...))
 	add("bom", append([]byte("\xef\xbb\xbf"), src...))
 	add("bom-in-comment", append([]byte("# \xef\xbb\xbf\n"), src...))
 	for k := 0; k < 2; k++ {
