@@ -245,8 +245,9 @@ func (s *Inputs) CheckFollowsTargets() error {
 	return nil
 }
 
-// ErrFollowsTarget is a declared follows whose target Nix will refuse.
-var ErrFollowsTarget = errors.New("follows target does not exist")
+// ErrFollowsTarget is a declared follows whose target Nix will refuse. It
+// unwraps to ErrNixRefuses.
+var ErrFollowsTarget = fmt.Errorf("follows target does not exist: %w", ErrNixRefuses)
 
 // closestName returns the name in names nearest to name by edit distance,
 // when it is near enough to be a likely typo (at most a third of the
