@@ -1,0 +1,134 @@
+package testenv
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestParseVersion reads the `nix --version` lines of the Nix flavours
+// NIX-NOTES.md lists.
+func TestParseVersion(t *testing.T) {
+	base := []string{"nix-command", "flakes"}
+	pipes := []string{"nix-command", "flakes", "pipe-operators"}
+	tests := []struct {
+		out, version string
+		major, minor int
+		features     []string
+		atLeast230   bool
+	}{
+		{"nix (Nix) 2.8.0", "2.8.0", 2, 8, base, false},
+		{"nix (Nix) 2.34.8\n", "2.34.8", 2, 34, pipes, true},
+		{"nix (Nix) 2.26.3", "2.26.3", 2, 26, pipes, false},
+		{"nix (Nix) 2.24.0pre20240101_abc", "2.24.0pre20240101_abc", 2, 24, pipes, false},
+		{"nix (Determinate Nix 3.4.1) 2.28.2", "2.28.2", 2, 28, pipes, false},
+		{"nix (Nix) 2.30", "2.30", 2, 30, pipes, true},
+		{"nix (Lix, like Nix) 2.91.0", "2.91.0", 2, 18, base, false},
+	}
+	for _, tc := range tests {
+		n, err := parseVersion(tc.out)
+		if err != nil {
+			t.Errorf("parseVersion(%q): %v", tc.out, err)
+			continue
+		}
+		if n.Version != tc.version || n.Major != tc.major || n.Minor != tc.minor ||
+			!reflect.DeepEqual(n.Features, tc.features) || n.AtLeast(2, 30) != tc.atLeast230 {
+			t.Errorf("parseVersion(%q) = %s %d.%d %v, AtLeast(2.30) %v; want %s %d.%d %v, %v", tc.out,
+				n.Version, n.Major, n.Minor, n.Features, n.AtLeast(2, 30), tc.version, tc.major, tc.minor, tc.features, tc.atLeast230)
+		}
+	}
+	for _, out := range []string{"", "nix (Nix)", "command not found"} {
+		if n, err := parseVersion(out); err == nil {
+			t.Errorf("parseVersion(%q) = %+v, want an error", out, n)
+		}
+	}
+}
+
+// TestAtLeast checks the version comparison at its edges.
+func TestAtLeast(t *testing.T) {
+	n := Nix{Major: 2, Minor: 18}
+	for _, tc := range []struct {
+		major, minor int
+		want         bool
+	}{{2, 8, true}, {2, 18, true}, {2, 19, false}, {3, 0, false}, {1, 99, true}} {
+		if got := n.AtLeast(tc.major, tc.minor); got != tc.want {
+			t.Errorf("2.18 AtLeast(%d.%d) = %v, want %v", tc.major, tc.minor, got, tc.want)
+		}
+	}
+	if got := n.Short(); got != "2.18" {
+		t.Errorf("Short = %q", got)
+	}
+}
+
+// TestEnv checks the offline environment: everything under base, the
+// version's features, the empty registry.
+func TestEnv(t *testing.T) {
+	base := t.TempDir()
+	n := Nix{Name: "new", Bin: "/opt/nix/bin", Features: []string{"nix-command", "flakes", "pipe-operators"}}
+	env, err := n.Env(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		got[k] = v
+	}
+	if !strings.HasPrefix(got["PATH"], "/opt/nix/bin"+string(os.PathListSeparator)) {
+		t.Errorf("PATH = %q, want the new Nix first", got["PATH"])
+	}
+	for _, k := range []string{"HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "NIX_CONF_DIR"} {
+		if dir := got[k]; !strings.HasPrefix(dir, base+"/") {
+			t.Errorf("%s = %q, want a directory under %s", k, dir, base)
+		} else if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			t.Errorf("%s: %s is not a directory: %v", k, dir, err)
+		}
+	}
+	wantConfig := "experimental-features = nix-command flakes pipe-operators\n" +
+		"flake-registry = " + filepath.Join(base, "registry.json") + "\n" +
+		"store = " + filepath.Join(base, "store") + "\n" +
+		"sandbox = false\nbuild-users-group =\nsubstituters =\nwarn-dirty = false"
+	if got["NIX_CONFIG"] != wantConfig {
+		t.Errorf("NIX_CONFIG =\n%s\nwant\n%s", got["NIX_CONFIG"], wantConfig)
+	}
+	reg, err := os.ReadFile(filepath.Join(base, "registry.json"))
+	if err != nil || string(reg) != "{\"flakes\":[],\"version\":2}\n" {
+		t.Errorf("registry.json = %q, %v", reg, err)
+	}
+	sys := Nix{Name: "system"}
+	if got := sys.PathEnv(); got != "PATH="+os.Getenv("PATH") {
+		t.Errorf("system PathEnv = %q", got)
+	}
+}
+
+// TestNixes checks the installations found: the system's first, then the
+// one FLAKEDUP_NIX_NEW names (when set), each of which runs; and that a
+// directory without Nix is refused.
+func TestNixes(t *testing.T) {
+	nixes := Nixes(t)
+	if nixes[0].Name != "system" || nixes[0].Bin != "" {
+		t.Errorf("first Nix = %+v, want the system's", nixes[0])
+	}
+	want := 1
+	if os.Getenv(EnvNixNew) != "" {
+		want = 2
+	}
+	if len(nixes) != want {
+		t.Fatalf("Nixes = %v, want %d (%s=%q)", nixes, want, EnvNixNew, os.Getenv(EnvNixNew))
+	}
+	for _, n := range nixes {
+		out, err := runVersion(n.Nix)
+		if err != nil || !strings.HasSuffix(out, " "+n.Version) {
+			t.Errorf("%s: %s --version = %q, %v", n, n.Nix, out, err)
+		}
+	}
+	if want == 2 && (nixes[1].Name != "new" || nixes[1].Nix != filepath.Join(os.Getenv(EnvNixNew), "nix")) {
+		t.Errorf("second Nix = %+v, want the one in %s", nixes[1], os.Getenv(EnvNixNew))
+	}
+	empty := t.TempDir()
+	if n, err := probeNix("new", empty, filepath.Join(empty, "nix"), filepath.Join(empty, "nix-instantiate")); err == nil {
+		t.Errorf("probeNix of an empty directory = %+v, want an error", n)
+	}
+}
