@@ -53,6 +53,14 @@ func (n Nix) Short() string { return fmt.Sprintf("%d.%d", n.Major, n.Minor) }
 // String names n for test logs: "nix 2.8.0 (system)".
 func (n Nix) String() string { return fmt.Sprintf("nix %s (%s)", n.Version, n.Name) }
 
+// FeatureArgs returns the command-line flags that enable n's Features,
+// for a nix or nix-instantiate run outside Env (a parser check:
+// `nix-instantiate --store dummy:// --parse` with these flags accepts the
+// pipe operators on 2.24 and newer).
+func (n Nix) FeatureArgs() []string {
+	return []string{"--extra-experimental-features", strings.Join(n.Features, " ")}
+}
+
 // PathEnv returns PATH with n's bin directory first, so that a program
 // that runs "nix" (flakedup's version detection) finds n.
 func (n Nix) PathEnv() string {

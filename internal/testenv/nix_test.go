@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -130,5 +131,28 @@ func TestNixes(t *testing.T) {
 	empty := t.TempDir()
 	if n, err := probeNix("new", empty, filepath.Join(empty, "nix"), filepath.Join(empty, "nix-instantiate")); err == nil {
 		t.Errorf("probeNix of an empty directory = %+v, want an error", n)
+	}
+}
+
+// TestPipeOperators records what each Nix of Nixes does with the pipe
+// operators: 2.24 and newer parse them with FeatureArgs and refuse them
+// without; older ones refuse them either way.
+func TestPipeOperators(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "flake.nix")
+	src := "{ outputs = _: { x = [ 1 ] |> map toString; y = toString <| 2; }; }\n"
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range Nixes(t) {
+		parse := func(flags []string) error {
+			args := append(append([]string{"--store", "dummy://"}, flags...), "--parse", file)
+			return exec.Command(n.Instantiate, args...).Run()
+		}
+		if err := parse(n.FeatureArgs()); (err == nil) != n.AtLeast(2, 24) {
+			t.Errorf("%s: parse with %q: %v; want accepted = %v", n, n.FeatureArgs(), err, n.AtLeast(2, 24))
+		}
+		if err := parse(nil); err == nil {
+			t.Errorf("%s: parsed the pipe operators without the pipe-operators feature", n)
+		}
 	}
 }
