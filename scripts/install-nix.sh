@@ -133,14 +133,26 @@ mapfile -t closure < <(
     --no-conflicts --no-breaks --no-replaces --no-enhances nix-bin |
     grep -v '^ ' | grep -v '^<' | sort -u
 )
+# The suite's version of each, in one apt-cache call (one record per
+# package with --no-all-versions: its candidate).
+declare -A cand have
+while read -r pkg v; do
+  cand[$pkg]=$v
+done < <(apt-cache "${apt_opts[@]}" show --no-all-versions "${closure[@]}" |
+  awk '/^Package: /{p=$2} /^Version: /{print p, $2}')
+# The system's installed versions, in one dpkg-query call (read only;
+# packages it does not know are reported on stderr and left out).
+while read -r pkg status v; do
+  [[ $status == ii ]] && have[$pkg]=$v
+done < <(dpkg-query -W -f '${Package} ${db:Status-Abbrev}${Version}\n' "${closure[@]}" 2>/dev/null || true)
 # Keep what the system lacks: not installed, or installed at an older
 # version than the suite's (a newer libstdc++6, libc6, ...). nix-bin itself
 # is always taken (the system's is the old Nix).
 want=()
 for pkg in "${closure[@]}"; do
-  v=$(candidate "$chosen" "$pkg") || { log "no candidate for $pkg"; exit 1; }
-  have=$(dpkg-query -W -f '${db:Status-Abbrev} ${Version}' "$pkg" 2>/dev/null || true)
-  if [[ $pkg != nix-bin && $have == ii* ]] && dpkg --compare-versions "${have##* }" ge "$v"; then
+  v=${cand[$pkg]:-}
+  [[ -n $v ]] || { log "no candidate for $pkg in $chosen"; exit 1; }
+  if [[ $pkg != nix-bin && -n ${have[$pkg]:-} ]] && dpkg --compare-versions "${have[$pkg]}" ge "$v"; then
     continue
   fi
   want+=("$pkg=$v")
