@@ -214,10 +214,10 @@ var worldCases = []worldCase{
 			`inputs.B.url = "git+file://$W/depth3/B?ref=main&rev=$REV";`,
 			`inputs.B.inputs.nixpkgs.follows = "nixpkgs";`,
 		},
-		// Nix 2.34 locks a git input declared without a ref (A's B) with
-		// "ref": "refs/heads/main" where 2.8 writes "main"; --promote pins
-		// the locked ref, and both Nixes lock the result as predicted.
-		newer: &newerNix{major: 2, minor: 34, after: []string{"nixpkgs"}, added: []string{
+		// Nix 2.26 and 2.34 lock a git input declared without a ref (A's B)
+		// with "ref": "refs/heads/main" where 2.8 writes "main"; --promote
+		// pins the locked ref, and every Nix locks the result as predicted.
+		newer: &newerNix{major: 2, minor: 26, after: []string{"nixpkgs"}, added: []string{
 			`inputs.A.inputs.B.follows = "B";`,
 			`inputs.B.url = "git+file://$W/depth3/B?ref=refs%2Fheads%2Fmain&rev=$REV";`,
 			`inputs.B.inputs.nixpkgs.follows = "nixpkgs";`,
