@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -153,6 +154,51 @@ func TestPipeOperators(t *testing.T) {
 		}
 		if err := parse(nil); err == nil {
 			t.Errorf("%s: parsed the pipe operators without the pipe-operators feature", n)
+		}
+	}
+}
+
+// TestParserDifferences records where the parsers of the Nixes differ on
+// flake.nix text, found by running rewrite's differential inputs (written
+// for Nix 2.8) through sid's 2.34.8 and trixie's 2.26.3: from 2.26 on (the
+// oldest version checked) a string with a NUL byte is an error, and an
+// attribute path may be extended after or before a nested attribute set
+// of the same name, which 2.8 refuses as "already defined".
+func TestParserDifferences(t *testing.T) {
+	tests := []struct {
+		name, src             string
+		accepted, newAccepted bool   // by 2.8, and from 2.26 on
+		nix28Says, newSays    string // part of the error of each
+	}{
+		{name: "NUL in a string", src: "\"a\x00b\"\n", accepted: true,
+			newSays: "cannot be represented as Nix string because it contains null bytes"},
+		{name: "follows before the inputs block", accepted: false, newAccepted: true,
+			src:       "{ inputs.a.inputs.b.follows = \"c\"; inputs = { a.url = \"x\"; }; outputs = _: { }; }\n",
+			nix28Says: "attribute 'a' already defined"},
+		{name: "url and follows before the inputs block", accepted: false, newAccepted: true,
+			src:       "{ inputs.a.url = \"x\"; inputs.a.inputs.b.follows = \"c\"; inputs = { a.flake = false; }; outputs = _: { }; }\n",
+			nix28Says: "attribute 'a' already defined"},
+		{name: "follows after the inputs block", accepted: true, newAccepted: true,
+			src: "{ inputs = { a.url = \"x\"; }; inputs.a.inputs.b.follows = \"c\"; outputs = _: { }; }\n"},
+	}
+	nixes := Nixes(t)
+	dir := t.TempDir()
+	for i, tc := range tests {
+		file := filepath.Join(dir, fmt.Sprintf("case%d.nix", i))
+		if err := os.WriteFile(file, []byte(tc.src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range nixes {
+			args := append(append([]string{"--store", "dummy://"}, n.FeatureArgs()...), "--parse", file)
+			out, err := exec.Command(n.Instantiate, args...).CombinedOutput()
+			wantOK, says := tc.accepted, tc.nix28Says
+			if n.AtLeast(2, 26) {
+				wantOK, says = tc.newAccepted, tc.newSays
+			}
+			if (err == nil) != wantOK || !wantOK && !strings.Contains(string(out), says) {
+				t.Errorf("%s: %s: accepted %v (%s), want accepted %v, error with %q",
+					n, tc.name, err == nil, strings.TrimSpace(string(out)), wantOK, says)
+			}
 		}
 	}
 }
