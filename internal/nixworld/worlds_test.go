@@ -3,6 +3,7 @@ package nixworld
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"path"
 	"reflect"
@@ -314,6 +315,44 @@ func TestNixErrorsCarryStderr(t *testing.T) {
 		_, err = w.Lock(dir)
 		if err == nil || !strings.Contains(err.Error(), "syntax error") {
 			t.Errorf("Lock error = %v, want Nix's syntax error", err)
+		}
+	})
+}
+
+// TestURLAndFollows records a difference between the Nixes: an input with
+// both a url and a follows is locked by 2.8 (the follows wins) and refused
+// from 2.30 on (NIX-NOTES.md), so flakedup never writes one.
+func TestURLAndFollows(t *testing.T) {
+	forEachNix(t, func(t *testing.T, nix testenv.Nix) {
+		w := NewFor(t, nix)
+		np, a := libA(w)
+		dir := w.Root("url-and-follows", fmt.Sprintf(`{
+  inputs.nixpkgs.url = %q;
+  inputs.A.url = %q;
+  inputs.A.inputs.nixpkgs = {
+    url = %q;
+    follows = "nixpkgs";
+  };
+  %s
+}
+`, np.URL("nixos-unstable"), a, np.URL("nixos-unstable"), Outputs("nixpkgs", "A")))
+		lock, err := w.Lock(dir)
+		if nix.AtLeast(2, 30) {
+			const nixSays = "flake input has both a flake reference and a follows attribute"
+			if err == nil || !strings.Contains(err.Error(), nixSays) {
+				t.Fatalf("Lock error = %v, want one containing %q", err, nixSays)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		flat, err := Flatten(lock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := followsOf(flat); !reflect.DeepEqual(got, map[string]string{"A/nixpkgs": "nixpkgs"}) {
+			t.Errorf("follows = %q, want A/nixpkgs -> nixpkgs", got)
 		}
 	})
 }
