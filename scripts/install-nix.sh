@@ -35,7 +35,8 @@
 #   8. PREFIX/bin/nix --version must print the suite's version.
 #
 # Environment: FALLBACK (suites tried after SUITE, default "trixie"),
-# MIRROR (default http://deb.debian.org/debian, as in /etc/apt).
+# MIRROR (default: the system's Debian mirror from
+# /etc/apt/sources.list.d/debian.sources, else http://deb.debian.org/debian).
 set -euo pipefail
 
 if (($# != 2)); then
@@ -45,7 +46,11 @@ fi
 suite=$1
 prefix=$2
 case $prefix in /*) ;; *) prefix=$PWD/$prefix ;; esac
-mirror=${MIRROR:-http://deb.debian.org/debian}
+# The system's own Debian mirror (the first URIs: of its deb822 source), so
+# that a machine with a local mirror uses it too.
+mirror=${MIRROR:-$(awk '$1 == "URIs:" && $2 ~ /\/debian\/?$/ { print $2; exit }' \
+  /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)}
+mirror=${mirror:-http://deb.debian.org/debian}
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 arch=$(dpkg --print-architecture)
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
