@@ -106,3 +106,67 @@ func TestDeepOverrides(t *testing.T) {
 		})
 	}
 }
+
+// deepPairs are the corpus pairs whose replay gets at least one override
+// deeper than two levels from fix --deep (found by running it on every
+// pair; all 46 passed TestDeepOverridesReplayed's checks).
+var deepPairs = []string{
+	"NobbZ__nixos-config",
+	"NotAShelf__nyx",
+	"Plutonomicon__plutarch-plutus",
+	"cardano-foundation__cardano-wallet",
+	"fufexan__dotfiles",
+	"spikespaz__dotfiles",
+	"wimpysworld__nix-config",
+}
+
+// TestDeepOverridesReplayed is TestDeepOverrides on corpus replays
+// (deepPairs): fix --deep planned for the newest Nix adds an override
+// deeper than two levels, and that Nix accepts the predicted lock as it is
+// and writes it byte for byte after the fix.
+func TestDeepOverridesReplayed(t *testing.T) {
+	newest := testenv.NewestNix(t, 2, 30)
+	dir := testenv.CorpusDir(t)
+	for _, name := range deepPairs {
+		t.Run(name, func(t *testing.T) {
+			w := nixworld.NewFor(t, newest)
+			mustRun := runWith(w)
+			root, err := nixworld.Replay(w, readFile(t, filepath.Join(dir, name, "flake.lock")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Lock(root); err != nil {
+				t.Fatal(err)
+			}
+			fixArgs := []string{"fix", "--deep", "--nix-version", newest.Short(), "--format", "json"}
+			fresh := copyFlake(t, root)
+			var doc fixDoc
+			decode(t, mustRun(t, 0, append(fixArgs, "--lock", fresh)...), &doc)
+			deep := 0
+			for _, f := range doc.Follows {
+				if strings.Count(f.Input, "/") >= 2 {
+					deep++
+				}
+			}
+			t.Logf("%d follows, %d deeper than two levels, %d held back", len(doc.Follows), deep, len(doc.HeldBack))
+			if deep == 0 {
+				t.Errorf("fix --deep added no follows deeper than two levels: %+v", doc.Follows)
+			}
+			predicted := readFile(t, filepath.Join(fresh, "flake.lock"))
+			if got, err := w.Lock(fresh, "--no-update-lock-file"); err != nil {
+				t.Errorf("nix flake lock --no-update-lock-file refuses the lock fix --lock wrote: %v", err)
+			} else if !bytes.Equal(got, predicted) {
+				t.Errorf("nix flake lock --no-update-lock-file changed the lock fix --lock wrote")
+			}
+			mustRun(t, 0, append(fixArgs, root)...)
+			lock1, err := w.Lock(root)
+			if err != nil {
+				t.Fatalf("nix flake lock after fix --deep: %v", err)
+			}
+			if !bytes.Equal(predicted, lock1) {
+				_, diff := nixworld.SameLock(predicted, lock1)
+				t.Errorf("the lock %s wrote is not byte for byte the predicted lock:\n%s", newest, diff)
+			}
+		})
+	}
+}
