@@ -35,32 +35,38 @@ var replayPairs = []string{
 }
 
 // TestReplayCorpus replays real locks with nixworld.Replay and locks the
-// replay with Nix 2.8; then:
+// replay with each Nix of testenv.Nixes; then:
 //   - analyze finds the same nixpkgs copies, revisions and duplicate-group
 //     sizes in the replayed lock as in the real one;
 //   - fix --nix-version 2.8, then nix flake lock: Nix writes the lock that
-//     fix --lock predicted (semantically), with the predicted copy count.
+//     fix --lock predicted (semantically), with the predicted copy count,
+//     and accepts that predicted lock as it is (--no-update-lock-file).
 func TestReplayCorpus(t *testing.T) {
 	dir := testenv.CorpusDir(t)
-	var summary []string
-	for _, name := range replayPairs {
-		t.Run(name, func(t *testing.T) {
-			line := checkReplay(t, filepath.Join(dir, name, "flake.lock"))
-			summary = append(summary, fmt.Sprintf("%-28s %s", name, line))
+	for _, nix := range testenv.Nixes(t) {
+		t.Run("nix-"+nix.Version, func(t *testing.T) {
+			var summary []string
+			for _, name := range replayPairs {
+				t.Run(name, func(t *testing.T) {
+					line := checkReplay(t, nix, filepath.Join(dir, name, "flake.lock"))
+					summary = append(summary, fmt.Sprintf("%-28s %s", name, line))
+				})
+			}
+			t.Logf("%s: nixpkgs copies (revisions) real → replayed, then after fix:\n%s", nix, strings.Join(summary, "\n"))
 		})
 	}
-	t.Log("nixpkgs copies (revisions) real → replayed, then after fix:\n" + strings.Join(summary, "\n"))
 }
 
 // checkReplay runs TestReplayCorpus's checks on one real lock and returns
 // its summary line.
-func checkReplay(t *testing.T, realLock string) string {
+func checkReplay(t *testing.T, nix testenv.Nix, realLock string) string {
 	t.Helper()
 	lock, err := os.ReadFile(realLock)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := nixworld.New(t)
+	w := nixworld.NewFor(t, nix)
+	mustRun := runWith(w)
 	root, err := nixworld.Replay(w, lock)
 	if err != nil {
 		t.Fatal(err)
@@ -89,6 +95,11 @@ func checkReplay(t *testing.T, realLock string) string {
 	var doc fixDoc
 	decode(t, mustRun(t, 0, append(fixArgs, "--lock", fresh)...), &doc)
 	predicted := readFile(t, filepath.Join(fresh, "flake.lock"))
+	if got, err := w.Lock(fresh, "--no-update-lock-file"); err != nil {
+		t.Errorf("nix flake lock --no-update-lock-file refuses the lock fix --lock wrote: %v", err)
+	} else if !bytes.Equal(got, predicted) {
+		t.Errorf("nix flake lock --no-update-lock-file changed the lock fix --lock wrote")
+	}
 
 	mustRun(t, 0, append(fixArgs, root)...)
 	after, err := w.Lock(root)

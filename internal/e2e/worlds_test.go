@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/flakedup/flakedup/internal/nixworld"
+	"github.com/flakedup/flakedup/internal/testenv"
 )
 
 // The worlds below are the "before" states of nixworld's worlds: the same
@@ -163,6 +164,25 @@ type worldCase struct {
 	added []string
 	// held are the held-back input paths.
 	held []string
+	// newer, when set, replaces after, added and held from its Nix version
+	// on (the oldest version checked to behave so): in a detect case the
+	// Nix under test is the target, and a newer one allows other edits;
+	// elsewhere the lock a newer Nix writes can change what fix writes.
+	newer *newerNix
+}
+
+// newerNix is what a detect case expects from a Nix version on.
+type newerNix struct {
+	major, minor       int
+	after, added, held []string
+}
+
+// forNix returns c as it applies to the Nix under test.
+func (c worldCase) forNix(nix testenv.Nix) worldCase {
+	if n := c.newer; n != nil && nix.AtLeast(n.major, n.minor) {
+		c.after, c.added, c.held = n.after, n.added, n.held
+	}
+	return c
 }
 
 var worldCases = []worldCase{
@@ -194,6 +214,14 @@ var worldCases = []worldCase{
 			`inputs.B.url = "git+file://$W/depth3/B?ref=main&rev=$REV";`,
 			`inputs.B.inputs.nixpkgs.follows = "nixpkgs";`,
 		},
+		// Nix 2.26 and 2.34 lock a git input declared without a ref (A's B)
+		// with "ref": "refs/heads/main" where 2.8 writes "main"; --promote
+		// pins the locked ref, and every Nix locks the result as predicted.
+		newer: &newerNix{major: 2, minor: 26, after: []string{"nixpkgs"}, added: []string{
+			`inputs.A.inputs.B.follows = "B";`,
+			`inputs.B.url = "git+file://$W/depth3/B?ref=refs%2Fheads%2Fmain&rev=$REV";`,
+			`inputs.B.inputs.nixpkgs.follows = "nixpkgs";`,
+		}},
 	},
 	{
 		name: "release", build: buildRelease,
@@ -232,28 +260,57 @@ var worldCases = []worldCase{
 			`inputs.A.inputs.B.follows = "B";`,
 			`inputs.B.inputs.nixpkgs.follows = "nixpkgs";`,
 		},
+		// From 2.18 on the collapse alone is locked (A's own follows then
+		// runs through the follows A/B), so fix plans the two edits.
+		newer: &newerNix{major: 2, minor: 18, after: []string{"nixpkgs"}, added: []string{
+			`inputs.A.inputs.B.follows = "B";`,
+			`inputs.B.inputs.nixpkgs.follows = "nixpkgs";`,
+		}},
 	},
 }
 
-// TestWorlds runs, on every world locked by the real Nix 2.8:
+// TestWorlds runs, on every world locked by each Nix of testenv.Nixes
+// (the system's 2.8, and FLAKEDUP_NIX_NEW's):
 //   - analyze --format json: copies and revisions as counted from the lock;
 //   - fix --lock on a fresh copy: Nix accepts the predicted lock as it is
 //     (nix flake lock --no-update-lock-file exits 0 and leaves it alone);
 //   - fix, then nix flake lock: the copy count fix predicted, and the lock
 //     Nix writes is the predicted lock (semantically; bytes are reported);
 //   - a second fix changes nothing.
+//
+// The edits are planned for 2.8 (--nix-version 2.8), except in the detect
+// cases, where fix asks the Nix under test: edits planned for 2.8 must
+// lock the same on a newer Nix.
 func TestWorlds(t *testing.T) {
-	var summary []string
-	for _, c := range worldCases {
-		t.Run(c.name, func(t *testing.T) {
-			w := nixworld.New(t)
-			root := c.build(w)
-			before, after, same := checkWorld(t, w, root, c)
-			summary = append(summary, fmt.Sprintf("%-15s nixpkgs %d → %d, lock byte-identical to prediction: %v",
-				c.name, before, after, same))
+	for _, nix := range testenv.Nixes(t) {
+		t.Run("nix-"+nix.Version, func(t *testing.T) {
+			var summary []string
+			for _, c := range worldCases {
+				t.Run(c.name, func(t *testing.T) {
+					w := nixworld.NewFor(t, nix)
+					root := c.build(w)
+					before, after, same := checkWorld(t, w, root, c.forNix(nix))
+					summary = append(summary, fmt.Sprintf("%-15s nixpkgs %d → %d, lock byte-identical to prediction: %v",
+						c.name, before, after, same))
+				})
+			}
+			t.Logf("%s summary:\n%s", nix, strings.Join(summary, "\n"))
 		})
 	}
-	t.Log("summary:\n" + strings.Join(summary, "\n"))
+}
+
+// runWith returns a mustRun for the binary that finds w's Nix first on
+// PATH (for its nix --version detection).
+func runWith(w *nixworld.World) func(t *testing.T, want int, args ...string) result {
+	return func(t *testing.T, want int, args ...string) result {
+		t.Helper()
+		r := flakedupWith(t, runOpts{env: []string{w.Nix.PathEnv()}}, args...)
+		if r.code != want {
+			t.Fatalf("flakedup %s (%s): exit %d, want %d\nstdout:\n%s\nstderr:\n%s",
+				strings.Join(args, " "), w.Nix, r.code, want, r.stdout, r.stderr)
+		}
+		return r
+	}
 }
 
 // checkWorld runs the checks of TestWorlds on one world and returns the
@@ -261,6 +318,7 @@ func TestWorlds(t *testing.T) {
 // Nix wrote after the fix is byte-identical to the predicted one.
 func checkWorld(t *testing.T, w *nixworld.World, root string, c worldCase) (before, after int, sameBytes bool) {
 	t.Helper()
+	mustRun := runWith(w)
 	lock0, err := w.Lock(root)
 	if err != nil {
 		t.Fatal(err)
@@ -277,10 +335,10 @@ func checkWorld(t *testing.T, w *nixworld.World, root string, c worldCase) (befo
 	}
 
 	fixArgs := append([]string{"fix", "--nix-version", "2.8", "--format", "json"}, c.args...)
-	wantSource := "--nix-version"
+	wantSource, wantTarget := "--nix-version", "2.8"
 	if c.detect {
 		fixArgs = append([]string{"fix", "--format", "json"}, c.args...)
-		wantSource = "nix --version"
+		wantSource, wantTarget = "nix --version", w.Nix.Short()
 	}
 
 	// The predicted lock, written by fix --lock into a fresh copy, is what
@@ -299,8 +357,8 @@ func checkWorld(t *testing.T, w *nixworld.World, root string, c worldCase) (befo
 	nixBefore := readFile(t, filepath.Join(root, "flake.nix"))
 	var doc fixDoc
 	decode(t, mustRun(t, 0, append(fixArgs, root)...), &doc)
-	if doc.NixVersion.Target != "2.8" || doc.NixVersion.Source != wantSource {
-		t.Errorf("nix_version %+v, want 2.8 from %s", doc.NixVersion, wantSource)
+	if doc.NixVersion.Target != wantTarget || doc.NixVersion.Source != wantSource {
+		t.Errorf("nix_version %+v, want %s from %s", doc.NixVersion, wantTarget, wantSource)
 	}
 	if doc.Before.Nixpkgs.Copies != len(c.before) || doc.After.Nixpkgs.Copies != len(c.after) {
 		t.Errorf("fix: nixpkgs %d → %d, want %d → %d", doc.Before.Nixpkgs.Copies, doc.After.Nixpkgs.Copies,
@@ -376,46 +434,72 @@ func mustCount(t *testing.T, lock []byte) Count {
 }
 
 // TestNixVersionDetected: without --nix-version, fix asks the nix on PATH
-// (2.8 here) and says so, in text and in JSON.
+// (each Nix of testenv.Nixes, first on PATH in turn) and says so, in text
+// and in JSON.
 func TestNixVersionDetected(t *testing.T) {
-	w := nixworld.New(t)
-	root := buildFlat(w)
-	if _, err := w.Lock(root); err != nil {
-		t.Fatal(err)
-	}
-	text := mustRun(t, 0, "fix", "--dry-run", root)
-	if !strings.Contains(text.stdout, "\ntarget: Nix 2.8 (nix --version)\n") {
-		t.Errorf("fix does not report the detected Nix 2.8:\n%s", text.stdout)
-	}
-	var doc fixDoc
-	decode(t, mustRun(t, 0, "fix", "--dry-run", "--format", "json", root), &doc)
-	if doc.NixVersion.Target != "2.8" || doc.NixVersion.Source != "nix --version" {
-		t.Errorf("nix_version %+v, want {2.8 nix --version}", doc.NixVersion)
+	for _, nix := range testenv.Nixes(t) {
+		t.Run("nix-"+nix.Version, func(t *testing.T) {
+			w := nixworld.NewFor(t, nix)
+			mustRun := runWith(w)
+			root := buildFlat(w)
+			if _, err := w.Lock(root); err != nil {
+				t.Fatal(err)
+			}
+			text := mustRun(t, 0, "fix", "--dry-run", root)
+			if want := "\ntarget: Nix " + nix.Short() + " (nix --version)\n"; !strings.Contains(text.stdout, want) {
+				t.Errorf("fix does not report the detected Nix %s (%q):\n%s", nix.Short(), want, text.stdout)
+			}
+			var doc fixDoc
+			decode(t, mustRun(t, 0, "fix", "--dry-run", "--format", "json", root), &doc)
+			if doc.NixVersion.Target != nix.Short() || doc.NixVersion.Source != "nix --version" {
+				t.Errorf("nix_version %+v, want {%s nix --version}", doc.NixVersion, nix.Short())
+			}
+		})
 	}
 }
 
 // TestCollapseRefusedByNix28: planned for Nix 2.18, fix collapses A/B into
 // the root's B and leaves A's own follows "B/nixpkgs" running through it;
-// Nix 2.8 refuses that lock. (Planned for 2.8, TestWorlds/refused-on-2.8
-// shows the edits 2.8 accepts.)
+// Nix 2.8 refuses that lock, and Nix 2.18 and newer lock it with the one
+// nixpkgs fix predicted. (Planned for 2.8, TestWorlds/refused-on-2.8 shows
+// the edits 2.8 accepts.)
 func TestCollapseRefusedByNix28(t *testing.T) {
-	w := nixworld.New(t)
-	root := buildRefused(w)
-	if _, err := w.Lock(root); err != nil {
-		t.Fatal(err)
-	}
-	var doc fixDoc
-	decode(t, mustRun(t, 0, "fix", "--nix-version", "2.18", "--format", "json", root), &doc)
-	want := []string{`inputs.A.inputs.B.follows = "B";`, `inputs.B.inputs.nixpkgs.follows = "nixpkgs";`}
-	if got := addedLines(doc.Diff, w.Dir); !slices.Equal(got, want) {
-		t.Fatalf("fix --nix-version 2.18 added %q, want %q", got, want)
-	}
-	if doc.After.Nixpkgs.Copies != 1 {
-		t.Errorf("fix --nix-version 2.18 predicts %d copies, want 1", doc.After.Nixpkgs.Copies)
-	}
-	_, err := w.Lock(root)
-	const nixSays = "error: input 'A/nixpkgs' follows a non-existent input 'A/B/nixpkgs'"
-	if err == nil || !strings.Contains(err.Error(), nixSays) {
-		t.Fatalf("nix flake lock: %v; want Nix 2.8 to refuse with %q", err, nixSays)
+	for _, nix := range testenv.Nixes(t) {
+		t.Run("nix-"+nix.Version, func(t *testing.T) {
+			w := nixworld.NewFor(t, nix)
+			mustRun := runWith(w)
+			root := buildRefused(w)
+			if _, err := w.Lock(root); err != nil {
+				t.Fatal(err)
+			}
+			fresh := copyFlake(t, root)
+			var doc fixDoc
+			decode(t, mustRun(t, 0, "fix", "--nix-version", "2.18", "--format", "json", "--lock", fresh), &doc)
+			want := []string{`inputs.A.inputs.B.follows = "B";`, `inputs.B.inputs.nixpkgs.follows = "nixpkgs";`}
+			if got := addedLines(doc.Diff, w.Dir); !slices.Equal(got, want) {
+				t.Fatalf("fix --nix-version 2.18 added %q, want %q", got, want)
+			}
+			if doc.After.Nixpkgs.Copies != 1 {
+				t.Errorf("fix --nix-version 2.18 predicts %d copies, want 1", doc.After.Nixpkgs.Copies)
+			}
+			mustRun(t, 0, "fix", "--nix-version", "2.18", root)
+			lock, err := w.Lock(root)
+			if !nix.AtLeast(2, 18) {
+				const nixSays = "error: input 'A/nixpkgs' follows a non-existent input 'A/B/nixpkgs'"
+				if err == nil || !strings.Contains(err.Error(), nixSays) {
+					t.Fatalf("nix flake lock: %v; want Nix %s to refuse with %q", err, nix.Version, nixSays)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("nix flake lock: %v; want Nix %s to lock the collapse", err, nix.Version)
+			}
+			if c := mustCount(t, lock); !slices.Equal(c.Copies, []string{"nixpkgs"}) {
+				t.Errorf("Nix %s locks nixpkgs copies %q, want [nixpkgs]", nix.Version, c.Copies)
+			}
+			if same, diff := nixworld.SameLock(readFile(t, filepath.Join(fresh, "flake.lock")), lock); !same {
+				t.Errorf("the lock Nix %s wrote differs from the predicted lock:\n%s", nix.Version, diff)
+			}
+		})
 	}
 }

@@ -39,50 +39,54 @@ var defaultPairs = map[string]bool{
 }
 
 // TestReplayCorpus replays real locks of the corpus and locks them with
-// Nix 2.8: the replayed lock must have the same input paths, follows and
-// flake = false inputs as the real one, except for the follows the replay
-// reports as unexpressed, and its nixpkgs copies must come from the same
-// owner and branch with as many distinct revisions.
+// each Nix of testenv.Nixes: the replayed lock must have the same input
+// paths, follows and flake = false inputs as the real one, except for the
+// follows the replay reports as unexpressed (the replay declares what Nix
+// 2.8 can lock, so the count is the same on every Nix), and its nixpkgs
+// copies must come from the same owner and branch with as many distinct
+// revisions.
 func TestReplayCorpus(t *testing.T) {
 	dir := testenv.CorpusDir(t)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var exact, total int
-	for _, e := range entries {
-		name := e.Name()
-		if !e.IsDir() || !*replayAll && !defaultPairs[name] {
-			continue
+	forEachNix(t, func(t *testing.T, nix testenv.Nix) {
+		var exact, total int
+		for _, e := range entries {
+			name := e.Name()
+			if !e.IsDir() || !*replayAll && !defaultPairs[name] {
+				continue
+			}
+			total++
+			t.Run(name, func(t *testing.T) {
+				lock, err := os.ReadFile(filepath.Join(dir, name, "flake.lock"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				w := NewFor(t, nix)
+				r, err := ReplayDetailed(w, lock)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := w.Lock(r.Root)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkReplay(t, w, lock, got, r)
+				if same, _ := SameShape(lock, got); same {
+					exact++
+				}
+				for _, u := range r.Unexpressed {
+					t.Log(u)
+				}
+				if len(r.Unexpressed) != inexact[name] {
+					t.Errorf("%d follows unexpressed, want %d", len(r.Unexpressed), inexact[name])
+				}
+			})
 		}
-		total++
-		t.Run(name, func(t *testing.T) {
-			lock, err := os.ReadFile(filepath.Join(dir, name, "flake.lock"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			w := New(t)
-			r, err := ReplayDetailed(w, lock)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := w.Lock(r.Root)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkReplay(t, w, lock, got, r)
-			if same, _ := SameShape(lock, got); same {
-				exact++
-			}
-			for _, u := range r.Unexpressed {
-				t.Log(u)
-			}
-			if len(r.Unexpressed) != inexact[name] {
-				t.Errorf("%d follows unexpressed, want %d", len(r.Unexpressed), inexact[name])
-			}
-		})
-	}
-	t.Logf("%d of %d corpus locks replayed exactly", exact, total)
+		t.Logf("%s: %d of %d corpus locks replayed exactly", nix, exact, total)
+	})
 }
 
 // checkReplay compares the replayed lock got with the real lock want.
@@ -165,7 +169,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 // TestReplayGolden replays a hand-written lock that needs every follows
 // placement, compares the files written with the golden file, and locks
-// the replay with Nix.
+// the replay with each Nix.
 func TestReplayGolden(t *testing.T) {
 	dir := "../../fixtures/worlds/replay-follows-placement"
 	lock, err := os.ReadFile(filepath.Join(dir, "flake.lock"))
@@ -213,14 +217,23 @@ func TestReplayGolden(t *testing.T) {
 	if got != string(want) {
 		t.Errorf("replayed files differ from %s (run with -update to accept):\n%s", golden, lineDiff(string(want), got))
 	}
-	locked, err := w.Lock(r.Root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkReplay(t, w, lock, locked, r)
 	if len(r.Unexpressed) != 2 {
 		t.Errorf("%d unexpressed follows, want 2", len(r.Unexpressed))
 	}
+	// The same replay, written again for each Nix, locks as the real lock
+	// on each.
+	forEachNix(t, func(t *testing.T, nix testenv.Nix) {
+		w := NewFor(t, nix)
+		r, err := ReplayDetailed(w, lock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		locked, err := w.Lock(r.Root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkReplay(t, w, lock, locked, r)
+	})
 }
 
 // lineDiff lists the lines of want and got that differ, by position.

@@ -46,6 +46,9 @@ type World struct {
 	// Dir is the directory the flakes live in. Absolute paths under it end
 	// up in flake.lock files.
 	Dir string
+	// Nix is the Nix installation every nix and nix-instantiate command of
+	// the world runs.
+	Nix testenv.Nix
 
 	t       testing.TB
 	env     []string          // environment of every git and nix command
@@ -55,12 +58,21 @@ type World struct {
 	replays int               // replays built so far, for their directories
 }
 
-// New creates a World in a fresh temporary directory of t. It skips t when
-// nix, nix-instantiate or git is not on PATH, unless the environment
-// variable FLAKEDUP_NIX is set, in which case it fails t.
+// New creates a World in a fresh temporary directory of t, run by the
+// system's Nix (the nix on PATH). It skips t when nix, nix-instantiate or
+// git is not on PATH, unless the environment variable FLAKEDUP_NIX is set,
+// in which case it fails t.
 func New(t testing.TB) *World {
 	t.Helper()
-	testenv.RequireTools(t, "nix", "nix-instantiate", "git")
+	return NewFor(t, testenv.Nixes(t)[0])
+}
+
+// NewFor is New with the Nix installation nix (one of testenv.Nixes): the
+// world's store, state and caches are its own, so every Nix gets a store
+// of its own.
+func NewFor(t testing.TB, nix testenv.Nix) *World {
+	t.Helper()
+	testenv.RequireTools(t, "git")
 	base := t.TempDir()
 	// Nix makes store paths read-only; make them writable again so that
 	// the temporary directory can be removed (t.TempDir's cleanup runs
@@ -69,40 +81,20 @@ func New(t testing.TB) *World {
 
 	w := &World{
 		Dir:    filepath.Join(base, "w"),
+		Nix:    nix,
 		t:      t,
 		repos:  map[string]*Repo{},
 		flakes: map[string]string{},
 	}
-	for _, d := range []string{"w", "home", "cache", "config", "data", "state", "store", "etc"} {
-		mustMkdir(t, filepath.Join(base, d))
+	mustMkdir(t, w.Dir)
+	env, err := nix.Env(base)
+	if err != nil {
+		t.Fatal(err)
 	}
-	registry := filepath.Join(base, "registry.json")
-	mustWrite(t, registry, `{"flakes":[],"version":2}`+"\n")
 	gitconfig := filepath.Join(base, "gitconfig")
 	mustWrite(t, gitconfig, "[user]\n\tname = nixworld\n\temail = nixworld@example.invalid\n"+
 		"[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n")
-	w.env = []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + filepath.Join(base, "home"),
-		"XDG_CACHE_HOME=" + filepath.Join(base, "cache"),
-		"XDG_CONFIG_HOME=" + filepath.Join(base, "config"),
-		"XDG_DATA_HOME=" + filepath.Join(base, "data"),
-		"XDG_STATE_HOME=" + filepath.Join(base, "state"),
-		"NIX_CONF_DIR=" + filepath.Join(base, "etc"),
-		"GIT_CONFIG_NOSYSTEM=1",
-		"GIT_CONFIG_GLOBAL=" + gitconfig,
-		"TZ=UTC",
-		"LC_ALL=C",
-		"NIX_CONFIG=" + strings.Join([]string{
-			"experimental-features = nix-command flakes",
-			"flake-registry = " + registry,
-			"store = " + filepath.Join(base, "store"),
-			"sandbox = false",
-			"build-users-group =",
-			"substituters =",
-			"warn-dirty = false",
-		}, "\n"),
-	}
+	w.env = append(env, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+gitconfig)
 	return w
 }
 
@@ -159,7 +151,14 @@ func (w *World) run(dir, name string, args ...string) ([]byte, error) {
 func (w *World) runEnv(dir string, extra []string, name string, args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
+	prog := name
+	switch name {
+	case "nix":
+		prog = w.Nix.Nix
+	case "nix-instantiate":
+		prog = w.Nix.Instantiate
+	}
+	cmd := exec.CommandContext(ctx, prog, args...)
 	cmd.Dir = dir
 	cmd.Env = append(append([]string(nil), w.env...), extra...)
 	var stdout, stderr bytes.Buffer

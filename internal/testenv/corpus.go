@@ -4,7 +4,11 @@
 //   - the shared corpus of real flakes: ../shared/corpus beside the
 //     repository, one folder per flake holding its flake.nix and
 //     flake.lock, read in place (never copied into the repository);
-//   - external programs: nix, nix-instantiate, git, dot, ...
+//   - external programs: nix, nix-instantiate, git, dot, ...;
+//   - the Nix installations the real-Nix suites run against (Nixes): the
+//     system's, and a newer one in the bin directory FLAKEDUP_NIX_NEW
+//     names (.ci/run installs sid's with scripts/install-nix.sh), each
+//     with its version, features and an offline environment of its own.
 //
 // When one is missing, a test that needs it is skipped, unless the
 // environment variable that CI sets says it must be there (FLAKEDUP_CORPUS
