@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flakedup/flakedup/internal/flake"
 	"github.com/flakedup/flakedup/internal/genlock"
 	"github.com/flakedup/flakedup/internal/testenv"
 	"github.com/flakedup/flakedup/lockgraph"
@@ -153,7 +154,7 @@ func TestWhyNoNixpkgs(t *testing.T) {
 // TestWhyPathText checks how a path and its follows edges are written.
 func TestWhyPathText(t *testing.T) {
 	hop := func(in, target string) followsHop {
-		return followsHop{Input: strings.Split(in, "/"), Target: splitTarget(target)}
+		return followsHop{Input: strings.Split(in, "/"), Target: flake.SplitTarget(target)}
 	}
 	tests := []struct {
 		path string
