@@ -95,6 +95,13 @@ func TestAnalyzeGolden(t *testing.T) {
 			if wantErr, err := os.ReadFile(filepath.Join(c.dir, "expected.err")); err == nil {
 				for _, format := range []string{"text", "json"} {
 					code, stdout, stderr := runFlakedup(t, nil, "analyze", "--format", format, c.dir)
+					if format == formatJSON {
+						// The error document replaces the report (errors.go).
+						if err := checkErrorDocument(stdout, stderr); err != nil {
+							t.Errorf("--format json: %v", err)
+						}
+						stdout = ""
+					}
 					stderr = strings.ReplaceAll(stderr, c.dir, "$DIR")
 					if code != exitBadUsed || stdout != "" || stderr != string(wantErr) {
 						t.Errorf("--format %s: exit %d, stdout %q, stderr %q; want exit 2, no stdout, stderr %q",

@@ -44,6 +44,13 @@ func TestWhyGolden(t *testing.T) {
 			if wantErr, err := os.ReadFile(filepath.Join(dir, "expected.err")); err == nil {
 				for _, format := range []string{"text", "json"} {
 					code, stdout, stderr := runFlakedup(t, nil, append(args, "--format", format)...)
+					if format == formatJSON {
+						// The error document replaces the report (errors.go).
+						if err := checkErrorDocument(stdout, stderr); err != nil {
+							t.Errorf("--format json: %v", err)
+						}
+						stdout = ""
+					}
 					stderr = strings.NewReplacer(dir, "$DIR", repoRoot, "$ROOT").Replace(stderr)
 					if code != exitBadUsed || stdout != "" || stderr != string(wantErr) {
 						t.Errorf("--format %s: exit %d, stdout %q, stderr %q; want exit 2, no stdout, stderr %q",
