@@ -37,7 +37,10 @@ Examples:
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the diff and summary, write nothing"},
 			&cli.BoolFlag{Name: "lock", Usage: "also write the predicted flake.lock (no network or nix needed)"},
 			&cli.BoolFlag{Name: "all", Usage: "deduplicate every duplicated source, not only nixpkgs"},
-			&cli.BoolFlag{Name: "cross-branch", Usage: "let copies on other branches and forks follow the root's nixpkgs"},
+			&cli.StringFlag{Name: "policy", Usage: "which root nixpkgs a copy follows: primary or branch (default: the flake's convention, from its follows)"},
+			&cli.BoolFlag{Name: "cross-branch", Usage: "let copies with no root input on their branch, and forks, follow the primary nixpkgs"},
+			&cli.BoolFlag{Name: "add-inputs", Usage: "add a root nixpkgs input per branch that has 2 or more copies and none"},
+			&cli.StringSliceFlag{Name: "include", Usage: "collapse this root input's copies although its binary cache says not to (repeatable)"},
 			&cli.StringSliceFlag{Name: "ignore", Usage: "leave this root input or input path (a/nixpkgs) alone (repeatable)"},
 			&cli.BoolFlag{Name: "promote", Usage: "add an intermediate input as a root input when a deep copy needs it"},
 			&cli.BoolFlag{Name: "deep", Usage: "emit overrides deeper than two levels (needs Nix >= 2.30)"},
@@ -63,9 +66,13 @@ Examples:
 				return badInput(err)
 			}
 			if out.Manual != nil {
-				// flake.nix cannot be edited safely: show what to add, write nothing.
-				writeManualLines(e.stdout, out.ManualLines)
-				return badInput(out.Manual)
+				// flake.nix cannot be edited safely: show what to add, write
+				// nothing (under --format json, the error document carries
+				// the lines).
+				if format != formatJSON {
+					writeManualLines(e.stdout, out.ManualLines)
+				}
+				return refused(out.Manual, out.ManualLines)
 			}
 			if !c.Bool("dry-run") {
 				if err := out.Write(c.Bool("lock")); err != nil {

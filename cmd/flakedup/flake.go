@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/flakedup/flakedup/internal/config"
@@ -32,7 +34,21 @@ func fixSettingsFrom(c *cli.Context, e *env, dir string) (fixSettings, error) {
 	if err != nil {
 		return fixSettings{}, err
 	}
+	policy := conf.Policy
+	if c.IsSet("policy") {
+		policy = c.String("policy")
+	}
+	targetPolicy, err := lockgraph.ParseTargetPolicy(policy)
+	if err != nil {
+		if c.IsSet("policy") {
+			return fixSettings{}, fmt.Errorf("--%w", err)
+		}
+		return fixSettings{}, fmt.Errorf("%s: %w", conf.Path, err)
+	}
 	p := lockgraph.Policy{
+		Target:      targetPolicy,
+		AddInputs:   c.Bool("add-inputs"),
+		Include:     c.StringSlice("include"),
 		CrossBranch: conf.CrossBranch || c.Bool("cross-branch"),
 		All:         conf.All || c.Bool("all"),
 		Ignore:      append(append([]string(nil), conf.Ignore...), c.StringSlice("ignore")...),

@@ -163,7 +163,14 @@ func (fl *Flake) Rel(path string) string {
 // positioned error, flake.nix:L:C: ...). It is nil when Nix reads the
 // file, including when its inputs are computed by an expression (then
 // flakedup cannot edit them, and fix prints the lines to add by hand).
+//
+// A declared follows whose target Nix will refuse (no such root input) is
+// a refusal too: flake.nix:L:C: inputs.a.inputs.nixpkgs.follows: no input
+// "nixpkgz" (did you mean "nixpkgs"?).
 func (fl *Flake) Refusal() error {
+	if fl.Inputs != nil {
+		return fl.Inputs.CheckFollowsTargets()
+	}
 	if fl.NixErr == nil || errors.Is(fl.NixErr, rewrite.ErrComputed) {
 		return nil
 	}

@@ -343,7 +343,11 @@ func lockFollows(in *rewrite.Inputs, g *lockgraph.Graph) (follows []lockgraph.Fo
 			}
 			continue
 		}
-		follows = append(follows, lockgraph.Follows{Input: f.Path, Target: SplitTarget(f.Target)})
+		target := f.TargetPath
+		if target == nil {
+			target = []string{} // the root flake itself
+		}
+		follows = append(follows, lockgraph.Follows{Input: f.Path, Target: target})
 	}
 	return follows, stale
 }
