@@ -16,11 +16,13 @@ import (
 type fixSettings struct {
 	policy lockgraph.Policy
 	target nixversion.Target
+	// sources are source IDs whose single copies the outcome lists too.
+	sources []string
 }
 
 // options is the settings as internal/flake takes them.
 func (s fixSettings) options() flake.Options {
-	return flake.Options{Policy: s.policy, Target: s.target}
+	return flake.Options{Policy: s.policy, Target: s.target, Sources: s.sources}
 }
 
 // fixSettingsFrom merges the planning flags of c (those c has; analyze has
