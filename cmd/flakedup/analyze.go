@@ -46,11 +46,15 @@ func analyzeCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			out, _, err := loadAndPlan(c, e, c.Args().First(), flake.LoadOptions{ReadLock: e.readText}, nil)
+			out, _, err := loadAndPlan(c, e, c.Args().First(), flake.LoadOptions{ReadLock: e.readText}, false, nil)
 			if err != nil {
 				return badInput(err)
 			}
-			if err := out.Flake.NixErr; err != nil && !errors.Is(err, flake.ErrNoFlakeNix) {
+			nixErr := out.Flake.Refusal()
+			if nixErr == nil {
+				nixErr = out.Flake.NixErr // computed inputs: Nix reads them, flakedup cannot
+			}
+			if err := nixErr; err != nil && !errors.Is(err, flake.ErrNoFlakeNix) {
 				// The report needs only the lock; the plan behind "could
 				// follow" then knows nothing flake.nix declares.
 				fmt.Fprintf(e.stderr, "flakedup: warning: %s (flake.nix is not read: the counts come from flake.lock alone)\n", oneLine(err.Error()))

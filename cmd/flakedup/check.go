@@ -168,16 +168,13 @@ type violation struct {
 
 // checkFlake loads one flake, plans as fix would, and evaluates the limits.
 func checkFlake(c *cli.Context, e *env, arg string, limits checkLimits) (*checkReport, error) {
-	out, settings, err := loadAndPlan(c, e, arg, flake.LoadOptions{ReadLock: e.readText}, func(s *fixSettings) {
+	out, settings, err := loadAndPlan(c, e, arg, flake.LoadOptions{ReadLock: e.readText}, true, func(s *fixSettings) {
 		s.policy.Promote, s.policy.Deep = false, false
 		for _, sl := range limits.maxCopies {
 			s.sources = append(s.sources, sl.source)
 		}
 	})
 	if err != nil {
-		return nil, err
-	}
-	if err := out.Flake.Refusal(); err != nil {
 		return nil, err
 	}
 	rep := &checkReport{outcome: out, display: arg, report: out.Before, settings: settings}

@@ -55,14 +55,8 @@ Examples:
 			if c.NArg() > 1 {
 				return badInput(fmt.Errorf("fix takes one PATH, got %d arguments", c.NArg()))
 			}
-			out, settings, err := loadAndPlan(c, e, c.Args().First(), flake.LoadOptions{ReadLock: readFileText}, nil)
+			out, settings, err := loadAndPlan(c, e, c.Args().First(), flake.LoadOptions{ReadLock: readFileText}, true, nil)
 			if err != nil {
-				return badInput(err)
-			}
-			if err := out.Flake.Refusal(); err != nil {
-				if out.Flake.SyntaxError() {
-					return badInput(fmt.Errorf("%w; fix the syntax error first", err))
-				}
 				return badInput(err)
 			}
 			out.Edit()

@@ -15,9 +15,6 @@ const maxQuote = 60
 // from its comments (rewrite.Intent), its nixConfig substituters and its
 // root inputs.
 func intentPolicy(fl *Flake, p lockgraph.Policy) lockgraph.Policy {
-	if fl.Inputs == nil {
-		return p
-	}
 	in := fl.Inputs.Intent()
 	p.Holds = append(append([]lockgraph.Hold(nil), p.Holds...), holds(fl, in)...)
 	p.Substituters = append(append([]string(nil), p.Substituters...), in.Substituters...)

@@ -124,23 +124,34 @@ type Outcome struct {
 // Plan plans the follows for fl under o. It applies what flake.nix already
 // declares (follows, and root inputs added by `fix --promote` that the lock
 // lacks) before planning, so that a second run before re-locking proposes
-// nothing. A flake.nix that cannot be modelled is planned on the lock
-// alone. Plan does not touch flake.nix's text: Outcome.Edit does.
+// nothing. A flake.nix that cannot be modelled, or that Nix refuses
+// (Flake.Refusal), is planned on the lock alone: fix and check refuse such
+// a flake before planning, analyze reports on its lock. Plan does not touch
+// flake.nix's text: Outcome.Edit does.
 func (fl *Flake) Plan(o Options) (*Outcome, error) {
 	if o.Target.Version != (nixversion.Version{}) {
 		o.Policy.Nix = o.Target.Version
 	}
-	o.Policy = intentPolicy(fl, o.Policy)
+	inputs := fl.Inputs
+	if fl.Refusal() != nil {
+		inputs = nil // Nix refuses flake.nix: plan on the lock alone
+	}
+	if inputs != nil {
+		o.Policy = intentPolicy(fl, o.Policy)
+	}
 	out := &Outcome{Flake: fl, Options: o}
-	g, unknown, err := applyDeclaredPromotions(fl.Inputs, fl.Graph)
+	g, unknown, err := applyDeclaredPromotions(inputs, fl.Graph)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", fl.NixPath, err)
 	}
-	declared, stale := lockFollows(fl.Inputs, g)
+	declared, stale := lockFollows(inputs, g)
 	out.Stale = append(unknown, stale...)
 	sort.Strings(out.Stale)
 	out.Stale = dedupSorted(out.Stale)
 
+	if err := checkNames(g, o.Policy); err != nil {
+		return nil, err
+	}
 	res, err := lockgraph.Plan(g, declared, o.Policy)
 	var tooOld *lockgraph.NixTooOldError
 	if errors.As(err, &tooOld) {
@@ -512,4 +523,76 @@ func (s Summary) Lines() []string {
 		lines = append(lines, "new root input: "+n)
 	}
 	return lines
+}
+
+// checkNames returns an *lockgraph.UnknownNameError for the first --ignore
+// entry (or flakedup.toml ignore entry) that names no input path of the
+// lock, and the first --include entry that names no root input, each with
+// the closest existing name as a suggestion.
+func checkNames(g *lockgraph.Graph, p lockgraph.Policy) error {
+	var candidates []string // every input path of the lock, lazily
+	suggest := func(name string, roots bool) string {
+		if roots {
+			var names []string
+			for _, in := range g.Nodes[g.Root].Inputs {
+				names = append(names, in.Name)
+			}
+			return closest(name, names)
+		}
+		if candidates == nil {
+			for _, np := range g.Paths() {
+				candidates = append(candidates, lockgraph.JoinPath(np.Canonical))
+			}
+			sort.Strings(candidates)
+		}
+		return closest(name, candidates)
+	}
+	for _, name := range p.Ignore {
+		if _, err := g.Resolve(SplitTarget(strings.Trim(name, "/"))); err != nil {
+			return &lockgraph.UnknownNameError{Flag: "--ignore", Name: name, Suggestion: suggest(name, false)}
+		}
+	}
+	for _, name := range p.Include {
+		if _, ok := g.Nodes[g.Root].Inputs.Get(name); !ok {
+			return &lockgraph.UnknownNameError{Flag: "--include", Name: name, Suggestion: suggest(name, true)}
+		}
+	}
+	return nil
+}
+
+// closest returns the candidate nearest to name by edit distance (at most
+// a third of name's length, and at least 1, away; ties: the first in
+// order), or "".
+func closest(name string, candidates []string) string {
+	best, bestD := "", len(name)/3+1
+	if bestD < 2 {
+		bestD = 2
+	}
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(name), strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
