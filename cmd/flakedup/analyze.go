@@ -259,9 +259,18 @@ func alsoReached(c lockgraph.Copy) string {
 	return "also via " + strings.Join(others, ", ") + " and " + more
 }
 
-// branchText describes the branch a copy tracks.
+// branchText describes the branch a copy tracks: by its name, with the
+// FlakeHub version that stands for it ("branch nixpkgs-unstable (FlakeHub
+// 0.1)"), or the FlakeHub version alone when it names no branch.
 func branchText(b lockgraph.Branch) string {
 	switch {
+	case b.Version != "" && b.Ref == b.Version:
+		return "FlakeHub version " + b.Version
+	case b.Version != "":
+		// A pinned version carries its rev ("0.2505.811770+rev-78e34d1...");
+		// the rev is shown on its own.
+		v, _, _ := strings.Cut(b.Version, "+")
+		return "branch " + b.Ref + " (FlakeHub " + v + ")"
 	case b.Ref == "" && b.Rev != "":
 		return "pinned to " + shortRev(b.Rev)
 	case b.Ref == "":
