@@ -455,7 +455,7 @@ func applyDeclaredPromotions(in *rewrite.Inputs, g *lockgraph.Graph) (*lockgraph
 		if err != nil {
 			return nil, nil, fmt.Errorf("input %q: %w", name, err)
 		}
-		g = next
+		g, paths = next, nil // Promote renames nodes, as Nix does
 	}
 	return g, unknown, nil
 }
