@@ -133,6 +133,11 @@ func TestPlanUnknownNames(t *testing.T) {
 		{lockgraph.Policy{Include: []string{"A/nixpkgs"}}, "--include A/nixpkgs: no such input in flake.lock (did you mean A?)"},
 		{lockgraph.Policy{Ignore: []string{"A", "B/nixpkgs"}, Include: []string{"A"}}, ""},
 	}
+	// Entries from flakedup.toml come first and are named after it.
+	_, err = fl.Plan(Options{Policy: lockgraph.Policy{Ignore: []string{"a", "B"}}, ConfigIgnore: 1})
+	if want := "flakedup.toml: ignore a: no such input in flake.lock (did you mean A?)"; err == nil || err.Error() != want {
+		t.Errorf("config entry: %v, want %s", err, want)
+	}
 	for _, tt := range tests {
 		_, err := fl.Plan(Options{Policy: tt.policy})
 		var une *lockgraph.UnknownNameError
