@@ -183,3 +183,25 @@ func TestEditAndWrite(t *testing.T) {
 		t.Errorf("Written = %v", out.Written)
 	}
 }
+
+// TestLoadLockOfAnotherName checks that a lock file not named flake.lock is
+// read on its own: the flake.nix beside it may belong to another lock.
+func TestLoadLockOfAnotherName(t *testing.T) {
+	dir := t.TempDir()
+	for from, to := range map[string]string{"flake.nix": "flake.nix", "flake.lock": "old.lock"} {
+		data, err := os.ReadFile(filepath.Join(fixtures, "fix/ignore", from))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, to), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fl, err := Load(filepath.Join(dir, "old.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fl.Inputs != nil || !errors.Is(fl.NixErr, ErrNoFlakeNix) || fl.LockPath != filepath.Join(dir, "old.lock") {
+		t.Errorf("Inputs %v, NixErr %v, LockPath %s: want a bare lock", fl.Inputs, fl.NixErr, fl.LockPath)
+	}
+}
