@@ -144,7 +144,7 @@ func TestAnalyzePathForms(t *testing.T) {
 	}
 	// No PATH: the current directory, here cmd/flakedup, which has no lock.
 	code, stdout, stderr := runFlakedup(t, nil, "analyze")
-	wantErr := "flakedup: flake.lock: no such file (run `nix flake lock` to create it, or pass the flake directory)\n"
+	wantErr := "flakedup: .: no flake.nix here (not a flake directory)\n"
 	if code != exitBadUsed || stdout != "" || stderr != wantErr {
 		t.Errorf("analyze with no PATH: exit %d, stdout %q, stderr %q; want %q", code, stdout, stderr, wantErr)
 	}
@@ -161,9 +161,11 @@ func TestAnalyzeUsageErrors(t *testing.T) {
 		wantErr string
 	}{
 		{"missing directory", nil, []string{"analyze", "../../fixtures/analyze/does-not-exist"},
-			"flakedup: ../../fixtures/analyze/does-not-exist: no such file (run `nix flake lock` to create it, or pass the flake directory)\n"},
-		{"directory without a lock", nil, []string{"analyze", "../../fixtures"},
-			"flakedup: ../../fixtures/flake.lock: no such file (run `nix flake lock` to create it, or pass the flake directory)\n"},
+			"flakedup: ../../fixtures/analyze/does-not-exist: no such file or directory\n"},
+		{"directory without flake.nix or flake.lock", nil, []string{"analyze", "../../fixtures"},
+			"flakedup: ../../fixtures: no flake.nix here (not a flake directory)\n"},
+		{"flake.nix without a lock", nil, []string{"analyze", "../../fixtures/bad/missing-flake-lock"},
+			"flakedup: ../../fixtures/bad/missing-flake-lock/flake.lock: no such file (run `nix flake lock` to create it, or pass the flake directory)\n"},
 		{"unknown format", nil, []string{"analyze", "--format", "yaml", dir},
 			"flakedup: --format \"yaml\": want one of text, json\n"},
 		{"two paths", nil, []string{"analyze", dir, dir},

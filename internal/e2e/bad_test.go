@@ -63,9 +63,9 @@ var badCases = map[string]badCase{
 	"follows-cycle":            {names: "flake.lock"},
 	"follows-to-missing-input": {names: "flake.lock"},
 	"missing-flake-lock":       {names: "flake.lock"},
-	"flake-nix-syntax-error":   {names: "flake.nix:5:3", manual: true},
+	"flake-nix-syntax-error":   {names: "flake.nix:5:3"}, // fix says "fix the syntax error first", no lines by hand
 	"computed-inputs":          {names: "flake.nix:2:12", manual: true},
-	"non-utf8-in-code":         {names: "flake.nix:5:8", manual: true},
+	"non-utf8-in-code":         {names: "flake.nix:5:8"},
 	// Nix accepts any byte in a comment (nix-instantiate --parse does), so
 	// this flake.nix is not bad input: fix edits it and keeps the byte.
 	"non-utf8-in-comment": {},
