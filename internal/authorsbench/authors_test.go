@@ -10,70 +10,26 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flakedup/flakedup/internal/flake"
 	"github.com/flakedup/flakedup/internal/testenv"
 	"github.com/flakedup/flakedup/lockgraph"
-	"github.com/flakedup/flakedup/rewrite"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/figures.golden")
 
-// flakePair is one flake as the planner sees it.
-type flakePair struct {
-	graph    *lockgraph.Graph
-	declared []lockgraph.Follows
-	roots    []string
-}
-
-// loadPair reads dir/flake.nix and dir/flake.lock the way fix does: the
-// declared follows (under root inputs the lock has) and the root inputs
-// flake.nix declares.
-func loadPair(dir string) (*flakePair, error) {
-	lockSrc, err := os.ReadFile(filepath.Join(dir, "flake.lock"))
+// plan loads dir through internal/flake, exactly as analyze, check and fix
+// do (flake.nix's declared follows, promotions, intent holds and root
+// inputs; the lock alone when Nix would refuse flake.nix), and plans it
+// under policy for the default target Nix. fromLockOnly reports a flake.nix
+// that could not be used.
+func plan(dir string, policy lockgraph.Policy) (out *flake.Outcome, fromLockOnly bool, err error) {
+	fl, err := flake.Load(dir)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	g, err := lockgraph.Load(lockSrc)
-	if err != nil {
-		return nil, fmt.Errorf("flake.lock: %w", err)
-	}
-	nixSrc, err := os.ReadFile(filepath.Join(dir, "flake.nix"))
-	if err != nil {
-		return nil, err
-	}
-	f, err := rewrite.Parse("flake.nix", nixSrc)
-	if err != nil {
-		return nil, err
-	}
-	in, err := f.Inputs()
-	if err != nil {
-		return nil, err
-	}
-	p := &flakePair{graph: g, roots: in.Names()}
-	root := g.Nodes[g.Root]
-	for _, d := range in.DeclaredFollows() {
-		if _, ok := root.Inputs.Get(d.Path[0]); !ok {
-			continue
-		}
-		target := []string{}
-		if t := strings.Trim(d.Target, "/"); t != "" {
-			target = strings.Split(t, "/")
-		}
-		p.declared = append(p.declared, lockgraph.Follows{Input: d.Path, Target: target})
-	}
-	return p, nil
-}
-
-// loadLockOnly reads dir/flake.lock alone.
-func loadLockOnly(dir string) (*flakePair, error) {
-	lockSrc, err := os.ReadFile(filepath.Join(dir, "flake.lock"))
-	if err != nil {
-		return nil, err
-	}
-	g, err := lockgraph.Load(lockSrc)
-	if err != nil {
-		return nil, fmt.Errorf("flake.lock: %w", err)
-	}
-	return &flakePair{graph: g}, nil
+	fromLockOnly = fl.Inputs == nil || fl.Refusal() != nil
+	out, err = fl.Plan(flake.Options{Policy: policy})
+	return out, fromLockOnly, err
 }
 
 // authorsFile is the part of authors.json the measurement reads.
@@ -109,6 +65,8 @@ func reasonKind(reason string) string {
 		{"upstream nixpkgs and", "fork (rule 4)"},
 		{"pinned to", "revision pin (rule 4)"},
 		{"binary cache", "binary cache (rule 6)"},
+		{"is commented out", "its follows is commented out (rule 7)"},
+		{"flakedup: ignore", "ignored in flake.nix (rule 7)"},
 		{"is ignored", "ignored"},
 		{"no longer declares", "flake.lock older than flake.nix (rule 7)"},
 		{"no root nixpkgs input", "no root nixpkgs input (rule 1)"},
@@ -163,17 +121,11 @@ func measureAuthors(t *testing.T, authorsDir string) authorFigures {
 			t.Fatalf("%s: authors.json: %v", name, err)
 		}
 		fig.commits++
-		pair, err := loadPair(dir)
-		if err != nil {
-			// flake.nix has inputs flakedup cannot read: plan from the
-			// lock alone (its follows are the declared ones, locked).
-			t.Logf("%s: %v (planned from flake.lock alone)", name, err)
+		out, lockOnly, err := plan(dir, lockgraph.Policy{})
+		if lockOnly {
 			fig.pairsFailed++
-			if pair, err = loadLockOnly(dir); err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
 		}
-		g := pair.graph
+		g := graphOf(t, dir)
 		var wanted [][2]string
 		for _, a := range af.AddedFollows {
 			if !a.PathInParentLock || !strings.Contains(a.Input, "/") {
@@ -194,13 +146,13 @@ func measureAuthors(t *testing.T, authorsDir string) authorFigures {
 			continue
 		}
 		fig.considered += len(wanted)
-		res, err := lockgraph.Plan(g, pair.declared, lockgraph.Policy{RootInputs: pair.roots})
 		if err != nil {
 			for _, w := range wanted {
 				note(planError, fmt.Sprintf("%s %s: %v", name, w[0], err))
 			}
 			continue
 		}
+		res := out.Result
 		planned := make(map[string]string)
 		for _, f := range res.Follows {
 			planned[lockgraph.JoinPath(f.Input)] = lockgraph.JoinPath(f.Target)
@@ -285,39 +237,36 @@ func measureCorpus(t *testing.T, corpusDir string, policy lockgraph.Policy) corp
 			continue
 		}
 		fig.locks++
-		pair, err := loadPair(dir)
+		out, _, err := plan(dir, policy)
 		if err != nil {
 			t.Logf("%s: %v", filepath.Base(dir), err)
 			fig.failed++
 			continue
 		}
-		p := policy
-		p.RootInputs = pair.roots
-		res, err := lockgraph.Plan(pair.graph, pair.declared, p)
-		if err != nil {
-			t.Logf("%s: plan: %v", filepath.Base(dir), err)
-			fig.failed++
-			continue
-		}
-		fig.before += nixpkgsCopies(res.Before)
-		fig.after += nixpkgsCopies(res.After)
+		res := out.Result
+		c := out.Counts()
+		fig.before += c.Copies
+		fig.after += c.After
+		fig.held += c.HeldBack
 		fig.follows += len(res.Follows)
 		fig.cross += len(res.CrossBranch)
-		fig.held += len(res.HeldBack)
 	}
 	return fig
 }
 
-// nixpkgsCopies adds up the copies of every nixpkgs source in counts (a
-// Result's Before or After).
-func nixpkgsCopies(counts map[string]int) int {
-	n := 0
-	for id, c := range counts {
-		if strings.HasSuffix(id, "/nixpkgs") || strings.Contains(id, "/nixpkgs?") || id == "github:nix-community/nixpkgs.lib" {
-			n += c
-		}
+// graphOf loads dir/flake.lock as it is (the authors' paths are paths of
+// the lock before any plan).
+func graphOf(t *testing.T, dir string) *lockgraph.Graph {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "flake.lock"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return n
+	g, err := lockgraph.Load(data)
+	if err != nil {
+		t.Fatalf("%s: flake.lock: %v", filepath.Base(dir), err)
+	}
+	return g
 }
 
 func TestAuthorsAndCorpus(t *testing.T) {
@@ -362,7 +311,7 @@ func TestAuthorsAndCorpus(t *testing.T) {
 		if cf.cross > cf.follows {
 			t.Errorf("%s: %d cross-branch follows of %d", pol.name, cf.cross, cf.follows)
 		}
-		fmt.Fprintf(&b, "corpus %s: %d pairs (%d failed), nixpkgs copies %d -> %d, %d follows (%d across a branch), %d copies held back\n",
+		fmt.Fprintf(&b, "corpus %s: %d pairs (%d failed), nixpkgs copies %d -> %d, %d follows (%d across a branch), %d nixpkgs copies held back\n",
 			pol.name, cf.locks, cf.failed, cf.before, cf.after, cf.follows, cf.cross, cf.held)
 	}
 	got := b.String()
