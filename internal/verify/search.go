@@ -68,6 +68,9 @@ func (e *engine) try(ctx context.Context, what string, follows []lockgraph.Follo
 // lock and flake.nix were seen before gets the earlier result (waiting for
 // it when it is still running).
 func (e *engine) evalFiles(ctx context.Context, what string, follows []lockgraph.Follows, flakeNix, flakeLock []byte) (Outcome, error) {
+	if err := ctx.Err(); err != nil {
+		return Outcome{}, err
+	}
 	h := sha256.New()
 	fmt.Fprintf(h, "%d\n", len(flakeLock))
 	h.Write(flakeLock)

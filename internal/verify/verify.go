@@ -226,7 +226,9 @@ type Result struct {
 	// Mode is the mode the candidates were taken through.
 	Mode Mode
 	// Baseline is the outcome of the flake as it is. When it failed,
-	// nothing else was evaluated and the other fields are empty.
+	// nothing else was evaluated and the other fields are empty. A lock that
+	// `nix flake lock --no-update-lock-file` rejects fails the baseline with
+	// Attr "flake.lock".
 	Baseline Outcome
 	// Evaluations counts the candidates evaluated (the baseline included;
 	// cached results are not counted again).
@@ -422,6 +424,12 @@ func verify(ctx context.Context, o Options, run runner, flakeNix, flakeLock []by
 	defer func() { res.Evaluations = e.evaluations() }()
 
 	base, err := e.evalFiles(ctx, "baseline", nil, flakeNix, flakeLock)
+	var le *LockError
+	if errors.As(err, &le) {
+		// The user's own lock is not what flake.nix says: a failing
+		// baseline, not a wrong prediction.
+		base, err = Outcome{Attr: "flake.lock", Error: "flake.lock is out of date (run `nix flake lock`): " + le.Message}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
