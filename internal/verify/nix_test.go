@@ -138,6 +138,15 @@ func buildDemo(t *testing.T) *demo {
 // for flake.nix and lockgraph.Predict for the lock.
 func candidate(t *testing.T, dir string) (Candidate, *lockgraph.Graph) {
 	t.Helper()
+	return candidateWith(t, dir, nil)
+}
+
+// candidateWith is candidate with new root inputs on offer: when a follows
+// targets one of promote's names, that root input is added first, pinned
+// to the revision of the node at the path it maps to (rewrite.AddInput
+// and lockgraph.Promote).
+func candidateWith(t *testing.T, dir string, promote map[string][]string) (Candidate, *lockgraph.Graph) {
+	t.Helper()
 	src, err := os.ReadFile(filepath.Join(dir, "flake.nix"))
 	if err != nil {
 		t.Fatal(err)
@@ -151,15 +160,32 @@ func candidate(t *testing.T, dir string) (Candidate, *lockgraph.Graph) {
 		t.Fatal(err)
 	}
 	return func(_ context.Context, follows []lockgraph.Follows) ([]byte, []byte, error) {
-		edits := make([]rewrite.Edit, len(follows))
-		for i, f := range follows {
-			edits[i] = rewrite.AddFollows{Path: f.Input, Target: lockgraph.JoinPath(f.Target)}
+		var edits []rewrite.Edit
+		base := g
+		added := map[string]bool{}
+		for _, f := range follows {
+			path, ok := promote[lockgraph.JoinPath(f.Target)]
+			if !ok || added[f.Target[0]] {
+				continue
+			}
+			added[f.Target[0]] = true
+			key, err := g.Resolve(path)
+			if err != nil {
+				return nil, nil, err
+			}
+			edits = append(edits, rewrite.AddInput{Name: f.Target[0], URL: lockgraph.FlakeRefURL(g.Nodes[key].Locked)})
+			if base, err = lockgraph.Promote(base, f.Target[0], path); err != nil {
+				return nil, nil, err
+			}
+		}
+		for _, f := range follows {
+			edits = append(edits, rewrite.AddFollows{Path: f.Input, Target: lockgraph.JoinPath(f.Target)})
 		}
 		out, _, err := rewrite.Apply(src, "flake.nix", edits...)
 		if err != nil {
 			return nil, nil, err
 		}
-		pred, err := lockgraph.Predict(g, follows)
+		pred, err := lockgraph.Predict(base, follows)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -310,6 +336,28 @@ func TestNixWorld(t *testing.T) {
 			t.Errorf("accepted = %q, want %q", got, want)
 		}
 		// baseline, whole plan, {hyprland}, {waybar}, waybar + hyprland retried.
+		if len(res.Culprits) != 0 || res.Evaluations != 5 {
+			t.Errorf("culprits %q, evaluations %d, want none and 5", culpritReasons(res.Culprits), res.Evaluations)
+		}
+	})
+
+	t.Run("retarget-new-input", func(t *testing.T) {
+		// hyprland's nixpkgs moves to a new root input pinned to its own
+		// revision, which the candidate adds to flake.nix and the lock.
+		p := []Planned{
+			{Follows: fl("hyprland/nixpkgs", "nixpkgs"), Next: [][]string{{"nixpkgs-hyprland"}}},
+			{Follows: fl("waybar/nixpkgs", "nixpkgs")},
+		}
+		cand, g := candidateWith(t, d.main, map[string][]string{"nixpkgs-hyprland": {"hyprland", "nixpkgs"}})
+		res, err := Verify(ctx, Options{Dir: d.main, Candidate: cand, Lock: g, Plan: p, Jobs: 2,
+			Env: d.w.BuildEnv(), TempDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"hyprland/nixpkgs -> nixpkgs-hyprland", "waybar/nixpkgs -> nixpkgs"}
+		if got := strs(res.Accepted); !reflect.DeepEqual(got, want) {
+			t.Errorf("accepted = %q, want %q", got, want)
+		}
 		if len(res.Culprits) != 0 || res.Evaluations != 5 {
 			t.Errorf("culprits %q, evaluations %d, want none and 5", culpritReasons(res.Culprits), res.Evaluations)
 		}

@@ -206,3 +206,10 @@ func TestCandidateErrorAndCancel(t *testing.T) {
 		t.Errorf("cancelled: err = %v", err)
 	}
 }
+
+func TestProgressString(t *testing.T) {
+	p := Progress{What: "hyprland/nixpkgs -> nixpkgs", N: 3, M: 4, Elapsed: 2140 * time.Millisecond}
+	if got, want := p.String(), "verify [3/4] 2.1s hyprland/nixpkgs -> nixpkgs"; got != want {
+		t.Errorf("String = %q, want %q", got, want)
+	}
+}

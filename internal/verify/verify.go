@@ -126,6 +126,12 @@ type Progress struct {
 	Elapsed time.Duration
 }
 
+// String is the progress line cmd prints on a terminal:
+// `verify [3/4] 2.1s hyprland/nixpkgs -> nixpkgs`.
+func (p Progress) String() string {
+	return fmt.Sprintf("verify [%d/%d] %.1fs %s", p.N, p.M, p.Elapsed.Seconds(), p.What)
+}
+
 // Options are the inputs of Verify.
 type Options struct {
 	// Dir is the flake directory: its flake.nix and flake.lock are the
