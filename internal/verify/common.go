@@ -117,7 +117,7 @@ func (e *engine) commonRevision(ctx context.Context, res *Result) error {
 		return fmt.Errorf("verify: predicted flake.lock: primary input %s: %w", lockgraph.JoinPath(primary), err)
 	}
 
-	revs := e.revisions(src.ID)
+	revs := e.revisions(src.ID, node.Locked.String("type"))
 	for start := 0; start < len(revs); start += e.o.Jobs {
 		batch := revs[start:min(start+e.o.Jobs, len(revs))]
 		outs := make([]Outcome, len(batch))
@@ -179,13 +179,15 @@ type lockedRevision struct {
 }
 
 // revisions lists the distinct locked revisions of the source id among the
-// lock's reachable nodes, newest lastModified first (then by rev), each
-// with the shortest canonical path locked at it.
-func (e *engine) revisions(id string) []lockedRevision {
+// lock's reachable nodes locked with the fetcher typ (a revision fetched
+// another way could not simply replace the primary's locked attributes),
+// newest lastModified first (then by rev), each with the shortest
+// canonical path locked at it.
+func (e *engine) revisions(id, typ string) []lockedRevision {
 	byRev := map[string]*lockedRevision{}
 	for key, np := range e.o.Lock.Paths() {
 		n := e.o.Lock.Nodes[key]
-		if n == nil || lockgraph.SourceOf(n).ID != id {
+		if n == nil || lockgraph.SourceOf(n).ID != id || n.Locked.String("type") != typ {
 			continue
 		}
 		r := revisionOf(n, np.Canonical)

@@ -101,7 +101,10 @@ func TestRevisionsAndPrimary(t *testing.T) {
 		t.Errorf("primary = %q", got)
 	}
 	var got []Revision
-	for _, r := range e.revisions("github:nixos/nixpkgs") {
+	if got := e.revisions("github:nixos/nixpkgs", "git"); len(got) != 0 {
+		t.Errorf("revisions fetched with git = %+v, want none", got)
+	}
+	for _, r := range e.revisions("github:nixos/nixpkgs", "github") {
 		got = append(got, r.Revision)
 	}
 	want := []Revision{

@@ -21,6 +21,12 @@
 //     config.system.build.toplevel), one at a time so that a failure names
 //     its attribute.
 //
+// The copies (one per job, under Options.TempDir, removed at the end) hold
+// every file of the flake directory except .git, as a plain `path:` flake:
+// files git does not track are visible there, unlike in a git flake. Every
+// nix command gets --extra-experimental-features "nix-command flakes", so
+// the user's nix.conf need not enable them.
+//
 // The flake as it is (the baseline) is evaluated first; when it fails,
 // Result.Baseline says why and nothing else is evaluated. Then the whole
 // plan is evaluated: when it passes, the plan costs exactly two evaluations.
@@ -52,7 +58,9 @@
 // nixpkgs input was held back (otherwise the primary's own revision is the
 // answer, already proven by the accepted plan, at no cost): every distinct
 // revision of the primary's source found in the lock is tried, newest
-// first, Jobs at a time, as the primary's locked revision with every
+// first, Jobs at a time (only copies locked with the primary's fetcher
+// type: their "locked" attributes replace the primary's, its "original",
+// what flake.nix says, unchanged), as the primary's revision with every
 // planned follows onto the primary in place; the newest that evaluates is
 // Result.CommonRevision.
 package verify
