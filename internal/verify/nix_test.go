@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -389,6 +390,30 @@ func TestNixWorld(t *testing.T) {
 			t.Errorf("evaluations = %d, want 5", res.Evaluations)
 		}
 		wantRev(t, res.CommonRevision, d.rev1, "nixpkgs")
+	})
+
+	t.Run("prediction-mismatch", func(t *testing.T) {
+		// A lock with the follows but a flake.nix without them: Nix's
+		// lock check refuses it, and that is an error, not a culprit.
+		cand, g := candidate(t, d.main)
+		src, err := os.ReadFile(filepath.Join(d.main, "flake.nix"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stale := func(ctx context.Context, follows []lockgraph.Follows) ([]byte, []byte, error) {
+			_, lock, err := cand(ctx, follows)
+			return src, lock, err
+		}
+		_, err = Verify(ctx, Options{Dir: d.main, Candidate: stale, Lock: g, Plan: planMain, Jobs: 2,
+			Env: d.w.BuildEnv(), TempDir: t.TempDir()})
+		var le *LockError
+		if !errors.As(err, &le) {
+			t.Fatalf("err = %v, want a *LockError", err)
+		}
+		msg := regexp.MustCompile(`^error: flake 'path:[^']+' requires lock file changes but they're not allowed due to '--no-update-lock-file'$`)
+		if got := strs(le.Follows); !reflect.DeepEqual(got, strs(followsOf(planMain))) || !msg.MatchString(le.Message) {
+			t.Errorf("lock error for %q: %q", got, le.Message)
+		}
 	})
 
 	t.Run("baseline-fails", func(t *testing.T) {
