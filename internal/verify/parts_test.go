@@ -216,3 +216,48 @@ func TestProgressString(t *testing.T) {
 		t.Errorf("String = %q, want %q", got, want)
 	}
 }
+
+func TestLines(t *testing.T) {
+	day := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		res  Result
+		want []string
+	}{{
+		name: "culprit and common revision",
+		res: Result{Mode: Eval, Baseline: Outcome{OK: true}, Evaluations: 6,
+			Accepted: []lockgraph.Follows{fl("waybar/nixpkgs", "nixpkgs")},
+			Culprits: []Culprit{{Input: []string{"hyprland", "nixpkgs"}, Target: []string{"nixpkgs"},
+				Outcome: Outcome{Attr: "packages.x86_64-linux.default", Error: "error: attribute 'wlroots_0_18' missing"}}},
+			Primary:        []string{"nixpkgs"},
+			CommonRevision: &Revision{Rev: "5ba78cf4ac04", LastModified: day, Path: []string{"waybar", "nixpkgs"}, URL: "github:NixOS/nixpkgs/5ba78cf4ac04"}},
+		want: []string{
+			"verify (eval): 1 of 2 follows evaluate (6 evaluations)",
+			"held back: hyprland/nixpkgs breaks packages.x86_64-linux.default: error: attribute 'wlroots_0_18' missing",
+			"common revision of nixpkgs: 5ba78cf (2024-05-01), locked at waybar/nixpkgs: github:NixOS/nixpkgs/5ba78cf4ac04",
+		},
+	}, {
+		name: "drops, no common revision",
+		res: Result{Mode: Build, Baseline: Outcome{OK: true}, Evaluations: 5, Primary: []string{"nixpkgs"},
+			Dropped: []lockgraph.Follows{fl("hyprland/flake-compat", "")},
+			KeptInputs: []Culprit{{Input: []string{"waybar", "treefmt-nix"}, Target: []string{},
+				Outcome: Outcome{Attr: "packages.x86_64-linux.fmt", Error: "error: attribute 'lib' missing"}}},
+			RemovedNodes: [][]string{{"hyprland", "flake-compat"}}},
+		want: []string{
+			"verify (build): 0 of 0 follows evaluate (5 evaluations)",
+			`dropped: hyprland/flake-compat (follows = "")`,
+			"kept: waybar/treefmt-nix breaks packages.x86_64-linux.fmt: error: attribute 'lib' missing",
+			"nodes removed from the lock: hyprland/flake-compat",
+			"common revision of nixpkgs: none in the lock evaluates with every dependent",
+		},
+	}, {
+		name: "failing baseline",
+		res:  Result{Mode: Eval, Evaluations: 1, Baseline: Outcome{Error: "error: attribute 'x' missing"}},
+		want: []string{"verify (eval): the flake as it is already fails, nothing verified (1 evaluation): breaks the flake: error: attribute 'x' missing"},
+	}}
+	for _, tc := range tests {
+		if got := tc.res.Lines(); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s:\n got %q\nwant %q", tc.name, got, tc.want)
+		}
+	}
+}

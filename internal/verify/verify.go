@@ -608,3 +608,46 @@ func followsList(fs []lockgraph.Follows) string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// Lines renders the result as the text report's lines (markdown renders
+// the same lines as a list), in a fixed order: the summary, each held-back
+// follows, each dropped and kept input, the common revision.
+func (r *Result) Lines() []string {
+	n := "evaluations"
+	if r.Evaluations == 1 {
+		n = "evaluation"
+	}
+	if !r.Baseline.OK {
+		return []string{fmt.Sprintf("verify (%s): the flake as it is already fails, nothing verified (%d %s): %s",
+			r.Mode, r.Evaluations, n, r.Baseline.Reason())}
+	}
+	out := []string{fmt.Sprintf("verify (%s): %d of %d follows evaluate (%d %s)",
+		r.Mode, len(r.Accepted), len(r.Accepted)+len(r.Culprits), r.Evaluations, n)}
+	for _, c := range r.Culprits {
+		out = append(out, "held back: "+c.Reason())
+	}
+	for _, f := range r.Dropped {
+		out = append(out, "dropped: "+lockgraph.JoinPath(f.Input)+` (follows = "")`)
+	}
+	for _, c := range r.KeptInputs {
+		out = append(out, "kept: "+c.Reason())
+	}
+	if len(r.RemovedNodes) > 0 {
+		paths := make([]string, len(r.RemovedNodes))
+		for i, p := range r.RemovedNodes {
+			paths[i] = lockgraph.JoinPath(p)
+		}
+		out = append(out, "nodes removed from the lock: "+strings.Join(paths, ", "))
+	}
+	switch c := r.CommonRevision; {
+	case c != nil:
+		line := fmt.Sprintf("common revision of %s: %s", lockgraph.JoinPath(r.Primary), shortRev(c.Rev))
+		if !c.LastModified.IsZero() {
+			line += " (" + c.LastModified.Format("2006-01-02") + ")"
+		}
+		out = append(out, line+", locked at "+lockgraph.JoinPath(c.Path)+": "+c.URL)
+	case r.Primary != nil:
+		out = append(out, "common revision of "+lockgraph.JoinPath(r.Primary)+": none in the lock evaluates with every dependent")
+	}
+	return out
+}
