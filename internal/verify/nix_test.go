@@ -87,7 +87,7 @@ const mainOutputs = `{
     };
   }`
 
-func buildDemo(t *testing.T) *demo {
+func buildDemo(t testing.TB) *demo {
 	t.Helper()
 	w := nixworld.New(t)
 	d := &demo{w: w, np: w.Nixpkgs("NixOS", 0)}
@@ -137,7 +137,7 @@ func buildDemo(t *testing.T) *demo {
 
 // candidate builds candidates the way internal/flake will: rewrite.Apply
 // for flake.nix and lockgraph.Predict for the lock.
-func candidate(t *testing.T, dir string) (Candidate, *lockgraph.Graph) {
+func candidate(t testing.TB, dir string) (Candidate, *lockgraph.Graph) {
 	t.Helper()
 	return candidateWith(t, dir, nil)
 }
@@ -146,7 +146,7 @@ func candidate(t *testing.T, dir string) (Candidate, *lockgraph.Graph) {
 // targets one of promote's names, that root input is added first, pinned
 // to the revision of the node at the path it maps to (rewrite.AddInput
 // and lockgraph.Promote).
-func candidateWith(t *testing.T, dir string, promote map[string][]string) (Candidate, *lockgraph.Graph) {
+func candidateWith(t testing.TB, dir string, promote map[string][]string) (Candidate, *lockgraph.Graph) {
 	t.Helper()
 	src, err := os.ReadFile(filepath.Join(dir, "flake.nix"))
 	if err != nil {
@@ -423,4 +423,26 @@ func TestNixWorld(t *testing.T) {
 			t.Errorf("result = %+v, want only the failed baseline %+v", res, want)
 		}
 	})
+}
+
+// BenchmarkVerify measures one `--verify` run on the demo world's main
+// root (a culprit and a common-revision search: 6 evaluations).
+func BenchmarkVerify(b *testing.B) {
+	d := buildDemo(b)
+	cand, g := candidate(b, d.main)
+	for _, mode := range []Mode{Eval, Build} {
+		for _, jobs := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/jobs=%d", mode, jobs), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					res, err := Verify(context.Background(), Options{Dir: d.main, Candidate: cand, Lock: g,
+						Plan: plan("hyprland/nixpkgs -> nixpkgs", "waybar/nixpkgs -> nixpkgs"), Mode: mode, Jobs: jobs,
+						Env: d.w.BuildEnv(), TempDir: b.TempDir()})
+					if err != nil {
+						b.Fatal(err)
+					}
+					b.ReportMetric(float64(res.Evaluations), "evaluations")
+				}
+			})
+		}
+	}
 }
