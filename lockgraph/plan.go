@@ -11,9 +11,18 @@ import (
 
 // Policy says how far Plan may go.
 type Policy struct {
-	// CrossBranch lets copies on other branch classes, and nixpkgs forks,
-	// follow the root's nixpkgs (or the root's input of their source).
+	// Target says which root input a nixpkgs copy follows when several
+	// fit (flakedup.toml `policy`, --policy); the zero value infers the
+	// flake's convention from the declared follows.
+	Target TargetPolicy
+	// CrossBranch (--cross-branch) lets copies with no root input on their
+	// branch class, and nixpkgs forks, follow the primary root nixpkgs (or
+	// the root's input of their source).
 	CrossBranch bool
+	// AddInputs (--add-inputs) lets Plan add one root nixpkgs input per
+	// branch class that has at least two copies and no root input
+	// (Result.NewInputs), and make those copies follow it.
+	AddInputs bool
 	// All deduplicates every duplicated source, not only nixpkgs.
 	All bool
 	// Ignore lists input paths ("a/nixpkgs") and root input names ("a")
@@ -30,6 +39,24 @@ type Policy struct {
 	// planned so that it accepts them. The zero value means
 	// nixversion.Default (2.18).
 	Nix nixversion.Version
+	// Include (--include NAME) lists root input names whose binary-cache
+	// hold (see caches.go and Substituters) is lifted. A name that is no
+	// root input of the lock is an *UnknownNameError.
+	Include []string
+	// Holds are the copies and root inputs the flake's author held back in
+	// flake.nix; Plan leaves them, and everything below them, with the
+	// Hold's reason.
+	Holds []Hold
+	// Substituters are the flake's nixConfig substituters (substituters,
+	// extra-substituters and trusted-substituters), as written; an input
+	// whose cache is among them is held back unless Include names it.
+	Substituters []string
+	// RootInputs are the root inputs flake.nix declares (nil: unknown). A
+	// root input in the lock but not here is never edited, and its copies
+	// are held back with "flake.lock is older than flake.nix: run `nix
+	// flake lock` first"; a name here that the lock lacks counts as
+	// planned (a promotion declared and not yet locked).
+	RootInputs []string
 }
 
 // Promotion is a new root input Plan asks for: Name, a copy of the node at
@@ -48,8 +75,13 @@ func (p Promotion) String() string { return p.Name + " = " + JoinPath(p.Path) }
 type HeldBack struct {
 	// Path is the input path of the copy in the predicted lock.
 	Path []string
-	// Reason says why it stays, e.g. "S/nixpkgs is on nixos-24.05".
+	// Reason says why it stays, in one sentence that names the flag or the
+	// flake.nix line that would change it, e.g. "S/nixpkgs is on
+	// nixos-24.05 and no root input is: --cross-branch or --add-inputs".
 	Reason string
+	// Line is the follows line that would collapse the copy, when there is
+	// one, e.g. `inputs.S.inputs.nixpkgs.follows = "nixpkgs";`, else "".
+	Line string
 	// NeedsNix is the Nix version ("2.18", "2.30") with which Plan could
 	// remove the copy, when the target version is what holds it back, else
 	// "". Reason then ends in "needs Nix ≥ <NeedsNix>".
@@ -74,6 +106,14 @@ type Result struct {
 	Before, After map[string]int
 	// Nix is the version the plan is for (Policy.Nix, or the default).
 	Nix nixversion.Version
+	// NewInputs are the root inputs to add to flake.nix (Policy.AddInputs)
+	// before the follows, sorted by name.
+	NewInputs []NewInput
+	// Convention is how targets were chosen among several root nixpkgs.
+	Convention Convention
+	// CrossBranch lists the planned follows whose target is on another
+	// branch class than the copy, in Follows order.
+	CrossBranch []CrossBranchFollows
 	// Warnings are problems of the flake as it is that no edit can fix:
 	// with a Nix before 2.18, one line for each follows of the lock that
 	// runs through another follows, which makes that Nix refuse to lock

@@ -16,6 +16,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/flakedup/flakedup/internal/flake"
 	"github.com/flakedup/flakedup/lockgraph"
 )
 
@@ -45,15 +46,20 @@ func analyzeCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			g, _, err := loadLock(e, c.Args().First())
+			out, _, err := loadAndPlan(c, e, c.Args().First(), flake.LoadOptions{ReadLock: e.readText}, nil)
 			if err != nil {
 				return badInput(err)
 			}
-			rep := lockgraph.Analyze(g)
-			if format == formatJSON {
-				return writeAnalyzeJSON(e.stdout, analyzeJSON(rep))
+			if err := out.Flake.NixErr; err != nil && !errors.Is(err, flake.ErrNoFlakeNix) {
+				// The report needs only the lock; the plan behind "could
+				// follow" then knows nothing flake.nix declares.
+				fmt.Fprintf(e.stderr, "flakedup: warning: %s (flake.nix is not read: the counts come from flake.lock alone)\n", oneLine(err.Error()))
 			}
-			return writeAnalyzeText(e.stdout, rep, clock, palette{on: useColor(e)})
+			rep := out.Before
+			if format == formatJSON {
+				return writeAnalyzeJSON(e.stdout, analyzeJSON(rep, out.Counts()))
+			}
+			return writeAnalyzeText(e.stdout, rep, heldReasons(out), clock, palette{on: useColor(e)})
 		},
 	}
 }
@@ -122,8 +128,13 @@ func unwrapPathError(err error) error {
 //
 //	Run `flakedup fix` to make 3 copies follow the root's nixpkgs.
 //
-// The last line appears only when some nixpkgs copy could follow the root.
-func writeAnalyzeText(w io.Writer, rep lockgraph.Report, clock time.Time, p palette) error {
+//	1 held back:
+//	  b/nixpkgs is on nixos-24.05, and no root input is: ...
+//
+// The "Run" line appears only when some nixpkgs copy could follow the
+// root, the held-back lines only when the plan holds some copy back (held
+// are their reasons, as fix and check print them).
+func writeAnalyzeText(w io.Writer, rep lockgraph.Report, held []string, clock time.Time, p palette) error {
 	// Stream the report: on a big lock it runs to megabytes.
 	b := bufio.NewWriterSize(w, 64<<10)
 	b.WriteString(p.bold(nixpkgsHeadline(rep.Nixpkgs)) + "\n")
@@ -151,6 +162,12 @@ func writeAnalyzeText(w io.Writer, rep lockgraph.Report, clock time.Time, p pale
 	if n := rep.Nixpkgs.CouldFollowRoot; n > 0 {
 		fmt.Fprintf(b, "\n%s\n", p.yellow(fmt.Sprintf("Run `flakedup fix` to make %s follow the root's nixpkgs.",
 			plural(n, "copy", "copies"))))
+	}
+	if len(held) > 0 {
+		fmt.Fprintf(b, "\n%d held back:\n", len(held))
+		for _, r := range held {
+			fmt.Fprintf(b, "  %s\n", r)
+		}
 	}
 	if err := b.Flush(); err != nil {
 		return fmt.Errorf("writing output: %w", err)
@@ -311,7 +328,9 @@ func shortHash(h string) string {
 //	    "revisions": 4,                 // distinct locked revs (narHash without a rev)
 //	    "branches": 2,                  // distinct branch classes
 //	    "root_declares_nixpkgs": true,  // the root has a nixpkgs input
-//	    "could_follow_root": 3          // undeclared copies on a root nixpkgs' source and branch class
+//	    "could_follow_root": 3,         // copies the follows `flakedup fix` adds would remove
+//	    "pending": 0,                   // copies follows already in flake.nix remove once re-locked
+//	    "held_back": 1                  // copies the plan leaves in place (fix lists the reasons)
 //	  },
 //	  "groups": [                       // sources with more than one copy, most copies first
 //	    {
@@ -326,7 +345,7 @@ func shortHash(h string) string {
 //	          "path_count_saturated": false,    // true: path_count is a lower bound
 //	          "sample_paths": ["home-manager/nixpkgs", "stylix/home-manager/nixpkgs"],
 //	          "declared_by_root": false,
-//	          "could_follow_root": true,        // same source and branch class as a root input
+//	          "could_follow_root": true,        // a follows `flakedup fix` adds removes it
 //	          "branch": "rolling",              // rolling, YY.MM, pinned:<rev>, or the ref
 //	          "ref": "nixos-unstable",          // as written, "" when none
 //	          "rev": "1a2b3c4d...",             // full locked rev, "" when none
@@ -350,6 +369,8 @@ type nixpkgsOutput struct {
 	Branches        int  `json:"branches"`
 	RootDeclared    bool `json:"root_declares_nixpkgs"`
 	CouldFollowRoot int  `json:"could_follow_root"`
+	Pending         int  `json:"pending"`
+	HeldBack        int  `json:"held_back"`
 }
 
 // analyzeGroupJS is one element of analyzeOutput.Groups.
@@ -376,8 +397,8 @@ type analyzeCopyJS struct {
 	LastModified string   `json:"last_modified"`
 }
 
-// analyzeJSON converts a report to its JSON document.
-func analyzeJSON(rep lockgraph.Report) analyzeOutput {
+// analyzeJSON converts a report and the plan's counts to its JSON document.
+func analyzeJSON(rep lockgraph.Report, counts flake.Counts) analyzeOutput {
 	out := analyzeOutput{
 		Nodes: rep.Nodes,
 		Nixpkgs: nixpkgsOutput{
@@ -386,6 +407,8 @@ func analyzeJSON(rep lockgraph.Report) analyzeOutput {
 			Branches:        rep.Nixpkgs.Branches,
 			RootDeclared:    rep.Nixpkgs.RootDeclared,
 			CouldFollowRoot: rep.Nixpkgs.CouldFollowRoot,
+			Pending:         counts.Pending,
+			HeldBack:        counts.HeldBack,
 		},
 		Groups: make([]analyzeGroupJS, 0, len(rep.Groups)),
 	}
@@ -555,4 +578,16 @@ func isPlainASCII(s string) bool {
 		}
 	}
 	return true
+}
+
+// heldReasons are the reasons of the nixpkgs copies the plan holds back, in
+// copy order (each reason names its copy).
+func heldReasons(out *flake.Outcome) []string {
+	var reasons []string
+	for _, c := range out.Copies {
+		if c.Status == flake.Held && c.Source.Nixpkgs {
+			reasons = append(reasons, c.Reason)
+		}
+	}
+	return reasons
 }

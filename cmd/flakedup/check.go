@@ -4,14 +4,13 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/flakedup/flakedup/internal/flake"
 	"github.com/flakedup/flakedup/lockgraph"
-	"github.com/flakedup/flakedup/rewrite"
 )
 
 // Formats of `flakedup check`.
@@ -136,7 +135,7 @@ func optionalCount(c *cli.Context, flag string) (int, error) {
 
 // checkReport is the outcome of checking one flake.
 type checkReport struct {
-	flake      *flake
+	outcome    *flake.Outcome
 	display    string // the flake directory as given
 	report     lockgraph.Report
 	settings   fixSettings
@@ -169,32 +168,23 @@ type violation struct {
 
 // checkFlake loads one flake, plans as fix would, and evaluates the limits.
 func checkFlake(c *cli.Context, e *env, arg string, limits checkLimits) (*checkReport, error) {
-	fl, err := loadFlake(arg)
+	out, settings, err := loadAndPlan(c, e, arg, flake.LoadOptions{ReadLock: e.readText}, func(s *fixSettings) {
+		s.policy.Promote, s.policy.Deep = false, false
+	})
 	if err != nil {
 		return nil, err
 	}
-	settings, err := fixSettingsFrom(c, e, fl.dir)
-	if err != nil {
+	if err := out.Flake.Refusal(); err != nil {
 		return nil, err
 	}
-	settings.policy.Promote, settings.policy.Deep = false, false
-	out, err := planFix(fl, settings)
-	if err != nil {
-		return nil, err
-	}
-	rep := &checkReport{flake: fl, display: arg, report: out.before, settings: settings}
+	rep := &checkReport{outcome: out, display: arg, report: out.Before, settings: settings}
 	if rep.display == "" {
 		rep.display = "."
 	}
-	rep.copies = checkCopies(fl, out, limits)
+	rep.copies = checkCopies(out, limits)
 
-	nix := out.before.Nixpkgs
-	collapsible := 0
-	for _, cp := range rep.copies {
-		if cp.nixpkgs && cp.fix != "" {
-			collapsible++
-		}
-	}
+	nix := out.Before.Nixpkgs
+	collapsible := out.Counts().CouldFollow
 	if limits.maxNixpkgs < 0 {
 		if collapsible > 0 {
 			rep.violations = append(rep.violations, violation{
@@ -235,100 +225,26 @@ func checkFlake(c *cli.Context, e *env, arg string, limits checkLimits) (*checkR
 // checkCopies lists the copies the report talks about: every nixpkgs copy
 // and every copy of a source with a --max-copies limit, each with the line
 // of its root input and the follows line that fix would add for it.
-func checkCopies(fl *flake, out *fixOutcome, limits checkLimits) []checkCopy {
-	g := fl.graph
+func checkCopies(out *flake.Outcome, limits checkLimits) []checkCopy {
 	limited := map[string]bool{}
 	for _, sl := range limits.maxCopies {
 		limited[sl.source] = true
 	}
-	direct := directPaths(g)
-	rootTargets := map[string]bool{}
-	for _, in := range g.Nodes[g.Root].Inputs {
-		rootTargets[in.Target] = true
-	}
-	lines := manualLines(out.edits)
 	var copies []checkCopy
-	for _, key := range g.Reachable() {
-		n := g.Nodes[key]
-		src := lockgraph.SourceOf(n)
-		if !src.Nixpkgs && !limited[src.ID] {
+	for _, c := range out.Copies {
+		if !c.Source.Nixpkgs && !limited[c.Source.ID] {
 			continue
 		}
-		br := lockgraph.BranchOf(n)
 		cp := checkCopy{
-			path: direct[key], source: src.ID, nixpkgs: src.Nixpkgs, declared: rootTargets[key],
-			branch: branchLabel(br), rev: shortRev(n.Locked.String("rev")), line: 1,
+			path: c.Path, source: c.Source.ID, nixpkgs: c.Source.Nixpkgs, declared: c.Status == flake.Root,
+			branch: branchLabel(c.Branch), rev: shortRev(c.Rev), line: c.Line, fix: c.Fix, held: c.Reason,
 		}
-		if cp.path == nil {
-			cp.path = g.Paths()[key].Canonical
-		}
-		if fl.inputs != nil {
-			if in := fl.inputs.Inputs[cp.path[0]]; in != nil && in.Line > 0 {
-				cp.line = in.Line
-			}
-		}
-		if !cp.declared {
-			for i, e := range out.edits {
-				if f, ok := e.(rewrite.AddFollows); ok && hasPathPrefix(cp.path, f.Path) {
-					cp.fix = lines[i]
-					break
-				}
-			}
-			for _, h := range out.result.HeldBack {
-				if cp.fix == "" && lockgraph.JoinPath(h.Path) == lockgraph.JoinPath(cp.path) {
-					cp.held = h.Reason
-				}
-			}
+		if cp.line == 0 {
+			cp.line = 1
 		}
 		copies = append(copies, cp)
 	}
-	sort.Slice(copies, func(i, j int) bool {
-		if copies[i].declared != copies[j].declared {
-			return copies[i].declared
-		}
-		return lockgraph.JoinPath(copies[i].path) < lockgraph.JoinPath(copies[j].path)
-	})
 	return copies
-}
-
-// directPaths maps every node reachable through direct (non-follows) edges
-// to the input path of those edges; in a lock Nix wrote, each node has
-// exactly one.
-func directPaths(g *lockgraph.Graph) map[string][]string {
-	out := map[string][]string{}
-	type item struct {
-		key  string
-		path []string
-	}
-	queue := []item{{g.Root, nil}}
-	seen := map[string]bool{g.Root: true}
-	for len(queue) > 0 {
-		it := queue[0]
-		queue = queue[1:]
-		n := g.Nodes[it.key]
-		for _, in := range n.Inputs {
-			if in.IsFollows() || seen[in.Target] {
-				continue
-			}
-			seen[in.Target] = true
-			p := append(append([]string(nil), it.path...), in.Name)
-			out[in.Target] = p
-			queue = append(queue, item{in.Target, p})
-		}
-	}
-	return out
-}
-
-func hasPathPrefix(p, prefix []string) bool {
-	if len(prefix) > len(p) {
-		return false
-	}
-	for i := range prefix {
-		if p[i] != prefix[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // render writes the report in one format. sep is true for the second and
@@ -387,7 +303,7 @@ func (r *checkReport) writeGitHub(w io.Writer) error {
 	if len(r.violations) == 0 {
 		return nil
 	}
-	file := filepath.ToSlash(filepath.Clean(r.flake.nixPath))
+	file := filepath.ToSlash(filepath.Clean(r.outcome.Flake.NixPath))
 	var b strings.Builder
 	// Rule-level errors go on the job, not on a line; the copies below
 	// point at flake.nix.
@@ -507,7 +423,7 @@ type checkJSON struct {
 func (r *checkReport) json() checkJSON {
 	out := checkJSON{
 		Flake:         r.display,
-		analyzeOutput: analyzeJSON(r.report),
+		analyzeOutput: analyzeJSON(r.report, r.outcome.Counts()),
 		NixVersion:    nixVersionJSON{r.settings.target.Version.String(), string(r.settings.target.Source)},
 		Violations:    append([]violation{}, r.violations...),
 	}

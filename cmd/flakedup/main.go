@@ -80,7 +80,8 @@ type env struct {
 // the process exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer,
 	getenv func(string) string, detectNix func() (nixversion.Version, bool)) (code int) {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, detectNix: detectNix}
+	out := &countingWriter{w: stdout}
+	e := &env{stdin: stdin, stdout: out, stderr: stderr, getenv: getenv, detectNix: detectNix}
 	// A fault reading a mapped file (another process truncated it) panics
 	// instead of killing the process, so that the recover below reports it.
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
@@ -102,20 +103,109 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 	}()
 	app := newApp(e)
-	err := app.RunContext(ctx, flagsFirst(app, args))
+	args = flagsFirst(app, helpAsFlag(args))
+	err := unknownCommand(app, args)
+	if err == nil {
+		err = app.RunContext(ctx, args)
+	}
 	if err == nil {
 		return exitOK
 	}
+	code = exitBadUsed
 	var ee *exitError
 	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintf(stderr, "flakedup: %s\n", oneLine(ee.err.Error()))
+		code = ee.code
+		if ee.err == nil {
+			return code
 		}
-		return ee.code
+		err = ee.err
 	}
-	// Anything else is a usage error from cli (unknown flag, bad value).
+	// Anything that is not an exitError is a usage error from cli (unknown
+	// flag, bad value).
 	fmt.Fprintf(stderr, "flakedup: %s\n", oneLine(err.Error()))
-	return exitBadUsed
+	// Under --format json stdout holds exactly one document: the error
+	// document, unless the command already wrote its report.
+	if out.n == 0 && wantsJSON(func(name string) []string { return commandFlags(app, name) }, args) {
+		if werr := writeErrorDocument(out, err); werr != nil {
+			fmt.Fprintf(stderr, "flakedup: %s\n", oneLine(werr.Error()))
+		}
+	}
+	return code
+}
+
+// helpAsFlag turns `flakedup help [COMMAND]` into `flakedup [COMMAND]
+// --help` (the help command itself is hidden).
+func helpAsFlag(args []string) []string {
+	if len(args) < 2 || args[1] != "help" {
+		return args
+	}
+	out := append([]string{args[0]}, args[2:]...)
+	return append(out, "--help")
+}
+
+// unknownCommand returns a usage error when args name a command the app
+// does not have: it says so, suggests the closest command, and lists them
+// all (urfave/cli would say "No help topic for ..."). It returns nil when
+// args name a command or none.
+func unknownCommand(app *cli.App, args []string) error {
+	if len(args) < 2 || strings.HasPrefix(args[1], "-") || app.Command(args[1]) != nil {
+		return nil
+	}
+	name := args[1]
+	var names []string
+	for _, c := range app.Commands {
+		if !c.Hidden {
+			names = append(names, c.Name)
+		}
+	}
+	msg := fmt.Sprintf("unknown command %q", name)
+	if best := closestName(name, names); best != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return badInput(fmt.Errorf("%s; the commands are %s (see 'flakedup --help')", msg, strings.Join(names, ", ")))
+}
+
+// closestName returns the command that word most likely misspells: the
+// one it starts (two letters or more), else the nearest by edit distance
+// (see closestNames); "" when none is close.
+func closestName(word string, names []string) string {
+	w := strings.ToLower(word)
+	for _, n := range names {
+		if len(w) >= 2 && strings.HasPrefix(n, w) {
+			return n
+		}
+	}
+	if close := closestNames(w, names, 1); len(close) == 1 {
+		return close[0]
+	}
+	return ""
+}
+
+// commandFlags returns the names of the flags of app's command name (nil
+// when there is no such command).
+func commandFlags(app *cli.App, name string) []string {
+	cmd := app.Command(name)
+	if cmd == nil {
+		return nil
+	}
+	var names []string
+	for _, f := range cmd.Flags {
+		names = append(names, f.Names()...)
+	}
+	return names
+}
+
+// countingWriter counts the bytes written through it, so that run knows
+// whether a command printed anything on stdout before it failed.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // flagsFirst lets flags follow the positional arguments, as in

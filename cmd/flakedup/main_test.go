@@ -103,3 +103,37 @@ func TestCompletionScripts(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownCommand checks the message for a command flakedup does not
+// have: it names it, suggests the closest command, lists them all, exit 2.
+func TestUnknownCommand(t *testing.T) {
+	const list = "; the commands are analyze, fix, check, why, graph, inputs, completion (see 'flakedup --help')\n"
+	tests := []struct{ command, want string }{
+		{"frobnicate", `flakedup: unknown command "frobnicate"` + list},
+		{"analyz", `flakedup: unknown command "analyz" (did you mean "analyze"?)` + list},
+		{"fxi", `flakedup: unknown command "fxi" (did you mean "fix"?)` + list},
+		{"Check", `flakedup: unknown command "Check" (did you mean "check"?)` + list},
+		{"in", `flakedup: unknown command "in" (did you mean "inputs"?)` + list},
+		{"x", `flakedup: unknown command "x"` + list},
+		{".", `flakedup: unknown command "."` + list},
+	}
+	for _, tt := range tests {
+		code, out, errOut := runFlakedup(t, nil, tt.command, "../../fixtures/demo")
+		if code != exitBadUsed || out != "" || errOut != tt.want {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 2, no stdout, stderr %q", tt.command, code, out, errOut, tt.want)
+		}
+	}
+}
+
+// TestHelpCommand checks that `flakedup help [COMMAND]` prints the help.
+func TestHelpCommand(t *testing.T) {
+	for args, want := range map[string]string{
+		"help":     "flakedup - find and collapse duplicated nixpkgs copies",
+		"help fix": "flakedup fix - add the follows",
+	} {
+		code, out, errOut := runFlakedup(t, nil, strings.Fields(args)...)
+		if code != exitOK || errOut != "" || !strings.Contains(out, want) {
+			t.Errorf("%s: exit %d, stderr %q, stdout does not contain %q:\n%s", args, code, errOut, want, out)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flakedup/flakedup/internal/flake"
 	"github.com/flakedup/flakedup/internal/genlock"
 	"github.com/flakedup/flakedup/internal/testenv"
 	"github.com/flakedup/flakedup/lockgraph"
@@ -43,6 +44,13 @@ func TestWhyGolden(t *testing.T) {
 			if wantErr, err := os.ReadFile(filepath.Join(dir, "expected.err")); err == nil {
 				for _, format := range []string{"text", "json"} {
 					code, stdout, stderr := runFlakedup(t, nil, append(args, "--format", format)...)
+					if format == formatJSON {
+						// The error document replaces the report (errors.go).
+						if err := checkErrorDocument(stdout, stderr); err != nil {
+							t.Errorf("--format json: %v", err)
+						}
+						stdout = ""
+					}
 					stderr = strings.NewReplacer(dir, "$DIR", repoRoot, "$ROOT").Replace(stderr)
 					if code != exitBadUsed || stdout != "" || stderr != string(wantErr) {
 						t.Errorf("--format %s: exit %d, stdout %q, stderr %q; want exit 2, no stdout, stderr %q",
@@ -153,7 +161,7 @@ func TestWhyNoNixpkgs(t *testing.T) {
 // TestWhyPathText checks how a path and its follows edges are written.
 func TestWhyPathText(t *testing.T) {
 	hop := func(in, target string) followsHop {
-		return followsHop{Input: strings.Split(in, "/"), Target: splitTarget(target)}
+		return followsHop{Input: strings.Split(in, "/"), Target: flake.SplitTarget(target)}
 	}
 	tests := []struct {
 		path string

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"testing"
+
+	"github.com/flakedup/flakedup/internal/testenv"
+)
+
+// agreeCounts are the nixpkgs numbers one command reports.
+type agreeCounts struct{ copies, couldFollow, pending, heldBack int }
+
+// analyzeCounts runs analyze (or check, whose JSON has the analyze schema)
+// and reads its nixpkgs numbers.
+func analyzeCounts(t *testing.T, args ...string) agreeCounts {
+	t.Helper()
+	code, out, stderr := runFlakedup(t, nil, args...)
+	if code != exitOK && code != exitFailed {
+		t.Fatalf("%v: exit %d: %s", args, code, stderr)
+	}
+	var doc struct {
+		Nixpkgs struct {
+			Copies          int
+			CouldFollowRoot int `json:"could_follow_root"`
+			Pending         int
+			HeldBack        int `json:"held_back"`
+		}
+		Violations []struct {
+			Rule          string
+			Limit, Actual int
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v: %v\n%s", args, err, out)
+	}
+	n := doc.Nixpkgs
+	return agreeCounts{n.Copies, n.CouldFollowRoot, n.Pending, n.HeldBack}
+}
+
+// TestCommandsAgree runs analyze, check and fix on every corpus pair and
+// requires the same nixpkgs numbers from all three (copies, could follow,
+// pending, held back), check's "collapsible" violation to say the same, and
+// fix's before → after to be what the counts add up to; then, after `fix
+// --lock`, analyze must report nothing left to follow.
+func TestCommandsAgree(t *testing.T) {
+	for _, lock := range testenv.CorpusFiles(t, "flake.lock") {
+		src := filepath.Dir(lock)
+		t.Run(filepath.Base(src), func(t *testing.T) {
+			dir := copyFlake(t, src)
+			analyze := analyzeCounts(t, "analyze", "--format", "json", dir)
+			check := analyzeCounts(t, "check", "--format", "json", dir)
+			code, out, stderr := runFlakedup(t, nil, "fix", "--dry-run", "--format", "json", dir)
+			if code != exitOK {
+				t.Fatalf("fix: exit %d: %s", code, stderr)
+			}
+			var doc struct {
+				Follows []struct{ Input string }
+				Counts  struct {
+					Copies      int
+					CouldFollow int `json:"could_follow"`
+					Pending     int
+					HeldBack    int `json:"held_back"`
+					After       int
+				}
+			}
+			if err := json.Unmarshal([]byte(out), &doc); err != nil {
+				t.Fatal(err)
+			}
+			c := doc.Counts
+			fix := agreeCounts{c.Copies, c.CouldFollow, c.Pending, c.HeldBack}
+			if analyze != check || analyze != fix {
+				t.Errorf("counts (copies, could follow, pending, held back) disagree: analyze %v, check %v, fix %v", analyze, check, fix)
+			}
+			if c.Copies-c.After != c.CouldFollow+c.Pending {
+				t.Errorf("fix: %d copies → %d, but %d could follow and %d are pending", c.Copies, c.After, c.CouldFollow, c.Pending)
+			}
+			if (c.CouldFollow > 0) != (len(doc.Follows) > 0) {
+				t.Errorf("fix: %d copies could follow, %d follows added", c.CouldFollow, len(doc.Follows))
+			}
+
+			if code, _, stderr := runFlakedup(t, nil, "fix", "--lock", dir); code != exitOK {
+				t.Fatalf("fix --lock: exit %d: %s", code, stderr)
+			}
+			after := analyzeCounts(t, "analyze", "--format", "json", dir)
+			if after.couldFollow != 0 || after.pending != 0 || after.copies != c.After {
+				t.Errorf("after fix --lock, analyze reports %v; want %d copies, nothing to follow or pending", after, c.After)
+			}
+			if code, _, _ := runFlakedup(t, nil, "check", dir); code != exitOK {
+				t.Errorf("after fix --lock, check exits %d, want 0", code)
+			}
+		})
+	}
+}
