@@ -8,7 +8,7 @@ import (
 // SetURL changes the url of the root input Name to URL (`fix --align`
 // moves the primary nixpkgs to the common revision with it). It replaces
 // only the url's value and keeps how it is written: a "..." string stays
-// one, an ”...” string stays one, and a bare URI literal stays bare when
+// one, an indented string stays indented, and a bare URI literal stays bare when
 // the new url is one too (else it becomes a "..." string). An input
 // without a constant url is an error; an equal url makes it a no-op.
 type SetURL struct {
