@@ -3,7 +3,9 @@ package lockgraph
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/flakedup/flakedup/internal/nixversion"
@@ -131,19 +133,38 @@ const maxPlanRounds = 1000
 // Predict does, so that a second run before re-locking proposes nothing)
 // and a Policy.
 //
-// For each copy of nixpkgs (with Policy.All: of every duplicated source)
-// that is not a root input, Plan picks where it should point:
+// Plan first rejects Policy.Ignore and Policy.Include names that match
+// nothing (*UnknownNameError), and adds the root inputs that
+// Policy.RootInputs declares and the lock lacks, when a declared follows
+// says where they come from (an earlier --promote or --add-inputs not yet
+// locked). Then, for each copy of nixpkgs (lib-only copies included; with
+// Policy.All: of every duplicated source) that is not a root input, it
+// picks a root input to follow (issue 12; targets are root inputs only,
+// never a path inside another flake):
 //
-//  1. a root input of the same source and branch class; when several fit,
-//     the one most edges of the lock already resolve to, then the newest
-//     (locked lastModified), then the first by name;
-//  2. with CrossBranch, else the root's input of the same source (for
-//     nixpkgs and its forks: upstream first), chosen the same way;
-//  3. else the copy of the same source and class that is shallowest, then
-//     newest, then first by path (`follows = "haskellNix/nixpkgs-2305"`).
+//   - a lib-only copy (nix-community/nixpkgs.lib, nixpkgs with dir=lib, or
+//     an input named nixpkgs-lib) follows a lib-only root input, else the
+//     primary nixpkgs (`nixpkgs`; else the root nixpkgs most lock edges
+//     resolve to);
+//   - a copy pinned to a revision (a rev and no ref) is never collapsed,
+//     unless a root input pins the same revision;
+//   - under the primary convention (Policy.Target, or inferred: root
+//     nixpkgs on two or more branch classes and every locked declared
+//     follows to one of them goes to the primary), an upstream copy
+//     follows the primary, across branches too;
+//   - else a root input of the same source and branch class, the primary
+//     first, then the one most edges resolve to, the newest, the first by
+//     name;
+//   - else, with CrossBranch, the primary (forks too); else it is held
+//     back, with the follows line that would collapse it and the flags or
+//     the root input line (`nixpkgs-2405.url = ...;`) that would.
 //
-// A copy that is the only one of its class (another branch, or a fork,
-// without CrossBranch) is held back with the reason.
+// With Policy.AddInputs, each branch class with at least two copies that
+// only a new root input could take gets one (Result.NewInputs). Copies
+// below an input that Policy.Ignore or Policy.Holds names, below a root
+// input flake.nix no longer declares, or below an input served by a binary
+// cache built with its own nixpkgs (caches.go, Policy.Substituters; unless
+// Policy.Include names the root input) are held back with that reason.
 //
 // Plan works top-down and emits only depth-two overrides ([A X]). A deeper
 // copy is reached by first collapsing its depth-two ancestor onto a root
@@ -184,12 +205,32 @@ func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
 	if p.Deep && !nix.AtLeast(nixversion.DeepOverrides) {
 		return nil, &NixTooOldError{Feature: "--deep", Needs: nixversion.DeepOverrides, Target: nix}
 	}
-	cur, err := Predict(g, declared)
+	if err := checkNames(g, p); err != nil {
+		return nil, err
+	}
+	base, declared, err := promoteDeclared(g, declared, p.RootInputs)
 	if err != nil {
 		return nil, fmt.Errorf("apply the declared follows: %w", err)
 	}
-	pl := planner{policy: p, nix: nix, declared: declared, rejected: make(map[string]rejection)}
+	cur, err := Predict(base, declared)
+	if err != nil {
+		return nil, fmt.Errorf("apply the declared follows: %w", err)
+	}
+	pl := newPlanner(p, nix, declared)
 	res := &Result{Before: copyCounts(g), Nix: nix}
+	sv := pl.survey(cur)
+	pl.primary = pl.primaryOf(sv)
+	res.Convention = pl.convention(g, sv)
+	pl.target = res.Convention.Target
+	_, classes := pl.addable(cur)
+	for _, class := range classes {
+		pl.addClasses[class] = true
+	}
+	if p.AddInputs {
+		if cur, res.NewInputs, err = pl.addInputs(cur); err != nil {
+			return nil, fmt.Errorf("plan: add root inputs: %w", err)
+		}
+	}
 	if !nix.AtLeast(nixversion.FollowsThroughFollows) {
 		for _, e := range throughFollows(cur) {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: Nix %s cannot lock this flake at all (needs Nix ≥ %s)", e, nix, nixversion.FollowsThroughFollows))
@@ -244,6 +285,11 @@ func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
 	}
 	res.Predicted = cur
 	res.After = copyCounts(cur)
+	for _, f := range res.Follows {
+		if c, ok := pl.cross[JoinPath(f.Input)]; ok && c.Target == JoinPath(f.Target) {
+			res.CrossBranch = append(res.CrossBranch, c)
+		}
+	}
 	return res, nil
 }
 
@@ -321,6 +367,34 @@ type planner struct {
 	// (or to make it one the target Nix refuses) to the reason; such an
 	// edge is held back instead.
 	rejected map[string]rejection
+	// primary is the name of the primary root nixpkgs input, or "".
+	primary string
+	// target is the convention in force: TargetPrimary or TargetBranch.
+	target TargetPolicy
+	// included are the root inputs of Policy.Include.
+	included map[string]bool
+	// subs are the hosts of Policy.Substituters.
+	subs map[string]bool
+	// addClasses are the branch classes --add-inputs would add a root
+	// input for.
+	addClasses map[string]bool
+	// added are the root inputs Plan itself adds (promotions, new inputs):
+	// flake.nix will declare them, so they are not stale.
+	added map[string]bool
+	// cross records, by input path, the follows Plan proposed across a
+	// branch; Plan keeps those that end up in Result.Follows.
+	cross map[string]CrossBranchFollows
+}
+
+// newPlanner sets up the planner of one Plan.
+func newPlanner(p Policy, nix nixversion.Version, declared []Follows) planner {
+	pl := planner{policy: p, nix: nix, declared: declared, rejected: make(map[string]rejection),
+		target: TargetBranch, included: make(map[string]bool), subs: substituterHosts(p.Substituters),
+		cross: make(map[string]CrossBranchFollows), added: make(map[string]bool), addClasses: make(map[string]bool)}
+	for _, name := range p.Include {
+		pl.included[name] = true
+	}
+	return pl
 }
 
 // step is what one round proposes.
@@ -339,7 +413,16 @@ type copyInfo struct {
 	branch Branch
 	newest int64 // locked lastModified
 	uses   int   // edges resolving to this node
+	// libOnly marks a copy that only nixpkgs' lib is taken from:
+	// nix-community/nixpkgs.lib, or nixpkgs with dir=lib.
+	libOnly bool
 }
+
+// nixpkgsLike reports whether c is planned as a nixpkgs copy.
+func (c *copyInfo) nixpkgsLike() bool { return c.source.Nixpkgs || c.libOnly }
+
+// pinned reports whether c is pinned to a revision (a rev and no ref).
+func (c *copyInfo) pinned() bool { return strings.HasPrefix(c.branch.Class, classPinnedPrefix) }
 
 // rootInput is a root input as a possible target.
 type rootInput struct {
@@ -355,59 +438,43 @@ type survey struct {
 	byKey map[string]*copyInfo
 	// perFamily counts the copies of each family.
 	perFamily map[string]int
-	// roots are the root inputs that denote one of copies, by name.
+	// roots are the root inputs that denote one of copies and may be a
+	// target (flake.nix still declares them), by name.
 	roots []rootInput
 	// isRoot tells the nodes some root input denotes.
 	isRoot map[string]bool
 
-	// The indexes below let targetOf look at a copy's own source or family
-	// instead of scanning every copy and root input for each copy, which
-	// made a round quadratic in the size of the lock.
-
-	// rootsBySource and rootsByFamily hold the elements of roots by their
-	// node's source ID and family, in the order of roots.
-	rootsBySource, rootsByFamily map[string][]rootInput
+	// rootsBySource holds the elements of roots by their node's source ID,
+	// in the order of roots, so that targetOf looks at a copy's own source
+	// instead of scanning every root input for each copy.
+	rootsBySource map[string][]rootInput
 	// perSource counts the copies of each source ID.
 	perSource map[string]int
-	// bestPeer is, per source ID and branch class, the copy others of that
-	// source and class should follow: the shallowest, then the newest, the
-	// first in copies order on a tie. bestPeerAnyClass is the same over every
-	// branch class of a source.
-	bestPeer         map[sourceBranch]*copyInfo
-	bestPeerAnyClass map[string]*copyInfo
 }
 
-// indexCopies fills the indexes of sv from its copies and roots.
-func (sv *survey) indexCopies() {
-	sv.rootsBySource = make(map[string][]rootInput)
-	sv.rootsByFamily = make(map[string][]rootInput)
-	for _, r := range sv.roots {
-		sv.rootsBySource[r.node.source.ID] = append(sv.rootsBySource[r.node.source.ID], r)
-		sv.rootsByFamily[r.node.family] = append(sv.rootsByFamily[r.node.family], r)
+// libOnlyID is the Source ID of the lib-only mirror of nixpkgs.
+const libOnlyID = "github:nix-community/nixpkgs.lib"
+
+// isLibOnly reports whether a node is a lib-only nixpkgs: the
+// nix-community mirror, or nixpkgs with dir=lib.
+func isLibOnly(n *Node, src Source) bool {
+	if src.ID == libOnlyID {
+		return true
 	}
-	sv.perSource = make(map[string]int)
-	sv.bestPeer = make(map[sourceBranch]*copyInfo)
-	sv.bestPeerAnyClass = make(map[string]*copyInfo)
-	for _, c := range sv.copies {
-		sv.perSource[c.source.ID]++
-		k := sourceBranch{c.source.ID, c.branch.Class}
-		if best := sv.bestPeer[k]; best == nil || betterPeer(c, best) {
-			sv.bestPeer[k] = c
-		}
-		if best := sv.bestPeerAnyClass[c.source.ID]; best == nil || betterPeer(c, best) {
-			sv.bestPeerAnyClass[c.source.ID] = c
+	if !src.Nixpkgs {
+		return false
+	}
+	dir := n.Original.String("dir")
+	if raw := n.Original.String("url"); dir == "" && strings.Contains(raw, "dir=") {
+		if u, err := url.Parse(raw); err == nil {
+			dir = u.Query().Get("dir")
 		}
 	}
+	return strings.Trim(dir, "/") == "lib"
 }
 
-// betterPeer reports whether o is a better copy to follow than best:
-// shallower, or as deep and newer.
-func betterPeer(o, best *copyInfo) bool {
-	return len(o.path) < len(best.path) || len(o.path) == len(best.path) && o.newest > best.newest
-}
-
-// surveyGraph describes every reachable node of g for a round.
-func surveyGraph(g *Graph) survey {
+// survey describes every reachable node of g for a round.
+func (pl planner) survey(g *Graph) survey {
 	order, _ := NixKeys(g)
 	paths := inputPaths(g, order)
 	uses := make(map[string]int)
@@ -423,8 +490,11 @@ func surveyGraph(g *Graph) survey {
 		if key == g.Root || c.source.ID == "" {
 			continue
 		}
+		// flake-parts' nixpkgs-lib is also a nixpkgs tarball pinned to a
+		// rev: the input name says it only needs lib.
+		c.libOnly = isLibOnly(n, c.source) || c.source.Nixpkgs && len(c.path) > 0 && c.path[len(c.path)-1] == "nixpkgs-lib"
 		c.family = c.source.ID
-		if c.source.Nixpkgs {
+		if c.nixpkgsLike() {
 			c.family = "nixpkgs"
 		}
 		c.newest, _ = n.Locked.Int("lastModified")
@@ -436,12 +506,286 @@ func surveyGraph(g *Graph) survey {
 	root := g.Nodes[g.Root]
 	for _, in := range root.Inputs {
 		if c, ok := sv.byKey[in.Target]; ok {
-			sv.roots = append(sv.roots, rootInput{name: in.Name, node: c})
 			sv.isRoot[c.key] = true
+			if !pl.isStale(in.Name) {
+				sv.roots = append(sv.roots, rootInput{name: in.Name, node: c})
+			}
 		}
 	}
-	sv.indexCopies()
+	sv.rootsBySource = make(map[string][]rootInput)
+	for _, r := range sv.roots {
+		sv.rootsBySource[r.node.source.ID] = append(sv.rootsBySource[r.node.source.ID], r)
+	}
+	sv.perSource = make(map[string]int)
+	for _, c := range sv.copies {
+		sv.perSource[c.source.ID]++
+	}
 	return sv
+}
+
+// isStale reports whether the root input name is in the lock but no longer
+// in flake.nix.
+func (pl planner) isStale(name string) bool {
+	return pl.policy.RootInputs != nil && !pl.declaredRoot(name) && !pl.added[name]
+}
+
+// declaredRoot reports whether flake.nix declares the root input name.
+func (pl planner) declaredRoot(name string) bool {
+	for _, n := range pl.policy.RootInputs {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// primaryOf picks the primary root nixpkgs input: `nixpkgs` when it is one,
+// else the upstream one most lock edges resolve to (then the newest, then
+// the first by name); "" when the flake has none.
+func (pl planner) primaryOf(sv survey) string {
+	var cands []rootInput
+	for _, r := range sv.roots {
+		if r.node.source.Nixpkgs && !r.node.libOnly {
+			if r.name == "nixpkgs" {
+				return r.name
+			}
+			cands = append(cands, r)
+		}
+	}
+	if r := bestRoot(cands, func(r rootInput) bool { return !r.node.source.Fork }, "", ""); r != nil {
+		return r.name
+	}
+	if r := bestRoot(cands, anyRoot, "", ""); r != nil {
+		return r.name
+	}
+	return ""
+}
+
+// lockedFollows reports whether g already has the declared follows f.
+func lockedFollows(g *Graph, f Follows) bool {
+	parent := g.Nodes[directTarget(g, f.Input[:len(f.Input)-1])]
+	if parent == nil {
+		return false
+	}
+	e, ok := parent.Inputs.Get(f.Input[len(f.Input)-1])
+	return ok && e.IsFollows() && JoinPath(e.Follows) == JoinPath(f.Target)
+}
+
+// primaryRoot returns the primary root input in sv, or nil.
+func (pl planner) primaryRoot(sv survey) *rootInput {
+	for i := range sv.roots {
+		if sv.roots[i].name == pl.primary && pl.primary != "" {
+			return &sv.roots[i]
+		}
+	}
+	return nil
+}
+
+// convention decides Policy.Target. TargetInfer becomes TargetPrimary when
+// the flake has root nixpkgs inputs on at least two branch classes and
+// every declared follows from a dependency's input to one of them goes to
+// the primary (at least one does), else TargetBranch. Only declared follows
+// that the lock g already has count: those not locked yet (a plan's own,
+// declared before re-locking) must not change the convention that chose
+// them.
+func (pl planner) convention(g *Graph, sv survey) Convention {
+	conv := Convention{Target: pl.policy.Target, Primary: pl.primary}
+	classes := make(map[string]bool)
+	isNixRoot := make(map[string]bool)
+	for _, r := range sv.roots {
+		if r.node.source.Nixpkgs && !r.node.libOnly {
+			classes[r.node.branch.Class] = true
+			isNixRoot[r.name] = true
+		}
+	}
+	if conv.Target == TargetInfer {
+		conv.Inferred = true
+		conv.Target = TargetBranch
+		toPrimary, toOther := 0, 0
+		for _, f := range pl.declared {
+			if len(f.Input) < 2 || len(f.Target) != 1 || !isNixRoot[f.Target[0]] || !lockedFollows(g, f) {
+				continue
+			}
+			if f.Target[0] == pl.primary {
+				toPrimary++
+			} else {
+				toOther++
+			}
+		}
+		if len(classes) >= 2 && toPrimary > 0 && toOther == 0 {
+			conv.Target = TargetPrimary
+		}
+	}
+	if pl.primary == "" || len(classes) < 2 && !(conv.Target == TargetPrimary && !conv.Inferred) {
+		return conv
+	}
+	lead := "policy " + conv.Target.String()
+	if conv.Inferred {
+		lead = "following this flake's convention"
+	}
+	if conv.Target == TargetPrimary {
+		conv.Summary = fmt.Sprintf("%s: everything follows %s", lead, pl.primary)
+	} else {
+		conv.Summary = lead + ": each copy follows the root input on its branch"
+	}
+	return conv
+}
+
+// addable returns, by branch class, the upstream nixpkgs copies that no
+// root input on their branch can take and that a new root input could
+// (issue 12, rule 1), for the classes with at least two of them, and
+// those classes sorted.
+func (pl planner) addable(g *Graph) (map[string][]*copyInfo, []string) {
+	sv := pl.survey(g)
+	byClass := make(map[string][]*copyInfo)
+	var classes []string
+	for _, c := range sv.copies {
+		if sv.isRoot[c.key] || !c.source.Nixpkgs || c.source.Fork || c.libOnly || c.pinned() {
+			continue
+		}
+		if _, held := pl.preHeld(g, c, sv); held {
+			continue
+		}
+		if v := pl.targetOf(c, sv); v.target != nil || !v.noBranchRoot || newInputName(c.branch.Class) == "" {
+			continue
+		}
+		if len(c.path) > 2 && !pl.policy.Deep && !pl.policy.Promote && !pl.midCollapsible(g, sv, c.path[:2]) {
+			continue // it could not follow the new input either
+		}
+		if byClass[c.branch.Class] == nil {
+			classes = append(classes, c.branch.Class)
+		}
+		byClass[c.branch.Class] = append(byClass[c.branch.Class], c)
+	}
+	kept := classes[:0]
+	for _, class := range classes {
+		if len(byClass[class]) >= 2 {
+			kept = append(kept, class)
+		} else {
+			delete(byClass, class)
+		}
+	}
+	sort.Strings(kept)
+	return byClass, kept
+}
+
+// addInputs adds, for each class addable returns, a root input named
+// after the role (newInputName), as a copy of the newest of its copies
+// whose original tracks the branch, never a revision.
+func (pl planner) addInputs(g *Graph) (*Graph, []NewInput, error) {
+	byClass, classes := pl.addable(g)
+	sort.Strings(classes)
+	var out []NewInput
+	root := g.Nodes[g.Root]
+	taken := make(map[string]bool)
+	for _, class := range classes {
+		copies := byClass[class]
+		name := newInputName(class)
+		for n := 2; ; n++ {
+			if _, ok := root.Inputs.Get(name); !ok && !taken[name] {
+				break
+			}
+			name = fmt.Sprintf("%s-%d", newInputName(class), n)
+		}
+		taken[name] = true
+		pl.added[name] = true
+		best := copies[0]
+		for _, c := range copies {
+			if c.newest > best.newest {
+				best = c
+			}
+		}
+		u := newInputURL(class)
+		ni := NewInput{Name: name, URL: u, Class: class, Line: newInputLine(name, u), From: append([]string(nil), best.path...)}
+		next, err := applyNewInput(g, ni)
+		if err != nil {
+			return nil, nil, err
+		}
+		g = next
+		root = g.Nodes[g.Root]
+		for _, c := range copies {
+			ni.Copies = append(ni.Copies, append([]string(nil), c.path...))
+		}
+		out = append(out, ni)
+	}
+	return g, out, nil
+}
+
+// midCollapsible reports whether the intermediate at mid could be made to
+// follow a root input of its source on its branch, as round does to reach
+// the copies below it.
+func (pl planner) midCollapsible(g *Graph, sv survey, mid []string) bool {
+	if pl.heldOverride(mid) || pl.declaredBelow(mid) {
+		return false
+	}
+	m := sv.byKey[directTarget(g, mid)]
+	if m == nil {
+		return false
+	}
+	fit := func(r rootInput) bool { return pl.policy.CrossBranch || r.node.branch.Class == m.branch.Class }
+	return bestRoot(sv.rootsBySource[m.source.ID], fit, "", "") != nil
+}
+
+// applyNewInput adds the root input n to g as Nix would lock it from the
+// copy at n.From: a copy of that node whose original tracks n's branch.
+func applyNewInput(g *Graph, n NewInput) (*Graph, error) {
+	g, err := Promote(g, n.Name, n.From)
+	if err != nil {
+		return nil, err
+	}
+	if e, ok := g.Nodes[g.Root].Inputs.Get(n.Name); ok {
+		ref := strings.TrimPrefix(n.URL, "github:NixOS/nixpkgs/")
+		g.Nodes[e.Target].Original = NewAttrs(Attr{Key: "owner", Raw: `"NixOS"`}, Attr{Key: "ref", Raw: strconv.Quote(ref)},
+			Attr{Key: "repo", Raw: `"nixpkgs"`}, Attr{Key: "type", Raw: `"github"`})
+	}
+	return g, nil
+}
+
+// preHeld is the reason a copy stays whatever its target: Policy.Ignore, a
+// Hold of the author's, a root input flake.nix no longer declares, or a
+// binary cache (unless Policy.Include lifts it).
+func (pl planner) preHeld(g *Graph, c *copyInfo, sv survey) (reason string, held bool) {
+	pathStr := JoinPath(c.path)
+	for _, entry := range pl.policy.Ignore {
+		if related(splitEntry(entry), c.path) {
+			return fmt.Sprintf("%s is ignored (--ignore %s)", pathStr, entry), true
+		}
+	}
+	for _, h := range pl.policy.Holds {
+		if len(h.Input) > 0 && hasPrefix(c.path, h.Input) {
+			return h.Reason, true
+		}
+	}
+	if pl.isStale(c.path[0]) {
+		return fmt.Sprintf("%s is below %s, which flake.nix no longer declares: %s", pathStr, c.path[0], staleLockReason), true
+	}
+	if !pl.included[c.path[0]] {
+		for i := 1; i < len(c.path); i++ {
+			n := g.Nodes[directTarget(g, c.path[:i])]
+			if n == nil {
+				break
+			}
+			if host, why := cacheOf(c.path[i-1], SourceOf(n), pl.subs); host != "" {
+				return fmt.Sprintf("%s is what %s's binary cache %s is built with (%s): --include %s collapses it anyway",
+					pathStr, JoinPath(c.path[:i]), host, why, c.path[0]), true
+			}
+		}
+	}
+	return "", false
+}
+
+// heldOverride reports whether an override at path (an intermediate about
+// to be collapsed) would touch something Policy.Ignore or a Hold keeps.
+func (pl planner) heldOverride(path []string) bool {
+	if pl.ignored(path) {
+		return true
+	}
+	for _, h := range pl.policy.Holds {
+		if len(h.Input) > 0 && related(h.Input, path) {
+			return true
+		}
+	}
+	return false
 }
 
 // round looks at the current graph and proposes the next moves, top-down:
@@ -449,25 +793,26 @@ func surveyGraph(g *Graph) survey {
 // depth-two ancestor (or a deep follows, or a promotion; or, when the
 // target Nix refused that collapse, the reroutes that make it possible).
 func (pl planner) round(g *Graph) step {
-	sv := surveyGraph(g)
+	sv := pl.survey(g)
 	root := g.Nodes[g.Root]
 	var st step
 	promoted := make(map[string]bool) // source IDs promoted this round
 	newNames := make(map[string]bool) // root input names promoted this round
-	hold := func(c *copyInfo, reason, needsNix string) {
-		st.heldBack = append(st.heldBack, HeldBack{Path: c.path, Reason: reason, NeedsNix: needsNix})
+	hold := func(c *copyInfo, reason, line, needsNix string) {
+		st.heldBack = append(st.heldBack, HeldBack{Path: c.path, Reason: reason, Line: line, NeedsNix: needsNix})
 	}
 	emitted := make(map[string]bool)
 	// emit proposes f for the copy c, unless f was rejected before.
 	emit := func(c *copyInfo, f Follows) {
 		k := JoinPath(f.Input)
 		if rej, ok := pl.rejected[k]; ok {
-			hold(c, JoinPath(c.path)+" stays: "+rej.reason, rej.needsNix)
+			hold(c, JoinPath(c.path)+" stays: "+rej.reason, "", rej.needsNix)
 			return
 		}
 		if !emitted[k] {
 			emitted[k] = true
 			st.follows = append(st.follows, f)
+			pl.recordCross(g, sv, f)
 		}
 	}
 
@@ -475,19 +820,20 @@ func (pl planner) round(g *Graph) step {
 		if sv.isRoot[c.key] || sv.perFamily[c.family] < 2 {
 			continue
 		}
-		if !c.source.Nixpkgs && !pl.policy.All {
+		if !c.nixpkgsLike() && !pl.policy.All {
 			continue
 		}
 		pathStr := JoinPath(c.path)
-		if pl.ignored(c.path) {
-			hold(c, pathStr+" is ignored", "")
+		v := pl.targetOf(c, sv)
+		if reason, held := pl.preHeld(g, c, sv); held {
+			hold(c, reason, pl.lineFor(c, v, sv), "")
 			continue
 		}
-		target, reason := pl.targetOf(c, sv)
-		if target == nil {
-			hold(c, reason, "")
+		if v.target == nil {
+			hold(c, v.reason, v.line, "")
 			continue
 		}
+		target := v.target
 		if len(c.path) == 2 {
 			emit(c, Follows{Input: append([]string(nil), c.path...), Target: target})
 			continue
@@ -496,8 +842,9 @@ func (pl planner) round(g *Graph) step {
 		// source, or go deep, or promote it.
 		mid := c.path[:2]
 		midStr := JoinPath(mid)
-		if pl.ignored(mid) || pl.declaredBelow(mid) {
-			hold(c, fmt.Sprintf("%s is below %s, which has declared or ignored follows below it", pathStr, midStr), "")
+		line := FollowsLine(Follows{Input: c.path, Target: target})
+		if pl.heldOverride(mid) || pl.declaredBelow(mid) {
+			hold(c, fmt.Sprintf("%s is below %s, which has declared, ignored or held follows below it: write %s with --deep", pathStr, midStr, line), line, "")
 			continue
 		}
 		if rej, ok := pl.rejected[midStr]; ok {
@@ -512,7 +859,12 @@ func (pl planner) round(g *Graph) step {
 		}
 		midNode := sv.byKey[directTarget(g, mid)]
 		if midNode != nil {
-			if r := bestRoot(sv.rootsBySource[midNode.source.ID], anyRoot, midNode.branch.Class); r != nil {
+			sameClass := func(r rootInput) bool { return r.node.branch.Class == midNode.branch.Class }
+			fit := sameClass
+			if pl.policy.CrossBranch {
+				fit = anyRoot
+			}
+			if r := bestRoot(sv.rootsBySource[midNode.source.ID], fit, midNode.branch.Class, ""); r != nil {
 				emit(c, Follows{Input: append([]string(nil), mid...), Target: []string{r.name}})
 				continue
 			}
@@ -522,22 +874,52 @@ func (pl planner) round(g *Graph) step {
 			emit(c, Follows{Input: append([]string(nil), c.path...), Target: target})
 		case pl.policy.Promote && midNode != nil:
 			if rej, ok := pl.rejected[midStr]; ok {
-				hold(c, pathStr+" stays: "+rej.reason, rej.needsNix)
+				hold(c, pathStr+" stays: "+rej.reason, line, rej.needsNix)
 			} else if !promoted[midNode.source.ID] {
 				promoted[midNode.source.ID] = true
 				name := freeName(root, newNames, mid)
 				newNames[name] = true
+				pl.added[name] = true
 				st.promotions = append(st.promotions, Promotion{Name: name, Path: append([]string(nil), mid...)})
 				emit(c, Follows{Input: append([]string(nil), mid...), Target: []string{name}})
 			}
 		default:
 			reason, needsNix := pl.noRootReason(pathStr, midStr, midNode != nil)
-			hold(c, reason, needsNix)
+			hold(c, reason, line, needsNix)
 		}
 	}
 	st.follows = deferThroughMoved(st.follows)
 	sort.SliceStable(st.follows, func(i, j int) bool { return LessPath(st.follows[i].Input, st.follows[j].Input) })
 	return st
+}
+
+// recordCross notes f when its target is a root input on another branch
+// class than the copy it replaces.
+func (pl planner) recordCross(g *Graph, sv survey, f Follows) {
+	if len(f.Target) != 1 {
+		return
+	}
+	c := sv.byKey[directTarget(g, f.Input)]
+	var t *copyInfo
+	for _, r := range sv.roots {
+		if r.name == f.Target[0] {
+			t = r.node
+		}
+	}
+	if c == nil || t == nil || c.branch.Class == t.branch.Class {
+		return
+	}
+	pl.cross[JoinPath(f.Input)] = CrossBranchFollows{Input: append([]string(nil), f.Input...),
+		From: branchName(c.branch), Target: f.Target[0], To: branchName(t.branch)}
+}
+
+// lineFor is the follows line that would collapse c: onto its target when
+// it has one, else onto the primary nixpkgs (for nixpkgs copies), else "".
+func (pl planner) lineFor(c *copyInfo, v verdict, sv survey) string {
+	if v.target != nil {
+		return FollowsLine(Follows{Input: c.path, Target: v.target})
+	}
+	return v.line
 }
 
 // reroutes returns the depth-two follows that take off mid the follows
@@ -558,11 +940,14 @@ func (pl planner) reroutes(g *Graph, sv survey, mid []string, rej rejection) []F
 			continue // no longer through mid
 		}
 		c := sv.byKey[edge.Target]
-		if len(e.input) != 2 || pl.ignored(e.input) || pl.isDeclared(e.input) ||
-			c == nil || sv.isRoot[c.key] || !c.source.Nixpkgs && !pl.policy.All {
+		if len(e.input) != 2 || pl.heldOverride(e.input) || pl.isDeclared(e.input) ||
+			c == nil || sv.isRoot[c.key] || !c.nixpkgsLike() && !pl.policy.All {
 			return nil
 		}
-		target, _ := pl.targetOf(c, sv)
+		if _, held := pl.preHeld(g, c, sv); held {
+			return nil
+		}
+		target := pl.targetOf(c, sv).target
 		if target == nil || hasPrefix(target, mid) {
 			return nil
 		}
@@ -622,33 +1007,107 @@ func deferThroughMoved(follows []Follows) []Follows {
 	return kept
 }
 
-// targetOf returns the path the copy c should follow, or nil and the reason
-// it stays where it is.
-func (pl planner) targetOf(c *copyInfo, sv survey) ([]string, string) {
+// verdict is where a copy should point, or why it stays.
+type verdict struct {
+	// target is the root input path to follow, or nil.
+	target []string
+	// reason says why the copy stays, when target is nil.
+	reason string
+	// line is the follows line that would collapse it anyway, or "".
+	line string
+	// noBranchRoot marks a copy held only because no root input tracks
+	// its branch (what Policy.AddInputs mends).
+	noBranchRoot bool
+}
+
+// targetOf returns the root input the copy c should follow (issue 12,
+// rules 1-5), or why it stays where it is. Targets are root inputs only.
+func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
+	pathStr := JoinPath(c.path)
+	primary := pl.primaryRoot(sv)
+	toPrimary := func() verdict { return verdict{target: []string{primary.name}} }
+	lineToPrimary := ""
+	if primary != nil {
+		lineToPrimary = FollowsLine(Follows{Input: c.path, Target: []string{primary.name}})
+	}
+	if c.libOnly {
+		// A lib-only root input first (the flake's own nixpkgs-lib), else
+		// the primary.
+		for _, r := range sv.roots {
+			if r.node.libOnly && !r.node.pinned() {
+				return verdict{target: []string{r.name}}
+			}
+		}
+		if primary != nil {
+			return toPrimary()
+		}
+		return verdict{reason: fmt.Sprintf("%s only needs nixpkgs' lib, but the flake has no root nixpkgs input: add %s", pathStr, newInputLine("nixpkgs", newInputURL(ClassRolling)))}
+	}
 	sameClass := func(r rootInput) bool { return r.node.branch.Class == c.branch.Class }
-	if r := bestRoot(sv.rootsBySource[c.source.ID], sameClass, ""); r != nil {
-		return []string{r.name}, ""
+	own := sv.rootsBySource[c.source.ID]
+	if !c.nixpkgsLike() {
+		if r := bestRoot(own, sameClass, "", ""); r != nil {
+			return verdict{target: []string{r.name}}
+		}
+		if len(own) == 0 {
+			return verdict{reason: fmt.Sprintf("%s has no root input of its source (%s) to follow: add one to flake.nix, or --promote", pathStr, c.source.ID)}
+		}
+		r := bestRoot(own, anyRoot, "", "")
+		if pl.policy.CrossBranch {
+			return verdict{target: []string{r.name}}
+		}
+		line := FollowsLine(Follows{Input: c.path, Target: []string{r.name}})
+		return verdict{reason: fmt.Sprintf("%s is on %s and root input %s on %s: --cross-branch makes it follow %s", pathStr, branchName(c.branch), r.name, branchName(r.node.branch), r.name), line: line}
+	}
+	// The root input of the copy's own source that stands for the primary:
+	// the primary itself when it is of that source, else the best of them.
+	var srcPrimary *rootInput
+	if primary != nil && primary.node.source.ID == c.source.ID {
+		srcPrimary = primary
+	} else {
+		srcPrimary = bestRoot(own, anyRoot, "", "")
+	}
+	if c.pinned() {
+		if r := bestRoot(own, sameClass, "", pl.primary); r != nil {
+			return verdict{target: []string{r.name}} // the same revision
+		}
+		return verdict{reason: fmt.Sprintf("%s is pinned to %s on purpose (a revision pin is never collapsed): write the follows yourself to drop it", pathStr, branchName(c.branch)), line: lineToPrimary}
+	}
+	if pl.target == TargetPrimary && srcPrimary != nil {
+		return verdict{target: []string{srcPrimary.name}}
+	}
+	if r := bestRoot(own, sameClass, "", pl.primary); r != nil {
+		return verdict{target: []string{r.name}}
+	}
+	if primary == nil {
+		return verdict{reason: fmt.Sprintf("%s has no root nixpkgs input to follow: add nixpkgs.url to flake.nix", pathStr)}
+	}
+	if srcPrimary == nil {
+		// A fork with no root input of its own source, or upstream nixpkgs
+		// in a flake whose root nixpkgs are forks.
+		if pl.policy.CrossBranch {
+			return toPrimary()
+		}
+		what := fmt.Sprintf("a fork (%s)", c.source.ID)
+		if !c.source.Fork {
+			what = fmt.Sprintf("upstream nixpkgs and %s a fork (%s)", primary.name, primary.node.source.ID)
+		}
+		return verdict{reason: fmt.Sprintf("%s is %s: --cross-branch makes it follow %s", pathStr, what, primary.name), line: lineToPrimary}
 	}
 	if pl.policy.CrossBranch {
-		if r := bestRootOfFamily(sv.rootsByFamily[c.family]); r != nil {
-			return []string{r.name}, ""
+		return verdict{target: []string{srcPrimary.name}}
+	}
+	reason := fmt.Sprintf("%s is on %s, which no root input tracks: --cross-branch makes it follow %s (%s)", pathStr, branchName(c.branch), srcPrimary.name, branchName(srcPrimary.node.branch))
+	line := FollowsLine(Follows{Input: c.path, Target: []string{srcPrimary.name}})
+	if name := newInputName(c.branch.Class); name != "" && !c.source.Fork {
+		add := newInputLine(name, newInputURL(c.branch.Class))
+		if pl.addClasses[c.branch.Class] {
+			reason += ", --add-inputs adds " + add
+		} else {
+			reason += ", or add " + add
 		}
 	}
-	best := sv.bestPeer[sourceBranch{c.source.ID, c.branch.Class}]
-	if pl.policy.CrossBranch {
-		best = sv.bestPeerAnyClass[c.source.ID]
-	}
-	if best != c {
-		return best.path, ""
-	}
-	// Held back: say "fork" when nothing else comes from the same
-	// repository, else name the branch that keeps it apart.
-	pathStr := JoinPath(c.path)
-	alone := sv.perSource[c.source.ID] == 1
-	if c.source.Fork && alone {
-		return nil, fmt.Sprintf("%s is a fork (%s)", pathStr, c.source.ID)
-	}
-	return nil, fmt.Sprintf("%s is on %s", pathStr, branchName(c.branch))
+	return verdict{reason: reason, line: line, noBranchRoot: !c.source.Fork}
 }
 
 // branchName describes a branch for a reason: its ref, a pinned rev, or
@@ -667,15 +1126,19 @@ func branchName(b Branch) string {
 	}
 }
 
-// bestRoot picks among the root inputs that fit: those of class preferClass
-// first (when not empty), then the one most edges resolve to, then the
-// newest, then the first by name (roots are sorted by name).
-func bestRoot(roots []rootInput, fit func(rootInput) bool, preferClass string) *rootInput {
+// bestRoot picks among the root inputs that fit: the one named preferName
+// first (when not empty), then those of class preferClass (when not
+// empty), then the one most edges resolve to, then the newest, then the
+// first by name (roots are sorted by name).
+func bestRoot(roots []rootInput, fit func(rootInput) bool, preferClass, preferName string) *rootInput {
 	var best *rootInput
 	for i := range roots {
 		r := &roots[i]
 		if !fit(*r) {
 			continue
+		}
+		if preferName != "" && r.name == preferName {
+			return r
 		}
 		if best == nil || better(r, best, preferClass) {
 			best = r
@@ -699,15 +1162,6 @@ func better(r, best *rootInput, preferClass string) bool {
 
 // anyRoot is the bestRoot filter that takes every root input.
 func anyRoot(rootInput) bool { return true }
-
-// bestRootOfFamily is the best of the root inputs of one family (as
-// survey.rootsByFamily holds them): for nixpkgs, upstream before forks.
-func bestRootOfFamily(family []rootInput) *rootInput {
-	if r := bestRoot(family, func(r rootInput) bool { return !r.node.source.Fork }, ""); r != nil {
-		return r
-	}
-	return bestRoot(family, anyRoot, "")
-}
 
 // freeName is the root input name for promoting the input at mid: its own
 // name when free, else "<parent>-<name>", else with a number.

@@ -174,9 +174,18 @@ func TestPlanAgainstNix(t *testing.T) {
 			t.Errorf("Plan on the lock Nix wrote proposes:\n%s", renderResult(again))
 		}
 	}
+	// The same flake with --cross-branch: S's nixos-24.05 copy follows the
+	// root's nixpkgs too, and Nix locks it as predicted.
+	run(w, "cp -r A A-cross")
+	relock(filepath.Join(w, "A-cross"), Policy{CrossBranch: true},
+		"follows B/nixpkgs -> nixpkgs\nfollows C/B -> B\nfollows C/nixpkgs -> nixpkgs\nfollows S/nixpkgs -> nixpkgs\n"+
+			"cross-branch S/nixpkgs: nixos-24.05 → nixpkgs (the default branch)\n"+
+			"copies git+file://"+w+"/B 2 -> 1\n"+
+			"copies git+file://"+w+"/nixpkgs 5 -> 1\n")
 	relock(filepath.Join(w, "A"), Policy{},
 		"follows B/nixpkgs -> nixpkgs\nfollows C/B -> B\nfollows C/nixpkgs -> nixpkgs\n"+
-			"held-back S/nixpkgs is on nixos-24.05\n"+
+			"held-back S/nixpkgs is on nixos-24.05, which no root input tracks: --cross-branch makes it follow nixpkgs (the default branch)\n"+
+			"  line inputs.S.inputs.nixpkgs.follows = \"nixpkgs\";\n"+
 			"copies git+file://"+w+"/B 2 -> 1\n"+
 			"copies git+file://"+w+"/nixpkgs 5 -> 2\n")
 	relock(filepath.Join(w, "P"), Policy{Promote: true},

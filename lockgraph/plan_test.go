@@ -15,7 +15,9 @@ import (
 var update = flag.Bool("update", false, "rewrite the expected.txt files of fixtures/plan")
 
 // readPolicy parses a fixture's policy.txt: one directive a line, among
-// "cross-branch", "all", "promote", "deep", "ignore <path>" and
+// "cross-branch", "all", "promote", "deep", "add-inputs", "ignore <path>",
+// "include <name>", "policy primary|branch", "hold <path> <reason...>",
+// "substituter <url...>", "roots <name...>" (Policy.RootInputs) and
 // "nix <version>" (the target Nix, e.g. "nix 2.8"); a missing file is the
 // zero Policy.
 func readPolicy(t *testing.T, file string) Policy {
@@ -33,6 +35,22 @@ func readPolicy(t *testing.T, file string) Policy {
 			p.Deep = true
 		case len(f) == 2 && f[0] == "ignore":
 			p.Ignore = append(p.Ignore, f[1])
+		case line == "add-inputs":
+			p.AddInputs = true
+		case len(f) == 2 && f[0] == "include":
+			p.Include = append(p.Include, f[1])
+		case len(f) == 2 && f[0] == "policy":
+			tp, err := ParseTargetPolicy(f[1])
+			if err != nil {
+				t.Fatalf("%s: %v", file, err)
+			}
+			p.Target = tp
+		case len(f) >= 3 && f[0] == "hold":
+			p.Holds = append(p.Holds, Hold{Input: strings.Split(f[1], "/"), Reason: strings.Join(f[2:], " ")})
+		case len(f) >= 2 && f[0] == "substituter":
+			p.Substituters = append(p.Substituters, f[1:]...)
+		case len(f) >= 1 && f[0] == "roots":
+			p.RootInputs = append([]string{}, f[1:]...)
 		case len(f) == 2 && f[0] == "nix":
 			v, err := nixversion.Parse(f[1])
 			if err != nil {
@@ -84,14 +102,26 @@ func fixtureLines(t *testing.T, file string) []string {
 	return out
 }
 
-// renderResult prints a Result the way expected.txt spells it: warnings,
-// promotions, follows, held-back copies (with the Nix version that would
-// allow them, if any), then the copy counts of every source that has more
-// than one copy before or after.
+// renderResult prints a Result the way expected.txt spells it: the
+// convention (when it says something), warnings, new root inputs,
+// promotions, follows, follows across a branch, held-back copies (with the
+// Nix version that would allow them, if any, and the line that would
+// collapse them), then the copy counts of every source that has more than
+// one copy before or after.
 func renderResult(r *Result) string {
 	var b strings.Builder
+	if r.Convention.Summary != "" {
+		fmt.Fprintf(&b, "convention %s\n", r.Convention.Summary)
+	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(&b, "warning %s\n", w)
+	}
+	for _, n := range r.NewInputs {
+		var copies []string
+		for _, c := range n.Copies {
+			copies = append(copies, JoinPath(c))
+		}
+		fmt.Fprintf(&b, "new-input %s (for %s)\n", n.Line, strings.Join(copies, ", "))
 	}
 	for _, p := range r.Promotions {
 		fmt.Fprintf(&b, "promote %s\n", p)
@@ -99,12 +129,18 @@ func renderResult(r *Result) string {
 	for _, f := range r.Follows {
 		fmt.Fprintf(&b, "follows %s\n", f)
 	}
+	for _, c := range r.CrossBranch {
+		fmt.Fprintf(&b, "cross-branch %s\n", c)
+	}
 	for _, h := range r.HeldBack {
 		if h.NeedsNix != "" {
 			fmt.Fprintf(&b, "held-back (nix %s) %s\n", h.NeedsNix, h.Reason)
-			continue
+		} else {
+			fmt.Fprintf(&b, "held-back %s\n", h.Reason)
 		}
-		fmt.Fprintf(&b, "held-back %s\n", h.Reason)
+		if h.Line != "" {
+			fmt.Fprintf(&b, "  line %s\n", h.Line)
+		}
 	}
 	var ids []string
 	for id, n := range r.Before {
@@ -175,6 +211,11 @@ func checkSettled(t *testing.T, g *Graph, declared []Follows, policy Policy, res
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, n := range res.NewInputs {
+		if want, err = applyNewInput(want, n); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, p := range res.Promotions {
 		if want, err = Promote(want, p.Name, p.Path); err != nil {
 			t.Fatal(err)
@@ -186,14 +227,27 @@ func checkSettled(t *testing.T, g *Graph, declared []Follows, policy Policy, res
 	if a, b := string(Marshal(want)), string(Marshal(res.Predicted)); a != b {
 		t.Errorf("Predicted differs from Predict(Promote(lock), follows):\n%s\nwant:\n%s", b, a)
 	}
-	if len(res.Promotions) == 0 {
-		again, err := Plan(g, append(append([]Follows(nil), declared...), res.Follows...), policy)
-		if err != nil {
-			t.Fatalf("Plan with the proposed follows declared: %v", err)
+	// Declaring the plan in flake.nix and planning again before Nix
+	// re-locks: the root inputs the plan adds are declared, not locked.
+	p := policy
+	if len(res.Promotions) > 0 || len(res.NewInputs) > 0 {
+		if p.RootInputs == nil {
+			p.RootInputs = g.Nodes[g.Root].Inputs.Names()
 		}
-		if len(again.Follows) != 0 {
-			t.Errorf("Plan with the proposed follows declared proposes:\n%s", renderResult(again))
+		p.RootInputs = append([]string(nil), p.RootInputs...)
+		for _, pr := range res.Promotions {
+			p.RootInputs = append(p.RootInputs, pr.Name)
 		}
+		for _, n := range res.NewInputs {
+			p.RootInputs = append(p.RootInputs, n.Name)
+		}
+	}
+	again, err = Plan(g, append(append([]Follows(nil), declared...), res.Follows...), p)
+	if err != nil {
+		t.Fatalf("Plan with the proposed follows declared: %v", err)
+	}
+	if len(again.Follows) != 0 || len(again.Promotions) != 0 || len(again.NewInputs) != 0 {
+		t.Errorf("Plan with the proposed follows declared proposes:\n%s", renderResult(again))
 	}
 }
 
@@ -242,23 +296,25 @@ func checkTarget(t *testing.T, g *Graph, declared []Follows, policy Policy, res 
 	}
 }
 
-// nixpkgsCopies counts the reachable nixpkgs nodes (forks included).
+// nixpkgsCopies counts the reachable nixpkgs nodes (forks and lib-only
+// copies included).
 func nixpkgsCopies(g *Graph) int {
 	n := 0
 	order, _ := NixKeys(g)
 	for _, key := range order {
-		if SourceOf(g.Nodes[key]).Nixpkgs {
+		if src := SourceOf(g.Nodes[key]); src.Nixpkgs || isLibOnly(g.Nodes[key], src) {
 			n++
 		}
 	}
 	return n
 }
 
-// rootNixpkgs counts the distinct nixpkgs nodes the root's inputs denote.
+// rootNixpkgs counts the distinct nixpkgs nodes (lib-only ones included)
+// the root's inputs denote.
 func rootNixpkgs(g *Graph) int {
 	seen := make(map[string]bool)
 	for _, e := range g.Nodes[g.Root].Inputs {
-		if SourceOf(g.Nodes[e.Target]).Nixpkgs {
+		if src := SourceOf(g.Nodes[e.Target]); src.Nixpkgs || isLibOnly(g.Nodes[e.Target], src) {
 			seen[e.Target] = true
 		}
 	}
@@ -353,6 +409,7 @@ func FuzzPlan(f *testing.F) {
 			f.Add(data, uint8(0))
 			f.Add(data, uint8(0xff))
 			f.Add(data, uint8(0x17)) // cross-branch, all, promote at Nix 2.8
+			f.Add(data, uint8(0x66)) // add-inputs, primary, all, promote
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte, bits uint8) {
@@ -360,7 +417,10 @@ func FuzzPlan(f *testing.F) {
 		if err != nil {
 			return
 		}
-		p := Policy{CrossBranch: bits&1 != 0, All: bits&2 != 0, Promote: bits&4 != 0, Deep: bits&8 != 0}
+		p := Policy{CrossBranch: bits&1 != 0, All: bits&2 != 0, Promote: bits&4 != 0, Deep: bits&8 != 0, AddInputs: bits&32 != 0}
+		if bits&64 != 0 {
+			p.Target = TargetPrimary
+		}
 		switch {
 		case p.Deep:
 			p.Nix = nixversion.DeepOverrides

@@ -85,6 +85,9 @@ type NewInput struct {
 	Line string
 	// Copies are the input paths of the copies that follow it.
 	Copies [][]string
+	// From is the copy whose locked revision Result.Predicted gives the new
+	// input (the newest of Copies); Nix will lock the branch's newest.
+	From []string
 }
 
 // Convention is how Plan chose targets among several root nixpkgs inputs.
@@ -149,4 +152,197 @@ const staleLockReason = "flake.lock is older than flake.nix: run `nix flake lock
 // splitEntry turns an Ignore or Include entry into an input path.
 func splitEntry(entry string) []string {
 	return strings.Split(strings.Trim(entry, "/"), "/")
+}
+
+// checkNames returns an *UnknownNameError for the first Ignore entry that
+// names no input path of g and no root input, or Include entry that names
+// no root input of g.
+func checkNames(g *Graph, p Policy) error {
+	root := g.Nodes[g.Root]
+	rootNames := root.Inputs.Names()
+	for _, entry := range p.Ignore {
+		path := splitEntry(entry)
+		if len(path) == 0 || path[0] == "" {
+			return &UnknownNameError{Flag: "--ignore", Name: entry}
+		}
+		if _, err := g.Resolve(path); err == nil {
+			continue
+		}
+		sugg := closest(path[len(path)-1], rootNames)
+		if len(path) > 1 {
+			if _, ok := root.Inputs.Get(path[0]); ok {
+				if key, err := g.Resolve(path[:len(path)-1]); err == nil {
+					if n := g.Nodes[key]; n != nil {
+						if s := closest(path[len(path)-1], n.Inputs.Names()); s != "" {
+							sugg = JoinPath(append(append([]string(nil), path[:len(path)-1]...), s))
+						} else {
+							sugg = ""
+						}
+					}
+				}
+			} else if s := closest(path[0], rootNames); s != "" {
+				sugg = JoinPath(append([]string{s}, path[1:]...))
+			}
+		}
+		return &UnknownNameError{Flag: "--ignore", Name: entry, Suggestion: sugg}
+	}
+	for _, name := range p.Include {
+		if _, ok := root.Inputs.Get(name); !ok {
+			return &UnknownNameError{Flag: "--include", Name: name, Suggestion: closest(name, rootNames)}
+		}
+	}
+	return nil
+}
+
+// closest returns the name among names nearest to s by edit distance, when
+// it is near enough to be a typo (at most a third of its length, and at
+// most 3), else "".
+func closest(s string, names []string) string {
+	best, bestD := "", -1
+	for _, n := range names {
+		d := editDistance(strings.ToLower(s), strings.ToLower(n))
+		if bestD < 0 || d < bestD {
+			best, bestD = n, d
+		}
+	}
+	if bestD < 0 || bestD > 3 || bestD*3 > len(s)+2 {
+		return ""
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// promoteDeclared gives the lock the root inputs that flake.nix declares
+// (rootInputs) but the lock lacks, when a declared follows `P -> X` says
+// where X comes from: a root input X added by an earlier `fix --promote`
+// or `--add-inputs` that nobody has locked yet is the node at P, as Promote
+// makes it. Chains (X promoted from a path through another promoted input)
+// are resolved in as many passes as they need. It returns the lock and the
+// declared follows that apply to it: those under a declared root input the
+// lock lacks and that no follows accounts for are dropped (Nix has not
+// locked that input: there is nothing to plan against).
+func promoteDeclared(g *Graph, declared []Follows, rootInputs []string) (*Graph, []Follows, error) {
+	if rootInputs == nil {
+		return g, declared, nil
+	}
+	want := make(map[string]bool)
+	for _, name := range rootInputs {
+		if _, ok := g.Nodes[g.Root].Inputs.Get(name); !ok {
+			want[name] = true
+		}
+	}
+	for progress := true; progress && len(want) > 0; {
+		progress = false
+		for _, f := range declared {
+			if len(f.Target) != 1 || !want[f.Target[0]] || len(f.Input) < 2 {
+				continue
+			}
+			if directTarget(g, f.Input) == "" {
+				continue
+			}
+			next, err := Promote(g, f.Target[0], f.Input)
+			if err != nil {
+				return nil, nil, fmt.Errorf("root input %q, declared in flake.nix and not yet locked: %w", f.Target[0], err)
+			}
+			g, progress = next, true
+			delete(want, f.Target[0])
+		}
+	}
+	var kept []Follows
+	for _, f := range declared {
+		if want[f.Input[0]] || len(f.Target) > 0 && want[f.Target[0]] {
+			continue
+		}
+		kept = append(kept, f)
+	}
+	return g, kept, nil
+}
+
+// isIdent reports whether s can be written as a Nix attribute name without
+// quotes.
+func isIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z':
+		case i > 0 && (r >= '0' && r <= '9' || r == '-' || r == '\''):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// attrName writes an input name as a Nix attribute name, quoted when needed.
+func attrName(s string) string {
+	if isIdent(s) {
+		return s
+	}
+	return `"` + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), `"`, `\"`) + `"`
+}
+
+// FollowsLine is the flat flake.nix line that declares f:
+// `inputs.sops-nix.inputs.nixpkgs.follows = "nixpkgs";`.
+func FollowsLine(f Follows) string {
+	var b strings.Builder
+	for _, seg := range f.Input {
+		b.WriteString("inputs.")
+		b.WriteString(attrName(seg))
+		b.WriteString(".")
+	}
+	b.WriteString(`follows = "`)
+	b.WriteString(JoinPath(f.Target))
+	b.WriteString(`";`)
+	return b.String()
+}
+
+// newInputName is the role name of a new root nixpkgs input on a branch
+// class: "nixpkgs-2505" for 25.05, "nixpkgs-unstable" for the rolling
+// branches; "" for other classes (pins, staging, pull requests), which get
+// none.
+func newInputName(class string) string {
+	switch {
+	case class == ClassRolling:
+		return "nixpkgs-unstable"
+	case len(class) == 5 && class[2] == '.':
+		return "nixpkgs-" + class[:2] + class[3:]
+	}
+	return ""
+}
+
+// newInputURL is the flake reference a new root input on a branch class
+// tracks: nixos-YY.MM for a release, nixos-unstable for the rolling
+// branches.
+func newInputURL(class string) string {
+	if class == ClassRolling {
+		return "github:NixOS/nixpkgs/nixos-unstable"
+	}
+	return "github:NixOS/nixpkgs/nixos-" + class
+}
+
+// newInputLine is the flake.nix line that adds a root input.
+func newInputLine(name, url string) string {
+	return fmt.Sprintf("%s.url = %q;", attrName(name), url)
 }

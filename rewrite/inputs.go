@@ -245,18 +245,20 @@ func (s *Inputs) CheckFollowsTargets() error {
 	return nil
 }
 
-// ErrFollowsTarget is a declared follows whose target Nix will refuse.
-var ErrFollowsTarget = errors.New("follows target does not exist")
+// ErrFollowsTarget is a declared follows whose target Nix will refuse. It
+// unwraps to ErrNixRefuses.
+var ErrFollowsTarget = fmt.Errorf("follows target does not exist: %w", ErrNixRefuses)
 
 // closestName returns the name in names nearest to name by edit distance,
 // when it is near enough to be a likely typo (at most a third of the
-// longer name's length, and at least 1, edits away); "" when none is.
+// longer name's length edits away, so names of one or two bytes get no
+// suggestion); "" when none is.
 func closestName(name string, names []string) string {
 	best, bestDist := "", 0
 	for _, n := range names {
 		d := editDistance(name, n)
-		limit := max(1, max(len(name), len(n))/3)
-		if d <= limit && (best == "" || d < bestDist) {
+		limit := max(len(name), len(n)) / 3
+		if d > 0 && d <= limit && (best == "" || d < bestDist) {
 			best, bestDist = n, d
 		}
 	}
@@ -653,9 +655,7 @@ func constantValue(e Node) (any, bool) {
 	case *Paren:
 		return constantValue(x.Expr)
 	case *String:
-		if s, ok := x.Value(); ok {
-			return s, true
-		}
+		return foldedString(x)
 	case *Ident:
 		switch x.Name {
 		case "true":
@@ -697,6 +697,43 @@ func constantValue(e Node) (any, bool) {
 		}
 	}
 	return nil, false
+}
+
+// foldedString is the value of a string whose interpolations are all
+// constant strings (`"${"github"}:o/r"`, as Nix evaluates it: "github:o/r").
+// Anything else interpolated (a number, a path, a variable) is not a
+// constant.
+func foldedString(s *String) (any, bool) {
+	if v, ok := s.Value(); ok {
+		return v, true
+	}
+	var parts []any
+	if s.Indented {
+		parts = stripIndentation(s.Parts)
+	} else {
+		for _, p := range s.Parts {
+			if t, ok := p.(*StringText); ok {
+				parts = append(parts, t.Value)
+			} else {
+				parts = append(parts, p)
+			}
+		}
+	}
+	var b strings.Builder
+	for _, p := range parts {
+		switch p := p.(type) {
+		case string:
+			b.WriteString(p)
+		case *Interp:
+			v, ok := constantValue(p.Expr)
+			str, isString := v.(string)
+			if !ok || !isString {
+				return nil, false
+			}
+			b.WriteString(str)
+		}
+	}
+	return b.String(), true
 }
 
 // computedError is the positioned error for inputs flakedup cannot read.

@@ -48,6 +48,8 @@ func TestInputsJSON(t *testing.T) {
 		{"uri-literals", `{ inputs.a.url = github:nix-community/home-manager; inputs.b.url = gitlab:rycee/nur-expressions?dir=pkgs/firefox-addons; }`,
 			`{"a":{"url":"github:nix-community/home-manager"},"b":{"url":"gitlab:rycee/nur-expressions?dir=pkgs/firefox-addons"}}`},
 		{"uri-every-char", `{ inputs.a.url = git+ssh.x-y:aZ09%/?:@&=+$,-_.!~*'; }`, `{"a":{"url":"git+ssh.x-y:aZ09%/?:@&=+$,-_.!~*'"}}`},
+		{"constant-interpolation", "{ inputs.a.url = \"${\"github\"}:o/${''r''}\"; inputs.b.url = ''\n    x${\"y\"}\n  ''; }",
+			`{"a":{"url":"github:o/r"},"b":{"url":"xy\n"}}`},
 		{"parenthesized-constants", `{ inputs.a = { url = ("u"); flake = (false); n = ((1)); }; }`, `{"a":{"flake":false,"n":1,"url":"u"}}`},
 		{"floats-as-nix-prints-them", `{ inputs.a = { x = 0.1234567; y = 1.0e21; z = 100000000.0; w = -1.5; v = -0.0; u = 123456.7; t = 1234567.0; s = -5; r = 0.0001; q = 0.00001234; o = 1.0; n = .5; m = 1.5E-7; l = - -2; k = -(3); j = 1.e2; h = 2.5e-5; g = 1.0e300; }; }`,
 			`{"a":{"g":1e+300,"h":2.5e-05,"j":100,"k":-3,"l":2,"m":1.5e-07,"n":0.5,"o":1,"q":1.234e-05,"r":0.0001,"s":-5,"t":1.23457e+06,"u":123457,"v":0,"w":-1.5,"x":0.123457,"y":1e+21,"z":1e+08}}`},

@@ -107,7 +107,41 @@ func (p *parser) unexpected(expecting string) {
 	if t.Kind == TokenIllegal && p.lexErr != nil {
 		p.fail(p.lexErr.offset, ErrSyntax, "%s", p.lexErr.msg)
 	}
+	if t.Kind == TokenEOF && len(t.Text) == 0 {
+		// Like Nix, point at the end of the last token or comment, not at
+		// the whitespace after it: a truncated file's error names the line
+		// where it was cut.
+		end := len(p.src)
+		for end > 0 && (p.src[end-1] == ' ' || p.src[end-1] == '\t' || p.src[end-1] == '\r' || p.src[end-1] == '\n') {
+			end--
+		}
+		p.fail(end, ErrSyntax, "unexpected end of file, expecting %s (is the file cut short?)", expecting)
+	}
+	if t.Kind == TokenOther {
+		if what := p.invisible(t.Offset); what != "" {
+			p.fail(t.Offset, ErrSyntax, "unexpected %s; Nix allows only spaces, tabs, CR and LF between tokens (remove it)", what)
+		}
+	}
 	p.fail(t.Offset, ErrSyntax, "unexpected %s, expecting %s", describe(t), expecting)
+}
+
+// invisible names the byte sequence at offset when it is one a user cannot
+// see in an editor and Nix's lexer does not take as whitespace (its
+// whitespace is [ \t\r\n]; anything else outside a string or comment is a
+// token of its own that the parser rejects: "unexpected invalid token").
+func (p *parser) invisible(offset int) string {
+	rest := p.src[offset:]
+	switch {
+	case len(rest) >= 3 && rest[0] == 0xef && rest[1] == 0xbb && rest[2] == 0xbf:
+		return "UTF-8 byte order mark (U+FEFF)"
+	case len(rest) >= 2 && rest[0] == 0xc2 && rest[1] == 0xa0:
+		return "no-break space (U+00A0)"
+	case rest[0] == '\f':
+		return "form feed (\\f)"
+	case rest[0] == '\v':
+		return "vertical tab (\\v)"
+	}
+	return ""
 }
 
 // expect consumes a token of the given kind or fails.

@@ -42,7 +42,7 @@ func TestParsePipeErrors(t *testing.T) {
 		{`f: x: x |> y: y`, `t.nix:1:13: unexpected ':', expecting end of file`},
 		{`f: x: x |> if x then f else f`, `t.nix:1:12: unexpected 'if', expecting an expression`},
 		{`f: x: f <| let y = x; in y`, `t.nix:1:12: unexpected 'let', expecting '{'`},
-		{`x: x |>`, `t.nix:1:8: unexpected end of file, expecting an expression`},
+		{`x: x |>`, `t.nix:1:8: unexpected end of file, expecting an expression (is the file cut short?)`},
 		{`x: |> x`, `t.nix:1:4: unexpected '|>', expecting an expression`},
 		{`x: x | x`, `t.nix:1:6: unexpected character "|", expecting end of file`},
 	}

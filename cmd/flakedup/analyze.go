@@ -46,20 +46,24 @@ func analyzeCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			out, _, err := loadAndPlan(c, e, c.Args().First(), flake.LoadOptions{ReadLock: e.readText}, nil)
+			out, _, err := loadAndPlan(c, e, c.Args().First(), flake.LoadOptions{ReadLock: e.readText}, false, nil)
 			if err != nil {
 				return badInput(err)
 			}
-			if err := out.Flake.NixErr; err != nil && !errors.Is(err, flake.ErrNoFlakeNix) {
+			nixErr := out.Flake.Refusal()
+			if nixErr == nil {
+				nixErr = out.Flake.NixErr // computed inputs: Nix reads them, flakedup cannot
+			}
+			if err := nixErr; err != nil && !errors.Is(err, flake.ErrNoFlakeNix) {
 				// The report needs only the lock; the plan behind "could
 				// follow" then knows nothing flake.nix declares.
 				fmt.Fprintf(e.stderr, "flakedup: warning: %s (flake.nix is not read: the counts come from flake.lock alone)\n", oneLine(err.Error()))
 			}
 			rep := out.Before
 			if format == formatJSON {
-				return writeAnalyzeJSON(e.stdout, analyzeJSON(rep, out.Counts()))
+				return writeAnalyzeJSON(e.stdout, analyzeJSON(out))
 			}
-			return writeAnalyzeText(e.stdout, rep, heldReasons(out), clock, palette{on: useColor(e)})
+			return writeAnalyzeText(e.stdout, rep, out.Summary().Lines(), heldReasons(out), clock, palette{on: useColor(e)})
 		},
 	}
 }
@@ -128,13 +132,16 @@ func unwrapPathError(err error) error {
 //
 //	Run `flakedup fix` to make 3 copies follow the root's nixpkgs.
 //
+//	following this flake's convention: everything follows nixpkgs
+//	1 follows crosses a branch: a/nixpkgs: nixos-unstable → nixpkgs (nixos-25.11)
+//
 //	1 held back:
 //	  b/nixpkgs is on nixos-24.05, and no root input is: ...
 //
 // The "Run" line appears only when some nixpkgs copy could follow the
 // root, the held-back lines only when the plan holds some copy back (held
 // are their reasons, as fix and check print them).
-func writeAnalyzeText(w io.Writer, rep lockgraph.Report, held []string, clock time.Time, p palette) error {
+func writeAnalyzeText(w io.Writer, rep lockgraph.Report, summary, held []string, clock time.Time, p palette) error {
 	// Stream the report: on a big lock it runs to megabytes.
 	b := bufio.NewWriterSize(w, 64<<10)
 	b.WriteString(p.bold(nixpkgsHeadline(rep.Nixpkgs)) + "\n")
@@ -162,6 +169,12 @@ func writeAnalyzeText(w io.Writer, rep lockgraph.Report, held []string, clock ti
 	if n := rep.Nixpkgs.CouldFollowRoot; n > 0 {
 		fmt.Fprintf(b, "\n%s\n", p.yellow(fmt.Sprintf("Run `flakedup fix` to make %s follow the root's nixpkgs.",
 			plural(n, "copy", "copies"))))
+	}
+	if len(summary) > 0 {
+		b.WriteString("\n")
+		for _, l := range summary {
+			b.WriteString(l + "\n")
+		}
 	}
 	if len(held) > 0 {
 		fmt.Fprintf(b, "\n%d held back:\n", len(held))
@@ -246,9 +259,18 @@ func alsoReached(c lockgraph.Copy) string {
 	return "also via " + strings.Join(others, ", ") + " and " + more
 }
 
-// branchText describes the branch a copy tracks.
+// branchText describes the branch a copy tracks: by its name, with the
+// FlakeHub version that stands for it ("branch nixpkgs-unstable (FlakeHub
+// 0.1)"), or the FlakeHub version alone when it names no branch.
 func branchText(b lockgraph.Branch) string {
 	switch {
+	case b.Version != "" && b.Ref == b.Version:
+		return "FlakeHub version " + b.Version
+	case b.Version != "":
+		// A pinned version carries its rev ("0.2505.811770+rev-78e34d1...");
+		// the rev is shown on its own.
+		v, _, _ := strings.Cut(b.Version, "+")
+		return "branch " + b.Ref + " (FlakeHub " + v + ")"
 	case b.Ref == "" && b.Rev != "":
 		return "pinned to " + shortRev(b.Rev)
 	case b.Ref == "":
@@ -354,12 +376,26 @@ func shortHash(h string) string {
 //	        }
 //	      ]
 //	    }
-//	  ]
+//	  ],
+//	  "plan": {                         // what `flakedup fix` plans
+//	    "convention": "",               // e.g. "following this flake's convention: everything follows nixpkgs"
+//	    "cross_branch": [],             // planned follows that cross a branch
+//	    "held_back": [{"input": "b/nixpkgs", "reason": "...", "needs_nix": ""}]  // nixpkgs copies left in place
+//	  }
 //	}
 type analyzeOutput struct {
 	Nodes   int              `json:"nodes"`
 	Nixpkgs nixpkgsOutput    `json:"nixpkgs"`
 	Groups  []analyzeGroupJS `json:"groups"`
+	Plan    planOutput       `json:"plan"`
+}
+
+// planOutput is the "plan" object of analyzeOutput: what `flakedup fix`
+// (with the same flakedup.toml) plans, in the words every command uses.
+type planOutput struct {
+	Convention string         `json:"convention"`
+	Crossings  []string       `json:"cross_branch"`
+	HeldBack   []heldBackJSON `json:"held_back"`
 }
 
 // nixpkgsOutput is the "nixpkgs" object of analyzeOutput.
@@ -397,9 +433,18 @@ type analyzeCopyJS struct {
 	LastModified string   `json:"last_modified"`
 }
 
-// analyzeJSON converts a report and the plan's counts to its JSON document.
-func analyzeJSON(rep lockgraph.Report, counts flake.Counts) analyzeOutput {
+// analyzeJSON converts a plan's report and counts to the analyze document.
+func analyzeJSON(o *flake.Outcome) analyzeOutput {
+	rep, counts := o.Before, o.Counts()
+	sum := o.Summary()
+	plan := planOutput{Convention: sum.Convention, Crossings: sum.Crossings, HeldBack: []heldBackJSON{}}
+	for _, c := range o.Copies {
+		if c.Status == flake.Held && c.Source.Nixpkgs {
+			plan.HeldBack = append(plan.HeldBack, heldBackJSON{lockgraph.JoinPath(c.Path), c.Reason, c.NeedsNix})
+		}
+	}
 	out := analyzeOutput{
+		Plan:  plan,
 		Nodes: rep.Nodes,
 		Nixpkgs: nixpkgsOutput{
 			Copies:          rep.Nixpkgs.Copies,
@@ -496,7 +541,11 @@ func writeAnalyzeJSON(w io.Writer, doc analyzeOutput) error {
 	if len(doc.Groups) > 0 {
 		bw.WriteString("\n  ")
 	}
-	bw.WriteString("]\n}\n")
+	plan, err := value("  ", doc.Plan)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(bw, "],\n  \"plan\": %s\n}\n", plan)
 	// A bufio.Writer keeps its first write error and returns it here.
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("writing output: %w", err)

@@ -239,17 +239,24 @@ func TestRevisionText(t *testing.T) {
 	}
 }
 
+// TestBranchText checks how each kind of branch is shown.
 func TestBranchText(t *testing.T) {
+	const rev = "78e34d1667d32d8a0ffc3eba4591ff256e80576e"
 	tests := []struct {
 		b    lockgraph.Branch
 		want string
 	}{
 		{lockgraph.Branch{Class: "rolling", Ref: "nixos-unstable"}, "branch nixos-unstable"},
 		{lockgraph.Branch{Class: "rolling"}, "default branch"},
+		{lockgraph.Branch{Class: "pinned:" + rev, Rev: rev}, "pinned to 78e34d1"},
+		{lockgraph.Branch{Class: "24.05", Ref: "release-24.05"}, "branch release-24.05"},
+		{lockgraph.Branch{Class: "staging", Ref: "staging"}, "branch staging"},
 		{lockgraph.Branch{Class: "24.05", Ref: "nixos-24.05"}, "branch nixos-24.05"},
 		{lockgraph.Branch{Class: "24.05", Ref: "0.2405.*"}, "branch 0.2405.* (24.05)"},
-		{lockgraph.Branch{Class: "pinned:0123456789", Rev: "0123456789"}, "pinned to 0123456"},
-		{lockgraph.Branch{Class: "staging", Ref: "staging"}, "branch staging"},
+		{lockgraph.Branch{Class: "rolling", Ref: "nixpkgs-unstable", Version: "0.1"}, "branch nixpkgs-unstable (FlakeHub 0.1)"},
+		{lockgraph.Branch{Class: "25.05", Ref: "nixos-25.05", Version: "0.2505.*"}, "branch nixos-25.05 (FlakeHub 0.2505.*)"},
+		{lockgraph.Branch{Class: "25.05", Ref: "nixos-25.05", Version: "0.2505.811770+rev-" + rev}, "branch nixos-25.05 (FlakeHub 0.2505.811770)"},
+		{lockgraph.Branch{Class: "0.1", Ref: "0.1", Version: "0.1"}, "FlakeHub version 0.1"},
 	}
 	for _, tt := range tests {
 		if got := branchText(tt.b); got != tt.want {

@@ -169,13 +169,13 @@ type violation struct {
 
 // checkFlake loads one flake, plans as fix would, and evaluates the limits.
 func checkFlake(c *cli.Context, e *env, arg string, limits checkLimits) (*checkReport, error) {
-	out, settings, err := loadAndPlan(c, e, arg, flake.LoadOptions{ReadLock: e.readText}, func(s *fixSettings) {
+	out, settings, err := loadAndPlan(c, e, arg, flake.LoadOptions{ReadLock: e.readText}, true, func(s *fixSettings) {
 		s.policy.Promote, s.policy.Deep = false, false
+		for _, sl := range limits.maxCopies {
+			s.sources = append(s.sources, sl.source)
+		}
 	})
 	if err != nil {
-		return nil, err
-	}
-	if err := out.Flake.Refusal(); err != nil {
 		return nil, err
 	}
 	ver, err := verifyOutcome(c, e, out)
@@ -295,6 +295,9 @@ func (r *checkReport) writeText(w io.Writer, p palette) error {
 	if len(r.violations) > 0 {
 		fmt.Fprintf(&b, "  %s\n", p.dim(fmt.Sprintf("(fixes planned for Nix %s, from %s)",
 			r.settings.target.Version, r.settings.target.Source)))
+		for _, l := range r.outcome.Summary().Lines() {
+			fmt.Fprintf(&b, "  %s\n", l)
+		}
 		for _, cp := range r.copies {
 			switch {
 			case cp.declared:
@@ -309,36 +312,74 @@ func (r *checkReport) writeText(w io.Writer, p palette) error {
 	return err
 }
 
-// writeGitHub prints one workflow command per copy that is not the root's
-// own, at the line of the root input that pulls it in, when the flake
-// fails; nothing when it passes.
+// writeGitHub prints, when the flake fails, one ::error per exceeded
+// limit (on the job), then workflow commands that annotate flake.nix at the
+// line of the root input that pulls each copy in: ::error for what `flakedup
+// fix` would change (one per follows line, listing the copies it removes),
+// ::warning for the copies it leaves (one per reason), ::notice for the
+// plan's summary lines. The same command is never printed twice. Nothing is
+// printed when the flake passes.
 func (r *checkReport) writeGitHub(w io.Writer) error {
 	if len(r.violations) == 0 {
 		return nil
 	}
 	file := filepath.ToSlash(filepath.Clean(r.outcome.Flake.NixPath))
 	var b strings.Builder
-	// Rule-level errors go on the job, not on a line; the copies below
-	// point at flake.nix.
 	for _, v := range r.violations {
 		fmt.Fprintf(&b, "::error title=%s::%s: %s\n", ghProp("flakedup check "+v.Rule), ghData(r.display), ghData(v.Message))
 	}
+	for _, l := range r.outcome.Summary().Lines() {
+		fmt.Fprintf(&b, "::notice title=%s::%s\n", ghProp("flakedup plan"), ghData(strings.TrimSpace(l)))
+	}
+	// annotation is one workflow command about the copies that share it.
+	type annotation struct {
+		level, title, fix, held string
+		line                    int
+		copies                  []checkCopy
+	}
+	var order []*annotation
+	byKey := map[string]*annotation{}
 	for _, cp := range r.copies {
 		if cp.declared || (!cp.nixpkgs && !r.limits(cp.source)) {
 			continue
 		}
-		path := lockgraph.JoinPath(cp.path)
-		var msg string
+		a := &annotation{level: "warning", line: cp.line, fix: cp.fix, held: cp.held}
+		key := "copy " + lockgraph.JoinPath(cp.path)
 		switch {
 		case cp.fix != "":
-			msg = fmt.Sprintf("%s is another copy of %s (%s, %s). Add to flake.nix: %s", path, sourceName(cp), cp.branch, cp.rev, cp.fix)
+			a.level, key = "error", "fix "+cp.fix
 		case cp.held != "":
-			msg = fmt.Sprintf("%s is another copy of %s (%s, %s), held back: %s", path, sourceName(cp), cp.branch, cp.rev, cp.held)
-		default:
-			msg = fmt.Sprintf("%s is another copy of %s (%s, %s)", path, sourceName(cp), cp.branch, cp.rev)
+			key = "held " + cp.held
 		}
-		fmt.Fprintf(&b, "::error file=%s,line=%d,title=%s::%s\n", ghProp(file), cp.line,
-			ghProp("duplicate "+sourceName(cp)+": "+path), ghData(msg))
+		if prev, ok := byKey[key]; ok {
+			prev.copies = append(prev.copies, cp)
+			continue
+		}
+		a.copies = []checkCopy{cp}
+		byKey[key] = a
+		order = append(order, a)
+	}
+	for _, a := range order {
+		first := a.copies[0]
+		var paths []string
+		for _, cp := range a.copies {
+			paths = append(paths, lockgraph.JoinPath(cp.path))
+		}
+		what := fmt.Sprintf("%s is another copy of %s (%s, %s)", paths[0], sourceName(first), first.branch, first.rev)
+		if len(paths) > 1 {
+			what = fmt.Sprintf("%s are other copies of %s", strings.Join(paths, ", "), sourceName(first))
+		}
+		var msg string
+		switch {
+		case a.fix != "":
+			msg = fmt.Sprintf("%s. Add to flake.nix: %s", what, a.fix)
+		case a.held != "":
+			msg = fmt.Sprintf("%s, held back: %s", what, a.held)
+		default:
+			msg = what
+		}
+		fmt.Fprintf(&b, "::%s file=%s,line=%d,title=%s::%s\n", a.level, ghProp(file), a.line,
+			ghProp("duplicate "+sourceName(first)+": "+paths[0]), ghData(msg))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -383,6 +424,13 @@ func (r *checkReport) writeMarkdown(w io.Writer) error {
 	if len(r.violations) > 0 {
 		for _, v := range r.violations {
 			fmt.Fprintf(&b, "- %s\n", v.Message)
+		}
+		for _, l := range r.outcome.Summary().Lines() {
+			if strings.HasPrefix(l, "  ") {
+				fmt.Fprintf(&b, "  - %s\n", mdEscape(strings.TrimSpace(l)))
+			} else {
+				fmt.Fprintf(&b, "- %s\n", mdEscape(l))
+			}
 		}
 		b.WriteString("\n")
 	}
@@ -436,7 +484,7 @@ type checkJSON struct {
 func (r *checkReport) json() checkJSON {
 	out := checkJSON{
 		Flake:         r.display,
-		analyzeOutput: analyzeJSON(r.report, r.outcome.Counts()),
+		analyzeOutput: analyzeJSON(r.outcome),
 		NixVersion:    nixVersionJSON{r.settings.target.Version.String(), string(r.settings.target.Source)},
 		Violations:    append([]violation{}, r.violations...),
 	}

@@ -47,6 +47,8 @@ func (e *refusalError) Unwrap() error { return e.err }
 // one line on stderr and, under --format json, print the error document
 // with manualLines in "manual_lines". In text mode the caller prints the
 // lines itself before returning the error; run prints only the message.
+// Under --format json the caller must print nothing on stdout: run writes
+// the error document only when stdout is still empty.
 func refused(err error, manualLines []string) error {
 	lines := append([]string{}, manualLines...)
 	return &exitError{code: exitBadUsed, err: &refusalError{err: err, lines: lines}}

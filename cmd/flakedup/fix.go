@@ -55,16 +55,11 @@ Examples:
 			if c.NArg() > 1 {
 				return badInput(fmt.Errorf("fix takes one PATH, got %d arguments", c.NArg()))
 			}
-			out, settings, err := loadAndPlan(c, e, c.Args().First(), flake.LoadOptions{ReadLock: readFileText}, nil)
+			out, settings, err := loadAndPlan(c, e, c.Args().First(), flake.LoadOptions{ReadLock: readFileText}, true, nil)
 			if err != nil {
 				return badInput(err)
 			}
-			if err := out.Flake.Refusal(); err != nil {
-				if out.Flake.SyntaxError() {
-					return badInput(fmt.Errorf("%w; fix the syntax error first", err))
-				}
-				return badInput(err)
-			}
+			out.Edit()
 			if out.Manual != nil {
 				// flake.nix cannot be edited safely: show what to add, write
 				// nothing (under --format json, the error document carries
@@ -118,6 +113,9 @@ func writeManualLines(w io.Writer, lines []string) {
 //	  "before":     {"nixpkgs": {"copies": 6, "revisions": 5}, "sources": {"github:nixos/nixpkgs": 6}},
 //	  "after":      {"nixpkgs": {"copies": 2, "revisions": 2}, "sources": {"github:nixos/nixpkgs": 2}},
 //	  "nix_version": {"target": "2.18", "source": "default"},
+//	  "new_inputs": [{"name": "nixpkgs-2505", "url": "github:NixOS/nixpkgs/nixos-25.05", "copies": ["a/nixpkgs"]}],  // --add-inputs
+//	  "convention": "following this flake's convention: everything follows nixpkgs",  // "" when nothing needed saying
+//	  "cross_branch": ["sops-nix/nixpkgs: nixos-unstable → nixpkgs (nixos-25.11)"],  // follows that cross a branch
 //	  "stale_inputs": [],   // root inputs in flake.nix that flake.lock lacks
 //	  "warnings": [],       // problems no edit can fix (e.g. the target Nix cannot lock the flake as it is)
 //	  "diff": "--- a/flake.nix\n+++ b/flake.nix\n...",
@@ -134,6 +132,9 @@ type fixJSON struct {
 	Before     countsJSON      `json:"before"`
 	After      countsJSON      `json:"after"`
 	NixVersion nixVersionJSON  `json:"nix_version"`
+	NewInputs  []newInputJSON  `json:"new_inputs"`
+	Convention string          `json:"convention"`
+	Crossings  []string        `json:"cross_branch"`
 	Stale      []string        `json:"stale_inputs"`
 	Warnings   []string        `json:"warnings"`
 	Diff       string          `json:"diff"`
@@ -149,6 +150,12 @@ type promotionJSON struct {
 	Input string `json:"input"`
 	URL   string `json:"url"`
 	From  string `json:"from"`
+}
+
+type newInputJSON struct {
+	Name   string   `json:"name"`
+	URL    string   `json:"url"`
+	Copies []string `json:"copies"`
 }
 
 type heldBackJSON struct {
@@ -190,6 +197,9 @@ func fixJSONOf(o *flake.Outcome, s fixSettings) fixJSON {
 		Before:     countsJSON{nixpkgsCountJSON{o.Before.Nixpkgs.Copies, o.Before.Nixpkgs.Revisions}, map[string]int{}},
 		After:      countsJSON{nixpkgsCountJSON{o.After.Nixpkgs.Copies, o.After.Nixpkgs.Revisions}, map[string]int{}},
 		NixVersion: nixVersionJSON{s.target.Version.String(), string(s.target.Source)},
+		NewInputs:  []newInputJSON{},
+		Convention: o.Summary().Convention,
+		Crossings:  o.Summary().Crossings,
 		Stale:      append([]string{}, o.Stale...),
 		Warnings:   append([]string{}, o.Result.Warnings...),
 		Diff:       o.Diff,
@@ -200,6 +210,13 @@ func fixJSONOf(o *flake.Outcome, s fixSettings) fixJSON {
 	}
 	for _, p := range o.Result.Promotions {
 		out.Promotions = append(out.Promotions, promotionJSON{p.Name, flake.PromotionURL(o.Result.Predicted, p), strings.Join(p.Path, "/")})
+	}
+	for _, ni := range o.Result.NewInputs {
+		copies := []string{}
+		for _, c := range ni.Copies {
+			copies = append(copies, strings.Join(c, "/"))
+		}
+		out.NewInputs = append(out.NewInputs, newInputJSON{ni.Name, ni.URL, copies})
 	}
 	for _, h := range o.Result.HeldBack {
 		out.HeldBack = append(out.HeldBack, heldBackJSON{strings.Join(h.Path, "/"), h.Reason, h.NeedsNix})
@@ -262,6 +279,9 @@ func writeFixText(w io.Writer, o *flake.Outcome, s fixSettings, p palette) error
 		for _, id := range ids {
 			fmt.Fprintf(&b, "%s: %d → %d\n", id, o.Result.Before[id], o.Result.After[id])
 		}
+	}
+	for _, l := range o.Summary().Lines() {
+		b.WriteString(l + "\n")
 	}
 	fmt.Fprintf(&b, "target: Nix %s (%s)\n", s.target.Version, s.target.Source)
 	for _, w := range o.Result.Warnings {

@@ -16,11 +16,13 @@ import (
 type fixSettings struct {
 	policy lockgraph.Policy
 	target nixversion.Target
+	// sources are source IDs whose single copies the outcome lists too.
+	sources []string
 }
 
 // options is the settings as internal/flake takes them.
 func (s fixSettings) options() flake.Options {
-	return flake.Options{Policy: s.policy, Target: s.target}
+	return flake.Options{Policy: s.policy, Target: s.target, Sources: s.sources}
 }
 
 // fixSettingsFrom merges the planning flags of c (those c has; analyze has
@@ -61,9 +63,20 @@ func fixSettingsFrom(c *cli.Context, e *env, dir string) (fixSettings, error) {
 
 // loadAndPlan loads the flake at arg and plans it with the settings of c
 // and its flakedup.toml: the one path analyze, check and fix share.
-func loadAndPlan(c *cli.Context, e *env, arg string, opts flake.LoadOptions, adjust func(*fixSettings)) (*flake.Outcome, fixSettings, error) {
+//
+// With strict (fix, check), a flake.nix that is missing or that Nix
+// refuses is an error before anything is planned; a syntax error says to
+// fix it first. Without (analyze), the plan is made on the lock alone and
+// the caller warns.
+func loadAndPlan(c *cli.Context, e *env, arg string, opts flake.LoadOptions, strict bool, adjust func(*fixSettings)) (*flake.Outcome, fixSettings, error) {
 	fl, err := flake.LoadWith(arg, opts)
 	if err != nil {
+		return nil, fixSettings{}, err
+	}
+	if err := fl.Refusal(); err != nil && strict {
+		if fl.SyntaxError() && c.Command.Name == "fix" {
+			return nil, fixSettings{}, fmt.Errorf("%w; fix the syntax error first", err)
+		}
 		return nil, fixSettings{}, err
 	}
 	settings, err := fixSettingsFrom(c, e, fl.Dir)

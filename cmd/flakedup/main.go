@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 
@@ -35,8 +36,30 @@ var version = ""
 
 func main() {
 	ctx := context.Background()
-	detect := func() (nixversion.Version, bool) { return nixversion.Detect(ctx) }
+	cache := nixversion.Cache{}
+	if dir, err := os.UserCacheDir(); err == nil {
+		cache.Dir = filepath.Join(dir, "flakedup")
+	}
+	detect := once(func() (nixversion.Version, bool) { return cache.Detect(ctx) })
 	os.Exit(run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, os.Getenv, detect))
+}
+
+// once returns detect that runs f on its first call only and then repeats
+// its answer, so that a run checking several flakes asks nix once, and a
+// run that needs no target Nix never does.
+func once(f func() (nixversion.Version, bool)) func() (nixversion.Version, bool) {
+	var (
+		done bool
+		v    nixversion.Version
+		ok   bool
+	)
+	return func() (nixversion.Version, bool) {
+		if !done {
+			v, ok = f()
+			done = true
+		}
+		return v, ok
+	}
 }
 
 // exitError carries an exit code through cli's error return. The message,
@@ -69,8 +92,11 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
-	// detectNix reports the version of the nix on PATH (nixversion.Detect
-	// in the real program; tests pin it).
+	// detectNix reports the version of the nix on PATH. Commands call it
+	// only when they need the target Nix and neither --nix-version nor
+	// flakedup.toml gives it; the real program answers from the
+	// nixversion.Cache in the user cache dir and runs `nix --version` at
+	// most once per binary (tests pin it).
 	detectNix func() (nixversion.Version, bool)
 	// release holds what to undo when run returns (file mappings).
 	release []func()
@@ -82,6 +108,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	getenv func(string) string, detectNix func() (nixversion.Version, bool)) (code int) {
 	out := &countingWriter{w: stdout}
 	e := &env{stdin: stdin, stdout: out, stderr: stderr, getenv: getenv, detectNix: detectNix}
+	// fail prints an error; set below once the arguments are known.
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "flakedup: %s\n", oneLine(err.Error()))
+		return exitBadUsed
+	}
 	// A fault reading a mapped file (another process truncated it) panics
 	// instead of killing the process, so that the recover below reports it.
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
@@ -94,16 +125,30 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		// The one recover of the program: a bug must still end in one line
 		// and exit code 2, never a goroutine dump.
 		if r := recover(); r != nil {
+			var msg error
 			if _, fault := r.(interface{ Addr() uintptr }); fault {
-				fmt.Fprintf(stderr, "flakedup: a file changed while flakedup was reading it (%v); run again\n", r)
+				msg = fmt.Errorf("a file changed while flakedup was reading it (%v); run again", r)
 			} else {
-				fmt.Fprintf(stderr, "flakedup: internal error: %v (please report this)\n", r)
+				msg = fmt.Errorf("internal error: %v (please report this)", r)
 			}
-			code = exitBadUsed
+			code = fail(msg)
 		}
 	}()
 	app := newApp(e)
 	args = flagsFirst(app, helpAsFlag(args))
+	wantJSON := wantsJSON(func(name string) []string { return commandFlags(app, name) }, args)
+	// fail reports err as one line on stderr and, under --format json,
+	// as the error document on stdout, unless the command already wrote
+	// its report there (stdout holds exactly one document).
+	fail = func(err error) int {
+		fmt.Fprintf(stderr, "flakedup: %s\n", oneLine(err.Error()))
+		if wantJSON && out.n == 0 {
+			if werr := writeErrorDocument(out, err); werr != nil {
+				fmt.Fprintf(stderr, "flakedup: %s\n", oneLine(werr.Error()))
+			}
+		}
+		return exitBadUsed
+	}
 	err := unknownCommand(app, args)
 	if err == nil {
 		err = app.RunContext(ctx, args)
@@ -122,14 +167,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	// Anything that is not an exitError is a usage error from cli (unknown
 	// flag, bad value).
-	fmt.Fprintf(stderr, "flakedup: %s\n", oneLine(err.Error()))
-	// Under --format json stdout holds exactly one document: the error
-	// document, unless the command already wrote its report.
-	if out.n == 0 && wantsJSON(func(name string) []string { return commandFlags(app, name) }, args) {
-		if werr := writeErrorDocument(out, err); werr != nil {
-			fmt.Fprintf(stderr, "flakedup: %s\n", oneLine(werr.Error()))
-		}
-	}
+	fail(err)
 	return code
 }
 

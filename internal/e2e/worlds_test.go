@@ -199,12 +199,12 @@ var worldCases = []worldCase{
 		name: "release", build: buildRelease,
 		before: []string{"A/nixpkgs", "R/nixpkgs", "nixpkgs"}, after: []string{"R/nixpkgs", "nixpkgs"},
 		added: []string{`inputs.A.inputs.nixpkgs.follows = "nixpkgs";`},
-		held:  []string{"R/nixpkgs: R/nixpkgs is on nixos-24.05"},
+		held:  []string{"R/nixpkgs: R/nixpkgs is on nixos-24.05, which no root input tracks: --cross-branch makes it follow nixpkgs (nixos-unstable)"},
 	},
 	{
 		name: "fork", build: buildFork,
 		before: []string{"F/nixpkgs", "nixpkgs"}, after: []string{"F/nixpkgs", "nixpkgs"},
-		held: []string{"F/nixpkgs: F/nixpkgs is a fork (git+file://$W/someone/nixpkgs)"},
+		held: []string{"F/nixpkgs: F/nixpkgs is a fork (git+file://$W/someone/nixpkgs): --cross-branch makes it follow nixpkgs"},
 	},
 	{
 		name: "non-flake", build: buildNonFlake,

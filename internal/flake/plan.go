@@ -17,6 +17,10 @@ type Options struct {
 	Policy lockgraph.Policy
 	// Target is the Nix that will lock the flake, and where that came from.
 	Target nixversion.Target
+	// Sources are source IDs whose copies Outcome.Copies lists even when
+	// the lock has only one (check's --max-copies); nixpkgs copies and
+	// copies of every duplicated source are always listed.
+	Sources []string
 }
 
 // Status is what the plan does with one copy.
@@ -93,16 +97,17 @@ type Outcome struct {
 	// Before and After analyze the lock as given and the predicted one.
 	// Before's CouldFollowRoot flags and count are the plan's (Follow).
 	Before, After lockgraph.Report
-	// Copies lists every reachable node of the lock with its status,
-	// root inputs first, then by path.
+	// Copies lists the copies of nixpkgs, of every duplicated source and of
+	// Options.Sources with their status, root inputs first, then by path.
 	Copies []Copy
-	// Edits in the order they are applied: promotions, then follows.
+	// Edits in the order they are applied: promotions, new root inputs
+	// (Policy.AddInputs), then follows.
 	Edits []rewrite.Edit
-	// NewNix is flake.nix with the edits (the old bytes when none apply);
-	// NewLock the predicted lock in Nix's format; Diff the unified diff of
-	// flake.nix ("" when unchanged).
-	NewNix, NewLock []byte
-	Diff            string
+	// NewNix is flake.nix with the edits (the old bytes when none apply)
+	// and Diff the unified diff of flake.nix ("" when unchanged), both set
+	// by Edit.
+	NewNix []byte
+	Diff   string
 	// Stale lists root inputs that flake.nix declares but the lock lacks.
 	Stale []string
 	// Manual is set when flake.nix cannot be edited safely; ManualLines
@@ -111,27 +116,42 @@ type Outcome struct {
 	ManualLines []string
 	// Written lists the files Write wrote.
 	Written []string
+
+	edited  bool
+	newLock []byte
 }
 
 // Plan plans the follows for fl under o. It applies what flake.nix already
 // declares (follows, and root inputs added by `fix --promote` that the lock
 // lacks) before planning, so that a second run before re-locking proposes
-// nothing. A flake.nix that cannot be modelled is planned on the lock
-// alone; the edits then become Outcome.ManualLines.
+// nothing. A flake.nix that cannot be modelled, or that Nix refuses
+// (Flake.Refusal), is planned on the lock alone: fix and check refuse such
+// a flake before planning, analyze reports on its lock. Plan does not touch
+// flake.nix's text: Outcome.Edit does.
 func (fl *Flake) Plan(o Options) (*Outcome, error) {
 	if o.Target.Version != (nixversion.Version{}) {
 		o.Policy.Nix = o.Target.Version
 	}
+	inputs := fl.Inputs
+	if fl.Refusal() != nil {
+		inputs = nil // Nix refuses flake.nix: plan on the lock alone
+	}
+	if inputs != nil {
+		o.Policy = intentPolicy(fl, o.Policy)
+	}
 	out := &Outcome{Flake: fl, Options: o}
-	g, unknown, err := applyDeclaredPromotions(fl.Inputs, fl.Graph)
+	g, unknown, err := applyDeclaredPromotions(inputs, fl.Graph)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", fl.NixPath, err)
 	}
-	declared, stale := lockFollows(fl.Inputs, g)
+	declared, stale := lockFollows(inputs, g)
 	out.Stale = append(unknown, stale...)
 	sort.Strings(out.Stale)
 	out.Stale = dedupSorted(out.Stale)
 
+	if err := checkNames(g, o.Policy); err != nil {
+		return nil, err
+	}
 	res, err := lockgraph.Plan(g, declared, o.Policy)
 	var tooOld *lockgraph.NixTooOldError
 	if errors.As(err, &tooOld) {
@@ -143,35 +163,57 @@ func (fl *Flake) Plan(o Options) (*Outcome, error) {
 	out.Result = res
 	out.Before = lockgraph.Analyze(fl.Graph)
 	out.After = lockgraph.Analyze(res.Predicted)
-	out.NewLock = lockgraph.Marshal(res.Predicted)
 
 	for _, p := range res.Promotions {
 		out.Edits = append(out.Edits, rewrite.AddInput{Name: p.Name, URL: PromotionURL(res.Predicted, p)})
+	}
+	for _, ni := range res.NewInputs {
+		out.Edits = append(out.Edits, rewrite.AddInput{Name: ni.Name, URL: ni.URL})
 	}
 	for _, f := range res.Follows {
 		out.Edits = append(out.Edits, rewrite.AddFollows{Path: f.Input, Target: strings.Join(f.Target, "/")})
 	}
 	out.Copies = copies(fl, out, declared)
 	out.markBefore()
-
-	if fl.NixErr != nil {
-		if len(out.Edits) > 0 {
-			out.Manual = fmt.Errorf("%w; cannot edit it safely: add the lines above to flake.nix by hand", fl.NixErr)
-			out.ManualLines = ManualLines(out.Edits)
-			return out, nil
-		}
-		out.NewNix = fl.NixSrc
-		return out, nil
-	}
-	newNix, _, err := rewrite.Apply(fl.NixSrc, fl.NixPath, out.Edits...)
-	if err != nil {
-		out.Manual = fmt.Errorf("%w; add the lines above to flake.nix by hand", err)
-		out.ManualLines = ManualLines(out.Edits)
-		return out, nil
-	}
-	out.NewNix = newNix
-	out.Diff = rewrite.Diff("flake.nix", fl.NixSrc, newNix)
 	return out, nil
+}
+
+// Edit applies the plan's edits to flake.nix, setting NewNix and Diff, or,
+// when flake.nix cannot be edited safely, Manual and ManualLines. Only fix
+// needs it (analyze and check report the plan without editing); it does
+// nothing the second time.
+func (o *Outcome) Edit() {
+	if o.edited {
+		return
+	}
+	o.edited = true
+	fl := o.Flake
+	if fl.NixErr != nil {
+		if len(o.Edits) > 0 {
+			o.Manual = fmt.Errorf("%w; cannot edit it safely: add the lines above to flake.nix by hand", fl.NixErr)
+			o.ManualLines = ManualLines(o.Edits)
+			return
+		}
+		o.NewNix = fl.NixSrc
+		return
+	}
+	newNix, _, err := rewrite.Apply(fl.NixSrc, fl.NixPath, o.Edits...)
+	if err != nil {
+		o.Manual = fmt.Errorf("%w; add the lines above to flake.nix by hand", err)
+		o.ManualLines = ManualLines(o.Edits)
+		return
+	}
+	o.NewNix = newNix
+	o.Diff = rewrite.Diff("flake.nix", fl.NixSrc, newNix)
+}
+
+// PredictedLock is the predicted lock in Nix's own format (what `fix
+// --lock` writes), computed on first use.
+func (o *Outcome) PredictedLock() []byte {
+	if o.newLock == nil {
+		o.newLock = lockgraph.Marshal(o.Result.Predicted)
+	}
+	return o.newLock
 }
 
 // Counts returns the nixpkgs numbers of the outcome.
@@ -227,15 +269,35 @@ func copies(fl *Flake, out *Outcome, declared []lockgraph.Follows) []Copy {
 		rootTargets[in.Target] = true
 	}
 	lines := ManualLines(out.Edits)
+	planned := map[string]string{} // input path → the line that adds its follows
+	for i, e := range out.Edits {
+		if f, ok := e.(rewrite.AddFollows); ok {
+			if _, dup := planned[lockgraph.JoinPath(f.Path)]; !dup {
+				planned[lockgraph.JoinPath(f.Path)] = lines[i]
+			}
+		}
+	}
+	pending := map[string]bool{}
+	for _, f := range declared {
+		pending[lockgraph.JoinPath(f.Input)] = true
+	}
 	held := map[string]lockgraph.HeldBack{}
 	for _, h := range out.Result.HeldBack {
 		held[lockgraph.JoinPath(h.Path)] = h
 	}
 	var paths map[string]lockgraph.NodePaths
 	var list []Copy
+	keep := map[string]bool{}
+	for _, id := range out.Options.Sources {
+		keep[strings.ToLower(id)] = true
+	}
 	for _, key := range g.Reachable() {
 		n := g.Nodes[key]
-		cp := Copy{Key: key, Path: direct[key], Source: lockgraph.SourceOf(n), Branch: lockgraph.BranchOf(n),
+		src := lockgraph.SourceOf(n)
+		if !src.Nixpkgs && out.Result.Before[src.ID] < 2 && !keep[src.ID] {
+			continue // a source with one copy, that nobody asked about
+		}
+		cp := Copy{Key: key, Path: direct[key], Source: src, Branch: lockgraph.BranchOf(n),
 			Rev: n.Locked.String("rev")}
 		if cp.Path == nil {
 			if paths == nil {
@@ -252,19 +314,13 @@ func copies(fl *Flake, out *Outcome, declared []lockgraph.Follows) []Copy {
 		case rootTargets[key]:
 			cp.Status = Root
 		default:
-			for i, e := range out.Edits {
-				if f, ok := e.(rewrite.AddFollows); ok && hasPathPrefix(cp.Path, f.Path) {
-					cp.Status, cp.Fix = Follow, lines[i]
-					break
-				}
-			}
-			if cp.Status != Kept {
-				break
-			}
-			for _, f := range declared {
-				if hasPathPrefix(cp.Path, f.Input) {
+			// The shortest prefix of the path that a follows overrides.
+			for i := 1; i <= len(cp.Path) && cp.Status == Kept; i++ {
+				prefix := lockgraph.JoinPath(cp.Path[:i])
+				if line, ok := planned[prefix]; ok {
+					cp.Status, cp.Fix = Follow, line
+				} else if pending[prefix] {
 					cp.Status = Pending
-					break
 				}
 			}
 			if cp.Status != Kept {
@@ -276,13 +332,26 @@ func copies(fl *Flake, out *Outcome, declared []lockgraph.Follows) []Copy {
 		}
 		list = append(list, cp)
 	}
-	sort.SliceStable(list, func(i, j int) bool {
+	joined := make([]string, len(list))
+	for i := range list {
+		joined[i] = lockgraph.JoinPath(list[i].Path)
+	}
+	idx := make([]int, len(list))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		i, j := idx[a], idx[b]
 		if (list[i].Status == Root) != (list[j].Status == Root) {
 			return list[i].Status == Root
 		}
-		return lockgraph.JoinPath(list[i].Path) < lockgraph.JoinPath(list[j].Path)
+		return joined[i] < joined[j]
 	})
-	return list
+	sorted := make([]Copy, len(list))
+	for a, i := range idx {
+		sorted[a] = list[i]
+	}
+	return sorted
 }
 
 // directPaths maps every node reachable through direct (non-follows) edges
@@ -311,18 +380,6 @@ func directPaths(g *lockgraph.Graph) map[string][]string {
 		}
 	}
 	return out
-}
-
-func hasPathPrefix(p, prefix []string) bool {
-	if len(prefix) > len(p) {
-		return false
-	}
-	for i := range prefix {
-		if p[i] != prefix[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // lockFollows converts the follows written in flake.nix into the
@@ -421,4 +478,121 @@ func dedupSorted(s []string) []string {
 		}
 	}
 	return out
+}
+
+// Summary is the plan's summary lines that every command prints the same
+// way: the convention it followed (when it said something), then one line
+// per planned follows that crosses a branch
+// ("sops-nix/nixpkgs: nixos-unstable → nixpkgs (nixos-25.11)"), then one
+// per new root input.
+type Summary struct {
+	Convention string
+	Crossings  []string
+	NewInputs  []string
+}
+
+// Summary returns the outcome's summary lines.
+func (o *Outcome) Summary() Summary {
+	s := Summary{Convention: o.Result.Convention.Summary, Crossings: []string{}, NewInputs: []string{}}
+	for _, c := range o.Result.CrossBranch {
+		s.Crossings = append(s.Crossings, c.String())
+	}
+	for _, ni := range o.Result.NewInputs {
+		s.NewInputs = append(s.NewInputs, fmt.Sprintf("%s (%s), followed by %d copies", ni.Name, ni.URL, len(ni.Copies)))
+	}
+	return s
+}
+
+// Lines renders the summary as indented text lines (without newlines).
+func (s Summary) Lines() []string {
+	var lines []string
+	if s.Convention != "" {
+		lines = append(lines, s.Convention)
+	}
+	switch len(s.Crossings) {
+	case 0:
+	case 1:
+		lines = append(lines, "1 follows crosses a branch: "+s.Crossings[0])
+	default:
+		lines = append(lines, fmt.Sprintf("%d follows cross a branch:", len(s.Crossings)))
+		for _, c := range s.Crossings {
+			lines = append(lines, "  "+c)
+		}
+	}
+	for _, n := range s.NewInputs {
+		lines = append(lines, "new root input: "+n)
+	}
+	return lines
+}
+
+// checkNames returns an *lockgraph.UnknownNameError for the first --ignore
+// entry (or flakedup.toml ignore entry) that names no input path of the
+// lock, and the first --include entry that names no root input, each with
+// the closest existing name as a suggestion.
+func checkNames(g *lockgraph.Graph, p lockgraph.Policy) error {
+	var candidates []string // every input path of the lock, lazily
+	suggest := func(name string, roots bool) string {
+		if roots {
+			var names []string
+			for _, in := range g.Nodes[g.Root].Inputs {
+				names = append(names, in.Name)
+			}
+			return closest(name, names)
+		}
+		if candidates == nil {
+			for _, np := range g.Paths() {
+				candidates = append(candidates, lockgraph.JoinPath(np.Canonical))
+			}
+			sort.Strings(candidates)
+		}
+		return closest(name, candidates)
+	}
+	for _, name := range p.Ignore {
+		if _, err := g.Resolve(SplitTarget(strings.Trim(name, "/"))); err != nil {
+			return &lockgraph.UnknownNameError{Flag: "--ignore", Name: name, Suggestion: suggest(name, false)}
+		}
+	}
+	for _, name := range p.Include {
+		if _, ok := g.Nodes[g.Root].Inputs.Get(name); !ok {
+			return &lockgraph.UnknownNameError{Flag: "--include", Name: name, Suggestion: suggest(name, true)}
+		}
+	}
+	return nil
+}
+
+// closest returns the candidate nearest to name by edit distance (at most
+// a third of name's length, and at least 1, away; ties: the first in
+// order), or "".
+func closest(name string, candidates []string) string {
+	best, bestD := "", len(name)/3+1
+	if bestD < 2 {
+		bestD = 2
+	}
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(name), strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

@@ -57,9 +57,20 @@ type candidates struct {
 	fl       *Flake
 	base     *lockgraph.Graph
 	declared []lockgraph.Follows
-	// added maps a root input the flake does not have yet to the path of
-	// the node it copies (plan promotions and retry targets).
-	added map[string][]string
+	// added maps a root input the flake does not have yet to how it is
+	// added (plan promotions, new inputs and retry targets).
+	added map[string]newRoot
+}
+
+// newRoot is a root input a candidate adds when a follows targets it.
+type newRoot struct {
+	// from is the input path of the node it copies (lockgraph.Promote).
+	from []string
+	// url is its url in flake.nix; "" pins the copied node's revision.
+	url string
+	// original replaces the copy's "original" in the lock (nil: the pinned
+	// reference Promote writes).
+	original lockgraph.Attrs
 }
 
 func newCandidates(fl *Flake, o *Outcome) (*candidates, error) {
@@ -68,9 +79,17 @@ func newCandidates(fl *Flake, o *Outcome) (*candidates, error) {
 		return nil, fmt.Errorf("%s: %w", fl.NixPath, err)
 	}
 	declared, _ := lockFollows(fl.Inputs, base)
-	c := &candidates{fl: fl, base: base, declared: declared, added: map[string][]string{}}
+	c := &candidates{fl: fl, base: base, declared: declared, added: map[string]newRoot{}}
 	for _, p := range o.Result.Promotions {
-		c.added[p.Name] = p.Path
+		c.added[p.Name] = newRoot{from: p.Path}
+	}
+	pred := o.Result.Predicted
+	for _, ni := range o.Result.NewInputs {
+		nr := newRoot{from: ni.From, url: ni.URL}
+		if in, ok := pred.Nodes[pred.Root].Inputs.Get(ni.Name); ok && !in.IsFollows() {
+			nr.original = pred.Nodes[in.Target].Original
+		}
+		c.added[ni.Name] = nr
 	}
 	return c, nil
 }
@@ -89,20 +108,29 @@ func (c *candidates) build(follows []lockgraph.Follows, align *alignment) ([]rew
 		if len(f.Target) == 0 || done[f.Target[0]] {
 			continue
 		}
-		path, ok := c.added[f.Target[0]]
+		name := f.Target[0]
+		nr, ok := c.added[name]
 		if !ok {
 			continue
 		}
-		done[f.Target[0]] = true
-		key, err := c.base.Resolve(path)
+		done[name] = true
+		key, err := c.base.Resolve(nr.from)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("new root input %s: %w", f.Target[0], err)
+			return nil, nil, nil, fmt.Errorf("new root input %s: %w", name, err)
 		}
-		edits = append(edits, rewrite.AddInput{Name: f.Target[0], URL: lockgraph.FlakeRefURL(c.base.Nodes[key].Locked)})
-		if g, err = lockgraph.Promote(g, f.Target[0], path); err != nil {
+		url := nr.url
+		if url == "" {
+			url = lockgraph.FlakeRefURL(c.base.Nodes[key].Locked)
+			promos = append(promos, lockgraph.Promotion{Name: name, Path: nr.from})
+		}
+		edits = append(edits, rewrite.AddInput{Name: name, URL: url})
+		if g, err = lockgraph.Promote(g, name, nr.from); err != nil {
 			return nil, nil, nil, err
 		}
-		promos = append(promos, lockgraph.Promotion{Name: f.Target[0], Path: path})
+		if nr.original != nil {
+			in, _ := g.Nodes[g.Root].Inputs.Get(name)
+			g.Nodes[in.Target].Original = nr.original // g is Promote's own copy
+		}
 	}
 	for _, f := range follows {
 		edits = append(edits, rewrite.AddFollows{Path: f.Input, Target: lockgraph.JoinPath(f.Target)})
@@ -167,7 +195,7 @@ func (c *candidates) planned(o *Outcome) []verify.Planned {
 					name = fmt.Sprintf("nixpkgs-%s-%d", f.Input[len(f.Input)-2], i)
 				}
 				names[name] = true
-				c.added[name] = f.Input
+				c.added[name] = newRoot{from: f.Input}
 				p.Next = append(p.Next, []string{name})
 			}
 		}
@@ -333,8 +361,16 @@ func (o *Outcome) rebuild(c *candidates, follows []lockgraph.Follows, culprits [
 	sort.SliceStable(res.HeldBack, func(i, j int) bool {
 		return lockgraph.LessPath(res.HeldBack[i].Path, res.HeldBack[j].Path)
 	})
+	res.NewInputs = nil
+	for _, ni := range o.Result.NewInputs {
+		for _, e := range edits {
+			if a, ok := e.(rewrite.AddInput); ok && a.Name == ni.Name {
+				res.NewInputs = append(res.NewInputs, ni)
+			}
+		}
+	}
 	out := &Outcome{Flake: fl, Options: o.Options, Result: &res, Before: lockgraph.Analyze(fl.Graph),
-		After: lockgraph.Analyze(pred), Edits: edits, NewLock: lockgraph.Marshal(pred), Stale: o.Stale}
+		After: lockgraph.Analyze(pred), Edits: edits, Stale: o.Stale, edited: true, newLock: lockgraph.Marshal(pred)}
 	out.Copies = copies(fl, out, c.declared)
 	out.markBefore()
 	newNix, _, err := rewrite.Apply(fl.NixSrc, fl.NixPath, edits...)

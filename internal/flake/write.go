@@ -12,10 +12,16 @@ import (
 // atomically; each file is refused when it changed since it was read, and
 // both are checked before either is written, so that Write writes all or
 // none. The files written are appended to o.Written.
+//
+// Write calls Edit first; it writes nothing when Edit set Manual.
 func (o *Outcome) Write(lock bool) error {
+	o.Edit()
+	if o.Manual != nil {
+		return o.Manual
+	}
 	fl := o.Flake
 	writeNix := !bytes.Equal(o.NewNix, fl.NixSrc)
-	writeLock := lock && string(o.NewLock) != fl.LockSrc
+	writeLock := lock && string(o.PredictedLock()) != fl.LockSrc
 	if writeNix {
 		if err := rewrite.CheckWritable(fl.NixPath); err != nil {
 			return err
@@ -37,7 +43,7 @@ func (o *Outcome) Write(lock bool) error {
 			return fmt.Errorf("%s: not written: flake.nix declares inputs the lock does not have (%s); run `nix flake lock` instead",
 				fl.LockPath, strings.Join(o.Stale, ", "))
 		}
-		if err := rewrite.WriteFile(fl.LockPath, o.NewLock, []byte(fl.LockSrc)); err != nil {
+		if err := rewrite.WriteFile(fl.LockPath, o.PredictedLock(), []byte(fl.LockSrc)); err != nil {
 			if len(o.Written) > 0 {
 				return fmt.Errorf("%w (flake.nix was written; run `nix flake lock` to update the lock)", err)
 			}
