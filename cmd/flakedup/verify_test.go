@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -201,5 +204,46 @@ func TestOptionalValue(t *testing.T) {
 		t.Fatal(err)
 	} else if isTerminal(f) {
 		t.Errorf("a regular file is a terminal")
+	}
+}
+
+// BenchmarkFixVerify times `flakedup fix --verify --dry-run` through run()
+// on the demo world's main root (a culprit, then the common-revision
+// search) per mode and --jobs, and with every follows accepted; it
+// reports the evaluations each run made.
+func BenchmarkFixVerify(b *testing.B) {
+	d := nixworld.BuildDemo(b)
+	for _, kv := range d.W.BuildEnv() {
+		k, v, _ := strings.Cut(kv, "=")
+		b.Setenv(k, v)
+	}
+	cases := []struct{ name, args string }{
+		{"eval/jobs=1", "--verify --jobs 1"},
+		{"eval/jobs=2", "--verify --jobs 2"},
+		{"build/jobs=1", "--verify=build --jobs 1"},
+		{"build/jobs=2", "--verify=build --jobs 2"},
+		// every follows accepted: exactly two evaluations
+		{"eval-attr/jobs=2", "--verify --jobs 2 --verify-attr packages.x86_64-linux.waybar"},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			args := append(append([]string{"flakedup", "fix"}, strings.Fields(c.args)...), "--dry-run", "--format", "json", d.Main)
+			for i := 0; i < b.N; i++ {
+				var stdout, stderr bytes.Buffer
+				code := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr, os.Getenv, noNix)
+				if code != exitOK {
+					b.Fatalf("exit %d: %s", code, stderr.String())
+				}
+				var doc struct {
+					Verify struct {
+						Evaluations int `json:"evaluations"`
+					} `json:"verify"`
+				}
+				if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(doc.Verify.Evaluations), "evaluations")
+			}
+		})
 	}
 }
