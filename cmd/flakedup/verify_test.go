@@ -73,7 +73,7 @@ func TestVerifyCommands(t *testing.T) {
 	tests := []struct {
 		name   string
 		args   []string
-		broken bool // the root whose baseline fails, not the main one
+		from   string // "broken": the root whose baseline fails; "retarget": the one with nixpkgs-unstable; "": main
 		code   int
 		write  bool // fix writes flake.nix (golden NAME.nix)
 		relock bool // and flake.lock, which Nix must keep as it is
@@ -88,15 +88,13 @@ func TestVerifyCommands(t *testing.T) {
 		{name: "check-attr", args: []string{"check", "--verify", "--verify-attr", "packages.x86_64-linux.waybar"}, code: exitFailed},
 		{name: "check-markdown", args: []string{"check", "--verify", "--format", "markdown"}, code: exitFailed},
 		{name: "check-json", args: []string{"check", "--verify", "--format", "json"}, code: exitFailed},
-		{name: "fix-baseline-fails", args: []string{"fix", "--verify", "--lock"}, broken: true, code: exitFailed},
-		{name: "check-baseline-fails", args: []string{"check", "--verify"}, broken: true, code: exitFailed},
+		{name: "fix-baseline-fails", args: []string{"fix", "--verify", "--lock"}, from: "broken", code: exitFailed},
+		{name: "check-baseline-fails", args: []string{"check", "--verify"}, from: "broken", code: exitFailed},
+		{name: "fix-retarget", args: []string{"fix", "--verify", "--lock"}, from: "retarget", write: true, relock: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			from := vw.d.Main
-			if tt.broken {
-				from = vw.d.Broken
-			}
+			from := map[string]string{"": vw.d.Main, "broken": vw.d.Broken, "retarget": vw.d.Retarget}[tt.from]
 			dir, src, lock := vw.root(t, from)
 			code, stdout, stderr := runFlakedup(t, nil, append(tt.args, dir)...)
 			if code != tt.code || stderr != "" {
