@@ -50,15 +50,7 @@ func analyzeCommand(e *env) *cli.Command {
 			if err != nil {
 				return badInput(err)
 			}
-			nixErr := out.Flake.Refusal()
-			if nixErr == nil {
-				nixErr = out.Flake.NixErr // computed inputs: Nix reads them, flakedup cannot
-			}
-			if err := nixErr; err != nil && !errors.Is(err, flake.ErrNoFlakeNix) {
-				// The report needs only the lock; the plan behind "could
-				// follow" then knows nothing flake.nix declares.
-				fmt.Fprintf(e.stderr, "flakedup: warning: %s (flake.nix is not read: the counts come from flake.lock alone)\n", oneLine(err.Error()))
-			}
+			warnUnreadFlakeNix(e, out.Flake)
 			rep := out.Before
 			if format == formatJSON {
 				return writeAnalyzeJSON(e.stdout, analyzeJSON(out))
@@ -639,4 +631,18 @@ func heldReasons(out *flake.Outcome) []string {
 		}
 	}
 	return reasons
+}
+
+// warnUnreadFlakeNix warns on stderr, for the commands that need only the
+// lock (analyze, why), that flake.nix is there but could not be read: the
+// plan behind "could follow" then knows nothing it declares. A missing
+// flake.nix (a bare lock) is no warning.
+func warnUnreadFlakeNix(e *env, fl *flake.Flake) {
+	err := fl.Refusal()
+	if err == nil {
+		err = fl.NixErr // computed inputs: Nix reads them, flakedup cannot
+	}
+	if err != nil && !errors.Is(err, flake.ErrNoFlakeNix) {
+		fmt.Fprintf(e.stderr, "flakedup: warning: %s (flake.nix is not read: the counts come from flake.lock alone)\n", oneLine(err.Error()))
+	}
 }

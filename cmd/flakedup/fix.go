@@ -18,15 +18,20 @@ func fixCommand(e *env) *cli.Command {
 		Name:      "fix",
 		Usage:     "add the follows that collapse duplicated nixpkgs copies to flake.nix",
 		ArgsUsage: "[PATH]",
-		Description: `Plans the fewest follows edges that make duplicated nixpkgs copies follow the root's
-own nixpkgs, writes them into flake.nix in the style the file already uses, and prints
-the unified diff and the copy count before and after. PATH is a flake directory
-(default: the current one), or its flake.nix or flake.lock.
+		Description: `Plans the follows that make duplicated nixpkgs copies follow a root input of the
+flake, writes them into flake.nix in the style the file already uses, and prints the
+unified diff and the copy count before and after. PATH is a flake directory (default:
+the current one), or its flake.nix or flake.lock.
 
-Copies on another branch (nixos-24.05 vs nixos-unstable) and forks are held back
-unless --cross-branch. Only edits the target Nix can lock are made (--nix-version;
-default: the nix on PATH, else 2.18). Settings can also live in flakedup.toml beside
-flake.nix (ignore, cross-branch, all, nix-version).
+A copy follows the root input on its own branch (or, when the flake's follows already
+send everything to nixpkgs, nixpkgs: --policy overrides that). Copies with no root
+input on their branch and forks are held back unless --cross-branch or --add-inputs;
+revision pins, inputs whose binary cache needs their own nixpkgs (unless --include),
+and inputs held back in flake.nix (a commented-out follows line, # flakedup: ignore, a
+comment saying the input is pinned) stay too. Each held-back copy says what would
+change it. Only edits the target Nix can lock are made (--nix-version; default: the
+nix on PATH, else 2.18). Settings can also live in flakedup.toml beside flake.nix
+(ignore, cross-branch, all, nix-version, policy).
 
 Examples:
    flakedup fix --dry-run                 # show the diff, write nothing

@@ -164,12 +164,15 @@ func (fl *Flake) Rel(path string) string {
 // file, including when its inputs are computed by an expression (then
 // flakedup cannot edit them, and fix prints the lines to add by hand).
 //
-// A declared follows whose target Nix will refuse (no such root input) is
-// a refusal too: flake.nix:L:C: inputs.a.inputs.nixpkgs.follows: no input
-// "nixpkgz" (did you mean "nixpkgs"?).
+// What Nix's flake commands refuse beyond syntax is a refusal too
+// (rewrite.Inputs.CheckFlake: unsupported top-level attributes, an outputs
+// that is not a function, input attributes of the wrong kind, and a
+// declared follows whose target does not exist: flake.nix:L:C:
+// inputs.a.inputs.nixpkgs.follows: no input "nixpkgz" (did you mean
+// "nixpkgs"?)).
 func (fl *Flake) Refusal() error {
 	if fl.Inputs != nil {
-		return fl.Inputs.CheckFollowsTargets()
+		return fl.Inputs.CheckFlake()
 	}
 	if fl.NixErr == nil || errors.Is(fl.NixErr, rewrite.ErrComputed) {
 		return nil

@@ -455,7 +455,7 @@ func applyDeclaredPromotions(in *rewrite.Inputs, g *lockgraph.Graph) (*lockgraph
 		if err != nil {
 			return nil, nil, fmt.Errorf("input %q: %w", name, err)
 		}
-		g = next
+		g, paths = next, nil // Promote renames nodes, as Nix does
 	}
 	return g, unknown, nil
 }
@@ -554,7 +554,13 @@ func checkNames(g *lockgraph.Graph, p lockgraph.Policy) error {
 	}
 	for _, name := range p.Include {
 		if _, ok := g.Nodes[g.Root].Inputs.Get(name); !ok {
-			return &lockgraph.UnknownNameError{Flag: "--include", Name: name, Suggestion: suggest(name, true)}
+			hint := suggest(name, true)
+			if first, _, ok := strings.Cut(name, "/"); ok {
+				if _, root := g.Nodes[g.Root].Inputs.Get(first); root {
+					hint = first // --include takes a root input's name
+				}
+			}
+			return &lockgraph.UnknownNameError{Flag: "--include", Name: name, Suggestion: hint}
 		}
 	}
 	return nil
