@@ -83,6 +83,8 @@ func TestVerifyCommands(t *testing.T) {
 		{name: "fix-align", args: []string{"fix", "--verify", "--align", "--lock"}, write: true, relock: true},
 		{name: "fix-drop-unused", args: []string{"fix", "--verify", "--drop-unused", "--dry-run", "--jobs", "1"}},
 		{name: "fix-json", args: []string{"fix", "--verify", "--dry-run", "--format", "json"}},
+		// The common revision is the primary's own: nixpkgs keeps tracking its branch.
+		{name: "fix-align-own-revision", args: []string{"fix", "--verify", "--align", "--verify-attr", "packages.x86_64-linux.waybar"}, write: true},
 		{name: "fix-align-json", args: []string{"fix", "--verify", "--align", "--dry-run", "--format", "json"}},
 		{name: "check", args: []string{"check", "--verify"}, code: exitFailed},
 		{name: "check-attr", args: []string{"check", "--verify", "--verify-attr", "packages.x86_64-linux.waybar"}, code: exitFailed},
