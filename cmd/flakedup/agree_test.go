@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/flakedup/flakedup/internal/testenv"
@@ -79,6 +80,35 @@ func TestCommandsAgree(t *testing.T) {
 			// lib-only nixpkgs-lib), so only one way round holds.
 			if c.CouldFollow > 0 && len(doc.Follows) == 0 {
 				t.Errorf("fix: %d copies could follow, %d follows added", c.CouldFollow, len(doc.Follows))
+			}
+
+			// check --format github: no command twice; on flake.nix, one
+			// ::error per follows line fix adds for nixpkgs copies (a
+			// follows for a lib-only nixpkgs-lib is fix's too, but no
+			// nixpkgs copy), a ::warning for held-back copies.
+			_, gh, _ := runFlakedup(t, nil, "check", "--format", "github", dir)
+			seen := map[string]bool{}
+			errs, warnings := 0, 0
+			for _, line := range strings.Split(strings.TrimSuffix(gh, "\n"), "\n") {
+				if line == "" {
+					continue
+				}
+				if seen[line] {
+					t.Errorf("check --format github repeats %q", line)
+				}
+				seen[line] = true
+				switch {
+				case strings.HasPrefix(line, "::error file="):
+					errs++
+				case strings.HasPrefix(line, "::warning file="):
+					warnings++
+				}
+			}
+			if c.CouldFollow > 0 && (errs == 0 || errs > len(doc.Follows)) || c.CouldFollow == 0 && errs > 0 {
+				t.Errorf("check --format github: %d ::error lines on flake.nix, fix adds %d follows for %d copies", errs, len(doc.Follows), c.CouldFollow)
+			}
+			if c.CouldFollow > 0 && c.HeldBack > 0 && warnings == 0 {
+				t.Errorf("check --format github: %d copies held back, no ::warning", c.HeldBack)
 			}
 
 			if code, _, stderr := runFlakedup(t, nil, "fix", "--lock", dir); code != exitOK {
