@@ -18,11 +18,13 @@ type fixSettings struct {
 	target nixversion.Target
 	// sources are source IDs whose single copies the outcome lists too.
 	sources []string
+	// configIgnore counts the entries of policy.Ignore from flakedup.toml.
+	configIgnore int
 }
 
 // options is the settings as internal/flake takes them.
 func (s fixSettings) options() flake.Options {
-	return flake.Options{Policy: s.policy, Target: s.target, Sources: s.sources}
+	return flake.Options{Policy: s.policy, Target: s.target, Sources: s.sources, ConfigIgnore: s.configIgnore}
 }
 
 // fixSettingsFrom merges the planning flags of c (those c has; analyze has
@@ -58,7 +60,7 @@ func fixSettingsFrom(c *cli.Context, e *env, dir string) (fixSettings, error) {
 		Deep:        c.Bool("deep"),
 		Nix:         target.Version,
 	}
-	return fixSettings{policy: p, target: target}, nil
+	return fixSettings{policy: p, target: target, configIgnore: len(conf.Ignore)}, nil
 }
 
 // loadAndPlan loads the flake at arg and plans it with the settings of c

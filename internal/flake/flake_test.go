@@ -133,6 +133,11 @@ func TestPlanUnknownNames(t *testing.T) {
 		{lockgraph.Policy{Include: []string{"A/nixpkgs"}}, "--include A/nixpkgs: no such input in flake.lock (did you mean A?)"},
 		{lockgraph.Policy{Ignore: []string{"A", "B/nixpkgs"}, Include: []string{"A"}}, ""},
 	}
+	// Entries from flakedup.toml come first and are named after it.
+	_, err = fl.Plan(Options{Policy: lockgraph.Policy{Ignore: []string{"a", "B"}}, ConfigIgnore: 1})
+	if want := "flakedup.toml: ignore a: no such input in flake.lock (did you mean A?)"; err == nil || err.Error() != want {
+		t.Errorf("config entry: %v, want %s", err, want)
+	}
 	for _, tt := range tests {
 		_, err := fl.Plan(Options{Policy: tt.policy})
 		var une *lockgraph.UnknownNameError
@@ -176,5 +181,27 @@ func TestEditAndWrite(t *testing.T) {
 	}
 	if !reflect.DeepEqual(out.Written, []string{fl.NixPath, fl.LockPath}) {
 		t.Errorf("Written = %v", out.Written)
+	}
+}
+
+// TestLoadLockOfAnotherName checks that a lock file not named flake.lock is
+// read on its own: the flake.nix beside it may belong to another lock.
+func TestLoadLockOfAnotherName(t *testing.T) {
+	dir := t.TempDir()
+	for from, to := range map[string]string{"flake.nix": "flake.nix", "flake.lock": "old.lock"} {
+		data, err := os.ReadFile(filepath.Join(fixtures, "fix/ignore", from))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, to), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fl, err := Load(filepath.Join(dir, "old.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fl.Inputs != nil || !errors.Is(fl.NixErr, ErrNoFlakeNix) || fl.LockPath != filepath.Join(dir, "old.lock") {
+		t.Errorf("Inputs %v, NixErr %v, LockPath %s: want a bare lock", fl.Inputs, fl.NixErr, fl.LockPath)
 	}
 }

@@ -58,8 +58,8 @@ type LoadOptions struct {
 }
 
 // Load reads the flake that path names: a flake directory ("" is "."),
-// its flake.nix, or its flake.lock (or a lock file of another name, whose
-// directory is the flake's). A missing or broken flake.lock is an error, as
+// its flake.nix, or its flake.lock; a lock file of another name is read on
+// its own, as a flake without flake.nix. A missing or broken flake.lock is an error, as
 // is a directory with neither file; a flake.nix that is missing or cannot
 // be modelled is recorded in NixErr, so that callers can still report on
 // the lock (analyze) or refuse with a positioned message (fix, check).
@@ -86,12 +86,19 @@ func LoadWith(path string, o LoadOptions) (*Flake, error) {
 		fl.NixPath = path
 		fl.LockPath = filepath.Join(fl.Dir, "flake.lock")
 	default:
-		// flake.lock, or a lock of any name: flake.nix is beside it.
+		// flake.lock, whose flake.nix is beside it, or a lock of another
+		// name, read on its own (a flake.nix beside it may belong to
+		// another lock).
 		fl.Dir = filepath.Dir(path)
 		fl.NixPath = filepath.Join(fl.Dir, "flake.nix")
 		fl.LockPath = path
 	}
-	fl.NixSrc, err = os.ReadFile(fl.NixPath)
+	bareLock := filepath.Base(fl.LockPath) != "flake.lock"
+	if !bareLock {
+		fl.NixSrc, err = os.ReadFile(fl.NixPath)
+	} else {
+		err = fs.ErrNotExist
+	}
 	noNix := errors.Is(err, fs.ErrNotExist)
 	if err != nil && !noNix {
 		return nil, fmt.Errorf("%s: %w", fl.NixPath, unwrapPathError(err))

@@ -17,6 +17,9 @@ type Options struct {
 	Policy lockgraph.Policy
 	// Target is the Nix that will lock the flake, and where that came from.
 	Target nixversion.Target
+	// ConfigIgnore is how many leading entries of Policy.Ignore come from
+	// flakedup.toml (errors about them name the file, not --ignore).
+	ConfigIgnore int
 	// Sources are source IDs whose copies Outcome.Copies lists even when
 	// the lock has only one (check's --max-copies); nixpkgs copies and
 	// copies of every duplicated source are always listed.
@@ -149,7 +152,7 @@ func (fl *Flake) Plan(o Options) (*Outcome, error) {
 	sort.Strings(out.Stale)
 	out.Stale = dedupSorted(out.Stale)
 
-	if err := checkNames(g, o.Policy); err != nil {
+	if err := checkNames(g, o.Policy, o.ConfigIgnore); err != nil {
 		return nil, err
 	}
 	res, err := lockgraph.Plan(g, declared, o.Policy)
@@ -525,11 +528,12 @@ func (s Summary) Lines() []string {
 	return lines
 }
 
-// checkNames returns an *lockgraph.UnknownNameError for the first --ignore
-// entry (or flakedup.toml ignore entry) that names no input path of the
-// lock, and the first --include entry that names no root input, each with
-// the closest existing name as a suggestion.
-func checkNames(g *lockgraph.Graph, p lockgraph.Policy) error {
+// checkNames returns an *lockgraph.UnknownNameError for the first ignore
+// entry (the first fromConfig of them from flakedup.toml, the rest from
+// --ignore) that names no input path of the lock, and the first --include
+// entry that names no root input, each with the closest existing name as a
+// suggestion.
+func checkNames(g *lockgraph.Graph, p lockgraph.Policy, fromConfig int) error {
 	var candidates []string // every input path of the lock, lazily
 	suggest := func(name string, roots bool) string {
 		if roots {
@@ -547,9 +551,13 @@ func checkNames(g *lockgraph.Graph, p lockgraph.Policy) error {
 		}
 		return closest(name, candidates)
 	}
-	for _, name := range p.Ignore {
+	for i, name := range p.Ignore {
 		if _, err := g.Resolve(SplitTarget(strings.Trim(name, "/"))); err != nil {
-			return &lockgraph.UnknownNameError{Flag: "--ignore", Name: name, Suggestion: suggest(name, false)}
+			flag := "--ignore"
+			if i < fromConfig {
+				flag = "flakedup.toml: ignore"
+			}
+			return &lockgraph.UnknownNameError{Flag: flag, Name: name, Suggestion: suggest(name, false)}
 		}
 	}
 	for _, name := range p.Include {
