@@ -43,13 +43,13 @@ Examples:
    flakedup check --max-nixpkgs 2 --max-revisions 2
    flakedup check --max-copies github:numtide/flake-utils=1 hosts/a hosts/b
    flakedup check --format github && flakedup check --format markdown >> "$GITHUB_STEP_SUMMARY"`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "max-nixpkgs", Usage: "allowed nixpkgs copies (default: fail when any copy could follow the root's)"},
 			&cli.StringSliceFlag{Name: "max-copies", Usage: "allowed copies of a source, as SOURCE=N (e.g. github:numtide/flake-utils=1; repeatable)"},
 			&cli.StringFlag{Name: "max-revisions", Usage: "allowed distinct nixpkgs revisions"},
 			&cli.StringFlag{Name: "nix-version", Usage: "the Nix that will lock the flake (as for fix)"},
 			formatFlag(formatText, formatJSON, formatGitHub, formatMarkdown),
-		},
+		}, verifyFlags(false)...),
 		Action: func(c *cli.Context) error {
 			format, err := outputFormat(c, formatText, formatJSON, formatGitHub, formatMarkdown)
 			if err != nil {
@@ -141,6 +141,7 @@ type checkReport struct {
 	settings   fixSettings
 	copies     []checkCopy // nixpkgs copies and copies of limited sources, by path
 	violations []violation
+	ver        *verification // --verify, nil without it
 }
 
 // checkCopy is one copy of a checked source, with where it comes from in
@@ -177,7 +178,12 @@ func checkFlake(c *cli.Context, e *env, arg string, limits checkLimits) (*checkR
 	if err != nil {
 		return nil, err
 	}
-	rep := &checkReport{outcome: out, display: arg, report: out.Before, settings: settings}
+	ver, err := verifyOutcome(c, e, out)
+	if err != nil {
+		return nil, err
+	}
+	out = ver.outcome(out)
+	rep := &checkReport{outcome: out, display: arg, report: out.Before, settings: settings, ver: ver}
 	if rep.display == "" {
 		rep.display = "."
 	}
@@ -219,6 +225,7 @@ func checkFlake(c *cli.Context, e *env, arg string, limits checkLimits) (*checkR
 			})
 		}
 	}
+	rep.violations = append(rep.violations, ver.violations()...)
 	return rep, nil
 }
 
@@ -252,19 +259,25 @@ func checkCopies(out *flake.Outcome, limits checkLimits) []checkCopy {
 func (r *checkReport) render(w io.Writer, format string, p palette, sep bool) error {
 	switch format {
 	case formatJSON:
-		return writeJSON(w, r.json())
+		return writeJSON(w, r.ver.json(r.json()))
 	case formatGitHub:
 		return r.writeGitHub(w)
 	case formatMarkdown:
 		if sep {
 			fmt.Fprintln(w)
 		}
-		return r.writeMarkdown(w)
+		if err := r.writeMarkdown(w); err != nil {
+			return err
+		}
+		return r.ver.writeMarkdown(w)
 	}
 	if sep {
 		fmt.Fprintln(w)
 	}
-	return r.writeText(w, p)
+	if err := r.writeText(w, p); err != nil {
+		return err
+	}
+	return r.ver.writeText(w)
 }
 
 func (r *checkReport) writeText(w io.Writer, p palette) error {

@@ -38,7 +38,7 @@ Examples:
    flakedup fix && nix flake lock         # patch flake.nix, then let Nix re-lock
    flakedup fix --lock                    # also write the predicted flake.lock (no nix needed)
    flakedup fix --all --ignore nixos-hardware --format json`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the diff and summary, write nothing"},
 			&cli.BoolFlag{Name: "lock", Usage: "also write the predicted flake.lock (no network or nix needed)"},
 			&cli.BoolFlag{Name: "all", Usage: "deduplicate every duplicated source, not only nixpkgs"},
@@ -51,7 +51,7 @@ Examples:
 			&cli.BoolFlag{Name: "deep", Usage: "emit overrides deeper than two levels (needs Nix >= 2.30)"},
 			&cli.StringFlag{Name: "nix-version", Usage: "the Nix that will lock the flake, e.g. 2.18 (default: nix --version, else 2.18)"},
 			formatFlag(formatText, formatJSON),
-		},
+		}, verifyFlags(true)...),
 		Action: func(c *cli.Context) error {
 			format, err := outputFormat(c, formatText, formatJSON)
 			if err != nil {
@@ -74,15 +74,29 @@ Examples:
 				}
 				return refused(out.Manual, out.ManualLines)
 			}
-			if !c.Bool("dry-run") {
+			ver, err := verifyOutcome(c, e, out)
+			if err != nil {
+				return err
+			}
+			out = ver.outcome(out)
+			if !c.Bool("dry-run") && ver.canWrite() {
 				if err := out.Write(c.Bool("lock")); err != nil {
 					return badInput(err)
 				}
 			}
 			if format == formatJSON {
-				return writeJSON(e.stdout, fixJSONOf(out, settings))
+				if err := writeJSON(e.stdout, ver.json(fixJSONOf(out, settings))); err != nil {
+					return err
+				}
+				return ver.exit()
 			}
-			return writeFixText(e.stdout, out, settings, palette{on: useColor(e)})
+			if err := writeFixText(e.stdout, out, settings, palette{on: useColor(e)}); err != nil {
+				return err
+			}
+			if err := ver.writeText(e.stdout); err != nil {
+				return err
+			}
+			return ver.exit()
 		},
 	}
 }

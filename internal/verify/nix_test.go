@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/flakedup/flakedup/internal/nixworld"
@@ -16,45 +15,7 @@ import (
 	"github.com/flakedup/flakedup/rewrite"
 )
 
-// The fake nixpkgs revisions of the demo world. Revision 1 lacks
-// wlroots_0_18 (hyprland uses it) and its libfoo evaluates but fails to
-// build (waybar uses it); revision 3 renamed oldtool (waybar uses it) to
-// newtool. Only revision 2 has everything.
-const (
-	nixpkgsHead = `{
-  outputs = _: let
-    mk = name: deps: derivation {
-      inherit name;
-      system = "x86_64-linux";
-      builder = "/bin/sh";
-      args = [ "-c" "echo ${name} ${toString deps} > $out" ];
-    };
-    broken = name: derivation {
-      inherit name;
-      system = "x86_64-linux";
-      builder = "/bin/sh";
-      args = [ "-c" "exit 1" ];
-    };
-  in {
-    lib = { inherit mk; };
-`
-	nixpkgsRev1 = nixpkgsHead + `    legacyPackages.x86_64-linux = { hello = mk "hello" [ ]; oldtool = mk "oldtool" [ ]; libfoo = broken "libfoo"; };
-  };
-}
-`
-	nixpkgsRev2 = nixpkgsHead + `    legacyPackages.x86_64-linux = { hello = mk "hello" [ ]; oldtool = mk "oldtool" [ ]; libfoo = mk "libfoo" [ ];
-      wlroots_0_18 = mk "wlroots" [ ]; };
-  };
-}
-`
-	nixpkgsRev3 = nixpkgsHead + `    legacyPackages.x86_64-linux = { hello = mk "hello" [ ]; newtool = mk "newtool" [ ]; libfoo = mk "libfoo" [ ];
-      wlroots_0_18 = mk "wlroots" [ ]; };
-  };
-}
-`
-)
-
-// demo is the world the Nix tests share.
+// demo is the world the Nix tests share (nixworld.BuildDemo).
 type demo struct {
 	w                *nixworld.World
 	np               *nixworld.Repo
@@ -64,75 +25,11 @@ type demo struct {
 	broken           string // root whose own output needs wlroots_0_18 on rev 1
 }
 
-func rootFlake(np string, extraInputs []string, outputs string) string {
-	var b strings.Builder
-	b.WriteString("{\n")
-	fmt.Fprintf(&b, "  inputs.nixpkgs.url = %q;\n", np)
-	names := []string{"self", "nixpkgs"}
-	for _, in := range extraInputs {
-		name, url, _ := strings.Cut(in, "=")
-		fmt.Fprintf(&b, "  inputs.%s.url = %q;\n", name, url)
-		names = append(names, name)
-	}
-	fmt.Fprintf(&b, "  outputs = { %s }: %s;\n}\n", strings.Join(names, ", "), outputs)
-	return b.String()
-}
-
-const mainOutputs = `{
-    packages.x86_64-linux = {
-      hello = nixpkgs.legacyPackages.x86_64-linux.hello;
-      hyprland = hyprland.packages.x86_64-linux.default;
-      waybar = waybar.packages.x86_64-linux.default;
-      fmt = waybar.packages.x86_64-linux.fmt;
-    };
-  }`
-
 func buildDemo(t testing.TB) *demo {
 	t.Helper()
-	w := nixworld.New(t)
-	d := &demo{w: w, np: w.Nixpkgs("NixOS", 0)}
-	url := d.np.URL("nixos-unstable")
-	d.rev1 = d.np.CommitFlake("nixos-unstable", nixpkgsRev1)
-	// The roots lock their nixpkgs while the branch is at revision 1.
-	d.main = w.Root("main", rootFlake(url, nil, "{ }"))
-	d.retarget = w.Root("retarget", rootFlake(url, nil, "{ }"))
-	d.broken = w.Root("broken", rootFlake(url, nil,
-		"{ packages.x86_64-linux.default = nixpkgs.legacyPackages.x86_64-linux.wlroots_0_18; }"))
-	for _, dir := range []string{d.main, d.retarget, d.broken} {
-		if _, err := w.Lock(dir); err != nil {
-			t.Fatal(err)
-		}
-	}
-	d.rev2 = d.np.CommitFlake("nixos-unstable", nixpkgsRev2)
-	treefmt := w.FlakeDir("treefmt-nix", "{ outputs = _: { lib.wrap = drv: drv; }; }\n")
-	waybar := w.FlakeRepo("waybar", fmt.Sprintf(`{
-  inputs.nixpkgs.url = %q;
-  inputs.treefmt-nix.url = %q;
-  outputs = { self, nixpkgs, treefmt-nix }: let pkgs = nixpkgs.legacyPackages.x86_64-linux; in {
-    packages.x86_64-linux.default = nixpkgs.lib.mk "waybar" [ pkgs.oldtool pkgs.libfoo ];
-    packages.x86_64-linux.fmt = treefmt-nix.lib.wrap pkgs.hello;
-  };
-}
-`, url, treefmt))
-	d.rev3 = d.np.CommitFlake("nixos-unstable", nixpkgsRev3)
-	compat := w.NonFlake("flake-compat")
-	hyprland := w.FlakeRepo("hyprland", fmt.Sprintf(`{
-  inputs.nixpkgs.url = %q;
-  inputs.flake-compat = { url = %q; flake = false; };
-  outputs = { self, nixpkgs, flake-compat }: {
-    packages.x86_64-linux.default = nixpkgs.lib.mk "hyprland" [ nixpkgs.legacyPackages.x86_64-linux.wlroots_0_18 ];
-  };
-}
-`, url, compat))
-	deps := []string{"hyprland=" + hyprland, "waybar=" + waybar}
-	w.Root("main", rootFlake(url, deps, mainOutputs))
-	w.Root("retarget", rootFlake(url, append([]string{"nixpkgs-unstable=" + url}, deps...), mainOutputs))
-	for _, dir := range []string{d.main, d.retarget} {
-		if _, err := w.Lock(dir); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return d
+	d := nixworld.BuildDemo(t)
+	return &demo{w: d.W, np: d.Nixpkgs, rev1: d.Rev1, rev2: d.Rev2, rev3: d.Rev3,
+		main: d.Main, retarget: d.Retarget, broken: d.Broken}
 }
 
 // candidate builds candidates the way internal/flake will: rewrite.Apply
