@@ -28,11 +28,17 @@ import (
 // the environment the command sees (FLAKEDUP_NOW sets the clock ages are
 // counted from); nothing else of the test's environment reaches it, and no
 // nix is detected (the target Nix comes from the arguments or the default).
-var readmeMarker = regexp.MustCompile(`(?m)^<!-- output of: (.*?) -->\n`)
+//
+// A block introduced by `<!-- same as: PATH -->` instead shows a golden file
+// that another test checks against real output (the --verify session, which
+// needs real Nix and a world built by the test): its body must equal the
+// file's content.
+var readmeMarker = regexp.MustCompile(`(?m)^<!-- (output of|same as): (.*?) -->\n`)
 
 // readmeBlock is one regenerated block of README.md.
 type readmeBlock struct {
 	invocation string // the marker's text
+	golden     bool   // "same as": the body is the file at invocation
 	start, end int    // byte range of the block's body (after the "$" line)
 	shown      string // the "$ ..." line
 	body       string // what the README shows
@@ -56,7 +62,15 @@ func TestREADMEOutputs(t *testing.T) {
 	out := string(readme)
 	for i := len(blocks) - 1; i >= 0; i-- {
 		b := blocks[i]
-		got, err := runReadmeCommand(t, b.invocation)
+		var got string
+		var err error
+		if b.golden {
+			var data []byte
+			data, err = os.ReadFile(filepath.Join("../..", b.invocation))
+			got = string(data)
+		} else {
+			got, err = runReadmeCommand(t, b.invocation)
+		}
 		if err != nil {
 			t.Errorf("README block %q: %v", b.invocation, err)
 			continue
@@ -81,21 +95,23 @@ func readmeBlocks(readme string) ([]readmeBlock, error) {
 	var blocks []readmeBlock
 	for _, m := range readmeMarker.FindAllStringSubmatchIndex(readme, -1) {
 		rest := readme[m[1]:]
+		what := readme[m[4]:m[5]]
 		fence, _, ok := strings.Cut(rest, "\n")
 		if !ok || !strings.HasPrefix(fence, "```") {
-			return nil, fmt.Errorf("marker %q is not followed by a fenced block", readme[m[2]:m[3]])
+			return nil, fmt.Errorf("marker %q is not followed by a fenced block", what)
 		}
 		shown, _, _ := strings.Cut(rest[len(fence)+1:], "\n")
 		if !strings.HasPrefix(shown, "$ ") {
-			return nil, fmt.Errorf("block of %q does not start with a \"$ \" line", readme[m[2]:m[3]])
+			return nil, fmt.Errorf("block of %q does not start with a \"$ \" line", what)
 		}
 		start := m[1] + len(fence) + 1 + len(shown) + 1
 		end := strings.Index(readme[start:], "```\n")
 		if end < 0 {
-			return nil, fmt.Errorf("block of %q is not closed", readme[m[2]:m[3]])
+			return nil, fmt.Errorf("block of %q is not closed", what)
 		}
 		blocks = append(blocks, readmeBlock{
-			invocation: readme[m[2]:m[3]],
+			invocation: what,
+			golden:     readme[m[2]:m[3]] == "same as",
 			start:      start,
 			end:        start + end,
 			shown:      shown,
