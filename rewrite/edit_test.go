@@ -544,7 +544,6 @@ func BenchmarkApplyGenerated(b *testing.B) {
 			edits = append(edits, AddFollows{Path: []string{n, "nixpkgs"}, Target: "nixpkgs"})
 		}
 	}
-	b.ReportMetric(float64(len(edits)), "edits")
 	b.SetBytes(int64(len(src)))
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -553,4 +552,5 @@ func BenchmarkApplyGenerated(b *testing.B) {
 			b.Fatalf("Apply: changed=%v err=%v", changed, err)
 		}
 	}
+	b.ReportMetric(float64(len(edits)), "edits")
 }
