@@ -21,6 +21,9 @@
           subPackages = [ "cmd/flakedup" ];
           env.CGO_ENABLED = 0;
           ldflags = [ "-s" "-w" "-X main.version=v${version}" ];
+          # As `make build`: leaves out urfave/cli's docs support, which the
+          # binary never uses but would initialise on every run.
+          tags = [ "urfave_cli_no_docs" ];
           # The test suite wants the shared corpus and a nix; the binary does not.
           doCheck = false;
           meta = {

@@ -9,7 +9,7 @@ src=${FLAKEDUP_SRC:-$(cd "$(dirname "$0")/.." && pwd)}
 bin=${FLAKEDUP_BIN:-}
 if [[ -z "$bin" ]]; then
   bin="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/flakedup"
-  (cd "$src" && CGO_ENABLED=0 go build -trimpath -o "$bin" ./cmd/flakedup) || exit 2
+  (cd "$src" && CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs -o "$bin" ./cmd/flakedup) || exit 2
 fi
 
 read -r -a paths <<<"${FLAKEDUP_PATHS:-.}"
