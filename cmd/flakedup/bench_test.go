@@ -31,8 +31,14 @@ func benchRun(b *testing.B, args ...string) {
 // and returns its path.
 func writeGenerated(b *testing.B, n int) string {
 	b.Helper()
+	return writeLock(b, genlock.Generate(n))
+}
+
+// writeLock writes a lock into a temporary directory and returns its path.
+func writeLock(b *testing.B, lock []byte) string {
+	b.Helper()
 	path := filepath.Join(b.TempDir(), "flake.lock")
-	if err := os.WriteFile(path, genlock.Generate(n), 0o644); err != nil {
+	if err := os.WriteFile(path, lock, 0o644); err != nil {
 		b.Fatal(err)
 	}
 	return path
@@ -48,6 +54,18 @@ func BenchmarkAnalyzeJSON100k(b *testing.B) {
 // 100,000-node lock.
 func BenchmarkAnalyzeText100k(b *testing.B) {
 	benchRun(b, "analyze", writeGenerated(b, 100_000))
+}
+
+// BenchmarkAnalyzeTextWide100k is `flakedup analyze` on the wide
+// 100,000-node lock: 25,000 root inputs, copies reached by two names.
+func BenchmarkAnalyzeTextWide100k(b *testing.B) {
+	benchRun(b, "analyze", writeLock(b, genlock.Wide(100_000)))
+}
+
+// BenchmarkAnalyzeTextMerged23 is `flakedup analyze` on 23 real-shaped
+// flakes merged under one root (about 1,000 nodes).
+func BenchmarkAnalyzeTextMerged23(b *testing.B) {
+	benchRun(b, "analyze", writeLock(b, genlock.Merged(23)))
 }
 
 // writeGeneratedFlake writes a generated n-node flake.lock and a flake.nix
