@@ -212,13 +212,20 @@ func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("apply the declared follows: %w", err)
 	}
-	cur, err := Predict(base, declared)
+	cur, order, err := predict(base, declared)
 	if err != nil {
 		return nil, fmt.Errorf("apply the declared follows: %w", err)
 	}
 	pl := newPlanner(p, nix, declared)
-	res := &Result{Before: copyCounts(g), Nix: nix}
+	*pl.memo = planMemo{g: cur, order: order}
+	res := &Result{Nix: nix}
 	sv := pl.survey(cur)
+	if base == g && len(declared) == 0 {
+		// cur is g renamed: the same copies.
+		res.Before = countsOf(cur, sv)
+	} else {
+		res.Before = copyCounts(g)
+	}
 	pl.primary = pl.primaryOf(sv)
 	res.Convention = pl.convention(g, sv)
 	pl.target = res.Convention.Target
@@ -255,7 +262,7 @@ func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
 			res.HeldBack = st.heldBack
 			break
 		}
-		next, err := pl.apply(cur, st.promotions, st.follows)
+		next, order, err := pl.applyOrder(cur, st.promotions, st.follows)
 		if err != nil {
 			// Some follows break the lock, or make it one the target Nix
 			// refuses: add them one by one, reject each that fails with
@@ -280,11 +287,12 @@ func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
 			continue
 		}
 		cur, moved = next, true
+		*pl.memo = planMemo{g: cur, order: order}
 		res.Promotions = append(res.Promotions, st.promotions...)
 		res.Follows = append(res.Follows, st.follows...)
 	}
 	res.Predicted = cur
-	res.After = copyCounts(cur)
+	res.After = countsOf(cur, pl.survey(cur))
 	for _, f := range res.Follows {
 		if c, ok := pl.cross[JoinPath(f.Input)]; ok && c.Target == JoinPath(f.Target) {
 			res.CrossBranch = append(res.CrossBranch, c)
@@ -322,27 +330,34 @@ func (e *throughFollowsError) needsNix() string { return nixversion.FollowsThrou
 // checks that the target Nix can lock the result: before 2.18, no follows
 // may run through another follows unless g already had it.
 func (pl planner) apply(g *Graph, promotions []Promotion, follows []Follows) (*Graph, error) {
-	next, err := applyStep(g, promotions, follows)
+	next, _, err := pl.applyOrder(g, promotions, follows)
+	return next, err
+}
+
+// applyOrder is apply, also returning NixKeys' order of the result.
+func (pl planner) applyOrder(g *Graph, promotions []Promotion, follows []Follows) (*Graph, []string, error) {
+	next, order, err := applyStep(g, promotions, follows)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !pl.nix.AtLeast(nixversion.FollowsThroughFollows) {
 		if bad := newThroughFollows(g, next); len(bad) > 0 {
-			return nil, &throughFollowsError{edges: bad}
+			return nil, nil, &throughFollowsError{edges: bad}
 		}
 	}
-	return next, nil
+	return next, order, nil
 }
 
-// applyStep adds the promotions to g, then the follows.
-func applyStep(g *Graph, promotions []Promotion, follows []Follows) (*Graph, error) {
+// applyStep adds the promotions to g, then the follows, and returns the
+// result with NixKeys' order of it.
+func applyStep(g *Graph, promotions []Promotion, follows []Follows) (*Graph, []string, error) {
 	var err error
 	for _, pr := range promotions {
 		if g, err = Promote(g, pr.Name, pr.Path); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return Predict(g, follows)
+	return predict(g, follows)
 }
 
 // copyCounts counts the reachable nodes of each source.
@@ -351,6 +366,21 @@ func copyCounts(g *Graph) map[string]int {
 	order, _ := NixKeys(g)
 	for _, key := range order {
 		if id := SourceOf(g.Nodes[key]).ID; id != "" {
+			counts[id]++
+		}
+	}
+	return counts
+}
+
+// countsOf is copyCounts(g) from a survey of g: its copies, and the root
+// when it has a source.
+func countsOf(g *Graph, sv survey) map[string]int {
+	counts := make(map[string]int, len(sv.perSource)+1)
+	for id, n := range sv.perSource {
+		counts[id] = n
+	}
+	if root, ok := g.Nodes[g.Root]; ok {
+		if id := SourceOf(root).ID; id != "" {
 			counts[id]++
 		}
 	}
@@ -384,13 +414,31 @@ type planner struct {
 	// cross records, by input path, the follows Plan proposed across a
 	// branch; Plan keeps those that end up in Result.Follows.
 	cross map[string]CrossBranchFollows
+	// memo keeps what the planner learnt about the graph it last looked
+	// at, shared by the copies of the planner its value methods get.
+	memo *planMemo
+}
+
+// planMemo is what the planner knows about one graph of a Plan (the last
+// one applyStep built, or the last one surveyed), so that the rounds walk
+// each graph once: Predict's walk gives the order, and one survey serves
+// the convention, addable and the round that all look at the same graph.
+type planMemo struct {
+	// g is the graph the rest is about.
+	g *Graph
+	// order is NixKeys' order of g, or nil when not known yet.
+	order []string
+	// sv is the survey of g, valid while len(planner.added) is added.
+	sv    *survey
+	added int
 }
 
 // newPlanner sets up the planner of one Plan.
 func newPlanner(p Policy, nix nixversion.Version, declared []Follows) planner {
 	pl := planner{policy: p, nix: nix, declared: declared, rejected: make(map[string]rejection),
 		target: TargetBranch, included: make(map[string]bool), subs: substituterHosts(p.Substituters),
-		cross: make(map[string]CrossBranchFollows), added: make(map[string]bool), addClasses: make(map[string]bool)}
+		cross: make(map[string]CrossBranchFollows), added: make(map[string]bool), addClasses: make(map[string]bool),
+		memo: &planMemo{}}
 	for _, name := range p.Include {
 		pl.included[name] = true
 	}
@@ -450,6 +498,11 @@ type survey struct {
 	rootsBySource map[string][]rootInput
 	// perSource counts the copies of each source ID.
 	perSource map[string]int
+	// rootByName finds the elements of roots by name.
+	rootByName map[string]int
+	// libRoot is the first element of roots that is lib-only and not
+	// pinned, or -1.
+	libRoot int
 }
 
 // libOnlyID is the Source ID of the lib-only mirror of nixpkgs.
@@ -473,9 +526,25 @@ func isLibOnly(n *Node, src Source) bool {
 	return strings.Trim(dir, "/") == "lib"
 }
 
-// survey describes every reachable node of g for a round.
+// survey describes every reachable node of g for a round. A survey
+// depends on g and on the root inputs Plan added (isStale): the last one
+// is kept until either changes. Its callers only read it.
 func (pl planner) survey(g *Graph) survey {
-	order, _ := NixKeys(g)
+	m := pl.memo
+	if m.g == g && m.sv != nil && m.added == len(pl.added) {
+		return *m.sv
+	}
+	order := m.order
+	if m.g != g || order == nil {
+		order, _ = NixKeys(g)
+	}
+	sv := pl.surveyOrder(g, order)
+	*m = planMemo{g: g, order: order, sv: &sv, added: len(pl.added)}
+	return sv
+}
+
+// surveyOrder is survey's work, given NixKeys' order of g.
+func (pl planner) surveyOrder(g *Graph, order []string) survey {
 	paths := inputPaths(g, order)
 	uses := make(map[string]int)
 	for _, key := range order {
@@ -513,8 +582,14 @@ func (pl planner) survey(g *Graph) survey {
 		}
 	}
 	sv.rootsBySource = make(map[string][]rootInput)
-	for _, r := range sv.roots {
+	sv.rootByName = make(map[string]int, len(sv.roots))
+	sv.libRoot = -1
+	for i, r := range sv.roots {
 		sv.rootsBySource[r.node.source.ID] = append(sv.rootsBySource[r.node.source.ID], r)
+		sv.rootByName[r.name] = i
+		if sv.libRoot < 0 && r.node.libOnly && !r.node.pinned() {
+			sv.libRoot = i
+		}
 	}
 	sv.perSource = make(map[string]int)
 	for _, c := range sv.copies {
@@ -573,10 +648,8 @@ func lockedFollows(g *Graph, f Follows) bool {
 
 // primaryRoot returns the primary root input in sv, or nil.
 func (pl planner) primaryRoot(sv survey) *rootInput {
-	for i := range sv.roots {
-		if sv.roots[i].name == pl.primary && pl.primary != "" {
-			return &sv.roots[i]
-		}
+	if i, ok := sv.rootByName[pl.primary]; ok && pl.primary != "" {
+		return &sv.roots[i]
 	}
 	return nil
 }
@@ -901,10 +974,8 @@ func (pl planner) recordCross(g *Graph, sv survey, f Follows) {
 	}
 	c := sv.byKey[directTarget(g, f.Input)]
 	var t *copyInfo
-	for _, r := range sv.roots {
-		if r.name == f.Target[0] {
-			t = r.node
-		}
+	if i, ok := sv.rootByName[f.Target[0]]; ok {
+		t = sv.roots[i].node
 	}
 	if c == nil || t == nil || c.branch.Class == t.branch.Class {
 		return
@@ -1033,10 +1104,8 @@ func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
 	if c.libOnly {
 		// A lib-only root input first (the flake's own nixpkgs-lib), else
 		// the primary.
-		for _, r := range sv.roots {
-			if r.node.libOnly && !r.node.pinned() {
-				return verdict{target: []string{r.name}}
-			}
+		if sv.libRoot >= 0 {
+			return verdict{target: []string{sv.roots[sv.libRoot].name}}
 		}
 		if primary != nil {
 			return toPrimary()
