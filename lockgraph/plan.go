@@ -417,6 +417,8 @@ type planner struct {
 	// memo keeps what the planner learnt about the graph it last looked
 	// at, shared by the copies of the planner its value methods get.
 	memo *planMemo
+	// facts caches factsOf.
+	facts map[factsKey]planFacts
 }
 
 // planMemo is what the planner knows about one graph of a Plan (the last
@@ -438,7 +440,7 @@ func newPlanner(p Policy, nix nixversion.Version, declared []Follows) planner {
 	pl := planner{policy: p, nix: nix, declared: declared, rejected: make(map[string]rejection),
 		target: TargetBranch, included: make(map[string]bool), subs: substituterHosts(p.Substituters),
 		cross: make(map[string]CrossBranchFollows), added: make(map[string]bool), addClasses: make(map[string]bool),
-		memo: &planMemo{}}
+		memo: &planMemo{}, facts: make(map[factsKey]planFacts)}
 	for _, name := range p.Include {
 		pl.included[name] = true
 	}
@@ -526,6 +528,48 @@ func isLibOnly(n *Node, src Source) bool {
 	return strings.Trim(dir, "/") == "lib"
 }
 
+// planFacts are what the planner reads from a node's attribute sets.
+type planFacts struct {
+	source Source
+	branch Branch
+	// libOnly is isLibOnly of the node.
+	libOnly bool
+	// newest is the locked lastModified.
+	newest int64
+}
+
+// factsKey identifies the attribute sets a node's facts come from. Predict
+// and Promote copy nodes but share their attribute sets, which are never
+// changed in place, so the facts of a node found in one round hold for its
+// copies in the next; the planner's map keeps the sets alive, so an
+// address is never reused for other contents while it is a key.
+type factsKey struct {
+	locked, original *Attr
+	nLocked, nOrig   int
+}
+
+// factsOf returns the facts of n, read once per pair of attribute sets.
+func (pl planner) factsOf(n *Node) planFacts {
+	var k factsKey
+	if len(n.Locked) > 0 {
+		k.locked, k.nLocked = &n.Locked[0], len(n.Locked)
+	}
+	if len(n.Original) > 0 {
+		k.original, k.nOrig = &n.Original[0], len(n.Original)
+	}
+	if k.locked == nil && k.original == nil {
+		return planFacts{} // no source
+	}
+	if f, ok := pl.facts[k]; ok {
+		return f
+	}
+	f := planFacts{source: SourceOf(n), branch: BranchOf(n)}
+	f.libOnly = isLibOnly(n, f.source)
+	f.newest, _ = n.Locked.Int("lastModified")
+	pl.facts[k] = f
+	return f
+}
+
 // survey describes every reachable node of g for a round. A survey
 // depends on g and on the root inputs Plan added (isStale): the last one
 // is kept until either changes. Its callers only read it.
@@ -545,28 +589,49 @@ func (pl planner) survey(g *Graph) survey {
 
 // surveyOrder is survey's work, given NixKeys' order of g.
 func (pl planner) surveyOrder(g *Graph, order []string) survey {
-	paths := inputPaths(g, order)
-	uses := make(map[string]int)
-	for _, key := range order {
+	// Number the nodes by their place in order; paths and uses are then
+	// slices (inputPaths' and an edge count's work, one map instead of
+	// three).
+	pos := make(map[string]int32, len(order))
+	for i, key := range order {
+		pos[key] = int32(i)
+	}
+	paths := make([][]string, len(order))
+	seen := make([]bool, len(order))
+	uses := make([]int, len(order))
+	if len(order) > 0 {
+		paths[0], seen[0] = []string{}, true // order starts at the root
+	}
+	for i, key := range order {
 		for _, e := range g.Nodes[key].Inputs {
-			uses[e.Target]++
+			j, ok := pos[e.Target]
+			if !ok {
+				continue
+			}
+			uses[j]++
+			if !seen[j] && !e.IsFollows() {
+				paths[j], seen[j] = append(append([]string(nil), paths[i]...), e.Name), true
+			}
 		}
 	}
 	sv := survey{byKey: make(map[string]*copyInfo, len(order)), perFamily: make(map[string]int), isRoot: make(map[string]bool)}
-	for _, key := range order {
-		n := g.Nodes[key]
-		c := &copyInfo{key: key, path: paths[key], source: SourceOf(n), branch: BranchOf(n), uses: uses[key]}
-		if key == g.Root || c.source.ID == "" {
+	for i, key := range order {
+		if key == g.Root {
 			continue
 		}
+		n := g.Nodes[key]
+		f := pl.factsOf(n)
+		if f.source.ID == "" {
+			continue
+		}
+		c := &copyInfo{key: key, path: paths[i], source: f.source, branch: f.branch, uses: uses[i], newest: f.newest}
 		// flake-parts' nixpkgs-lib is also a nixpkgs tarball pinned to a
 		// rev: the input name says it only needs lib.
-		c.libOnly = isLibOnly(n, c.source) || c.source.Nixpkgs && len(c.path) > 0 && c.path[len(c.path)-1] == "nixpkgs-lib"
+		c.libOnly = f.libOnly || c.source.Nixpkgs && len(c.path) > 0 && c.path[len(c.path)-1] == "nixpkgs-lib"
 		c.family = c.source.ID
 		if c.nixpkgsLike() {
 			c.family = "nixpkgs"
 		}
-		c.newest, _ = n.Locked.Int("lastModified")
 		sv.byKey[key] = c
 		sv.perFamily[c.family]++
 		sv.copies = append(sv.copies, c)
@@ -833,12 +898,19 @@ func (pl planner) preHeld(g *Graph, c *copyInfo, sv survey) (reason string, held
 		return fmt.Sprintf("%s is below %s, which flake.nix no longer declares: %s", pathStr, c.path[0], staleLockReason), true
 	}
 	if !pl.included[c.path[0]] {
+		// Walk c.path's direct edges once, looking at each node above c.
+		key := g.Root
 		for i := 1; i < len(c.path); i++ {
-			n := g.Nodes[directTarget(g, c.path[:i])]
+			var n *Node
+			if parent := g.Nodes[key]; parent != nil {
+				if e, ok := parent.Inputs.Get(c.path[i-1]); ok && !e.IsFollows() {
+					key, n = e.Target, g.Nodes[e.Target]
+				}
+			}
 			if n == nil {
 				break
 			}
-			if host, why := cacheOf(c.path[i-1], SourceOf(n), pl.subs); host != "" {
+			if host, why := cacheOf(c.path[i-1], pl.factsOf(n).source, pl.subs); host != "" {
 				return fmt.Sprintf("%s is what %s's binary cache %s is built with (%s): --include %s collapses it anyway",
 					pathStr, JoinPath(c.path[:i]), host, why, c.path[0]), true
 			}
