@@ -463,10 +463,16 @@ type copyInfo struct {
 	branch Branch
 	newest int64 // locked lastModified
 	uses   int   // edges resolving to this node
+	// pos is the copy's place in the survey's walk order.
+	pos int32
 	// libOnly marks a copy that only nixpkgs' lib is taken from:
 	// nix-community/nixpkgs.lib, or nixpkgs with dir=lib.
 	libOnly bool
 }
+
+// cacheHit is a binary cache an input is served by, and why flakedup
+// thinks so (cacheOf).
+type cacheHit struct{ host, why string }
 
 // nixpkgsLike reports whether c is planned as a nixpkgs copy.
 func (c *copyInfo) nixpkgsLike() bool { return c.source.Nixpkgs || c.libOnly }
@@ -500,6 +506,15 @@ type survey struct {
 	rootsBySource map[string][]rootInput
 	// perSource counts the copies of each source ID.
 	perSource map[string]int
+	// paths and parent are, by place in the walk's order, each node's
+	// input path and its parent on that path (-1 for the root).
+	paths  [][]string
+	parent []int32
+	// cacheTop is, by place, the topmost node of the path that a binary
+	// cache serves (see preHeld), or -1; caches says which cache.
+	cacheTop []int32
+	caches   map[int32]cacheHit
+
 	// rootByName finds the elements of roots by name.
 	rootByName map[string]int
 	// libRoot is the first element of roots that is lib-only and not
@@ -597,10 +612,11 @@ func (pl planner) surveyOrder(g *Graph, order []string) survey {
 		pos[key] = int32(i)
 	}
 	paths := make([][]string, len(order))
+	parent := make([]int32, len(order))
 	seen := make([]bool, len(order))
 	uses := make([]int, len(order))
 	if len(order) > 0 {
-		paths[0], seen[0] = []string{}, true // order starts at the root
+		paths[0], seen[0], parent[0] = []string{}, true, -1 // order starts at the root
 	}
 	for i, key := range order {
 		for _, e := range g.Nodes[key].Inputs {
@@ -610,21 +626,32 @@ func (pl planner) surveyOrder(g *Graph, order []string) survey {
 			}
 			uses[j]++
 			if !seen[j] && !e.IsFollows() {
-				paths[j], seen[j] = append(append([]string(nil), paths[i]...), e.Name), true
+				paths[j], seen[j], parent[j] = append(append([]string(nil), paths[i]...), e.Name), true, int32(i)
 			}
 		}
 	}
-	sv := survey{byKey: make(map[string]*copyInfo, len(order)), perFamily: make(map[string]int), isRoot: make(map[string]bool)}
+	sv := survey{byKey: make(map[string]*copyInfo, len(order)), perFamily: make(map[string]int), isRoot: make(map[string]bool),
+		paths: paths, parent: parent, cacheTop: make([]int32, len(order)), caches: make(map[int32]cacheHit)}
 	for i, key := range order {
+		sv.cacheTop[i] = -1
 		if key == g.Root {
 			continue
 		}
 		n := g.Nodes[key]
 		f := pl.factsOf(n)
+		// The topmost node on the way here (the root excluded, this one
+		// included) that is served by a binary cache (preHeld); order
+		// has every parent before its children.
+		if p := parent[i]; p > 0 && sv.cacheTop[p] >= 0 {
+			sv.cacheTop[i] = sv.cacheTop[p]
+		} else if host, why := cacheOf(paths[i][len(paths[i])-1], f.source, pl.subs); host != "" {
+			sv.cacheTop[i] = int32(i)
+			sv.caches[int32(i)] = cacheHit{host: host, why: why}
+		}
 		if f.source.ID == "" {
 			continue
 		}
-		c := &copyInfo{key: key, path: paths[i], source: f.source, branch: f.branch, uses: uses[i], newest: f.newest}
+		c := &copyInfo{key: key, path: paths[i], source: f.source, branch: f.branch, uses: uses[i], newest: f.newest, pos: int32(i)}
 		// flake-parts' nixpkgs-lib is also a nixpkgs tarball pinned to a
 		// rev: the input name says it only needs lib.
 		c.libOnly = f.libOnly || c.source.Nixpkgs && len(c.path) > 0 && c.path[len(c.path)-1] == "nixpkgs-lib"
@@ -898,21 +925,13 @@ func (pl planner) preHeld(g *Graph, c *copyInfo, sv survey) (reason string, held
 		return fmt.Sprintf("%s is below %s, which flake.nix no longer declares: %s", pathStr, c.path[0], staleLockReason), true
 	}
 	if !pl.included[c.path[0]] {
-		// Walk c.path's direct edges once, looking at each node above c.
-		key := g.Root
-		for i := 1; i < len(c.path); i++ {
-			var n *Node
-			if parent := g.Nodes[key]; parent != nil {
-				if e, ok := parent.Inputs.Get(c.path[i-1]); ok && !e.IsFollows() {
-					key, n = e.Target, g.Nodes[e.Target]
-				}
-			}
-			if n == nil {
-				break
-			}
-			if host, why := cacheOf(c.path[i-1], pl.factsOf(n).source, pl.subs); host != "" {
+		// The topmost input above c (c excluded) that a binary cache
+		// serves, as the survey found it.
+		if p := sv.parent[c.pos]; p > 0 {
+			if top := sv.cacheTop[p]; top >= 0 {
+				hit := sv.caches[top]
 				return fmt.Sprintf("%s is what %s's binary cache %s is built with (%s): --include %s collapses it anyway",
-					pathStr, JoinPath(c.path[:i]), host, why, c.path[0]), true
+					pathStr, JoinPath(sv.paths[top]), hit.host, hit.why, c.path[0]), true
 			}
 		}
 	}
