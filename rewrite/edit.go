@@ -685,7 +685,7 @@ func applyBatch(src []byte, before *Inputs, filename string, edits []Edit) (out 
 	if len(edits) < batchMin {
 		return nil, false, false
 	}
-	b := &batch{in: before, lists: map[int][]*newBinding{}, origAt: map[int]int{}, last: map[*attrBlock]batchPos{}}
+	b := &batch{in: before, byName: map[blockName][]*newBinding{}, lists: map[int][]*newBinding{}, origAt: map[int]int{}, last: map[*attrBlock]batchPos{}}
 	seen := make(map[string]bool, len(edits))
 	var made []Edit // the edits that change something, in order
 	for _, e := range edits {
@@ -753,8 +753,10 @@ func applyBatch(src []byte, before *Inputs, filename string, edits []Edit) (out 
 // string literals they replace.
 type batch struct {
 	in *Inputs
-	// all holds the added bindings in the order the edits come.
-	all []*newBinding
+	// byName holds the added bindings by block and first name, in the
+	// order the edits come; blocks lists the blocks they went to.
+	byName map[blockName][]*newBinding
+	blocks []*attrBlock
 	// lists holds, per offset of the file, the added bindings written
 	// there, in the order they end up in.
 	lists map[int][]*newBinding
@@ -765,6 +767,15 @@ type batch struct {
 	// last binding.
 	last     map[*attrBlock]batchPos
 	replaced []textChange // SetFollows' new string literals
+	// firstNames indexes the bindings of each block of the file by their
+	// first name (see place).
+	firstNames map[*attrBlock]map[string][]*attrBinding
+}
+
+// blockName is a block and the first name of bindings in it.
+type blockName struct {
+	block *attrBlock
+	name  string
 }
 
 // newBinding is a binding an edit of the batch adds: names (from its
@@ -832,23 +843,26 @@ func (b *batch) addFollows(e AddFollows) (did, ok bool) {
 		return false, false // an error: let applyOne report it
 	}
 	full := append([]string{"inputs"}, attr...)
-	pl, err := s.place(full)
-	if err != nil || pl.anchor == nil {
+	pl, ok := b.place(full)
+	if !ok || pl.anchor == nil {
 		return false, false
 	}
 	best := candidate{block: pl.block, pos: batchPos{at: pl.anchor.node().Span().Start}, score: pl.score}
-	// The bindings added before are places too.
-	for _, nb := range b.all {
-		blk := nb.block
+	// The bindings added before are places too: those sharing a name with
+	// the new one, and the last binding of a block when it is an added
+	// one.
+	for _, blk := range b.blocks {
 		if len(blk.path) >= len(full) || !hasPrefix(full, blk.path) {
 			continue
 		}
-		if shared := sharedPrefix(nb.names, full[len(blk.path):]); shared > 0 {
-			if c := (candidate{blk, batchPos{nb.at, nb}, len(blk.path) + shared}); b.better(c, best) {
+		rest := full[len(blk.path):]
+		for _, nb := range b.byName[blockName{blk, rest[0]}] {
+			c := candidate{blk, batchPos{nb.at, nb}, len(blk.path) + sharedPrefix(nb.names, rest)}
+			if b.better(c, best) {
 				best = c
 			}
 		}
-		if last := b.last[blk]; last.nb == nb {
+		if last := b.last[blk]; last.nb != nil {
 			if c := (candidate{blk, last, len(blk.path)}); b.better(c, best) {
 				best = c
 			}
@@ -871,9 +885,11 @@ func (b *batch) addFollows(e AddFollows) (did, ok bool) {
 		b.lists[nb.at] = slices.Insert(b.lists[nb.at], 0, nb)
 	}
 	nb.text = nb.fr.text(binding)
-	b.all = append(b.all, nb)
+	key := blockName{nb.block, nb.names[0]}
+	b.byName[key] = append(b.byName[key], nb)
 	pos := batchPos{nb.at, nb}
 	if last, seen := b.last[nb.block]; !seen {
+		b.blocks = append(b.blocks, nb.block)
 		if lb := lastBinding(nb.block); lb != nil && !b.after(pos, batchPos{at: lb.node().Span().Start}) {
 			b.last[nb.block] = batchPos{at: lb.node().Span().Start}
 		} else {
@@ -883,6 +899,53 @@ func (b *batch) addFollows(e AddFollows) (did, ok bool) {
 		b.last[nb.block] = pos
 	}
 	return true, true
+}
+
+// place is Inputs.place over the bindings of the file, with each block's
+// bindings indexed by first name on first use: only those can share a
+// prefix with the new binding, and a batch of thousands of edits into one
+// block would otherwise compare each with every binding. It reports false
+// where place fails.
+func (b *batch) place(full []string) (placement, bool) {
+	if b.firstNames == nil {
+		b.firstNames = make(map[*attrBlock]map[string][]*attrBinding, len(b.in.syntax.blocks))
+		for _, blk := range b.in.syntax.blocks {
+			byName := make(map[string][]*attrBinding, len(blk.bindings))
+			for _, bd := range blk.bindings {
+				if len(bd.names) > 0 {
+					byName[bd.names[0]] = append(byName[bd.names[0]], bd)
+				}
+			}
+			b.firstNames[blk] = byName
+		}
+	}
+	var (
+		best      *attrBlock
+		anchor    *attrBinding
+		bestScore = -1
+	)
+	for _, blk := range b.in.syntax.blocks {
+		if len(blk.path) >= len(full) || !hasPrefix(full, blk.path) {
+			continue
+		}
+		rest := full[len(blk.path):]
+		consider := func(bd *attrBinding, score int) {
+			better := score > bestScore ||
+				score == bestScore && len(blk.path) > len(best.path) ||
+				score == bestScore && len(blk.path) == len(best.path) && bd != nil && (anchor == nil || bd.node().Span().Start > anchor.node().Span().Start)
+			if better {
+				best, anchor, bestScore = blk, bd, score
+			}
+		}
+		consider(lastBinding(blk), len(blk.path))
+		for _, bd := range b.firstNames[blk][rest[0]] {
+			consider(bd, len(blk.path)+sharedPrefix(bd.names, rest))
+		}
+	}
+	if best == nil {
+		return placement{}, false
+	}
+	return placement{block: best, anchor: anchor, score: bestScore}, true
 }
 
 // setFollows plans e; it reports whether e changes anything and whether

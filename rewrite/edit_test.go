@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flakedup/flakedup/internal/genlock"
 	"github.com/flakedup/flakedup/internal/testenv"
 )
 
@@ -518,4 +519,38 @@ func FuzzApplyBatch(f *testing.F) {
 				lineDiff(string(want), string(got)))
 		}
 	})
+}
+
+// BenchmarkApplyGenerated adds a nixpkgs follows to every root input but
+// nixpkgs of the flake.nix genlock writes for a 100,000-node lock, in one
+// Apply: one splice and one verifying parse (one at a time, each edit
+// would parse the whole file again).
+func BenchmarkApplyGenerated(b *testing.B) {
+	src, err := genlock.FlakeNix(genlock.Generate(100_000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := Parse("flake.nix", src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	in, err := f.Inputs()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var edits []Edit
+	for _, n := range in.Names() {
+		if n != "nixpkgs" {
+			edits = append(edits, AddFollows{Path: []string{n, "nixpkgs"}, Target: "nixpkgs"})
+		}
+	}
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, changed, err := Apply(src, "flake.nix", edits...); err != nil || !changed {
+			b.Fatalf("Apply: changed=%v err=%v", changed, err)
+		}
+	}
+	b.ReportMetric(float64(len(edits)), "edits")
 }

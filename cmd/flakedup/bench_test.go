@@ -15,13 +15,19 @@ import (
 // and fails the benchmark on a non-zero exit code.
 func benchRun(b *testing.B, args ...string) {
 	b.Helper()
+	benchRunExit(b, exitOK, args...)
+}
+
+// benchRunExit is benchRun for a command that must exit with want.
+func benchRunExit(b *testing.B, want int, args ...string) {
+	b.Helper()
 	getenv := func(string) string { return "" }
 	detect := func() (nixversion.Version, bool) { return nixversion.Version{}, false }
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if code := run(context.Background(), append([]string{"flakedup"}, args...), nil, io.Discard, io.Discard,
-			getenv, detect); code != exitOK {
+			getenv, detect); code != want {
 			b.Fatalf("flakedup %v: exit code %d", args, code)
 		}
 	}
@@ -72,8 +78,14 @@ func BenchmarkAnalyzeTextMerged23(b *testing.B) {
 // declaring its root inputs into a temporary directory and returns it.
 func writeGeneratedFlake(b *testing.B, n int) string {
 	b.Helper()
+	return writeFlake(b, genlock.Generate(n))
+}
+
+// writeFlake writes lock and a flake.nix declaring its root inputs into a
+// temporary directory and returns it.
+func writeFlake(b *testing.B, lock []byte) string {
+	b.Helper()
 	dir := b.TempDir()
-	lock := genlock.Generate(n)
 	nix, err := genlock.FlakeNix(lock)
 	if err != nil {
 		b.Fatal(err)
@@ -91,4 +103,17 @@ func writeGeneratedFlake(b *testing.B, n int) string {
 // 10,000-node flake: plan, flake.nix edit, predicted lock, diff.
 func BenchmarkFixDryRun10k(b *testing.B) {
 	benchRun(b, "fix", "--dry-run", "--lock", writeGeneratedFlake(b, 10_000))
+}
+
+// BenchmarkFixDryRun100k is `flakedup fix --dry-run --lock` on a generated
+// 100,000-node flake: some 900 follows edits, made in one splice.
+func BenchmarkFixDryRun100k(b *testing.B) {
+	benchRun(b, "fix", "--dry-run", "--lock", writeGeneratedFlake(b, 100_000))
+}
+
+// BenchmarkCheckMerged23 is `flakedup check` on 23 real-shaped flakes
+// merged under one root (about 1,000 nodes), which fails: 32 of its 287
+// nixpkgs copies could be collapsed.
+func BenchmarkCheckMerged23(b *testing.B) {
+	benchRunExit(b, exitFailed, "check", "--nix-version", "2.18", writeFlake(b, genlock.Merged(23)))
 }
