@@ -1,9 +1,11 @@
 package lockgraph
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -417,8 +419,9 @@ type planner struct {
 	// memo keeps what the planner learnt about the graph it last looked
 	// at, shared by the copies of the planner its value methods get.
 	memo *planMemo
-	// facts caches factsOf.
-	facts map[factsKey]planFacts
+	// facts caches factsOf, caches cacheOf.
+	facts  map[factsKey]planFacts
+	caches map[cacheKey]cacheHit
 }
 
 // planMemo is what the planner knows about one graph of a Plan (the last
@@ -440,7 +443,7 @@ func newPlanner(p Policy, nix nixversion.Version, declared []Follows) planner {
 	pl := planner{policy: p, nix: nix, declared: declared, rejected: make(map[string]rejection),
 		target: TargetBranch, included: make(map[string]bool), subs: substituterHosts(p.Substituters),
 		cross: make(map[string]CrossBranchFollows), added: make(map[string]bool), addClasses: make(map[string]bool),
-		memo: &planMemo{}, facts: make(map[factsKey]planFacts)}
+		memo: &planMemo{}, facts: make(map[factsKey]planFacts), caches: make(map[cacheKey]cacheHit)}
 	for _, name := range p.Include {
 		pl.included[name] = true
 	}
@@ -585,6 +588,21 @@ func (pl planner) factsOf(n *Node) planFacts {
 	return f
 }
 
+// cacheKey is what cacheOf's answer depends on, besides Substituters.
+type cacheKey struct{ name, id string }
+
+// cacheOf is cacheOf(name, src, Policy.Substituters' hosts), asked once
+// per input name and source.
+func (pl planner) cacheOf(name string, src Source) cacheHit {
+	k := cacheKey{name, src.ID}
+	if hit, ok := pl.caches[k]; ok {
+		return hit
+	}
+	host, why := cacheOf(name, src, pl.subs)
+	pl.caches[k] = cacheHit{host, why}
+	return pl.caches[k]
+}
+
 // survey describes every reachable node of g for a round. A survey
 // depends on g and on the root inputs Plan added (isStale): the last one
 // is kept until either changes. Its callers only read it.
@@ -644,9 +662,9 @@ func (pl planner) surveyOrder(g *Graph, order []string) survey {
 		// has every parent before its children.
 		if p := parent[i]; p > 0 && sv.cacheTop[p] >= 0 {
 			sv.cacheTop[i] = sv.cacheTop[p]
-		} else if host, why := cacheOf(paths[i][len(paths[i])-1], f.source, pl.subs); host != "" {
+		} else if hit := pl.cacheOf(paths[i][len(paths[i])-1], f.source); hit.host != "" {
 			sv.cacheTop[i] = int32(i)
-			sv.caches[int32(i)] = cacheHit{host: host, why: why}
+			sv.caches[int32(i)] = hit
 		}
 		if f.source.ID == "" {
 			continue
@@ -663,7 +681,7 @@ func (pl planner) surveyOrder(g *Graph, order []string) survey {
 		sv.perFamily[c.family]++
 		sv.copies = append(sv.copies, c)
 	}
-	sort.SliceStable(sv.copies, func(i, j int) bool { return LessPath(sv.copies[i].path, sv.copies[j].path) })
+	slices.SortStableFunc(sv.copies, func(a, b *copyInfo) int { return comparePath(a.path, b.path) })
 	root := g.Nodes[g.Root]
 	for _, in := range root.Inputs {
 		if c, ok := sv.byKey[in.Target]; ok {
@@ -1397,6 +1415,19 @@ func hasPrefix(path, prefix []string) bool {
 		}
 	}
 	return true
+}
+
+// comparePath is LessPath as a three-way comparison.
+func comparePath(a, b []string) int {
+	if len(a) != len(b) {
+		return cmp.Compare(len(a), len(b))
+	}
+	for i := range a {
+		if c := strings.Compare(a[i], b[i]); c != 0 {
+			return c
+		}
+	}
+	return 0
 }
 
 // LessPath orders input paths the way flakedup lists them and picks

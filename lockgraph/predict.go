@@ -188,8 +188,10 @@ func finish(w *Graph) (*Graph, error) {
 func finishOrder(w *Graph) (*Graph, []string, error) {
 	order, names := NixKeys(w)
 	out := &Graph{Version: lockVersion, Root: names[w.Root], Nodes: make(map[string]*Node, len(order))}
-	for _, key := range order {
+	nodes := make([]*Node, len(order))
+	for k, key := range order {
 		n := w.Nodes[key]
+		nodes[k] = n
 		for i := range n.Inputs { // n belongs to the working copy
 			edge := &n.Inputs[i]
 			if edge.IsFollows() {
@@ -208,14 +210,14 @@ func finishOrder(w *Graph) (*Graph, []string, error) {
 	}
 	newOrder := make([]string, len(order))
 	for i, key := range order {
-		n := w.Nodes[key]
+		n := nodes[i]
 		n.Key = names[key]
 		out.Nodes[n.Key] = n
 		newOrder[i] = n.Key
 	}
 	// Targets were resolved against the old keys; map them to the new ones
 	// only now, after every resolution is done.
-	for _, n := range out.Nodes {
+	for _, n := range nodes {
 		for i := range n.Inputs {
 			n.Inputs[i].Target = names[n.Inputs[i].Target]
 		}
