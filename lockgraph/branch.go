@@ -20,14 +20,22 @@ type Branch struct {
 	//	"pinned:<rev>"   a rev and no ref; only the same rev is the same class
 	//	anything else    the ref itself (staging, pull/323401/head, v1.2)
 	Class string
-	// Ref is the ref as written, with a leading refs/heads/ removed: the ref
-	// attribute, a ?ref= URL parameter, the channel a nixos.org channel URL
-	// names, the ref in a GitHub archive URL, or a FlakeHub version as
-	// written ("0.2405.*", classed by the nixpkgs branch it stands for). It
-	// is "" when the reference names none.
+	// Ref is the branch the reference tracks, with a leading refs/heads/
+	// removed: the ref attribute, a ?ref= URL parameter, the channel a
+	// nixos.org channel or release URL names, or the ref in a GitHub
+	// archive URL. A FlakeHub version of nixpkgs is replaced by the branch
+	// it stands for (0.1 is nixpkgs-unstable, 0.2505.* is nixos-25.05; a
+	// range such as "0" or "*" by the branch of the version it was locked
+	// to); a FlakeHub version of another flake is kept as written. A
+	// registry name with no ref ("nixpkgs") gets the channel of the tarball
+	// the registry resolved it to, when it resolved to one. Ref is "" when
+	// nothing names a branch.
 	Ref string
 	// Rev is the revision the reference pins, when it pins one.
 	Rev string
+	// Version is the FlakeHub version as written ("0.1", "0.2505.*", "*"),
+	// "" for other references.
+	Version string
 }
 
 // Branch classes that are not a release, a pin or a plain ref.
@@ -58,19 +66,20 @@ var flakehubNixpkgsRelease = regexp.MustCompile(`^0\.(\d\d)(\d\d)(?:\..*)?$`)
 var fullRev = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
 // BranchOf returns the branch a node tracks, read from its original
-// reference. The root node and nodes without attributes are "rolling" with
-// no ref.
+// reference and, where that names no branch but the lock shows one (a
+// registry name resolved to a channel tarball, a FlakeHub range), from
+// its locked reference. The root node and nodes without attributes are
+// "rolling" with no ref.
 func BranchOf(n *Node) Branch {
-	ref, rev, meaning := refOf(n.Original)
-	return Branch{Class: branchClass(meaning, rev), Ref: ref, Rev: rev}
+	ref, rev, version := refOf(n.Original, n.Locked)
+	return Branch{Class: branchClass(ref, rev), Ref: ref, Rev: rev, Version: version}
 }
 
 // refOf finds the ref and rev a reference names, wherever its fetcher type
-// keeps them. meaning is the branch name the ref stands for; it differs
-// from ref only for FlakeHub nixpkgs versions (0.2405.* means nixos-24.05).
-func refOf(a Attrs) (ref, rev, meaning string) {
-	ref, rev = a.String("ref"), a.String("rev")
-	if raw := a.String("url"); raw != "" {
+// keeps them, and the FlakeHub version when it is a FlakeHub reference.
+func refOf(orig, locked Attrs) (ref, rev, version string) {
+	ref, rev = orig.String("ref"), orig.String("rev")
+	if raw := orig.String("url"); raw != "" {
 		if u, err := url.Parse(raw); err == nil {
 			q := u.Query()
 			if ref == "" {
@@ -80,24 +89,31 @@ func refOf(a Attrs) (ref, rev, meaning string) {
 				rev = q.Get("rev")
 			}
 			if ref == "" && rev == "" {
-				ref, rev, meaning = urlRef(u)
+				ref, rev, version = urlRef(u, locked)
+			}
+		}
+	}
+	if ref == "" && rev == "" && orig.String("type") == "indirect" {
+		// The registry chose the branch; a channel tarball says which.
+		if raw := locked.String("url"); raw != "" {
+			if u, err := url.Parse(raw); err == nil {
+				ref = channelName(strings.ToLower(u.Hostname()), strings.Split(strings.Trim(u.Path, "/"), "/"))
 			}
 		}
 	}
 	ref = strings.TrimPrefix(ref, "refs/heads/")
-	if meaning == "" {
-		meaning = ref
-	}
-	return ref, rev, meaning
+	return ref, rev, version
 }
 
 // urlRef reads the ref or rev that a tarball URL carries in its path: a
-// nixos.org channel, a GitHub archive, or a FlakeHub version.
-func urlRef(u *url.URL) (ref, rev, meaning string) {
+// nixos.org channel, a GitHub archive, or a FlakeHub version (then version
+// is that version as written, and locked may say what a range resolved
+// to).
+func urlRef(u *url.URL, locked Attrs) (ref, rev, version string) {
 	host := strings.ToLower(u.Hostname())
 	segs := strings.Split(strings.Trim(u.Path, "/"), "/")
 	if ch := channelName(host, segs); ch != "" {
-		return ch, "", ch
+		return ch, "", ""
 	}
 	switch {
 	case host == "github.com" && len(segs) >= 4 && segs[2] == "archive":
@@ -110,29 +126,65 @@ func urlRef(u *url.URL) (ref, rev, meaning string) {
 		}
 		name = strings.TrimPrefix(name, "refs/heads/")
 		name = strings.TrimPrefix(name, "refs/tags/")
-		return name, "", name
-	case (host == "flakehub.com" || host == "api.flakehub.com") && len(segs) >= 4 && segs[0] == "f":
-		if segs[1] == "pinned" {
-			segs = segs[1:]
-		}
-		if len(segs) < 4 {
-			return "", "", ""
-		}
-		version := strings.TrimSuffix(segs[3], ".tar.gz")
-		if unescaped, err := url.PathUnescape(version); err == nil {
-			version = unescaped
-		}
-		if strings.EqualFold(segs[1], "NixOS") && strings.EqualFold(segs[2], "nixpkgs") {
-			return version, "", flakehubNixpkgsRef(strings.TrimLeft(version, "=~^"))
-		}
+		return name, "", ""
+	}
+	owner, repo, version, ok := flakehubRef(host, segs)
+	if !ok {
+		return "", "", ""
+	}
+	if !flakehubNixpkgs(owner, repo) {
 		return version, "", version
 	}
-	return "", "", ""
+	ref = flakehubNixpkgsRef(strings.TrimLeft(version, "=~^"))
+	if ref == "" {
+		// A range ("0", "*", ">=0.2405"): the version it was locked to.
+		if raw := locked.String("url"); raw != "" {
+			if lu, err := url.Parse(raw); err == nil {
+				lo, lr, lv, ok := flakehubRef(strings.ToLower(lu.Hostname()), strings.Split(strings.Trim(lu.Path, "/"), "/"))
+				if ok && strings.EqualFold(lo, owner) && strings.EqualFold(lr, repo) {
+					ref = flakehubNixpkgsRef(lv)
+				}
+			}
+		}
+	}
+	if ref == "" {
+		ref = version
+	}
+	return ref, "", version
 }
 
-// flakehubNixpkgsRef turns a FlakeHub NixOS/nixpkgs version into the
-// branch it follows: 0.1 (and 0.1.*) is nixpkgs-unstable, 0.YYMM.* is
-// nixos-YY.MM. Other versions ("*", "0") are kept as written.
+// flakehubRef splits a FlakeHub URL path (f/OWNER/REPO/VERSION[.tar.gz] or
+// f/pinned/OWNER/REPO/VERSION/...) into its parts, the version unescaped.
+func flakehubRef(host string, segs []string) (owner, repo, version string, ok bool) {
+	if host != "flakehub.com" && host != "api.flakehub.com" || len(segs) < 4 || segs[0] != "f" {
+		return "", "", "", false
+	}
+	if segs[1] == "pinned" {
+		segs = segs[1:]
+	}
+	if len(segs) < 4 {
+		return "", "", "", false
+	}
+	version = strings.TrimSuffix(segs[3], ".tar.gz")
+	if unescaped, err := url.PathUnescape(version); err == nil {
+		version = unescaped
+	}
+	return segs[1], segs[2], version, true
+}
+
+// flakehubNixpkgs reports whether a FlakeHub flake is a full nixpkgs whose
+// versions follow NixOS/nixpkgs's scheme: NixOS/nixpkgs itself, and
+// DeterminateSystems/nixpkgs-weekly (weekly snapshots of the rolling
+// branch, versioned 0.1.*).
+func flakehubNixpkgs(owner, repo string) bool {
+	return strings.EqualFold(owner, "NixOS") && strings.EqualFold(repo, "nixpkgs") ||
+		strings.EqualFold(owner, "DeterminateSystems") && strings.EqualFold(repo, "nixpkgs-weekly")
+}
+
+// flakehubNixpkgsRef turns a FlakeHub nixpkgs version into the branch it
+// follows: 0.1 (and 0.1.*) is nixpkgs-unstable, 0.YYMM (and 0.YYMM.*) is
+// nixos-YY.MM. It returns "" for a version that names no branch by itself
+// ("0", "*", "0.*").
 func flakehubNixpkgsRef(version string) string {
 	if version == "0.1" || strings.HasPrefix(version, "0.1.") {
 		return "nixpkgs-unstable"
@@ -140,7 +192,7 @@ func flakehubNixpkgsRef(version string) string {
 	if m := flakehubNixpkgsRelease.FindStringSubmatch(version); m != nil {
 		return "nixos-" + m[1] + "." + m[2]
 	}
-	return version
+	return ""
 }
 
 // branchClass classifies a ref (and rev) as documented on Branch.Class.

@@ -56,19 +56,19 @@ func TestBranchOf(t *testing.T) {
 		{"GitHub archive of a tag", `{"type":"tarball","url":"https://github.com/e-tho/bzmenu/archive/refs/tags/v0.4.0.tar.gz"}`,
 			Branch{Class: "v0.4.0", Ref: "v0.4.0"}},
 		{"FlakeHub nixpkgs release", `{"type":"tarball","url":"https://flakehub.com/f/NixOS/nixpkgs/0.2405.*.tar.gz"}`,
-			Branch{Class: "24.05", Ref: "0.2405.*"}},
+			Branch{Class: "24.05", Ref: "nixos-24.05", Version: "0.2405.*"}},
 		{"FlakeHub nixpkgs release, no wildcard", `{"type":"tarball","url":"https://flakehub.com/f/NixOS/nixpkgs/0.2605"}`,
-			Branch{Class: "26.05", Ref: "0.2605"}},
+			Branch{Class: "26.05", Ref: "nixos-26.05", Version: "0.2605"}},
 		{"FlakeHub nixpkgs unstable", `{"type":"tarball","url":"https://flakehub.com/f/NixOS/nixpkgs/0.1"}`,
-			Branch{Class: "rolling", Ref: "0.1"}},
+			Branch{Class: "rolling", Ref: "nixpkgs-unstable", Version: "0.1"}},
 		{"FlakeHub nixpkgs unstable, escaped exact version", `{"type":"tarball","url":"https://flakehub.com/f/NixOS/nixpkgs/%3D0.1.2375.tar.gz"}`,
-			Branch{Class: "rolling", Ref: "=0.1.2375"}},
+			Branch{Class: "rolling", Ref: "nixpkgs-unstable", Version: "=0.1.2375"}},
 		{"FlakeHub pinned nixpkgs", `{"type":"tarball","url":"https://flakehub.com/f/pinned/NixOS/nixpkgs/0.2505.811770%2Brev-78e34d1667d32d8a0ffc3eba4591ff256e80576e/019a2/source.tar.gz"}`,
-			Branch{Class: "25.05", Ref: "0.2505.811770+rev-78e34d1667d32d8a0ffc3eba4591ff256e80576e"}},
-		{"FlakeHub nixpkgs any 0.x is its own class", `{"type":"tarball","url":"https://flakehub.com/f/NixOS/nixpkgs/0"}`,
-			Branch{Class: "0", Ref: "0"}},
+			Branch{Class: "25.05", Ref: "nixos-25.05", Version: "0.2505.811770+rev-78e34d1667d32d8a0ffc3eba4591ff256e80576e"}},
+		{"FlakeHub nixpkgs range, not locked: its own class", `{"type":"tarball","url":"https://flakehub.com/f/NixOS/nixpkgs/0"}`,
+			Branch{Class: "0", Ref: "0", Version: "0"}},
 		{"FlakeHub other flake: the version is the ref", `{"type":"tarball","url":"https://flakehub.com/f/nix-community/fenix/0.1"}`,
-			Branch{Class: "0.1", Ref: "0.1"}},
+			Branch{Class: "0.1", Ref: "0.1", Version: "0.1"}},
 		{"plain tarball", `{"type":"tarball","url":"https://example.org/a.tar.gz"}`,
 			Branch{Class: "rolling"}},
 		{"root", "", Branch{Class: "rolling"}},
@@ -80,5 +80,76 @@ func TestBranchOf(t *testing.T) {
 				t.Errorf("BranchOf = %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestBranchOfLocked checks the references whose branch the lock tells:
+// FlakeHub ranges, the FlakeHub nixpkgs-weekly snapshots, and the
+// registry's nixpkgs resolved to a release tarball.
+func TestBranchOfLocked(t *testing.T) {
+	const weekly = `{"type":"tarball","url":"https://api.flakehub.com/f/pinned/DeterminateSystems/nixpkgs-weekly/0.1.1042126%2Brev-624af665418d3c65d544145b4d34ad696439570e/019f/source.tar.gz"}`
+	const pinned2505 = `{"type":"tarball","url":"https://api.flakehub.com/f/pinned/NixOS/nixpkgs/0.2505.811770%2Brev-78e34d1667d32d8a0ffc3eba4591ff256e80576e/019a/source.tar.gz"}`
+	tests := []struct {
+		name, original, locked string
+		want                   Branch
+	}{
+		{"FlakeHub nixpkgs 0 locked to a 25.05 version", `{"type":"tarball","url":"https://flakehub.com/f/NixOS/nixpkgs/0"}`, pinned2505,
+			Branch{Class: "25.05", Ref: "nixos-25.05", Version: "0"}},
+		{"FlakeHub nixpkgs * locked to a 25.05 version", `{"type":"tarball","url":"https://flakehub.com/f/NixOS/nixpkgs/*"}`, pinned2505,
+			Branch{Class: "25.05", Ref: "nixos-25.05", Version: "*"}},
+		{"FlakeHub nixpkgs 0.1.* is rolling", `{"type":"tarball","url":"https://flakehub.com/f/NixOS/nixpkgs/0.1.*"}`, pinned2505,
+			Branch{Class: "rolling", Ref: "nixpkgs-unstable", Version: "0.1.*"}},
+		{"FlakeHub nixpkgs 0.2505.* ignores the lock", `{"type":"tarball","url":"https://flakehub.com/f/NixOS/nixpkgs/0.2505.*.tar.gz"}`, weekly,
+			Branch{Class: "25.05", Ref: "nixos-25.05", Version: "0.2505.*"}},
+		{"FlakeHub range locked to another flake: its own class", `{"type":"tarball","url":"https://flakehub.com/f/NixOS/nixpkgs/0"}`, weekly,
+			Branch{Class: "0", Ref: "0", Version: "0"}},
+		{"nixpkgs-weekly 0.1", `{"type":"tarball","url":"https://flakehub.com/f/DeterminateSystems/nixpkgs-weekly/0.1"}`, weekly,
+			Branch{Class: "rolling", Ref: "nixpkgs-unstable", Version: "0.1"}},
+		{"nixpkgs-weekly *", `{"type":"tarball","url":"https://flakehub.com/f/DeterminateSystems/nixpkgs-weekly/*"}`, weekly,
+			Branch{Class: "rolling", Ref: "nixpkgs-unstable", Version: "*"}},
+		{"other FlakeHub flake: a range stays as written", `{"type":"tarball","url":"https://flakehub.com/f/ipetkov/crane/0"}`,
+			`{"type":"tarball","url":"https://api.flakehub.com/f/pinned/ipetkov/crane/0.20.0/01/source.tar.gz"}`,
+			Branch{Class: "0", Ref: "0", Version: "0"}},
+		{"registry nixpkgs locked to a pre-release tarball", `{"type":"indirect","id":"nixpkgs"}`,
+			`{"type":"tarball","url":"https://releases.nixos.org/nixpkgs/nixpkgs-26.11pre1023445.3d46470bb303/nixexprs.tar.xz","rev":"3d46470bb3030020f7e1361f33514854f5bfa86d"}`,
+			Branch{Class: "rolling", Ref: "nixpkgs-unstable"}},
+		{"registry nixpkgs locked to a release tarball", `{"type":"indirect","id":"nixpkgs"}`,
+			`{"type":"tarball","url":"https://releases.nixos.org/nixpkgs/nixpkgs-25.05.806273.650e572363c0/nixexprs.tar.xz"}`,
+			Branch{Class: "25.05", Ref: "nixpkgs-25.05-darwin"}},
+		{"registry nixpkgs locked to a NixOS release tarball", `{"type":"indirect","id":"nixpkgs"}`,
+			`{"type":"tarball","url":"https://releases.nixos.org/nixos/unstable/nixos-26.11pre1.abc/nixexprs.tar.xz"}`,
+			Branch{Class: "rolling", Ref: "nixos-unstable"}},
+		{"registry nixpkgs with a ref: the ref wins", `{"type":"indirect","id":"nixpkgs","ref":"nixos-25.05"}`,
+			`{"type":"tarball","url":"https://releases.nixos.org/nixpkgs/nixpkgs-26.11pre1023445.3d46470bb303/nixexprs.tar.xz"}`,
+			Branch{Class: "25.05", Ref: "nixos-25.05"}},
+		{"registry nixpkgs locked to GitHub: the default branch", `{"type":"indirect","id":"nixpkgs"}`,
+			`{"type":"github","owner":"NixOS","repo":"nixpkgs","rev":"3d46470bb3030020f7e1361f33514854f5bfa86d"}`,
+			Branch{Class: "rolling"}},
+		{"release tarball written directly", `{"type":"tarball","url":"https://releases.nixos.org/nixpkgs/nixpkgs-26.11pre1023445.3d46470bb303/nixexprs.tar.xz"}`, "",
+			Branch{Class: "rolling", Ref: "nixpkgs-unstable"}},
+		{"channel tarball locked to its release", `{"type":"tarball","url":"https://channels.nixos.org/nixpkgs-unstable/nixexprs.tar.xz"}`,
+			`{"type":"tarball","url":"https://releases.nixos.org/nixpkgs/nixpkgs-25.05.1.abc/nixexprs.tar.xz"}`,
+			Branch{Class: "rolling", Ref: "nixpkgs-unstable"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := BranchOf(attrsNode(t, tt.original, tt.locked)); got != tt.want {
+				t.Errorf("BranchOf = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestReleaseChannel(t *testing.T) {
+	for name, want := range map[string]string{
+		"nixpkgs-26.11pre1023445.3d46470bb303": "nixpkgs-unstable",
+		"nixpkgs-25.05.806273.650e572363c0":    "nixpkgs-25.05-darwin",
+		"nixpkgs-darwin-24.11.1.abc":           "nixpkgs-24.11-darwin",
+		"something":                            "something",
+		"":                                     "",
+	} {
+		if got := releaseChannel(name); got != want {
+			t.Errorf("releaseChannel(%q) = %q, want %q", name, got, want)
+		}
 	}
 }

@@ -237,8 +237,12 @@ func TestAnalyzeCorpus(t *testing.T) {
 		// Channel tarballs (nixos-26.05, nixos-unstable) and two pinned revs.
 		{"Gerg-L__nixos", 28, 5, 5, 4, 0,
 			"github:nixos/nixpkgs=5 github:nix-systems/default=3 github:hercules-ci/flake-parts=2"},
-		// FlakeHub nixpkgs 0.2605 (26.05) and 0 (its own class "0"), a channel.
-		{"wimpysworld__nix-config", 64, 7, 7, 5, 2,
+		// FlakeHub nixpkgs 0.2605 (26.05) and 0 (25.05: the version it is
+		// locked to, 0.2505.811770), a channel, and FlakeHub's
+		// DeterminateSystems/nixpkgs-weekly 0.1 (rolling), a copy of nixpkgs
+		// that the jq program above does not recognise: it counts one copy
+		// and one revision fewer.
+		{"wimpysworld__nix-config", 64, 8, 8, 5, 2,
 			"github:nixos/nixpkgs=7 github:hercules-ci/flake-parts=3 github:nix-systems/default=2 github:numtide/flake-utils=2"},
 		// indirect nixpkgs with refs (nixos-25.05, nixos-unstable).
 		{"0Supa__dotfiles", 18, 3, 3, 2, 1,

@@ -328,7 +328,12 @@ func readVersion(raw, kind string) (int, error) {
 		return 0, docError(KindVersion, "\"version\" is %s, want a number", kind)
 	}
 	n, err := strconv.Atoi(raw)
-	if err != nil || n < 5 || n > 7 {
+	switch {
+	case err == nil && n > 7:
+		// A format Nix introduced after flakedup was written: the file is
+		// most likely fine, flakedup is what is out of date.
+		return 0, docError(KindVersion, "lock version %d was written by a newer Nix than flakedup knows: upgrade flakedup (it reads versions 5, 6 and 7)", n)
+	case err != nil || n < 5:
 		return 0, docError(KindVersion, "unsupported version %s: flakedup reads versions 5, 6 and 7", raw)
 	}
 	return n, nil

@@ -157,6 +157,24 @@ func TestLoadErrorKinds(t *testing.T) {
 	}
 }
 
+// TestLoadVersionMessages checks the one-line message for each kind of
+// unreadable version: a newer format asks for a newer flakedup.
+func TestLoadVersionMessages(t *testing.T) {
+	tests := []struct{ version, want string }{
+		{"8", "lock version 8 was written by a newer Nix than flakedup knows: upgrade flakedup (it reads versions 5, 6 and 7)"},
+		{"12", "lock version 12 was written by a newer Nix than flakedup knows: upgrade flakedup (it reads versions 5, 6 and 7)"},
+		{"4", "unsupported version 4: flakedup reads versions 5, 6 and 7"},
+		{"-1", "unsupported version -1: flakedup reads versions 5, 6 and 7"},
+		{"7.5", "unsupported version 7.5: flakedup reads versions 5, 6 and 7"},
+	}
+	for _, tt := range tests {
+		_, err := Load([]byte(`{"nodes": {"r": {}}, "root": "r", "version": ` + tt.version + `}`))
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("version %s: error %v, want %q", tt.version, err, tt.want)
+		}
+	}
+}
+
 // TestLoadDoesNotAlias checks that the graph does not share memory with
 // the input: callers may reuse their buffer.
 func TestLoadDoesNotAlias(t *testing.T) {

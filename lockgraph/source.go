@@ -3,6 +3,7 @@ package lockgraph
 import (
 	"net/url"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -28,14 +29,17 @@ type Source struct {
 	//
 	// A "dir" attribute (a flake in a subdirectory) is part of the identity,
 	// appended as ?dir=d, except for nixpkgs (see withDir). Every copy of upstream nixpkgs, however it is
-	// fetched (GitHub, git, channel tarball, FlakeHub, the registry name
-	// "nixpkgs"), has the ID "github:nixos/nixpkgs". Unknown fetcher types get
+	// fetched (GitHub, git, channel tarball, a releases.nixos.org nixpkgs
+	// release tarball, FlakeHub, the registry name "nixpkgs" however the
+	// registry resolved it), has the ID "github:nixos/nixpkgs". Unknown fetcher types get
 	// "<type>?k=v&..." built from their original attributes minus ref and rev.
 	ID string
 	// Kind is the fetcher type as the reference was written (original.type):
 	// github, gitlab, sourcehut, git, hg, tarball, file, path, indirect, ...
 	Kind string
-	// Nixpkgs reports whether the node is a copy of nixpkgs, upstream or a fork.
+	// Nixpkgs reports whether the node is a copy of nixpkgs: upstream, a
+	// snapshot of it with its own ID (FlakeHub's
+	// DeterminateSystems/nixpkgs-weekly), or a fork.
 	Nixpkgs bool
 	// Fork reports a nixpkgs copy whose code is not upstream NixOS/nixpkgs
 	// (Mic92/nixpkgs, a self-hosted git mirror named nixpkgs, ...).
@@ -44,6 +48,21 @@ type Source struct {
 
 // upstreamNixpkgs is the ID of every copy of NixOS/nixpkgs.
 const upstreamNixpkgs = "github:nixos/nixpkgs"
+
+// nixpkgsSnapshots are the sources that are a full upstream nixpkgs
+// published on their own schedule: copies of nixpkgs (Nixpkgs) with their
+// own ID, but not forks (their code is upstream's).
+var nixpkgsSnapshots = map[string]bool{
+	// Weekly snapshots of the rolling branch, versioned 0.1.*.
+	"flakehub:determinatesystems/nixpkgs-weekly": true,
+}
+
+// nixpkgsForks are forks of nixpkgs whose repository is not named nixpkgs
+// (which isNixpkgsID would recognise), found in real locks.
+var nixpkgsForks = map[string]bool{
+	// devenv's nixpkgs: upstream plus patches, on its branch "rolling".
+	"github:cachix/devenv-nixpkgs": true,
+}
 
 // SourceOf returns the identity of a node. It reads original (what the user
 // meant) and falls back on locked where original says too little: an
@@ -66,8 +85,8 @@ func SourceOf(n *Node) Source {
 	default:
 		src.ID = sourceID(attrs)
 	}
-	src.Nixpkgs = src.ID == upstreamNixpkgs || isNixpkgsID(src.ID)
-	src.Fork = src.Nixpkgs && src.ID != upstreamNixpkgs
+	src.Nixpkgs = src.ID == upstreamNixpkgs || isNixpkgsID(src.ID) || nixpkgsSnapshots[src.ID] || nixpkgsForks[src.ID]
+	src.Fork = src.Nixpkgs && src.ID != upstreamNixpkgs && !nixpkgsSnapshots[src.ID]
 	return src
 }
 
@@ -229,9 +248,12 @@ func archiveURLID(kind, raw string) string {
 
 // channelName returns the channel a nixos.org channel URL names
 // ("nixos-unstable", "nixos-24.05"), or "" for other URLs. It knows
-// channels.nixos.org/<channel>/..., nixos.org/channels/<channel>/... and
-// releases.nixos.org/nixos/<version>/... (the URL a channel redirects to,
-// whose <version> is "unstable" or "24.05").
+// channels.nixos.org/<channel>/..., nixos.org/channels/<channel>/...,
+// releases.nixos.org/nixos/<version>/... (the URL a NixOS channel
+// redirects to, whose <version> is "unstable" or "24.05") and
+// releases.nixos.org/nixpkgs/nixpkgs-<release>/... (where a nixpkgs channel
+// redirects to, and what recent Nix locks the registry's "nixpkgs" to; see
+// releaseChannel).
 func channelName(host string, segs []string) string {
 	switch {
 	case host == "channels.nixos.org" && len(segs) >= 1 && segs[0] != "":
@@ -240,8 +262,32 @@ func channelName(host string, segs []string) string {
 		return segs[1]
 	case host == "releases.nixos.org" && len(segs) >= 2 && segs[0] == "nixos":
 		return "nixos-" + segs[1]
+	case host == "releases.nixos.org" && len(segs) >= 2 && segs[0] == "nixpkgs":
+		return releaseChannel(segs[1])
 	}
 	return ""
+}
+
+// nixpkgsRelease finds the YY.MM of a nixpkgs channel release directory
+// ("nixpkgs-26.11pre1023445.3d46470bb303") and whether it is a pre-release.
+var nixpkgsRelease = regexp.MustCompile(`(\d\d\.\d\d)(pre)?`)
+
+// releaseChannel names the channel of a nixpkgs release directory: a
+// "pre" release (YY.MMpre...) is a snapshot of the rolling branch before
+// YY.MM branches off, so nixpkgs-unstable; any other YY.MM is that
+// release, nixpkgs-YY.MM-darwin (the only stable nixpkgs-* channel); a
+// name without a YY.MM is kept as it is.
+func releaseChannel(name string) string {
+	m := nixpkgsRelease.FindStringSubmatch(name)
+	switch {
+	case name == "":
+		return ""
+	case m == nil:
+		return name
+	case m[2] != "":
+		return "nixpkgs-unstable"
+	}
+	return "nixpkgs-" + m[1] + "-darwin"
 }
 
 // unknownID keeps a stable identity for a fetcher type flakedup does not
@@ -260,14 +306,14 @@ func unknownID(kind string, a Attrs) string {
 }
 
 // isNixpkgsID reports whether an ID names a repository called nixpkgs: a
-// forge repository, or the last segment of a git or hg URL.
+// forge or FlakeHub repository, or the last segment of a git or hg URL.
 func isNixpkgsID(id string) bool {
 	if i := strings.IndexByte(id, '?'); i >= 0 {
 		id = id[:i]
 	}
 	switch {
 	case strings.HasPrefix(id, "github:"), strings.HasPrefix(id, "gitlab:"),
-		strings.HasPrefix(id, "sourcehut:"),
+		strings.HasPrefix(id, "sourcehut:"), strings.HasPrefix(id, "flakehub:"),
 		strings.HasPrefix(id, "git+"), strings.HasPrefix(id, "hg+"):
 		return path.Base(id) == "nixpkgs"
 	}

@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -19,7 +20,9 @@ func FuzzParse(f *testing.F) {
 			f.Add(src)
 		}
 	}
-	for _, s := range []string{`"${x}"`, "''a''${b}''", `./a${b}/c`, `x: x.a or b`, `{ a, b ? 1, ... }@c: c`, "1\x00"} {
+	for _, s := range []string{`"${x}"`, "''a''${b}''", `./a${b}/c`, `x: x.a or b`, `{ a, b ? 1, ... }@c: c`, "1\x00",
+		`f: x: x |> f <| x`, `{ inputs.a.url = github:o/r?dir=a; inputs.a.inputs.b.follows = "/c"; inputs.c.x = -1.5; }`,
+		`{ inputs.a.inputs.n.follows = "nixpkgz/a.b"; outputs = { self, nixpkgs }: { }; }`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
@@ -36,6 +39,22 @@ func FuzzParse(f *testing.F) {
 		if err == nil {
 			if !bytes.Equal(file.Bytes(), src) {
 				t.Fatalf("Parse(%q).Bytes() = %q", src, file.Bytes())
+			}
+			// The inputs model never panics either, and its errors are
+			// positioned; what it reads checks without an internal error.
+			in, err := file.Inputs()
+			if err != nil {
+				var pe *Error
+				if errors.Is(err, ErrInternal) || !errors.As(err, &pe) {
+					t.Fatalf("Inputs of %q: %v", src, err)
+				}
+				return
+			}
+			if err := in.CheckFollowsTargets(); err != nil && !errors.Is(err, ErrFollowsTarget) {
+				t.Fatalf("CheckFollowsTargets of %q: %v", src, err)
+			}
+			if js := in.JSON(); !json.Valid(js) {
+				t.Fatalf("Inputs(%q).JSON() = %s, not JSON", src, js)
 			}
 			return
 		}

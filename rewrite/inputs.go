@@ -30,6 +30,9 @@ type Input struct {
 	// Follows is the `follows` attribute (nil when not given; it may be
 	// "" — `follows = ""` — meaning the root flake itself).
 	Follows *string
+	// FollowsPath is Follows read as Nix reads it (see SplitInputPath:
+	// "/nixpkgs" is ["nixpkgs"], "" is []); nil when Follows is nil.
+	FollowsPath []string
 	// Attrs holds every other constant attribute (type, owner, repo,
 	// ref, rev, dir, host, submodules, ...): a string, bool, int64,
 	// float64 or nil.
@@ -78,13 +81,49 @@ func (s *Inputs) Lookup(path ...string) *Input {
 	return in
 }
 
-// Follows is one declared follows: the input at Path follows Target (an
-// input path from the root, "/"-separated; "" is the root flake itself).
+// Follows is one declared follows: the input at Path follows Target.
 type Follows struct {
-	Path   []string
+	Path []string
+	// Target is the follows string as written ("nixpkgs", "/nixpkgs",
+	// "home-manager/nixpkgs"; "" is the root flake itself).
 	Target string
-	// Line is the line of the follows attribute's value.
+	// TargetPath is Target read the way Nix's parseInputPath reads it: split
+	// at every "/", empty elements dropped, so a leading "/" (the old
+	// spelling of "from the root") changes nothing: "/nixpkgs" is
+	// ["nixpkgs"], "" and "/" are [] (the root flake). Never nil. Elements
+	// are not validated here: see CheckFollowsTargets.
+	TargetPath []string
+	// Line is the line of the follows attribute's value; Pos is its
+	// position.
 	Line int
+	Pos  Position
+}
+
+// SplitInputPath splits a follows target the way Nix's parseInputPath
+// does, without validating the elements: at every "/", dropping empty
+// elements (Nix's tokenizeString). The result is never nil; [] is the
+// root flake.
+func SplitInputPath(s string) []string {
+	out := []string{}
+	for _, elem := range strings.Split(s, "/") {
+		if elem != "" {
+			out = append(out, elem)
+		}
+	}
+	return out
+}
+
+// validInputName reports whether name matches Nix's flakeIdRegex,
+// [a-zA-Z][a-zA-Z0-9_-]*, which every element of a follows path must.
+func validInputName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if i == 0 && !letter || !letter && !isDigit(c) && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return name != ""
 }
 
 // DeclaredFollows lists every follows declared in flake.nix, at any depth,
@@ -97,13 +136,154 @@ func (s *Inputs) DeclaredFollows() []Follows {
 			in := inputs[name]
 			if in.Follows != nil {
 				n := s.root.lookup(inputPathToAttrPath(in.Path)...).attrs["follows"]
-				out = append(out, Follows{Path: in.Path, Target: *in.Follows, Line: s.file.Position(n.expr.Span().Start).Line})
+				pos := s.file.Position(n.expr.Span().Start)
+				out = append(out, Follows{Path: in.Path, Target: *in.Follows, TargetPath: SplitInputPath(*in.Follows), Line: pos.Line, Pos: pos})
 			}
 			walk(in.Inputs)
 		}
 	}
 	walk(s.Inputs)
 	return out
+}
+
+// RootInputNames returns the names Nix gives the root flake's inputs, sorted:
+// every input declared under `inputs`, and every formal of `outputs` but
+// `self` (Nix adds an undeclared formal as an input from the registry:
+// `outputs = { self, nixpkgs }: …` alone makes nixpkgs an input). known is
+// false when outputs is not written as a function literal with formals
+// (`outputs = inputs: …` has none, which is known; `outputs = import
+// ./outputs.nix;` or a call is not), so the list may miss inputs.
+func (s *Inputs) RootInputNames() (names []string, known bool) {
+	seen := map[string]bool{}
+	for name := range s.Inputs {
+		seen[name] = true
+	}
+	known = true
+	if e, ok := s.outputsExpr(); ok {
+		for {
+			p, isParen := e.(*Paren)
+			if !isParen {
+				break
+			}
+			e = p.Expr
+		}
+		switch l := e.(type) {
+		case *Lambda:
+			if l.Formals != nil {
+				for _, f := range l.Formals.Formals {
+					if f.Name.Name != "self" {
+						seen[f.Name.Name] = true
+					}
+				}
+			}
+		default:
+			known = false
+		}
+	}
+	return sortedKeys(seen), known
+}
+
+// outputsExpr returns the value of the top-level `outputs = …;` binding.
+func (s *Inputs) outputsExpr() (Node, bool) {
+	for _, b := range s.top.Bindings {
+		def, ok := b.(*AttrDef)
+		if !ok || len(def.Path.Names) != 1 {
+			continue
+		}
+		if name, ok := StaticName(def.Path.Names[0]); ok && name == "outputs" {
+			return def.Value, true
+		}
+	}
+	return nil, false
+}
+
+// CheckFollowsTargets checks every declared follows target the way Nix
+// checks it when it locks the flake, as far as flake.nix alone can tell,
+// and returns the first problem (in source order) as an *Error wrapping
+// ErrFollowsTarget, or nil:
+//
+//	flake.nix:12:31: inputs.a.inputs.nixpkgs.follows: no input "nixpkgz" (did you mean "nixpkgs"?)
+//	flake.nix:12:31: inputs.a.inputs.nixpkgs.follows: invalid flake input path element "a.b"
+//
+// The position is that of the follows value. Nix (parseInputPath) splits a
+// target at "/" and drops empty elements, so "/nixpkgs" is "nixpkgs" and
+// "" or "/" is the root flake itself (always fine); every element must
+// match [a-zA-Z][a-zA-Z0-9_-]* ("invalid flake input path element" from
+// every Nix command). Only the first element can be checked without the
+// lock: it must name a root input (see RootInputNames); Nix 2.8 then fails
+// with "input 'a/nixpkgs' follows a non-existent input 'nixpkgz'". When
+// outputs is not a function literal, its formals cannot be known and the
+// names are not checked (only the elements' syntax).
+//
+// Inputs does not call it: nix-instantiate evaluates such a file, and
+// `flakedup inputs` shows what Nix evaluates. fix and check should call it
+// and refuse (exit 2) on an error, before planning.
+func (s *Inputs) CheckFollowsTargets() error {
+	names, known := s.RootInputNames()
+	root := map[string]bool{}
+	for _, n := range names {
+		root[n] = true
+	}
+	follows := s.DeclaredFollows()
+	sort.SliceStable(follows, func(i, j int) bool { return follows[i].Pos.Offset < follows[j].Pos.Offset })
+	for _, f := range follows {
+		what := "inputs." + dotted(inputPathToAttrPath(f.Path)) + ".follows"
+		for _, elem := range f.TargetPath {
+			if !validInputName(elem) {
+				return &Error{Pos: f.Pos, Msg: fmt.Sprintf("%s: invalid flake input path element %q", what, elem), Err: ErrFollowsTarget}
+			}
+		}
+		if len(f.TargetPath) == 0 || !known || root[f.TargetPath[0]] {
+			continue
+		}
+		msg := fmt.Sprintf("%s: no input %q", what, f.TargetPath[0])
+		if best := closestName(f.TargetPath[0], names); best != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", best)
+		}
+		return &Error{Pos: f.Pos, Msg: msg, Err: ErrFollowsTarget}
+	}
+	return nil
+}
+
+// ErrFollowsTarget is a declared follows whose target Nix will refuse. It
+// unwraps to ErrNixRefuses.
+var ErrFollowsTarget = fmt.Errorf("follows target does not exist: %w", ErrNixRefuses)
+
+// closestName returns the name in names nearest to name by edit distance,
+// when it is near enough to be a likely typo (at most a third of the
+// longer name's length edits away, so names of one or two bytes get no
+// suggestion); "" when none is.
+func closestName(name string, names []string) string {
+	best, bestDist := "", 0
+	for _, n := range names {
+		d := editDistance(name, n)
+		limit := max(len(name), len(n)) / 3
+		if d > 0 && d <= limit && (best == "" || d < bestDist) {
+			best, bestDist = n, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // JSON returns the inputs attribute set as JSON, exactly as
@@ -117,9 +297,14 @@ func (s *Inputs) JSON() []byte {
 }
 
 // Inputs reads the declared inputs of a parsed flake.nix. The top-level
-// expression must be an attribute set, possibly under `let … in`. Inputs
-// that are computed rather than written (see ErrComputed) give an *Error
-// naming the line.
+// expression must be an attribute set literal (see topAttrSet: a
+// `let … in { … }` wrapper is refused, as every `nix flake` command refuses
+// it). Inputs that are computed rather than written (see ErrComputed) give
+// an *Error naming the line.
+//
+// Inputs does not check the follows targets (nix-instantiate evaluates a
+// flake whose follows name a missing input; only locking fails): see
+// CheckFollowsTargets.
 func (f *File) Inputs() (in *Inputs, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -153,26 +338,38 @@ func (f *File) Inputs() (in *Inputs, err error) {
 	return s, nil
 }
 
+// ErrNotAttrSet reports a flake.nix whose top-level expression is not an
+// attribute set literal. Nix refuses such a file in every flake command.
+var ErrNotAttrSet = errors.New("flake.nix is not an attribute set")
+
 // topAttrSet returns the flake's top-level attribute set.
+//
+// What Nix does (checked with Nix 2.8, `nix flake metadata` on a local
+// flake): it reads flake.nix with evalFile(..., mustBeTrivial = true),
+// which refuses, before evaluating anything, every file whose parsed
+// expression is not an ExprAttrs: "error: file '…/flake.nix' must be an
+// attribute set". So `{ … }` and `rec { … }` are flakes, and so is
+// `({ … })` (Nix's parser keeps no parentheses), but `let … in { … }`, the
+// legacy `let { … }`, a `with`, a function call or an import are not, even
+// though `nix-instantiate --eval -E '(import ./flake.nix).inputs'` evaluates
+// them. The error is positioned at the start of the expression.
 func topAttrSet(f *File) (*AttrSet, error) {
 	e := f.Expr
 	for {
-		switch x := e.(type) {
-		case *Let:
-			e = x.Body
-			continue
-		case *Paren:
-			e = x.Expr
-			continue
-		case *AttrSet:
-			return x, nil
+		p, ok := e.(*Paren)
+		if !ok {
+			break
 		}
-		break
+		e = p.Expr
+	}
+	if set, ok := e.(*AttrSet); ok {
+		return set, nil
 	}
 	if e == nil {
-		return nil, fmt.Errorf("%s: empty file", f.Name)
+		return nil, &Error{Pos: f.Position(0), Msg: "empty file", Err: ErrNotAttrSet}
 	}
-	return nil, &Error{Pos: f.Position(e.Span().Start), Msg: "a flake must be an attribute set, not " + describeExpr(e), Err: ErrComputed}
+	return nil, &Error{Pos: f.Position(e.Span().Start), Msg: "a flake must be an attribute set, not " + describeExpr(e) +
+		" (Nix refuses it: \"file 'flake.nix' must be an attribute set\")", Err: ErrNotAttrSet}
 }
 
 // attrNode is one attribute of the evaluated inputs tree: an attribute
@@ -249,10 +446,23 @@ func writeJSONValue(b *strings.Builder, v any) {
 	case int64:
 		b.WriteString(strconv.FormatInt(v, 10))
 	case float64:
-		b.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
+		b.WriteString(FormatFloat(v))
 	case nil:
 		b.WriteString("null")
 	}
+}
+
+// FormatFloat prints f the way Nix prints a float, in its JSON output
+// (`nix-instantiate --eval --json`, `builtins.toJSON`) and in
+// `nix-instantiate --eval`: C++'s `ostream << double` with the default
+// precision of 6 significant digits, which is printf's %g: 0.1234567 is
+// 0.123457, 123456.7 is 123457, 1234567.0 is 1.23457e+06, 100000000.0 is
+// 1e+08, 1.0e21 is 1e+21, 2.5e-5 is 2.5e-05, 1.0 is 1, -1.5 is -1.5, 0.0
+// is 0. (Checked against Nix 2.8.) Go's 'g' format with precision 6 makes
+// the same choices: trailing zeros dropped, an exponent of at least two
+// digits, exponent form below 1e-4 and from 1e6 up.
+func FormatFloat(f float64) string {
+	return strconv.FormatFloat(f, 'g', 6, 64)
 }
 
 // writeJSONString escapes s as Nix's toJSON does: quote, backslash, \n,
@@ -427,36 +637,103 @@ func (b *inputsBuilder) define(node *attrNode, names, full []string, def *AttrDe
 	}
 }
 
-// constant evaluates a leaf of the inputs tree: a string without
-// interpolation, true, false, null or a number.
+// constant evaluates a leaf of the inputs tree the way Nix evaluates it:
+// a string without interpolation, an unquoted URI literal (a string to
+// Nix: `url = github:NixOS/nixpkgs;`), true, false, null, a number, a
+// negated number (`-1.5`, which Nix reads as `0 - 1.5`), any of these in
+// parentheses.
 func (b *inputsBuilder) constant(e Node, path []string) (any, error) {
+	if v, ok := constantValue(e); ok {
+		return v, nil
+	}
+	return nil, b.file.computedError(e.Span().Start, dotted(path), describeExpr(e))
+}
+
+// constantValue is constant without the error.
+func constantValue(e Node) (any, bool) {
 	switch x := e.(type) {
+	case *Paren:
+		return constantValue(x.Expr)
 	case *String:
-		if s, ok := x.Value(); ok {
-			return s, nil
-		}
+		return foldedString(x)
 	case *Ident:
 		switch x.Name {
 		case "true":
-			return true, nil
+			return true, true
 		case "false":
-			return false, nil
+			return false, true
 		case "null":
-			return nil, nil
+			return nil, true
 		}
 	case *Literal:
 		switch x.Kind {
+		case TokenURI:
+			return x.Text, true
 		case TokenInt:
 			if v, err := strconv.ParseInt(x.Text, 10, 64); err == nil {
-				return v, nil
+				return v, true
 			}
 		case TokenFloat:
 			if v, err := strconv.ParseFloat(x.Text, 64); err == nil {
-				return v, nil
+				return v, true
+			}
+		}
+	case *Unary:
+		if x.Op != TokenMinus {
+			break
+		}
+		// Nix's parser turns -e into (__sub 0 e): 0 - 0.0 is +0, and an
+		// int stays an int (a literal is at most 2^63-1, so 0 - v cannot
+		// overflow; nor can 0 - (0 - v)).
+		switch v, ok := constantValue(x.Expr); v := v.(type) {
+		case int64:
+			if ok {
+				return 0 - v, true
+			}
+		case float64:
+			if ok {
+				return 0 - v, true
 			}
 		}
 	}
-	return nil, b.file.computedError(e.Span().Start, dotted(path), describeExpr(e))
+	return nil, false
+}
+
+// foldedString is the value of a string whose interpolations are all
+// constant strings (`"${"github"}:o/r"`, as Nix evaluates it: "github:o/r").
+// Anything else interpolated (a number, a path, a variable) is not a
+// constant.
+func foldedString(s *String) (any, bool) {
+	if v, ok := s.Value(); ok {
+		return v, true
+	}
+	var parts []any
+	if s.Indented {
+		parts = stripIndentation(s.Parts)
+	} else {
+		for _, p := range s.Parts {
+			if t, ok := p.(*StringText); ok {
+				parts = append(parts, t.Value)
+			} else {
+				parts = append(parts, p)
+			}
+		}
+	}
+	var b strings.Builder
+	for _, p := range parts {
+		switch p := p.(type) {
+		case string:
+			b.WriteString(p)
+		case *Interp:
+			v, ok := constantValue(p.Expr)
+			str, isString := v.(string)
+			if !ok || !isString {
+				return nil, false
+			}
+			b.WriteString(str)
+		}
+	}
+	return b.String(), true
 }
 
 // computedError is the positioned error for inputs flakedup cannot read.
@@ -474,6 +751,9 @@ func describeExpr(e Node) string {
 	case *Ident:
 		return "a variable"
 	case *String:
+		if _, ok := x.Value(); ok {
+			return "a string"
+		}
 		return "a string with interpolation"
 	case *Path:
 		return "a path"
@@ -542,6 +822,7 @@ func (s *Inputs) typedInputs(n *attrNode, path []string) (map[string]*Input, err
 					continue
 				case "follows":
 					in.Follows = &v
+					in.FollowsPath = SplitInputPath(v)
 					continue
 				}
 			case bool:

@@ -43,7 +43,16 @@ func TestInputsJSON(t *testing.T) {
 			`{"baz":{"url":"v"},"foo.bar":{"url":"u"}}`},
 		{"attrset-ref", `{ inputs.n = { type = "github"; owner = "NixOS"; repo = "nixpkgs"; ref = "x"; dir = "lib"; submodules = true; revCount = 12; }; }`,
 			`{"n":{"dir":"lib","owner":"NixOS","ref":"x","repo":"nixpkgs","revCount":12,"submodules":true,"type":"github"}}`},
-		{"let-in", "let x = 1; in { inputs.a.url = \"u\"; }", `{"a":{"url":"u"}}`},
+		{"rec", "rec { x = \"u\"; inputs.a.url = \"u\"; }", `{"a":{"url":"u"}}`},
+		{"paren", "({ inputs.a.url = \"u\"; })", `{"a":{"url":"u"}}`},
+		{"uri-literals", `{ inputs.a.url = github:nix-community/home-manager; inputs.b.url = gitlab:rycee/nur-expressions?dir=pkgs/firefox-addons; }`,
+			`{"a":{"url":"github:nix-community/home-manager"},"b":{"url":"gitlab:rycee/nur-expressions?dir=pkgs/firefox-addons"}}`},
+		{"uri-every-char", `{ inputs.a.url = git+ssh.x-y:aZ09%/?:@&=+$,-_.!~*'; }`, `{"a":{"url":"git+ssh.x-y:aZ09%/?:@&=+$,-_.!~*'"}}`},
+		{"constant-interpolation", "{ inputs.a.url = \"${\"github\"}:o/${''r''}\"; inputs.b.url = ''\n    x${\"y\"}\n  ''; }",
+			`{"a":{"url":"github:o/r"},"b":{"url":"xy\n"}}`},
+		{"parenthesized-constants", `{ inputs.a = { url = ("u"); flake = (false); n = ((1)); }; }`, `{"a":{"flake":false,"n":1,"url":"u"}}`},
+		{"floats-as-nix-prints-them", `{ inputs.a = { x = 0.1234567; y = 1.0e21; z = 100000000.0; w = -1.5; v = -0.0; u = 123456.7; t = 1234567.0; s = -5; r = 0.0001; q = 0.00001234; o = 1.0; n = .5; m = 1.5E-7; l = - -2; k = -(3); j = 1.e2; h = 2.5e-5; g = 1.0e300; }; }`,
+			`{"a":{"g":1e+300,"h":2.5e-05,"j":100,"k":-3,"l":2,"m":1.5e-07,"n":0.5,"o":1,"q":1.234e-05,"r":0.0001,"s":-5,"t":1.23457e+06,"u":123457,"v":0,"w":-1.5,"x":0.123457,"y":1e+21,"z":1e+08}}`},
 		{"indented-string", "{ inputs.a.url = ''\n    github:o/a\n  ''; }", `{"a":{"url":"github:o/a\n"}}`},
 		{"escapes", `{ inputs.a.url = "a\"b\\c\td"; }`, `{"a":{"url":"a\"b\\c\td"}}`},
 		{"byte-order", `{ inputs = { b.url = "1"; B.url = "2"; a-b.url = "3"; a.url = "4"; _a.url = "5"; }; }`,
@@ -68,22 +77,24 @@ func TestInputsComputed(t *testing.T) {
 	tests := []struct {
 		name, src, want string
 	}{
-		{"variable", "let d = { }; in {\n  inputs = d;\n}",
+		{"variable", "rec { d = { };\n  inputs = d;\n}",
 			"flake.nix:2:12: inputs: computed by an expression (a variable); flakedup can only edit inputs written as attribute sets"},
+		{"let-inside", "{\n  inputs = let d = { }; in d;\n}",
+			"flake.nix:2:12: inputs: computed by an expression (a let expression); flakedup can only edit inputs written as attribute sets"},
+		{"negated-string", "{\n  inputs.a.url = -\"u\";\n}",
+			"flake.nix:2:18: inputs.a.url: computed by an expression (an expression); flakedup can only edit inputs written as attribute sets"},
 		{"update", "{\n  inputs = { } // { };\n}",
 			"flake.nix:2:12: inputs: computed by an expression (the // operator); flakedup can only edit inputs written as attribute sets"},
 		{"call", "{\n  inputs.a = builtins.fromJSON \"{}\";\n}",
 			"flake.nix:2:14: inputs.a: computed by an expression (a function call); flakedup can only edit inputs written as attribute sets"},
-		{"interpolated-url", "let v = \"1\"; in {\n  inputs.a.url = \"github:o/a/${v}\";\n}",
+		{"interpolated-url", "rec { v = \"1\";\n  inputs.a.url = \"github:o/a/${v}\";\n}",
 			"flake.nix:2:18: inputs.a.url: computed by an expression (a string with interpolation); flakedup can only edit inputs written as attribute sets"},
-		{"dynamic-name", "let n = \"a\"; in {\n  inputs.${n}.url = \"u\";\n}",
+		{"dynamic-name", "rec { n = \"a\";\n  inputs.${n}.url = \"u\";\n}",
 			"flake.nix:2:10: inputs: computed by an expression (a dynamic attribute name); flakedup can only edit inputs written as attribute sets"},
-		{"inherit-inputs", "let inputs = { }; in {\n  inherit inputs;\n}",
+		{"inherit-inputs", "{\n  inherit ({ inputs = { }; }) inputs;\n}",
 			"flake.nix:2:3: inputs: computed by an expression (inherit); flakedup can only edit inputs written as attribute sets"},
-		{"inherit-inside", "let a = { }; in {\n  inputs = { inherit a; };\n}",
+		{"inherit-inside", "rec { a = { };\n  inputs = { inherit a; };\n}",
 			"flake.nix:2:14: inputs: computed by an expression (inherit); flakedup can only edit inputs written as attribute sets"},
-		{"not-an-attrset", "{ self }: {\n  inputs = { };\n}",
-			"flake.nix:1:1: a flake must be an attribute set, not a function"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -167,6 +178,35 @@ func TestInputsTyped(t *testing.T) {
 	wantFollows := []string{`hm/nixpkgs -> "nixpkgs" (line 6)`, `hm/utils/systems -> "" (line 10)`}
 	if strings.Join(follows, "\n") != strings.Join(wantFollows, "\n") {
 		t.Errorf("DeclaredFollows:\ngot\n%s\nwant\n%s", strings.Join(follows, "\n"), strings.Join(wantFollows, "\n"))
+	}
+}
+
+// TestInputsNotAnAttrSet checks that a flake.nix whose expression is not
+// an attribute set literal is refused as Nix refuses it (`nix flake
+// metadata` on Nix 2.8: "file '…/flake.nix' must be an attribute set"),
+// while parentheses and rec are fine.
+func TestInputsNotAnAttrSet(t *testing.T) {
+	const nixSays = ` (Nix refuses it: "file 'flake.nix' must be an attribute set")`
+	tests := []struct{ name, src, want string }{
+		{"function", "{ self }: {\n  inputs = { };\n}", "flake.nix:1:1: a flake must be an attribute set, not a function" + nixSays},
+		{"let-wrapper", "# c\nlet x = 1; in { inputs.a.url = \"u\"; }", "flake.nix:2:1: a flake must be an attribute set, not a let expression" + nixSays},
+		{"let-in-parens", "(let x = 1; in { })", "flake.nix:1:2: a flake must be an attribute set, not a let expression" + nixSays},
+		{"legacy-let", "let { body = { }; }", "flake.nix:1:1: a flake must be an attribute set, not a let expression" + nixSays},
+		{"with", "with builtins; { }", "flake.nix:1:1: a flake must be an attribute set, not a with expression" + nixSays},
+		{"call", "import ./f.nix { }", "flake.nix:1:1: a flake must be an attribute set, not a function call" + nixSays},
+		{"update", "{ } // { }", "flake.nix:1:1: a flake must be an attribute set, not the // operator" + nixSays},
+		{"string", `"x"`, "flake.nix:1:1: a flake must be an attribute set, not a string" + nixSays},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseInputs(t, tt.src)
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("error:\ngot  %v\nwant %s", err, tt.want)
+			}
+			if !errors.Is(err, ErrNotAttrSet) {
+				t.Errorf("error does not unwrap to ErrNotAttrSet")
+			}
+		})
 	}
 }
 

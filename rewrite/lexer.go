@@ -202,7 +202,9 @@ func blockComment(b []byte) int {
 	return 0
 }
 
-// fixedTokens are the keywords and operators in lexer.l's rule order.
+// fixedTokens are the keywords and operators in lexer.l's rule order. The
+// pipe operators come last, as in Nix 2.24's lexer.l; Parse accepts them as
+// if the pipe-operators feature were enabled (see parsePipes).
 var fixedTokens = []struct {
 	text string
 	kind TokenKind
@@ -212,7 +214,7 @@ var fixedTokens = []struct {
 	{"inherit", TokenInherit}, {"or", TokenOrKw}, {"...", TokenEllipsis},
 	{"==", TokenEq}, {"!=", TokenNeq}, {"<=", TokenLeq}, {">=", TokenGeq},
 	{"&&", TokenAnd}, {"||", TokenOr}, {"->", TokenImpl}, {"//", TokenUpdate},
-	{"++", TokenConcat},
+	{"++", TokenConcat}, {"|>", TokenPipeInto}, {"<|", TokenPipeFrom},
 }
 
 // singleTokens are the one-byte tokens of the {ANY} rule the parser knows.

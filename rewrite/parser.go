@@ -107,7 +107,41 @@ func (p *parser) unexpected(expecting string) {
 	if t.Kind == TokenIllegal && p.lexErr != nil {
 		p.fail(p.lexErr.offset, ErrSyntax, "%s", p.lexErr.msg)
 	}
+	if t.Kind == TokenEOF && len(t.Text) == 0 {
+		// Like Nix, point at the end of the last token or comment, not at
+		// the whitespace after it: a truncated file's error names the line
+		// where it was cut.
+		end := len(p.src)
+		for end > 0 && (p.src[end-1] == ' ' || p.src[end-1] == '\t' || p.src[end-1] == '\r' || p.src[end-1] == '\n') {
+			end--
+		}
+		p.fail(end, ErrSyntax, "unexpected end of file, expecting %s (is the file cut short?)", expecting)
+	}
+	if t.Kind == TokenOther {
+		if what := p.invisible(t.Offset); what != "" {
+			p.fail(t.Offset, ErrSyntax, "unexpected %s; Nix allows only spaces, tabs, CR and LF between tokens (remove it)", what)
+		}
+	}
 	p.fail(t.Offset, ErrSyntax, "unexpected %s, expecting %s", describe(t), expecting)
+}
+
+// invisible names the byte sequence at offset when it is one a user cannot
+// see in an editor and Nix's lexer does not take as whitespace (its
+// whitespace is [ \t\r\n]; anything else outside a string or comment is a
+// token of its own that the parser rejects: "unexpected invalid token").
+func (p *parser) invisible(offset int) string {
+	rest := p.src[offset:]
+	switch {
+	case len(rest) >= 3 && rest[0] == 0xef && rest[1] == 0xbb && rest[2] == 0xbf:
+		return "UTF-8 byte order mark (U+FEFF)"
+	case len(rest) >= 2 && rest[0] == 0xc2 && rest[1] == 0xa0:
+		return "no-break space (U+00A0)"
+	case rest[0] == '\f':
+		return "form feed (\\f)"
+	case rest[0] == '\v':
+		return "vertical tab (\\v)"
+	}
+	return ""
 }
 
 // expect consumes a token of the given kind or fails.
@@ -206,7 +240,67 @@ func (p *parser) parseExpr() Node {
 		p.finish(&n.nodeBase, start)
 		return n
 	}
-	return p.parseOp(0)
+	return p.parsePipes()
+}
+
+// parsePipes parses Nix's expr_if alternatives other than `if`: an
+// operator expression, or a chain of them joined by pipe operators. The
+// grammar is Nix 2.24's parser.y (the operators do not exist in Nix 2.8,
+// which cannot judge them):
+//
+//	expr_pipe_from: expr_op '<|' expr_pipe_from | expr_op '<|' expr_op
+//	expr_pipe_into: expr_pipe_into '|>' expr_op | expr_op '|>' expr_op
+//
+// so `|>` is left-associative, `<|` right-associative, both bind more
+// loosely than every other operator, their operands are operator
+// expressions (not a lambda, `if`, `let`, `with` or `assert`), and the two
+// cannot be mixed without parentheses. `a |> f` is a *Binary with Op
+// TokenPipeInto (Nix reads it as `f a`), `f <| a` one with TokenPipeFrom.
+func (p *parser) parsePipes() Node {
+	start := p.i
+	left := p.parseOp(0)
+	switch op := p.kind(); op {
+	case TokenPipeInto:
+		for p.kind() == TokenPipeInto {
+			p.next()
+			n := &Binary{Op: op, Left: left, Right: p.nestedOp(0)}
+			p.finish(&n.nodeBase, start)
+			left = n
+		}
+		if p.kind() == TokenPipeFrom {
+			p.unexpected("end of the '|>' chain ('|>' and '<|' do not mix without parentheses)")
+		}
+	case TokenPipeFrom:
+		// Right-associative: collect the operands, then nest from the right.
+		operands := []Node{left}
+		starts := []int{start}
+		for p.kind() == TokenPipeFrom {
+			p.next()
+			p.enter()
+			defer p.leave()
+			starts = append(starts, p.i)
+			operands = append(operands, p.parseOp(0))
+		}
+		if p.kind() == TokenPipeInto {
+			p.unexpected("end of the '<|' chain ('|>' and '<|' do not mix without parentheses)")
+		}
+		right := operands[len(operands)-1]
+		for i := len(operands) - 2; i >= 0; i-- {
+			n := &Binary{Op: op, Left: operands[i], Right: right}
+			p.finishFrom(&n.nodeBase, starts[i], right)
+			right = n
+		}
+		return right
+	}
+	return left
+}
+
+// finishFrom sets the span of a node that runs from token start to the end
+// of last, an already finished node.
+func (p *parser) finishFrom(b *nodeBase, start int, last Node) {
+	_, end := last.Tokens()
+	b.firstTok, b.endTok = start, end
+	b.span = Span{Start: p.tokens[start].Offset, End: last.Span().End}
 }
 
 // isFormals decides, at a '{', whether a lambda pattern follows rather

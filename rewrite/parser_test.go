@@ -114,7 +114,18 @@ func TestParseErrors(t *testing.T) {
 		{`./a/`, `t.nix:1:5: path has a trailing slash`, ErrSyntax},
 		{`9223372036854775808`, `t.nix:1:1: invalid integer '9223372036854775808'`, ErrSyntax},
 		{`1.0e-400`, `t.nix:1:1: invalid float '1.0e-400'`, ErrSyntax},
-		{"\xef\xbb\xbf1", `t.nix:1:1: unexpected character "\xef", expecting an expression`, ErrSyntax},
+		{"\xef\xbb\xbf1", `t.nix:1:1: unexpected UTF-8 byte order mark (U+FEFF); Nix allows only spaces, tabs, CR and LF between tokens (remove it)`, ErrSyntax},
+		{"{\n  a = 1;\f}", `t.nix:2:9: unexpected form feed (\f); Nix allows only spaces, tabs, CR and LF between tokens (remove it)`, ErrSyntax},
+		{"{\xc2\xa0a = 1; }", `t.nix:1:2: unexpected no-break space (U+00A0); Nix allows only spaces, tabs, CR and LF between tokens (remove it)`, ErrSyntax},
+		{"{ a = 1;\v}", `t.nix:1:9: unexpected vertical tab (\v); Nix allows only spaces, tabs, CR and LF between tokens (remove it)`, ErrSyntax},
+		{"{ a = \"\f\xc2\xa0\"; \xc2 }", `t.nix:1:14: unexpected character "\xc2", expecting an attribute name, 'inherit' or '}'`, ErrSyntax}, // inside a string they are text
+		// Nix 2.8 puts "unexpected end of file" after the last token or
+		// comment: these positions are its own.
+		{"{ a = 1; # c\n\n", `t.nix:1:13: unexpected end of file, expecting an attribute name, 'inherit' or '}' (is the file cut short?)`, ErrSyntax},
+		{"{ a = 1; /* c */   ", `t.nix:1:17: unexpected end of file, expecting an attribute name, 'inherit' or '}' (is the file cut short?)`, ErrSyntax},
+		{"{ a =\n\n  ", `t.nix:1:6: unexpected end of file, expecting an expression (is the file cut short?)`, ErrSyntax},
+		{"", `t.nix:1:1: unexpected end of file, expecting an expression (is the file cut short?)`, ErrSyntax},
+		{"  \n", `t.nix:1:1: unexpected end of file, expecting an expression (is the file cut short?)`, ErrSyntax},
 		{"{ a = 1;\n  a = 2; }", `t.nix:2:3: attribute 'a' already defined at 1:3`, ErrDuplicate},
 		{`{ a = 1; a.b = 2; }`, `t.nix:1:10: attribute 'a.b' already defined at 1:3`, ErrDuplicate},
 		{`{ a = { b = 1; }; a = { b = 2; }; }`, `t.nix:1:9: attribute 'b' already defined at 1:25`, ErrDuplicate},

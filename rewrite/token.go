@@ -74,6 +74,11 @@ const (
 	TokenRec         // rec
 	TokenInherit     // inherit
 	TokenOrKw        // or
+	// TokenPipeInto and TokenPipeFrom are the pipe operators of Nix 2.24+
+	// (behind the pipe-operators experimental feature) and Lix. Nix 2.8
+	// has no such tokens: it rejects the '|' byte.
+	TokenPipeInto // |>
+	TokenPipeFrom // <|
 )
 
 var tokenNames = map[TokenKind]string{
@@ -94,6 +99,7 @@ var tokenNames = map[TokenKind]string{
 	TokenIf: "'if'", TokenThen: "'then'", TokenElse: "'else'", TokenAssert: "'assert'",
 	TokenWith: "'with'", TokenLet: "'let'", TokenIn: "'in'", TokenRec: "'rec'",
 	TokenInherit: "'inherit'", TokenOrKw: "'or'",
+	TokenPipeInto: "'|>'", TokenPipeFrom: "'<|'",
 }
 
 // String names the kind the way error messages do: "identifier", "';'".

@@ -16,6 +16,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/flakedup/flakedup/internal/flake"
 	"github.com/flakedup/flakedup/lockgraph"
 )
 
@@ -45,15 +46,16 @@ func analyzeCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			g, _, err := loadLock(e, c.Args().First())
+			out, _, err := loadAndPlan(c, e, c.Args().First(), flake.LoadOptions{ReadLock: e.readText}, false, nil)
 			if err != nil {
 				return badInput(err)
 			}
-			rep := lockgraph.Analyze(g)
+			warnUnreadFlakeNix(e, out.Flake)
+			rep := out.Before
 			if format == formatJSON {
-				return writeAnalyzeJSON(e.stdout, analyzeJSON(rep))
+				return writeAnalyzeJSON(e.stdout, analyzeJSON(out))
 			}
-			return writeAnalyzeText(e.stdout, rep, clock, palette{on: useColor(e)})
+			return writeAnalyzeText(e.stdout, rep, out.Summary().Lines(), heldReasons(out), clock, palette{on: useColor(e)})
 		},
 	}
 }
@@ -122,8 +124,16 @@ func unwrapPathError(err error) error {
 //
 //	Run `flakedup fix` to make 3 copies follow the root's nixpkgs.
 //
-// The last line appears only when some nixpkgs copy could follow the root.
-func writeAnalyzeText(w io.Writer, rep lockgraph.Report, clock time.Time, p palette) error {
+//	following this flake's convention: everything follows nixpkgs
+//	1 follows crosses a branch: a/nixpkgs: nixos-unstable → nixpkgs (nixos-25.11)
+//
+//	1 held back:
+//	  b/nixpkgs is on nixos-24.05, and no root input is: ...
+//
+// The "Run" line appears only when some nixpkgs copy could follow the
+// root, the held-back lines only when the plan holds some copy back (held
+// are their reasons, as fix and check print them).
+func writeAnalyzeText(w io.Writer, rep lockgraph.Report, summary, held []string, clock time.Time, p palette) error {
 	// Stream the report: on a big lock it runs to megabytes.
 	b := bufio.NewWriterSize(w, 64<<10)
 	b.WriteString(p.bold(nixpkgsHeadline(rep.Nixpkgs)) + "\n")
@@ -151,6 +161,18 @@ func writeAnalyzeText(w io.Writer, rep lockgraph.Report, clock time.Time, p pale
 	if n := rep.Nixpkgs.CouldFollowRoot; n > 0 {
 		fmt.Fprintf(b, "\n%s\n", p.yellow(fmt.Sprintf("Run `flakedup fix` to make %s follow the root's nixpkgs.",
 			plural(n, "copy", "copies"))))
+	}
+	if len(summary) > 0 {
+		b.WriteString("\n")
+		for _, l := range summary {
+			b.WriteString(l + "\n")
+		}
+	}
+	if len(held) > 0 {
+		fmt.Fprintf(b, "\n%d held back:\n", len(held))
+		for _, r := range held {
+			fmt.Fprintf(b, "  %s\n", r)
+		}
 	}
 	if err := b.Flush(); err != nil {
 		return fmt.Errorf("writing output: %w", err)
@@ -229,9 +251,18 @@ func alsoReached(c lockgraph.Copy) string {
 	return "also via " + strings.Join(others, ", ") + " and " + more
 }
 
-// branchText describes the branch a copy tracks.
+// branchText describes the branch a copy tracks: by its name, with the
+// FlakeHub version that stands for it ("branch nixpkgs-unstable (FlakeHub
+// 0.1)"), or the FlakeHub version alone when it names no branch.
 func branchText(b lockgraph.Branch) string {
 	switch {
+	case b.Version != "" && b.Ref == b.Version:
+		return "FlakeHub version " + b.Version
+	case b.Version != "":
+		// A pinned version carries its rev ("0.2505.811770+rev-78e34d1...");
+		// the rev is shown on its own.
+		v, _, _ := strings.Cut(b.Version, "+")
+		return "branch " + b.Ref + " (FlakeHub " + v + ")"
 	case b.Ref == "" && b.Rev != "":
 		return "pinned to " + shortRev(b.Rev)
 	case b.Ref == "":
@@ -311,7 +342,9 @@ func shortHash(h string) string {
 //	    "revisions": 4,                 // distinct locked revs (narHash without a rev)
 //	    "branches": 2,                  // distinct branch classes
 //	    "root_declares_nixpkgs": true,  // the root has a nixpkgs input
-//	    "could_follow_root": 3          // undeclared copies on a root nixpkgs' source and branch class
+//	    "could_follow_root": 3,         // copies the follows `flakedup fix` adds would remove
+//	    "pending": 0,                   // copies follows already in flake.nix remove once re-locked
+//	    "held_back": 1                  // copies the plan leaves in place (fix lists the reasons)
 //	  },
 //	  "groups": [                       // sources with more than one copy, most copies first
 //	    {
@@ -326,7 +359,7 @@ func shortHash(h string) string {
 //	          "path_count_saturated": false,    // true: path_count is a lower bound
 //	          "sample_paths": ["home-manager/nixpkgs", "stylix/home-manager/nixpkgs"],
 //	          "declared_by_root": false,
-//	          "could_follow_root": true,        // same source and branch class as a root input
+//	          "could_follow_root": true,        // a follows `flakedup fix` adds removes it
 //	          "branch": "rolling",              // rolling, YY.MM, pinned:<rev>, or the ref
 //	          "ref": "nixos-unstable",          // as written, "" when none
 //	          "rev": "1a2b3c4d...",             // full locked rev, "" when none
@@ -335,12 +368,26 @@ func shortHash(h string) string {
 //	        }
 //	      ]
 //	    }
-//	  ]
+//	  ],
+//	  "plan": {                         // what `flakedup fix` plans
+//	    "convention": "",               // e.g. "following this flake's convention: everything follows nixpkgs"
+//	    "cross_branch": [],             // planned follows that cross a branch
+//	    "held_back": [{"input": "b/nixpkgs", "reason": "...", "needs_nix": ""}]  // nixpkgs copies left in place
+//	  }
 //	}
 type analyzeOutput struct {
 	Nodes   int              `json:"nodes"`
 	Nixpkgs nixpkgsOutput    `json:"nixpkgs"`
 	Groups  []analyzeGroupJS `json:"groups"`
+	Plan    planOutput       `json:"plan"`
+}
+
+// planOutput is the "plan" object of analyzeOutput: what `flakedup fix`
+// (with the same flakedup.toml) plans, in the words every command uses.
+type planOutput struct {
+	Convention string         `json:"convention"`
+	Crossings  []string       `json:"cross_branch"`
+	HeldBack   []heldBackJSON `json:"held_back"`
 }
 
 // nixpkgsOutput is the "nixpkgs" object of analyzeOutput.
@@ -350,6 +397,8 @@ type nixpkgsOutput struct {
 	Branches        int  `json:"branches"`
 	RootDeclared    bool `json:"root_declares_nixpkgs"`
 	CouldFollowRoot int  `json:"could_follow_root"`
+	Pending         int  `json:"pending"`
+	HeldBack        int  `json:"held_back"`
 }
 
 // analyzeGroupJS is one element of analyzeOutput.Groups.
@@ -376,9 +425,18 @@ type analyzeCopyJS struct {
 	LastModified string   `json:"last_modified"`
 }
 
-// analyzeJSON converts a report to its JSON document.
-func analyzeJSON(rep lockgraph.Report) analyzeOutput {
+// analyzeJSON converts a plan's report and counts to the analyze document.
+func analyzeJSON(o *flake.Outcome) analyzeOutput {
+	rep, counts := o.Before, o.Counts()
+	sum := o.Summary()
+	plan := planOutput{Convention: sum.Convention, Crossings: sum.Crossings, HeldBack: []heldBackJSON{}}
+	for _, c := range o.Copies {
+		if c.Status == flake.Held && c.Source.Nixpkgs {
+			plan.HeldBack = append(plan.HeldBack, heldBackJSON{lockgraph.JoinPath(c.Path), c.Reason, c.NeedsNix})
+		}
+	}
 	out := analyzeOutput{
+		Plan:  plan,
 		Nodes: rep.Nodes,
 		Nixpkgs: nixpkgsOutput{
 			Copies:          rep.Nixpkgs.Copies,
@@ -386,6 +444,8 @@ func analyzeJSON(rep lockgraph.Report) analyzeOutput {
 			Branches:        rep.Nixpkgs.Branches,
 			RootDeclared:    rep.Nixpkgs.RootDeclared,
 			CouldFollowRoot: rep.Nixpkgs.CouldFollowRoot,
+			Pending:         counts.Pending,
+			HeldBack:        counts.HeldBack,
 		},
 		Groups: make([]analyzeGroupJS, 0, len(rep.Groups)),
 	}
@@ -473,7 +533,11 @@ func writeAnalyzeJSON(w io.Writer, doc analyzeOutput) error {
 	if len(doc.Groups) > 0 {
 		bw.WriteString("\n  ")
 	}
-	bw.WriteString("]\n}\n")
+	plan, err := value("  ", doc.Plan)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(bw, "],\n  \"plan\": %s\n}\n", plan)
 	// A bufio.Writer keeps its first write error and returns it here.
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("writing output: %w", err)
@@ -555,4 +619,30 @@ func isPlainASCII(s string) bool {
 		}
 	}
 	return true
+}
+
+// heldReasons are the reasons of the nixpkgs copies the plan holds back, in
+// copy order (each reason names its copy).
+func heldReasons(out *flake.Outcome) []string {
+	var reasons []string
+	for _, c := range out.Copies {
+		if c.Status == flake.Held && c.Source.Nixpkgs {
+			reasons = append(reasons, c.Reason)
+		}
+	}
+	return reasons
+}
+
+// warnUnreadFlakeNix warns on stderr, for the commands that need only the
+// lock (analyze, why), that flake.nix is there but could not be read: the
+// plan behind "could follow" then knows nothing it declares. A missing
+// flake.nix (a bare lock) is no warning.
+func warnUnreadFlakeNix(e *env, fl *flake.Flake) {
+	err := fl.Refusal()
+	if err == nil {
+		err = fl.NixErr // computed inputs: Nix reads them, flakedup cannot
+	}
+	if err != nil && !errors.Is(err, flake.ErrNoFlakeNix) {
+		fmt.Fprintf(e.stderr, "flakedup: warning: %s (flake.nix is not read: the counts come from flake.lock alone)\n", oneLine(err.Error()))
+	}
 }

@@ -95,6 +95,13 @@ func TestAnalyzeGolden(t *testing.T) {
 			if wantErr, err := os.ReadFile(filepath.Join(c.dir, "expected.err")); err == nil {
 				for _, format := range []string{"text", "json"} {
 					code, stdout, stderr := runFlakedup(t, nil, "analyze", "--format", format, c.dir)
+					if format == formatJSON {
+						// The error document replaces the report (errors.go).
+						if err := checkErrorDocument(stdout, stderr); err != nil {
+							t.Errorf("--format json: %v", err)
+						}
+						stdout = ""
+					}
 					stderr = strings.ReplaceAll(stderr, c.dir, "$DIR")
 					if code != exitBadUsed || stdout != "" || stderr != string(wantErr) {
 						t.Errorf("--format %s: exit %d, stdout %q, stderr %q; want exit 2, no stdout, stderr %q",
@@ -137,7 +144,7 @@ func TestAnalyzePathForms(t *testing.T) {
 	}
 	// No PATH: the current directory, here cmd/flakedup, which has no lock.
 	code, stdout, stderr := runFlakedup(t, nil, "analyze")
-	wantErr := "flakedup: flake.lock: no such file (run `nix flake lock` to create it, or pass the flake directory)\n"
+	wantErr := "flakedup: .: no flake.nix here (not a flake directory)\n"
 	if code != exitBadUsed || stdout != "" || stderr != wantErr {
 		t.Errorf("analyze with no PATH: exit %d, stdout %q, stderr %q; want %q", code, stdout, stderr, wantErr)
 	}
@@ -154,9 +161,11 @@ func TestAnalyzeUsageErrors(t *testing.T) {
 		wantErr string
 	}{
 		{"missing directory", nil, []string{"analyze", "../../fixtures/analyze/does-not-exist"},
-			"flakedup: ../../fixtures/analyze/does-not-exist: no such file (run `nix flake lock` to create it, or pass the flake directory)\n"},
-		{"directory without a lock", nil, []string{"analyze", "../../fixtures"},
-			"flakedup: ../../fixtures/flake.lock: no such file (run `nix flake lock` to create it, or pass the flake directory)\n"},
+			"flakedup: ../../fixtures/analyze/does-not-exist: no such file or directory\n"},
+		{"directory without flake.nix or flake.lock", nil, []string{"analyze", "../../fixtures"},
+			"flakedup: ../../fixtures: no flake.nix here (not a flake directory)\n"},
+		{"flake.nix without a lock", nil, []string{"analyze", "../../fixtures/bad/missing-flake-lock"},
+			"flakedup: ../../fixtures/bad/missing-flake-lock/flake.lock: no such file (run `nix flake lock` to create it, or pass the flake directory)\n"},
 		{"unknown format", nil, []string{"analyze", "--format", "yaml", dir},
 			"flakedup: --format \"yaml\": want one of text, json\n"},
 		{"two paths", nil, []string{"analyze", dir, dir},
@@ -230,17 +239,24 @@ func TestRevisionText(t *testing.T) {
 	}
 }
 
+// TestBranchText checks how each kind of branch is shown.
 func TestBranchText(t *testing.T) {
+	const rev = "78e34d1667d32d8a0ffc3eba4591ff256e80576e"
 	tests := []struct {
 		b    lockgraph.Branch
 		want string
 	}{
 		{lockgraph.Branch{Class: "rolling", Ref: "nixos-unstable"}, "branch nixos-unstable"},
 		{lockgraph.Branch{Class: "rolling"}, "default branch"},
+		{lockgraph.Branch{Class: "pinned:" + rev, Rev: rev}, "pinned to 78e34d1"},
+		{lockgraph.Branch{Class: "24.05", Ref: "release-24.05"}, "branch release-24.05"},
+		{lockgraph.Branch{Class: "staging", Ref: "staging"}, "branch staging"},
 		{lockgraph.Branch{Class: "24.05", Ref: "nixos-24.05"}, "branch nixos-24.05"},
 		{lockgraph.Branch{Class: "24.05", Ref: "0.2405.*"}, "branch 0.2405.* (24.05)"},
-		{lockgraph.Branch{Class: "pinned:0123456789", Rev: "0123456789"}, "pinned to 0123456"},
-		{lockgraph.Branch{Class: "staging", Ref: "staging"}, "branch staging"},
+		{lockgraph.Branch{Class: "rolling", Ref: "nixpkgs-unstable", Version: "0.1"}, "branch nixpkgs-unstable (FlakeHub 0.1)"},
+		{lockgraph.Branch{Class: "25.05", Ref: "nixos-25.05", Version: "0.2505.*"}, "branch nixos-25.05 (FlakeHub 0.2505.*)"},
+		{lockgraph.Branch{Class: "25.05", Ref: "nixos-25.05", Version: "0.2505.811770+rev-" + rev}, "branch nixos-25.05 (FlakeHub 0.2505.811770)"},
+		{lockgraph.Branch{Class: "0.1", Ref: "0.1", Version: "0.1"}, "FlakeHub version 0.1"},
 	}
 	for _, tt := range tests {
 		if got := branchText(tt.b); got != tt.want {

@@ -4,14 +4,13 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/flakedup/flakedup/internal/flake"
 	"github.com/flakedup/flakedup/lockgraph"
-	"github.com/flakedup/flakedup/rewrite"
 )
 
 // Formats of `flakedup check`.
@@ -136,7 +135,7 @@ func optionalCount(c *cli.Context, flag string) (int, error) {
 
 // checkReport is the outcome of checking one flake.
 type checkReport struct {
-	flake      *flake
+	outcome    *flake.Outcome
 	display    string // the flake directory as given
 	report     lockgraph.Report
 	settings   fixSettings
@@ -169,32 +168,23 @@ type violation struct {
 
 // checkFlake loads one flake, plans as fix would, and evaluates the limits.
 func checkFlake(c *cli.Context, e *env, arg string, limits checkLimits) (*checkReport, error) {
-	fl, err := loadFlake(arg)
+	out, settings, err := loadAndPlan(c, e, arg, flake.LoadOptions{ReadLock: e.readText}, true, func(s *fixSettings) {
+		s.policy.Promote, s.policy.Deep = false, false
+		for _, sl := range limits.maxCopies {
+			s.sources = append(s.sources, sl.source)
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
-	settings, err := fixSettingsFrom(c, e, fl.dir)
-	if err != nil {
-		return nil, err
-	}
-	settings.policy.Promote, settings.policy.Deep = false, false
-	out, err := planFix(fl, settings)
-	if err != nil {
-		return nil, err
-	}
-	rep := &checkReport{flake: fl, display: arg, report: out.before, settings: settings}
+	rep := &checkReport{outcome: out, display: arg, report: out.Before, settings: settings}
 	if rep.display == "" {
 		rep.display = "."
 	}
-	rep.copies = checkCopies(fl, out, limits)
+	rep.copies = checkCopies(out, limits)
 
-	nix := out.before.Nixpkgs
-	collapsible := 0
-	for _, cp := range rep.copies {
-		if cp.nixpkgs && cp.fix != "" {
-			collapsible++
-		}
-	}
+	nix := out.Before.Nixpkgs
+	collapsible := out.Counts().CouldFollow
 	if limits.maxNixpkgs < 0 {
 		if collapsible > 0 {
 			rep.violations = append(rep.violations, violation{
@@ -235,100 +225,26 @@ func checkFlake(c *cli.Context, e *env, arg string, limits checkLimits) (*checkR
 // checkCopies lists the copies the report talks about: every nixpkgs copy
 // and every copy of a source with a --max-copies limit, each with the line
 // of its root input and the follows line that fix would add for it.
-func checkCopies(fl *flake, out *fixOutcome, limits checkLimits) []checkCopy {
-	g := fl.graph
+func checkCopies(out *flake.Outcome, limits checkLimits) []checkCopy {
 	limited := map[string]bool{}
 	for _, sl := range limits.maxCopies {
 		limited[sl.source] = true
 	}
-	direct := directPaths(g)
-	rootTargets := map[string]bool{}
-	for _, in := range g.Nodes[g.Root].Inputs {
-		rootTargets[in.Target] = true
-	}
-	lines := manualLines(out.edits)
 	var copies []checkCopy
-	for _, key := range g.Reachable() {
-		n := g.Nodes[key]
-		src := lockgraph.SourceOf(n)
-		if !src.Nixpkgs && !limited[src.ID] {
+	for _, c := range out.Copies {
+		if !c.Source.Nixpkgs && !limited[c.Source.ID] {
 			continue
 		}
-		br := lockgraph.BranchOf(n)
 		cp := checkCopy{
-			path: direct[key], source: src.ID, nixpkgs: src.Nixpkgs, declared: rootTargets[key],
-			branch: branchLabel(br), rev: shortRev(n.Locked.String("rev")), line: 1,
+			path: c.Path, source: c.Source.ID, nixpkgs: c.Source.Nixpkgs, declared: c.Status == flake.Root,
+			branch: branchLabel(c.Branch), rev: shortRev(c.Rev), line: c.Line, fix: c.Fix, held: c.Reason,
 		}
-		if cp.path == nil {
-			cp.path = g.Paths()[key].Canonical
-		}
-		if fl.inputs != nil {
-			if in := fl.inputs.Inputs[cp.path[0]]; in != nil && in.Line > 0 {
-				cp.line = in.Line
-			}
-		}
-		if !cp.declared {
-			for i, e := range out.edits {
-				if f, ok := e.(rewrite.AddFollows); ok && hasPathPrefix(cp.path, f.Path) {
-					cp.fix = lines[i]
-					break
-				}
-			}
-			for _, h := range out.result.HeldBack {
-				if cp.fix == "" && lockgraph.JoinPath(h.Path) == lockgraph.JoinPath(cp.path) {
-					cp.held = h.Reason
-				}
-			}
+		if cp.line == 0 {
+			cp.line = 1
 		}
 		copies = append(copies, cp)
 	}
-	sort.Slice(copies, func(i, j int) bool {
-		if copies[i].declared != copies[j].declared {
-			return copies[i].declared
-		}
-		return lockgraph.JoinPath(copies[i].path) < lockgraph.JoinPath(copies[j].path)
-	})
 	return copies
-}
-
-// directPaths maps every node reachable through direct (non-follows) edges
-// to the input path of those edges; in a lock Nix wrote, each node has
-// exactly one.
-func directPaths(g *lockgraph.Graph) map[string][]string {
-	out := map[string][]string{}
-	type item struct {
-		key  string
-		path []string
-	}
-	queue := []item{{g.Root, nil}}
-	seen := map[string]bool{g.Root: true}
-	for len(queue) > 0 {
-		it := queue[0]
-		queue = queue[1:]
-		n := g.Nodes[it.key]
-		for _, in := range n.Inputs {
-			if in.IsFollows() || seen[in.Target] {
-				continue
-			}
-			seen[in.Target] = true
-			p := append(append([]string(nil), it.path...), in.Name)
-			out[in.Target] = p
-			queue = append(queue, item{in.Target, p})
-		}
-	}
-	return out
-}
-
-func hasPathPrefix(p, prefix []string) bool {
-	if len(prefix) > len(p) {
-		return false
-	}
-	for i := range prefix {
-		if p[i] != prefix[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // render writes the report in one format. sep is true for the second and
@@ -366,6 +282,9 @@ func (r *checkReport) writeText(w io.Writer, p palette) error {
 	if len(r.violations) > 0 {
 		fmt.Fprintf(&b, "  %s\n", p.dim(fmt.Sprintf("(fixes planned for Nix %s, from %s)",
 			r.settings.target.Version, r.settings.target.Source)))
+		for _, l := range r.outcome.Summary().Lines() {
+			fmt.Fprintf(&b, "  %s\n", l)
+		}
 		for _, cp := range r.copies {
 			switch {
 			case cp.declared:
@@ -380,36 +299,74 @@ func (r *checkReport) writeText(w io.Writer, p palette) error {
 	return err
 }
 
-// writeGitHub prints one workflow command per copy that is not the root's
-// own, at the line of the root input that pulls it in, when the flake
-// fails; nothing when it passes.
+// writeGitHub prints, when the flake fails, one ::error per exceeded
+// limit (on the job), then workflow commands that annotate flake.nix at the
+// line of the root input that pulls each copy in: ::error for what `flakedup
+// fix` would change (one per follows line, listing the copies it removes),
+// ::warning for the copies it leaves (one per reason), ::notice for the
+// plan's summary lines. The same command is never printed twice. Nothing is
+// printed when the flake passes.
 func (r *checkReport) writeGitHub(w io.Writer) error {
 	if len(r.violations) == 0 {
 		return nil
 	}
-	file := filepath.ToSlash(filepath.Clean(r.flake.nixPath))
+	file := filepath.ToSlash(filepath.Clean(r.outcome.Flake.NixPath))
 	var b strings.Builder
-	// Rule-level errors go on the job, not on a line; the copies below
-	// point at flake.nix.
 	for _, v := range r.violations {
 		fmt.Fprintf(&b, "::error title=%s::%s: %s\n", ghProp("flakedup check "+v.Rule), ghData(r.display), ghData(v.Message))
 	}
+	for _, l := range r.outcome.Summary().Lines() {
+		fmt.Fprintf(&b, "::notice title=%s::%s\n", ghProp("flakedup plan"), ghData(strings.TrimSpace(l)))
+	}
+	// annotation is one workflow command about the copies that share it.
+	type annotation struct {
+		level, title, fix, held string
+		line                    int
+		copies                  []checkCopy
+	}
+	var order []*annotation
+	byKey := map[string]*annotation{}
 	for _, cp := range r.copies {
 		if cp.declared || (!cp.nixpkgs && !r.limits(cp.source)) {
 			continue
 		}
-		path := lockgraph.JoinPath(cp.path)
-		var msg string
+		a := &annotation{level: "warning", line: cp.line, fix: cp.fix, held: cp.held}
+		key := "copy " + lockgraph.JoinPath(cp.path)
 		switch {
 		case cp.fix != "":
-			msg = fmt.Sprintf("%s is another copy of %s (%s, %s). Add to flake.nix: %s", path, sourceName(cp), cp.branch, cp.rev, cp.fix)
+			a.level, key = "error", "fix "+cp.fix
 		case cp.held != "":
-			msg = fmt.Sprintf("%s is another copy of %s (%s, %s), held back: %s", path, sourceName(cp), cp.branch, cp.rev, cp.held)
-		default:
-			msg = fmt.Sprintf("%s is another copy of %s (%s, %s)", path, sourceName(cp), cp.branch, cp.rev)
+			key = "held " + cp.held
 		}
-		fmt.Fprintf(&b, "::error file=%s,line=%d,title=%s::%s\n", ghProp(file), cp.line,
-			ghProp("duplicate "+sourceName(cp)+": "+path), ghData(msg))
+		if prev, ok := byKey[key]; ok {
+			prev.copies = append(prev.copies, cp)
+			continue
+		}
+		a.copies = []checkCopy{cp}
+		byKey[key] = a
+		order = append(order, a)
+	}
+	for _, a := range order {
+		first := a.copies[0]
+		var paths []string
+		for _, cp := range a.copies {
+			paths = append(paths, lockgraph.JoinPath(cp.path))
+		}
+		what := fmt.Sprintf("%s is another copy of %s (%s, %s)", paths[0], sourceName(first), first.branch, first.rev)
+		if len(paths) > 1 {
+			what = fmt.Sprintf("%s are other copies of %s", strings.Join(paths, ", "), sourceName(first))
+		}
+		var msg string
+		switch {
+		case a.fix != "":
+			msg = fmt.Sprintf("%s. Add to flake.nix: %s", what, a.fix)
+		case a.held != "":
+			msg = fmt.Sprintf("%s, held back: %s", what, a.held)
+		default:
+			msg = what
+		}
+		fmt.Fprintf(&b, "::%s file=%s,line=%d,title=%s::%s\n", a.level, ghProp(file), a.line,
+			ghProp("duplicate "+sourceName(first)+": "+paths[0]), ghData(msg))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -454,6 +411,13 @@ func (r *checkReport) writeMarkdown(w io.Writer) error {
 	if len(r.violations) > 0 {
 		for _, v := range r.violations {
 			fmt.Fprintf(&b, "- %s\n", v.Message)
+		}
+		for _, l := range r.outcome.Summary().Lines() {
+			if strings.HasPrefix(l, "  ") {
+				fmt.Fprintf(&b, "  - %s\n", mdEscape(strings.TrimSpace(l)))
+			} else {
+				fmt.Fprintf(&b, "- %s\n", mdEscape(l))
+			}
 		}
 		b.WriteString("\n")
 	}
@@ -507,7 +471,7 @@ type checkJSON struct {
 func (r *checkReport) json() checkJSON {
 	out := checkJSON{
 		Flake:         r.display,
-		analyzeOutput: analyzeJSON(r.report),
+		analyzeOutput: analyzeJSON(r.outcome),
 		NixVersion:    nixVersionJSON{r.settings.target.Version.String(), string(r.settings.target.Source)},
 		Violations:    append([]violation{}, r.violations...),
 	}

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -10,10 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/flakedup/flakedup/internal/config"
-	"github.com/flakedup/flakedup/internal/nixversion"
-	"github.com/flakedup/flakedup/lockgraph"
-	"github.com/flakedup/flakedup/rewrite"
+	"github.com/flakedup/flakedup/internal/flake"
 )
 
 // fixCommand is `flakedup fix [PATH]`: plan the follows that collapse the
@@ -23,15 +18,20 @@ func fixCommand(e *env) *cli.Command {
 		Name:      "fix",
 		Usage:     "add the follows that collapse duplicated nixpkgs copies to flake.nix",
 		ArgsUsage: "[PATH]",
-		Description: `Plans the fewest follows edges that make duplicated nixpkgs copies follow the root's
-own nixpkgs, writes them into flake.nix in the style the file already uses, and prints
-the unified diff and the copy count before and after. PATH is a flake directory
-(default: the current one), or its flake.nix or flake.lock.
+		Description: `Plans the follows that make duplicated nixpkgs copies follow a root input of the
+flake, writes them into flake.nix in the style the file already uses, and prints the
+unified diff and the copy count before and after. PATH is a flake directory (default:
+the current one), or its flake.nix or flake.lock.
 
-Copies on another branch (nixos-24.05 vs nixos-unstable) and forks are held back
-unless --cross-branch. Only edits the target Nix can lock are made (--nix-version;
-default: the nix on PATH, else 2.18). Settings can also live in flakedup.toml beside
-flake.nix (ignore, cross-branch, all, nix-version).
+A copy follows the root input on its own branch (or, when the flake's follows already
+send everything to nixpkgs, nixpkgs: --policy overrides that). Copies with no root
+input on their branch and forks are held back unless --cross-branch or --add-inputs;
+revision pins, inputs whose binary cache needs their own nixpkgs (unless --include),
+and inputs held back in flake.nix (a commented-out follows line, # flakedup: ignore, a
+comment saying the input is pinned) stay too. Each held-back copy says what would
+change it. Only edits the target Nix can lock are made (--nix-version; default: the
+nix on PATH, else 2.18). Settings can also live in flakedup.toml beside flake.nix
+(ignore, cross-branch, all, nix-version, policy).
 
 Examples:
    flakedup fix --dry-run                 # show the diff, write nothing
@@ -42,7 +42,10 @@ Examples:
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the diff and summary, write nothing"},
 			&cli.BoolFlag{Name: "lock", Usage: "also write the predicted flake.lock (no network or nix needed)"},
 			&cli.BoolFlag{Name: "all", Usage: "deduplicate every duplicated source, not only nixpkgs"},
-			&cli.BoolFlag{Name: "cross-branch", Usage: "let copies on other branches and forks follow the root's nixpkgs"},
+			&cli.StringFlag{Name: "policy", Usage: "which root nixpkgs a copy follows: primary or branch (default: the flake's convention, from its follows)"},
+			&cli.BoolFlag{Name: "cross-branch", Usage: "let copies with no root input on their branch, and forks, follow the primary nixpkgs"},
+			&cli.BoolFlag{Name: "add-inputs", Usage: "add a root nixpkgs input per branch that has 2 or more copies and none"},
+			&cli.StringSliceFlag{Name: "include", Usage: "collapse this root input's copies although its binary cache says not to (repeatable)"},
 			&cli.StringSliceFlag{Name: "ignore", Usage: "leave this root input or input path (a/nixpkgs) alone (repeatable)"},
 			&cli.BoolFlag{Name: "promote", Usage: "add an intermediate input as a root input when a deep copy needs it"},
 			&cli.BoolFlag{Name: "deep", Usage: "emit overrides deeper than two levels (needs Nix >= 2.30)"},
@@ -57,216 +60,31 @@ Examples:
 			if c.NArg() > 1 {
 				return badInput(fmt.Errorf("fix takes one PATH, got %d arguments", c.NArg()))
 			}
-			fl, err := loadFlake(c.Args().First())
+			out, settings, err := loadAndPlan(c, e, c.Args().First(), flake.LoadOptions{ReadLock: readFileText}, true, nil)
 			if err != nil {
 				return badInput(err)
 			}
-			settings, err := fixSettingsFrom(c, e, fl.dir)
-			if err != nil {
-				return badInput(err)
-			}
-			out, err := planFix(fl, settings)
-			if err != nil {
-				return badInput(err)
-			}
-			if out.manual != nil {
-				// flake.nix cannot be edited safely: show what to add, write nothing.
-				writeManualLines(e.stdout, out.manualLines)
-				return badInput(out.manual)
+			out.Edit()
+			if out.Manual != nil {
+				// flake.nix cannot be edited safely: show what to add, write
+				// nothing (under --format json, the error document carries
+				// the lines).
+				if format != formatJSON {
+					writeManualLines(e.stdout, out.ManualLines)
+				}
+				return refused(out.Manual, out.ManualLines)
 			}
 			if !c.Bool("dry-run") {
-				if err := out.write(fl, c.Bool("lock")); err != nil {
+				if err := out.Write(c.Bool("lock")); err != nil {
 					return badInput(err)
 				}
 			}
 			if format == formatJSON {
-				return writeJSON(e.stdout, out.json(fl))
+				return writeJSON(e.stdout, fixJSONOf(out, settings))
 			}
-			return out.writeText(e.stdout, fl, palette{on: useColor(e)})
+			return writeFixText(e.stdout, out, settings, palette{on: useColor(e)})
 		},
 	}
-}
-
-// fixSettings is everything that steers the plan, merged from flags and
-// flakedup.toml (flags win; ignore lists add up).
-type fixSettings struct {
-	policy lockgraph.Policy
-	target nixversion.Target
-}
-
-func fixSettingsFrom(c *cli.Context, e *env, dir string) (fixSettings, error) {
-	conf, err := config.Load(dir)
-	if err != nil {
-		return fixSettings{}, err
-	}
-	target, err := nixversion.Choose(c.String("nix-version"), conf.NixVersion, e.detectNix)
-	if err != nil {
-		return fixSettings{}, err
-	}
-	p := lockgraph.Policy{
-		CrossBranch: conf.CrossBranch || c.Bool("cross-branch"),
-		All:         conf.All || c.Bool("all"),
-		Ignore:      append(append([]string(nil), conf.Ignore...), c.StringSlice("ignore")...),
-		Promote:     c.Bool("promote"),
-		Deep:        c.Bool("deep"),
-		Nix:         target.Version,
-	}
-	return fixSettings{policy: p, target: target}, nil
-}
-
-// fixOutcome is one run of fix: the plan, the edits and the new bytes.
-type fixOutcome struct {
-	settings fixSettings
-	before   lockgraph.Report
-	after    lockgraph.Report
-	result   *lockgraph.Result
-	// edits in the order they are applied: promotions, then follows.
-	edits  []rewrite.Edit
-	newNix []byte
-	// newLock is the predicted lock in Nix's own format.
-	newLock []byte
-	diff    string
-	// stale lists root inputs that flake.nix declares but the lock lacks.
-	stale []string
-	// manual is set when flake.nix cannot be edited safely; manualLines
-	// are then what the user should add by hand.
-	manual      error
-	manualLines []string
-	written     []string
-}
-
-// planFix computes everything fix reports, without writing.
-func planFix(fl *flake, s fixSettings) (*fixOutcome, error) {
-	out := &fixOutcome{settings: s}
-	g, unknown, err := applyDeclaredPromotions(fl.inputs, fl.graph)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", fl.nixPath, err)
-	}
-	declared, stale := lockFollows(fl.inputs, g)
-	out.stale = append(unknown, stale...)
-	sort.Strings(out.stale)
-	out.stale = dedupSorted(out.stale)
-
-	res, err := lockgraph.Plan(g, declared, s.policy)
-	var tooOld *lockgraph.NixTooOldError
-	if errors.As(err, &tooOld) {
-		return nil, err // already says what to do: "--deep needs Nix >= 2.30 (target is 2.18)"
-	}
-	if err != nil {
-		return nil, fmt.Errorf("plan: %w", err)
-	}
-	out.result = res
-	out.before = lockgraph.Analyze(fl.graph)
-	out.after = lockgraph.Analyze(res.Predicted)
-	out.newLock = lockgraph.Marshal(res.Predicted)
-
-	for _, p := range res.Promotions {
-		url := promotionURL(res.Predicted, p)
-		out.edits = append(out.edits, rewrite.AddInput{Name: p.Name, URL: url})
-	}
-	for _, f := range res.Follows {
-		out.edits = append(out.edits, rewrite.AddFollows{Path: f.Input, Target: strings.Join(f.Target, "/")})
-	}
-
-	if fl.nixErr != nil {
-		if len(out.edits) > 0 {
-			out.manual = fmt.Errorf("%w; cannot edit it safely: add the lines above to flake.nix by hand", fl.nixErr)
-			out.manualLines = manualLines(out.edits)
-			return out, nil
-		}
-		out.newNix = fl.nixSrc
-		return out, nil
-	}
-	newNix, _, err := rewrite.Apply(fl.nixSrc, fl.nixPath, out.edits...)
-	if err != nil {
-		out.manual = fmt.Errorf("%w; add the lines above to flake.nix by hand", err)
-		out.manualLines = manualLines(out.edits)
-		return out, nil
-	}
-	out.newNix = newNix
-	out.diff = rewrite.Diff("flake.nix", fl.nixSrc, newNix)
-	return out, nil
-}
-
-// promotionURL is the flake reference of a promoted root input: its locked
-// ref, pinned to the revision the lock already has.
-func promotionURL(pred *lockgraph.Graph, p lockgraph.Promotion) string {
-	root := pred.Nodes[pred.Root]
-	if in, ok := root.Inputs.Get(p.Name); ok {
-		return lockgraph.FlakeRefURL(pred.Nodes[in.Target].Locked)
-	}
-	return ""
-}
-
-func dedupSorted(s []string) []string {
-	out := s[:0]
-	for i, v := range s {
-		if i == 0 || v != s[i-1] {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-// write saves flake.nix (and, with lock, the predicted flake.lock)
-// atomically; each file is refused when it changed since it was read.
-func (o *fixOutcome) write(fl *flake, lock bool) error {
-	writeNix := !bytes.Equal(o.newNix, fl.nixSrc)
-	writeLock := lock && string(o.newLock) != fl.lockSrc
-	// Check both files before writing either, so that fix writes all or none.
-	if writeNix {
-		if err := rewrite.CheckWritable(fl.nixPath); err != nil {
-			return err
-		}
-	}
-	if writeLock {
-		if err := rewrite.CheckWritable(fl.lockPath); err != nil {
-			return err
-		}
-	}
-	if writeNix {
-		if err := rewrite.WriteFile(fl.nixPath, o.newNix, fl.nixSrc); err != nil {
-			return err
-		}
-		o.written = append(o.written, fl.nixPath)
-	}
-	if writeLock {
-		if len(o.stale) > 0 {
-			return fmt.Errorf("%s: not written: flake.nix declares inputs the lock does not have (%s); run `nix flake lock` instead",
-				fl.lockPath, strings.Join(o.stale, ", "))
-		}
-		if err := rewrite.WriteFile(fl.lockPath, o.newLock, []byte(fl.lockSrc)); err != nil {
-			if len(o.written) > 0 {
-				return fmt.Errorf("%w (flake.nix was written; run `nix flake lock` to update the lock)", err)
-			}
-			return err
-		}
-		o.written = append(o.written, fl.lockPath)
-	}
-	return nil
-}
-
-// manualLines renders edits as the lines a user adds to the top-level
-// attribute set of flake.nix by hand.
-func manualLines(edits []rewrite.Edit) []string {
-	var lines []string
-	for _, e := range edits {
-		switch e := e.(type) {
-		case rewrite.AddInput:
-			lines = append(lines, fmt.Sprintf("inputs.%s.url = %s;", nixAttrName(e.Name), nixString(e.URL)))
-		case rewrite.AddFollows:
-			var b strings.Builder
-			for i, seg := range e.Path {
-				if i > 0 {
-					b.WriteString(".")
-				}
-				b.WriteString("inputs.")
-				b.WriteString(nixAttrName(seg))
-			}
-			lines = append(lines, fmt.Sprintf("%s.follows = %s;", b.String(), nixString(e.Target)))
-		}
-	}
-	return lines
 }
 
 func writeManualLines(w io.Writer, lines []string) {
@@ -276,38 +94,19 @@ func writeManualLines(w io.Writer, lines []string) {
 	}
 }
 
-// nixAttrName quotes an attribute name when it is not a plain identifier
-// (or is a keyword).
-func nixAttrName(s string) string {
-	switch s {
-	case "if", "then", "else", "assert", "with", "let", "in", "rec", "inherit", "or", "":
-		return nixString(s)
-	}
-	for i, r := range s {
-		ok := r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') ||
-			(i > 0 && (r >= '0' && r <= '9' || r == '\'' || r == '-'))
-		if !ok {
-			return nixString(s)
-		}
-	}
-	return s
-}
-
-// nixString writes s as a double-quoted Nix string.
-func nixString(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "${", `\${`, "\n", `\n`, "\r", `\r`, "\t", `\t`)
-	return `"` + r.Replace(s) + `"`
-}
-
 // fixJSON is the --format json output of fix:
 //
 //	{
 //	  "follows":    [{"input": "home-manager/nixpkgs", "follows": "nixpkgs"}],  // added by this run
 //	  "promotions": [{"input": "B", "url": "github:o/b/<rev>", "from": "C/B"}],
 //	  "held_back":  [{"input": "S/nixpkgs", "reason": "S/nixpkgs is on nixos-24.05", "needs_nix": ""}],
+//	  "counts":     {"copies": 6, "could_follow": 4, "pending": 0, "held_back": 1, "after": 2},  // nixpkgs, as analyze and check count them
 //	  "before":     {"nixpkgs": {"copies": 6, "revisions": 5}, "sources": {"github:nixos/nixpkgs": 6}},
 //	  "after":      {"nixpkgs": {"copies": 2, "revisions": 2}, "sources": {"github:nixos/nixpkgs": 2}},
 //	  "nix_version": {"target": "2.18", "source": "default"},
+//	  "new_inputs": [{"name": "nixpkgs-2505", "url": "github:NixOS/nixpkgs/nixos-25.05", "copies": ["a/nixpkgs"]}],  // --add-inputs
+//	  "convention": "following this flake's convention: everything follows nixpkgs",  // "" when nothing needed saying
+//	  "cross_branch": ["sops-nix/nixpkgs: nixos-unstable → nixpkgs (nixos-25.11)"],  // follows that cross a branch
 //	  "stale_inputs": [],   // root inputs in flake.nix that flake.lock lacks
 //	  "warnings": [],       // problems no edit can fix (e.g. the target Nix cannot lock the flake as it is)
 //	  "diff": "--- a/flake.nix\n+++ b/flake.nix\n...",
@@ -320,9 +119,13 @@ type fixJSON struct {
 	Follows    []followsJSON   `json:"follows"`
 	Promotions []promotionJSON `json:"promotions"`
 	HeldBack   []heldBackJSON  `json:"held_back"`
+	Counts     planCountsJSON  `json:"counts"`
 	Before     countsJSON      `json:"before"`
 	After      countsJSON      `json:"after"`
 	NixVersion nixVersionJSON  `json:"nix_version"`
+	NewInputs  []newInputJSON  `json:"new_inputs"`
+	Convention string          `json:"convention"`
+	Crossings  []string        `json:"cross_branch"`
 	Stale      []string        `json:"stale_inputs"`
 	Warnings   []string        `json:"warnings"`
 	Diff       string          `json:"diff"`
@@ -340,6 +143,12 @@ type promotionJSON struct {
 	From  string `json:"from"`
 }
 
+type newInputJSON struct {
+	Name   string   `json:"name"`
+	URL    string   `json:"url"`
+	Copies []string `json:"copies"`
+}
+
 type heldBackJSON struct {
 	Input    string `json:"input"`
 	Reason   string `json:"reason"`
@@ -349,6 +158,15 @@ type heldBackJSON struct {
 type countsJSON struct {
 	Nixpkgs nixpkgsCountJSON `json:"nixpkgs"`
 	Sources map[string]int   `json:"sources"`
+}
+
+// planCountsJSON is flake.Counts in JSON.
+type planCountsJSON struct {
+	Copies      int `json:"copies"`
+	CouldFollow int `json:"could_follow"`
+	Pending     int `json:"pending"`
+	HeldBack    int `json:"held_back"`
+	After       int `json:"after"`
 }
 
 type nixpkgsCountJSON struct {
@@ -361,36 +179,47 @@ type nixVersionJSON struct {
 	Source string `json:"source"`
 }
 
-func (o *fixOutcome) json(fl *flake) fixJSON {
+func fixJSONOf(o *flake.Outcome, s fixSettings) fixJSON {
 	out := fixJSON{
 		Follows:    []followsJSON{},
 		Promotions: []promotionJSON{},
 		HeldBack:   []heldBackJSON{},
-		Before:     countsJSON{nixpkgsCountJSON{o.before.Nixpkgs.Copies, o.before.Nixpkgs.Revisions}, map[string]int{}},
-		After:      countsJSON{nixpkgsCountJSON{o.after.Nixpkgs.Copies, o.after.Nixpkgs.Revisions}, map[string]int{}},
-		NixVersion: nixVersionJSON{o.settings.target.Version.String(), string(o.settings.target.Source)},
-		Stale:      append([]string{}, o.stale...),
-		Warnings:   append([]string{}, o.result.Warnings...),
-		Diff:       o.diff,
+		Counts:     planCountsJSON(o.Counts()),
+		Before:     countsJSON{nixpkgsCountJSON{o.Before.Nixpkgs.Copies, o.Before.Nixpkgs.Revisions}, map[string]int{}},
+		After:      countsJSON{nixpkgsCountJSON{o.After.Nixpkgs.Copies, o.After.Nixpkgs.Revisions}, map[string]int{}},
+		NixVersion: nixVersionJSON{s.target.Version.String(), string(s.target.Source)},
+		NewInputs:  []newInputJSON{},
+		Convention: o.Summary().Convention,
+		Crossings:  o.Summary().Crossings,
+		Stale:      append([]string{}, o.Stale...),
+		Warnings:   append([]string{}, o.Result.Warnings...),
+		Diff:       o.Diff,
 		Written:    []string{},
 	}
-	for _, f := range o.result.Follows {
+	for _, f := range o.Result.Follows {
 		out.Follows = append(out.Follows, followsJSON{strings.Join(f.Input, "/"), strings.Join(f.Target, "/")})
 	}
-	for _, p := range o.result.Promotions {
-		out.Promotions = append(out.Promotions, promotionJSON{p.Name, promotionURL(o.result.Predicted, p), strings.Join(p.Path, "/")})
+	for _, p := range o.Result.Promotions {
+		out.Promotions = append(out.Promotions, promotionJSON{p.Name, flake.PromotionURL(o.Result.Predicted, p), strings.Join(p.Path, "/")})
 	}
-	for _, h := range o.result.HeldBack {
+	for _, ni := range o.Result.NewInputs {
+		copies := []string{}
+		for _, c := range ni.Copies {
+			copies = append(copies, strings.Join(c, "/"))
+		}
+		out.NewInputs = append(out.NewInputs, newInputJSON{ni.Name, ni.URL, copies})
+	}
+	for _, h := range o.Result.HeldBack {
 		out.HeldBack = append(out.HeldBack, heldBackJSON{strings.Join(h.Path, "/"), h.Reason, h.NeedsNix})
 	}
-	for id, n := range o.result.Before {
-		if n > 1 || o.result.After[id] > 1 {
+	for id, n := range o.Result.Before {
+		if n > 1 || o.Result.After[id] > 1 {
 			out.Before.Sources[id] = n
-			out.After.Sources[id] = o.result.After[id]
+			out.After.Sources[id] = o.Result.After[id]
 		}
 	}
-	for _, w := range o.written {
-		out.Written = append(out.Written, relToFlake(fl, w))
+	for _, w := range o.Written {
+		out.Written = append(out.Written, o.Flake.Rel(w))
 	}
 	return out
 }
@@ -401,81 +230,72 @@ func (o *fixOutcome) json(fl *flake) fixJSON {
 //	  simple-nixos-mailserver/nixpkgs is on nixos-24.05
 //	target: Nix 2.18 (default)
 //	wrote flake.nix; run `nix flake lock` to update flake.lock
-func (o *fixOutcome) writeText(w io.Writer, fl *flake, p palette) error {
+func writeFixText(w io.Writer, o *flake.Outcome, s fixSettings, p palette) error {
 	var b strings.Builder
-	if o.diff != "" {
-		b.WriteString(o.diff)
+	if o.Diff != "" {
+		b.WriteString(o.Diff)
 		b.WriteString("\n")
 	}
-	added := len(o.result.Follows)
+	added := len(o.Result.Follows)
 	fmt.Fprintf(&b, "%s %s → %d; %s added",
-		p.bold("nixpkgs:"), plural(o.before.Nixpkgs.Copies, "copy", "copies"), o.after.Nixpkgs.Copies,
+		p.bold("nixpkgs:"), plural(o.Before.Nixpkgs.Copies, "copy", "copies"), o.After.Nixpkgs.Copies,
 		plural(added, "follows", "follows"))
-	if n := len(o.result.Promotions); n > 0 {
+	if n := len(o.Result.Promotions); n > 0 {
 		fmt.Fprintf(&b, "; %s", plural(n, "root input promoted", "root inputs promoted"))
 	}
-	switch len(o.result.HeldBack) {
+	switch len(o.Result.HeldBack) {
 	case 0:
 		b.WriteString("\n")
 	case 1:
-		fmt.Fprintf(&b, "; 1 held back: %s\n", o.result.HeldBack[0].Reason)
+		fmt.Fprintf(&b, "; 1 held back: %s\n", o.Result.HeldBack[0].Reason)
 	default:
-		fmt.Fprintf(&b, "; %d held back:\n", len(o.result.HeldBack))
-		for _, h := range o.result.HeldBack {
+		fmt.Fprintf(&b, "; %d held back:\n", len(o.Result.HeldBack))
+		for _, h := range o.Result.HeldBack {
 			fmt.Fprintf(&b, "  %s\n", h.Reason)
 		}
 	}
-	if o.settings.policy.All {
+	if s.policy.All {
 		// Every other source that changed; nixpkgs has its line above.
 		isNixpkgs := map[string]bool{}
-		for _, g := range o.before.Groups {
+		for _, g := range o.Before.Groups {
 			isNixpkgs[g.Source.ID] = g.Source.Nixpkgs
 		}
-		ids := make([]string, 0, len(o.result.Before))
-		for id, n := range o.result.Before {
-			if n > 1 && o.result.After[id] != n && !isNixpkgs[id] {
+		ids := make([]string, 0, len(o.Result.Before))
+		for id, n := range o.Result.Before {
+			if n > 1 && o.Result.After[id] != n && !isNixpkgs[id] {
 				ids = append(ids, id)
 			}
 		}
 		sort.Strings(ids)
 		for _, id := range ids {
-			fmt.Fprintf(&b, "%s: %d → %d\n", id, o.result.Before[id], o.result.After[id])
+			fmt.Fprintf(&b, "%s: %d → %d\n", id, o.Result.Before[id], o.Result.After[id])
 		}
 	}
-	fmt.Fprintf(&b, "target: Nix %s (%s)\n", o.settings.target.Version, o.settings.target.Source)
-	for _, w := range o.result.Warnings {
+	for _, l := range o.Summary().Lines() {
+		b.WriteString(l + "\n")
+	}
+	fmt.Fprintf(&b, "target: Nix %s (%s)\n", s.target.Version, s.target.Source)
+	for _, w := range o.Result.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", w)
 	}
-	if len(o.stale) > 0 {
+	if len(o.Stale) > 0 {
 		fmt.Fprintf(&b, "note: flake.nix declares inputs flake.lock does not have yet (%s); run `nix flake lock`\n",
-			strings.Join(o.stale, ", "))
+			strings.Join(o.Stale, ", "))
 	}
 	switch {
-	case len(o.written) > 0:
-		names := make([]string, len(o.written))
-		for i, w := range o.written {
-			names[i] = relToFlake(fl, w)
+	case len(o.Written) > 0:
+		names := make([]string, len(o.Written))
+		for i, w := range o.Written {
+			names[i] = o.Flake.Rel(w)
 		}
 		fmt.Fprintf(&b, "wrote %s", strings.Join(names, " and "))
-		if len(o.written) == 1 && names[0] == "flake.nix" {
+		if len(o.Written) == 1 && names[0] == "flake.nix" {
 			b.WriteString("; run `nix flake lock` to update flake.lock")
 		}
 		b.WriteString("\n")
-	case o.diff == "" && len(o.result.Follows) == 0:
+	case o.Diff == "" && len(o.Result.Follows) == 0:
 		b.WriteString("nothing to change\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// relToFlake names a file the way the summary shows it: relative to the
-// flake directory.
-func relToFlake(fl *flake, path string) string {
-	switch path {
-	case fl.nixPath:
-		return "flake.nix"
-	case fl.lockPath:
-		return "flake.lock"
-	}
-	return path
 }

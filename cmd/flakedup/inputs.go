@@ -123,7 +123,7 @@ func inputSource(x *rewrite.Input) string {
 		sort.Strings(keys)
 		parts := make([]string, len(keys))
 		for i, k := range keys {
-			parts[i] = fmt.Sprintf("%s=%v", k, x.Attrs[k])
+			parts[i] = k + "=" + attrText(x.Attrs[k])
 		}
 		s = "{" + strings.Join(parts, " ") + "}"
 	default:
@@ -133,6 +133,18 @@ func inputSource(x *rewrite.Input) string {
 		s += " (flake = false)"
 	}
 	return s
+}
+
+// attrText shows an attribute's value; a float as Nix prints it
+// (0.1234567 is 0.123457), null as null.
+func attrText(v any) string {
+	switch v := v.(type) {
+	case float64:
+		return rewrite.FormatFloat(v)
+	case nil:
+		return "null"
+	}
+	return fmt.Sprint(v)
 }
 
 // declaredFollows lists the follows declared below x as

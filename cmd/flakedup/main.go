@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 
@@ -35,8 +36,30 @@ var version = ""
 
 func main() {
 	ctx := context.Background()
-	detect := func() (nixversion.Version, bool) { return nixversion.Detect(ctx) }
+	cache := nixversion.Cache{}
+	if dir, err := os.UserCacheDir(); err == nil {
+		cache.Dir = filepath.Join(dir, "flakedup")
+	}
+	detect := once(func() (nixversion.Version, bool) { return cache.Detect(ctx) })
 	os.Exit(run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, os.Getenv, detect))
+}
+
+// once returns detect that runs f on its first call only and then repeats
+// its answer, so that a run checking several flakes asks nix once, and a
+// run that needs no target Nix never does.
+func once(f func() (nixversion.Version, bool)) func() (nixversion.Version, bool) {
+	var (
+		done bool
+		v    nixversion.Version
+		ok   bool
+	)
+	return func() (nixversion.Version, bool) {
+		if !done {
+			v, ok = f()
+			done = true
+		}
+		return v, ok
+	}
 }
 
 // exitError carries an exit code through cli's error return. The message,
@@ -69,8 +92,11 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
-	// detectNix reports the version of the nix on PATH (nixversion.Detect
-	// in the real program; tests pin it).
+	// detectNix reports the version of the nix on PATH. Commands call it
+	// only when they need the target Nix and neither --nix-version nor
+	// flakedup.toml gives it; the real program answers from the
+	// nixversion.Cache in the user cache dir and runs `nix --version` at
+	// most once per binary (tests pin it).
 	detectNix func() (nixversion.Version, bool)
 	// release holds what to undo when run returns (file mappings).
 	release []func()
@@ -80,7 +106,13 @@ type env struct {
 // the process exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer,
 	getenv func(string) string, detectNix func() (nixversion.Version, bool)) (code int) {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, detectNix: detectNix}
+	out := &countingWriter{w: stdout}
+	e := &env{stdin: stdin, stdout: out, stderr: stderr, getenv: getenv, detectNix: detectNix}
+	// fail prints an error; set below once the arguments are known.
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "flakedup: %s\n", oneLine(err.Error()))
+		return exitBadUsed
+	}
 	// A fault reading a mapped file (another process truncated it) panics
 	// instead of killing the process, so that the recover below reports it.
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
@@ -93,29 +125,125 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		// The one recover of the program: a bug must still end in one line
 		// and exit code 2, never a goroutine dump.
 		if r := recover(); r != nil {
+			var msg error
 			if _, fault := r.(interface{ Addr() uintptr }); fault {
-				fmt.Fprintf(stderr, "flakedup: a file changed while flakedup was reading it (%v); run again\n", r)
+				msg = fmt.Errorf("a file changed while flakedup was reading it (%v); run again", r)
 			} else {
-				fmt.Fprintf(stderr, "flakedup: internal error: %v (please report this)\n", r)
+				msg = fmt.Errorf("internal error: %v (please report this)", r)
 			}
-			code = exitBadUsed
+			code = fail(msg)
 		}
 	}()
 	app := newApp(e)
-	err := app.RunContext(ctx, flagsFirst(app, args))
+	args = flagsFirst(app, helpAsFlag(args))
+	wantJSON := wantsJSON(func(name string) []string { return commandFlags(app, name) }, args)
+	// fail reports err as one line on stderr and, under --format json,
+	// as the error document on stdout, unless the command already wrote
+	// its report there (stdout holds exactly one document).
+	fail = func(err error) int {
+		fmt.Fprintf(stderr, "flakedup: %s\n", oneLine(err.Error()))
+		if wantJSON && out.n == 0 {
+			if werr := writeErrorDocument(out, err); werr != nil {
+				fmt.Fprintf(stderr, "flakedup: %s\n", oneLine(werr.Error()))
+			}
+		}
+		return exitBadUsed
+	}
+	err := unknownCommand(app, args)
+	if err == nil {
+		err = app.RunContext(ctx, args)
+	}
 	if err == nil {
 		return exitOK
 	}
+	code = exitBadUsed
 	var ee *exitError
 	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintf(stderr, "flakedup: %s\n", oneLine(ee.err.Error()))
+		code = ee.code
+		if ee.err == nil {
+			return code
 		}
-		return ee.code
+		err = ee.err
 	}
-	// Anything else is a usage error from cli (unknown flag, bad value).
-	fmt.Fprintf(stderr, "flakedup: %s\n", oneLine(err.Error()))
-	return exitBadUsed
+	// Anything that is not an exitError is a usage error from cli (unknown
+	// flag, bad value).
+	fail(err)
+	return code
+}
+
+// helpAsFlag turns `flakedup help [COMMAND]` into `flakedup [COMMAND]
+// --help` (the help command itself is hidden).
+func helpAsFlag(args []string) []string {
+	if len(args) < 2 || args[1] != "help" {
+		return args
+	}
+	out := append([]string{args[0]}, args[2:]...)
+	return append(out, "--help")
+}
+
+// unknownCommand returns a usage error when args name a command the app
+// does not have: it says so, suggests the closest command, and lists them
+// all (urfave/cli would say "No help topic for ..."). It returns nil when
+// args name a command or none.
+func unknownCommand(app *cli.App, args []string) error {
+	if len(args) < 2 || strings.HasPrefix(args[1], "-") || app.Command(args[1]) != nil {
+		return nil
+	}
+	name := args[1]
+	var names []string
+	for _, c := range app.Commands {
+		if !c.Hidden {
+			names = append(names, c.Name)
+		}
+	}
+	msg := fmt.Sprintf("unknown command %q", name)
+	if best := closestName(name, names); best != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return badInput(fmt.Errorf("%s; the commands are %s (see 'flakedup --help')", msg, strings.Join(names, ", ")))
+}
+
+// closestName returns the command that word most likely misspells: the
+// one it starts (two letters or more), else the nearest by edit distance
+// (see closestNames); "" when none is close.
+func closestName(word string, names []string) string {
+	w := strings.ToLower(word)
+	for _, n := range names {
+		if len(w) >= 2 && strings.HasPrefix(n, w) {
+			return n
+		}
+	}
+	if close := closestNames(w, names, 1); len(close) == 1 {
+		return close[0]
+	}
+	return ""
+}
+
+// commandFlags returns the names of the flags of app's command name (nil
+// when there is no such command).
+func commandFlags(app *cli.App, name string) []string {
+	cmd := app.Command(name)
+	if cmd == nil {
+		return nil
+	}
+	var names []string
+	for _, f := range cmd.Flags {
+		names = append(names, f.Names()...)
+	}
+	return names
+}
+
+// countingWriter counts the bytes written through it, so that run knows
+// whether a command printed anything on stdout before it failed.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // flagsFirst lets flags follow the positional arguments, as in

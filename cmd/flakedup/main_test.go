@@ -103,3 +103,81 @@ func TestCompletionScripts(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownCommand checks the message for a command flakedup does not
+// have: it names it, suggests the closest command, lists them all, exit 2.
+func TestUnknownCommand(t *testing.T) {
+	const list = "; the commands are analyze, fix, check, why, graph, inputs, completion (see 'flakedup --help')\n"
+	tests := []struct{ command, want string }{
+		{"frobnicate", `flakedup: unknown command "frobnicate"` + list},
+		{"analyz", `flakedup: unknown command "analyz" (did you mean "analyze"?)` + list},
+		{"fxi", `flakedup: unknown command "fxi" (did you mean "fix"?)` + list},
+		{"Check", `flakedup: unknown command "Check" (did you mean "check"?)` + list},
+		{"in", `flakedup: unknown command "in" (did you mean "inputs"?)` + list},
+		{"x", `flakedup: unknown command "x"` + list},
+		{".", `flakedup: unknown command "."` + list},
+	}
+	for _, tt := range tests {
+		code, out, errOut := runFlakedup(t, nil, tt.command, "../../fixtures/demo")
+		if code != exitBadUsed || out != "" || errOut != tt.want {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 2, no stdout, stderr %q", tt.command, code, out, errOut, tt.want)
+		}
+	}
+}
+
+// TestHelpCommand checks that `flakedup help [COMMAND]` prints the help.
+func TestHelpCommand(t *testing.T) {
+	for args, want := range map[string]string{
+		"help":     "flakedup - find and collapse duplicated nixpkgs copies",
+		"help fix": "flakedup fix - add the follows",
+	} {
+		code, out, errOut := runFlakedup(t, nil, strings.Fields(args)...)
+		if code != exitOK || errOut != "" || !strings.Contains(out, want) {
+			t.Errorf("%s: exit %d, stderr %q, stdout does not contain %q:\n%s", args, code, errOut, want, out)
+		}
+	}
+}
+
+// TestOnce checks that the detector main builds asks nix at most once.
+func TestOnce(t *testing.T) {
+	calls := 0
+	detect := once(func() (nixversion.Version, bool) { calls++; return nixversion.Version{Major: 2, Minor: 8}, true })
+	if calls != 0 {
+		t.Fatal("once ran the detector before it was asked")
+	}
+	for i := 0; i < 3; i++ {
+		if v, ok := detect(); !ok || v != (nixversion.Version{Major: 2, Minor: 8}) {
+			t.Fatalf("detect = %v, %v", v, ok)
+		}
+	}
+	if calls != 1 {
+		t.Errorf("detector ran %d times, want 1", calls)
+	}
+}
+
+// TestNixVersionFlag checks the spellings --nix-version accepts and that a
+// bad one is an error that names the flag.
+func TestNixVersionFlag(t *testing.T) {
+	tests := []struct{ flag, want, wantErr string }{
+		{"2.18.1", `"nix_version": { "target": "2.18", "source": "--nix-version" }`, ""},
+		{"2.30.0pre20250101", `"nix_version": { "target": "2.30", "source": "--nix-version" }`, ""},
+		{"lix-2.93", `"nix_version": { "target": "Lix 2.93", "source": "--nix-version" }`, ""},
+		{"2.x", "", `flakedup: --nix-version "2.x": want MAJOR.MINOR, e.g. 2.18 or 2.18.1, or lix-MAJOR.MINOR for Lix, e.g. lix-2.93` + "\n"},
+	}
+	for _, tt := range tests {
+		code, out, errOut := runFlakedup(t, nil, "fix", "--dry-run", "--format", "json", "--nix-version", tt.flag, "../../fixtures/demo")
+		if tt.wantErr != "" {
+			if code != exitBadUsed || errOut != tt.wantErr {
+				t.Errorf("%s: exit %d, stderr %q; want exit 2, %q", tt.flag, code, errOut, tt.wantErr)
+			}
+			if err := checkErrorDocument(out, errOut); err != nil {
+				t.Errorf("%s: %v", tt.flag, err)
+			}
+			continue
+		}
+		compact := strings.Join(strings.Fields(out), " ")
+		if code != exitOK || errOut != "" || !strings.Contains(compact, tt.want) {
+			t.Errorf("%s: exit %d, stderr %q, output does not contain %s:\n%s", tt.flag, code, errOut, tt.want, out)
+		}
+	}
+}

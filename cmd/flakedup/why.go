@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/flakedup/flakedup/internal/flake"
 	"github.com/flakedup/flakedup/lockgraph"
 )
 
@@ -60,13 +61,15 @@ func whyCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			g, lockPath, err := loadLock(e, c.Args().Get(1))
+			// The plan marks what could follow the root, as analyze does.
+			out, _, err := loadAndPlan(c, e, c.Args().Get(1), flake.LoadOptions{ReadLock: e.readText}, false, nil)
 			if err != nil {
 				return badInput(err)
 			}
-			rep, err := explain(g, c.Args().First(), limit)
+			warnUnreadFlakeNix(e, out.Flake)
+			rep, err := explain(out.Flake.Graph, out.Before, c.Args().First(), limit)
 			if err != nil {
-				return badInput(fmt.Errorf("%s: %w", lockPath, err))
+				return badInput(fmt.Errorf("%s: %w", out.Flake.LockPath, err))
 			}
 			if format == formatJSON {
 				return writeJSON(e.stdout, rep.json())
@@ -126,8 +129,8 @@ type followsHop struct {
 
 // explain answers a why query on g, keeping up to limit paths per copy. An
 // unknown query is an error that suggests the closest names.
-func explain(g *lockgraph.Graph, query string, limit int) (*whyReport, error) {
-	byID, order := copiesBySource(g)
+func explain(g *lockgraph.Graph, analyzed lockgraph.Report, query string, limit int) (*whyReport, error) {
+	byID, order := copiesBySource(g, analyzed)
 	rep := &whyReport{Query: query}
 	key, ids := matchQuery(g, query, byID)
 	switch {
@@ -165,11 +168,12 @@ func explain(g *lockgraph.Graph, query string, limit int) (*whyReport, error) {
 }
 
 // copiesBySource gathers every reachable node as a copy of its source,
-// with what Analyze says about it, and returns the sources in report
-// order: upstream nixpkgs first, then by ID.
-func copiesBySource(g *lockgraph.Graph) (map[string]whySource, []string) {
+// with what rep (g's report, with the plan's could-follow marks) says about
+// it, and returns the sources in report order: upstream nixpkgs first, then
+// by ID.
+func copiesBySource(g *lockgraph.Graph, rep lockgraph.Report) (map[string]whySource, []string) {
 	analyzed := map[string]lockgraph.Group{}
-	for _, grp := range lockgraph.Analyze(g).Groups {
+	for _, grp := range rep.Groups {
 		analyzed[grp.Source.ID] = grp
 	}
 	declared := map[string]bool{}

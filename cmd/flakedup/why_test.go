@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flakedup/flakedup/internal/flake"
 	"github.com/flakedup/flakedup/internal/genlock"
 	"github.com/flakedup/flakedup/internal/testenv"
 	"github.com/flakedup/flakedup/lockgraph"
@@ -43,6 +44,13 @@ func TestWhyGolden(t *testing.T) {
 			if wantErr, err := os.ReadFile(filepath.Join(dir, "expected.err")); err == nil {
 				for _, format := range []string{"text", "json"} {
 					code, stdout, stderr := runFlakedup(t, nil, append(args, "--format", format)...)
+					if format == formatJSON {
+						// The error document replaces the report (errors.go).
+						if err := checkErrorDocument(stdout, stderr); err != nil {
+							t.Errorf("--format json: %v", err)
+						}
+						stdout = ""
+					}
 					stderr = strings.NewReplacer(dir, "$DIR", repoRoot, "$ROOT").Replace(stderr)
 					if code != exitBadUsed || stdout != "" || stderr != string(wantErr) {
 						t.Errorf("--format %s: exit %d, stdout %q, stderr %q; want exit 2, no stdout, stderr %q",
@@ -99,7 +107,7 @@ func TestWhyQueryForms(t *testing.T) {
 		{"blobs", "", []string{"simple-nixos-mailserver/blobs"}},
 	}
 	for _, tt := range tests {
-		rep, err := explain(g, tt.query, 5)
+		rep, err := explain(g, lockgraph.Analyze(g), tt.query, 5)
 		if err != nil {
 			t.Errorf("why %q: %v", tt.query, err)
 			continue
@@ -134,7 +142,7 @@ func TestWhyUnknownQuery(t *testing.T) {
 		{"home-manager/nixpkgs/x", `why "home-manager/nixpkgs/x": no input path or source by that name (run ` + "`flakedup graph`" + ` to see the inputs)`},
 	}
 	for _, tt := range tests {
-		_, err := explain(g, tt.query, 5)
+		_, err := explain(g, lockgraph.Analyze(g), tt.query, 5)
 		if err == nil || err.Error() != tt.want {
 			t.Errorf("why %q: error %v, want %q", tt.query, err, tt.want)
 		}
@@ -153,7 +161,7 @@ func TestWhyNoNixpkgs(t *testing.T) {
 // TestWhyPathText checks how a path and its follows edges are written.
 func TestWhyPathText(t *testing.T) {
 	hop := func(in, target string) followsHop {
-		return followsHop{Input: strings.Split(in, "/"), Target: splitTarget(target)}
+		return followsHop{Input: strings.Split(in, "/"), Target: flake.SplitTarget(target)}
 	}
 	tests := []struct {
 		path string
@@ -240,7 +248,7 @@ func TestWhyUsageErrors(t *testing.T) {
 		{[]string{"why", "--limit", "0", "nixpkgs", demo}, "flakedup: --limit 0: want at least 1\n"},
 		{[]string{"why", "--format", "dot", "nixpkgs", demo}, "flakedup: --format \"dot\": want one of text, json\n"},
 		{[]string{"why", "nixpkgs", repoRoot + "/fixtures/why"},
-			"flakedup: ../../fixtures/why/flake.lock: no such file (run `nix flake lock` to create it, or pass the flake directory)\n"},
+			"flakedup: ../../fixtures/why: no flake.nix here (not a flake directory)\n"},
 	}
 	for _, tt := range tests {
 		code, stdout, stderr := runFlakedup(t, nil, tt.args...)
@@ -262,7 +270,7 @@ func TestWhyCorpus(t *testing.T) {
 			t.Errorf("%s: %v", lock, err)
 			continue
 		}
-		rep, err := explain(g, "nixpkgs", defaultWhyLimit)
+		rep, err := explain(g, lockgraph.Analyze(g), "nixpkgs", defaultWhyLimit)
 		if err != nil {
 			if err.Error() != `why "nixpkgs": the lock has no copy of nixpkgs` {
 				t.Errorf("%s: %v", lock, err)

@@ -10,6 +10,11 @@
 //	all = false
 //	# The Nix that will lock this flake; edits it cannot lock are held back.
 //	nix-version = "2.18"
+//	# Which root input a nixpkgs copy follows when the flake has several:
+//	# "primary" (everything follows nixpkgs) or "branch" (the root input on
+//	# the copy's own branch). Default: inferred from the follows flake.nix
+//	# already declares.
+//	policy = "branch"
 //
 // Command-line flags add to the ignore list and override the booleans.
 package config
@@ -39,6 +44,8 @@ type Config struct {
 	All bool `toml:"all"`
 	// NixVersion is the Nix version edits must work on ("2.18").
 	NixVersion string `toml:"nix-version"`
+	// Policy is "primary", "branch" or "" (infer the flake's convention).
+	Policy string `toml:"policy"`
 	// Path is the file the settings came from, "" when there was none.
 	Path string `toml:"-"`
 }
@@ -75,13 +82,18 @@ func Parse(name string, data []byte) (Config, error) {
 			keys[i] = k.String()
 		}
 		sort.Strings(keys)
-		return Config{}, fmt.Errorf("%s: unknown setting %s (known: ignore, cross-branch, all, nix-version)",
+		return Config{}, fmt.Errorf("%s: unknown setting %s (known: ignore, cross-branch, all, nix-version, policy)",
 			name, strings.Join(keys, ", "))
 	}
 	for _, ig := range c.Ignore {
 		if strings.TrimSpace(ig) == "" || strings.HasPrefix(ig, "/") || strings.HasSuffix(ig, "/") {
 			return Config{}, fmt.Errorf("%s: ignore: %q is not an input name or input path like \"hyprland/nixpkgs\"", name, ig)
 		}
+	}
+	switch c.Policy {
+	case "", "primary", "branch":
+	default:
+		return Config{}, fmt.Errorf("%s: policy: %q: want \"primary\" or \"branch\"", name, c.Policy)
 	}
 	c.Path = name
 	return c, nil

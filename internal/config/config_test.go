@@ -18,9 +18,11 @@ func TestParse(t *testing.T) {
 		{"all keys", "# comment\nignore = [\"hyprland/nixpkgs\", 'nixos-hardware']\ncross-branch = true\nall = true\nnix-version = \"2.8\"\n",
 			Config{Ignore: []string{"hyprland/nixpkgs", "nixos-hardware"}, CrossBranch: true, All: true, NixVersion: "2.8", Path: "f.toml"}, ""},
 		{"multi-line array", "ignore = [\n  \"a\",\n  \"b/c\",\n]\n", Config{Ignore: []string{"a", "b/c"}, Path: "f.toml"}, ""},
-		{"typo key", "cross_branch = true\n", Config{}, "f.toml: unknown setting cross_branch (known: ignore, cross-branch, all, nix-version)"},
+		{"typo key", "cross_branch = true\n", Config{}, "f.toml: unknown setting cross_branch (known: ignore, cross-branch, all, nix-version, policy)"},
 		{"wrong type", "all = \"yes\"\n", Config{}, "f.toml: line 1 (last key \"all\"): incompatible types: TOML value has type string; destination has type boolean"},
 		{"syntax error line", "all = true\nignore = [\n", Config{}, "f.toml:2: unexpected EOF; expected value"},
+		{"policy", "policy = \"branch\"\n", Config{Policy: "branch", Path: "f.toml"}, ""},
+		{"bad policy", "policy = \"newest\"\n", Config{}, "f.toml: policy: \"newest\": want \"primary\" or \"branch\""},
 		{"bad ignore entry", "ignore = [\"a/\"]\n", Config{}, "f.toml: ignore: \"a/\" is not an input name or input path like \"hyprland/nixpkgs\""},
 	}
 	for _, tt := range tests {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -62,9 +63,9 @@ var badCases = map[string]badCase{
 	"follows-cycle":            {names: "flake.lock"},
 	"follows-to-missing-input": {names: "flake.lock"},
 	"missing-flake-lock":       {names: "flake.lock"},
-	"flake-nix-syntax-error":   {names: "flake.nix:5:3", manual: true},
+	"flake-nix-syntax-error":   {names: "flake.nix:5:3"}, // fix says "fix the syntax error first", no lines by hand
 	"computed-inputs":          {names: "flake.nix:2:12", manual: true},
-	"non-utf8-in-code":         {names: "flake.nix:5:8", manual: true},
+	"non-utf8-in-code":         {names: "flake.nix:5:8"},
 	// Nix accepts any byte in a comment (nix-instantiate --parse does), so
 	// this flake.nix is not bad input: fix edits it and keeps the byte.
 	"non-utf8-in-comment": {},
@@ -217,6 +218,22 @@ func checkBadRun(t *testing.T, line string, code int, stdout, stderr string, c b
 		t.Errorf("%s: stderr %q does not name %s", line, stderr, named)
 	}
 	switch {
+	case strings.Contains(line, "--format json"):
+		// One document on stdout: the error, with the message of stderr.
+		var doc struct {
+			Error       string   `json:"error"`
+			File        string   `json:"file"`
+			Line        int      `json:"line"`
+			Column      int      `json:"column"`
+			ManualLines []string `json:"manual_lines"`
+		}
+		dec := json.NewDecoder(strings.NewReader(stdout))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&doc); err != nil || dec.More() {
+			t.Errorf("%s: stdout %q, want one error document (%v)", line, stdout, err)
+		} else if want := strings.TrimSuffix(strings.TrimPrefix(stderr, "flakedup: "), "\n"); doc.Error != want {
+			t.Errorf("%s: error document says %q, stderr %q", line, doc.Error, want)
+		}
 	case c.manual && strings.HasPrefix(line, "fix"):
 		if !strings.HasPrefix(stdout, manualHeader) {
 			t.Errorf("%s: stdout %q, want the lines to add by hand", line, stdout)
