@@ -1,9 +1,11 @@
 package lockgraph
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -212,13 +214,20 @@ func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("apply the declared follows: %w", err)
 	}
-	cur, err := Predict(base, declared)
+	cur, order, err := predict(base, declared)
 	if err != nil {
 		return nil, fmt.Errorf("apply the declared follows: %w", err)
 	}
 	pl := newPlanner(p, nix, declared)
-	res := &Result{Before: copyCounts(g), Nix: nix}
+	*pl.memo = planMemo{g: cur, order: order}
+	res := &Result{Nix: nix}
 	sv := pl.survey(cur)
+	if base == g && len(declared) == 0 {
+		// cur is g renamed: the same copies.
+		res.Before = countsOf(cur, sv)
+	} else {
+		res.Before = copyCounts(g)
+	}
 	pl.primary = pl.primaryOf(sv)
 	res.Convention = pl.convention(g, sv)
 	pl.target = res.Convention.Target
@@ -255,7 +264,7 @@ func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
 			res.HeldBack = st.heldBack
 			break
 		}
-		next, err := pl.apply(cur, st.promotions, st.follows)
+		next, order, err := pl.applyOrder(cur, st.promotions, st.follows)
 		if err != nil {
 			// Some follows break the lock, or make it one the target Nix
 			// refuses: add them one by one, reject each that fails with
@@ -280,11 +289,12 @@ func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
 			continue
 		}
 		cur, moved = next, true
+		*pl.memo = planMemo{g: cur, order: order}
 		res.Promotions = append(res.Promotions, st.promotions...)
 		res.Follows = append(res.Follows, st.follows...)
 	}
 	res.Predicted = cur
-	res.After = copyCounts(cur)
+	res.After = countsOf(cur, pl.survey(cur))
 	for _, f := range res.Follows {
 		if c, ok := pl.cross[JoinPath(f.Input)]; ok && c.Target == JoinPath(f.Target) {
 			res.CrossBranch = append(res.CrossBranch, c)
@@ -322,27 +332,34 @@ func (e *throughFollowsError) needsNix() string { return nixversion.FollowsThrou
 // checks that the target Nix can lock the result: before 2.18, no follows
 // may run through another follows unless g already had it.
 func (pl planner) apply(g *Graph, promotions []Promotion, follows []Follows) (*Graph, error) {
-	next, err := applyStep(g, promotions, follows)
+	next, _, err := pl.applyOrder(g, promotions, follows)
+	return next, err
+}
+
+// applyOrder is apply, also returning NixKeys' order of the result.
+func (pl planner) applyOrder(g *Graph, promotions []Promotion, follows []Follows) (*Graph, []string, error) {
+	next, order, err := applyStep(g, promotions, follows)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !pl.nix.AtLeast(nixversion.FollowsThroughFollows) {
 		if bad := newThroughFollows(g, next); len(bad) > 0 {
-			return nil, &throughFollowsError{edges: bad}
+			return nil, nil, &throughFollowsError{edges: bad}
 		}
 	}
-	return next, nil
+	return next, order, nil
 }
 
-// applyStep adds the promotions to g, then the follows.
-func applyStep(g *Graph, promotions []Promotion, follows []Follows) (*Graph, error) {
+// applyStep adds the promotions to g, then the follows, and returns the
+// result with NixKeys' order of it.
+func applyStep(g *Graph, promotions []Promotion, follows []Follows) (*Graph, []string, error) {
 	var err error
 	for _, pr := range promotions {
 		if g, err = Promote(g, pr.Name, pr.Path); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return Predict(g, follows)
+	return predict(g, follows)
 }
 
 // copyCounts counts the reachable nodes of each source.
@@ -351,6 +368,21 @@ func copyCounts(g *Graph) map[string]int {
 	order, _ := NixKeys(g)
 	for _, key := range order {
 		if id := SourceOf(g.Nodes[key]).ID; id != "" {
+			counts[id]++
+		}
+	}
+	return counts
+}
+
+// countsOf is copyCounts(g) from a survey of g: its copies, and the root
+// when it has a source.
+func countsOf(g *Graph, sv survey) map[string]int {
+	counts := make(map[string]int, len(sv.perSource)+1)
+	for id, n := range sv.perSource {
+		counts[id] = n
+	}
+	if root, ok := g.Nodes[g.Root]; ok {
+		if id := SourceOf(root).ID; id != "" {
 			counts[id]++
 		}
 	}
@@ -384,13 +416,34 @@ type planner struct {
 	// cross records, by input path, the follows Plan proposed across a
 	// branch; Plan keeps those that end up in Result.Follows.
 	cross map[string]CrossBranchFollows
+	// memo keeps what the planner learnt about the graph it last looked
+	// at, shared by the copies of the planner its value methods get.
+	memo *planMemo
+	// facts caches factsOf, caches cacheOf.
+	facts  map[factsKey]planFacts
+	caches map[cacheKey]cacheHit
+}
+
+// planMemo is what the planner knows about one graph of a Plan (the last
+// one applyStep built, or the last one surveyed), so that the rounds walk
+// each graph once: Predict's walk gives the order, and one survey serves
+// the convention, addable and the round that all look at the same graph.
+type planMemo struct {
+	// g is the graph the rest is about.
+	g *Graph
+	// order is NixKeys' order of g, or nil when not known yet.
+	order []string
+	// sv is the survey of g, valid while len(planner.added) is added.
+	sv    *survey
+	added int
 }
 
 // newPlanner sets up the planner of one Plan.
 func newPlanner(p Policy, nix nixversion.Version, declared []Follows) planner {
 	pl := planner{policy: p, nix: nix, declared: declared, rejected: make(map[string]rejection),
 		target: TargetBranch, included: make(map[string]bool), subs: substituterHosts(p.Substituters),
-		cross: make(map[string]CrossBranchFollows), added: make(map[string]bool), addClasses: make(map[string]bool)}
+		cross: make(map[string]CrossBranchFollows), added: make(map[string]bool), addClasses: make(map[string]bool),
+		memo: &planMemo{}, facts: make(map[factsKey]planFacts), caches: make(map[cacheKey]cacheHit)}
 	for _, name := range p.Include {
 		pl.included[name] = true
 	}
@@ -413,10 +466,16 @@ type copyInfo struct {
 	branch Branch
 	newest int64 // locked lastModified
 	uses   int   // edges resolving to this node
+	// pos is the copy's place in the survey's walk order.
+	pos int32
 	// libOnly marks a copy that only nixpkgs' lib is taken from:
 	// nix-community/nixpkgs.lib, or nixpkgs with dir=lib.
 	libOnly bool
 }
+
+// cacheHit is a binary cache an input is served by, and why flakedup
+// thinks so (cacheOf).
+type cacheHit struct{ host, why string }
 
 // nixpkgsLike reports whether c is planned as a nixpkgs copy.
 func (c *copyInfo) nixpkgsLike() bool { return c.source.Nixpkgs || c.libOnly }
@@ -450,6 +509,20 @@ type survey struct {
 	rootsBySource map[string][]rootInput
 	// perSource counts the copies of each source ID.
 	perSource map[string]int
+	// paths and parent are, by place in the walk's order, each node's
+	// input path and its parent on that path (-1 for the root).
+	paths  [][]string
+	parent []int32
+	// cacheTop is, by place, the topmost node of the path that a binary
+	// cache serves (see preHeld), or -1; caches says which cache.
+	cacheTop []int32
+	caches   map[int32]cacheHit
+
+	// rootByName finds the elements of roots by name.
+	rootByName map[string]int
+	// libRoot is the first element of roots that is lib-only and not
+	// pinned, or -1.
+	libRoot int
 }
 
 // libOnlyID is the Source ID of the lib-only mirror of nixpkgs.
@@ -473,36 +546,142 @@ func isLibOnly(n *Node, src Source) bool {
 	return strings.Trim(dir, "/") == "lib"
 }
 
-// survey describes every reachable node of g for a round.
+// planFacts are what the planner reads from a node's attribute sets.
+type planFacts struct {
+	source Source
+	branch Branch
+	// libOnly is isLibOnly of the node.
+	libOnly bool
+	// newest is the locked lastModified.
+	newest int64
+}
+
+// factsKey identifies the attribute sets a node's facts come from. Predict
+// and Promote copy nodes but share their attribute sets, which are never
+// changed in place, so the facts of a node found in one round hold for its
+// copies in the next; the planner's map keeps the sets alive, so an
+// address is never reused for other contents while it is a key.
+type factsKey struct {
+	locked, original *Attr
+	nLocked, nOrig   int
+}
+
+// factsOf returns the facts of n, read once per pair of attribute sets.
+func (pl planner) factsOf(n *Node) planFacts {
+	var k factsKey
+	if len(n.Locked) > 0 {
+		k.locked, k.nLocked = &n.Locked[0], len(n.Locked)
+	}
+	if len(n.Original) > 0 {
+		k.original, k.nOrig = &n.Original[0], len(n.Original)
+	}
+	if k.locked == nil && k.original == nil {
+		return planFacts{} // no source
+	}
+	if f, ok := pl.facts[k]; ok {
+		return f
+	}
+	f := planFacts{source: SourceOf(n), branch: BranchOf(n)}
+	f.libOnly = isLibOnly(n, f.source)
+	f.newest, _ = n.Locked.Int("lastModified")
+	pl.facts[k] = f
+	return f
+}
+
+// cacheKey is what cacheOf's answer depends on, besides Substituters.
+type cacheKey struct{ name, id string }
+
+// cacheOf is cacheOf(name, src, Policy.Substituters' hosts), asked once
+// per input name and source.
+func (pl planner) cacheOf(name string, src Source) cacheHit {
+	k := cacheKey{name, src.ID}
+	if hit, ok := pl.caches[k]; ok {
+		return hit
+	}
+	host, why := cacheOf(name, src, pl.subs)
+	pl.caches[k] = cacheHit{host, why}
+	return pl.caches[k]
+}
+
+// survey describes every reachable node of g for a round. A survey
+// depends on g and on the root inputs Plan added (isStale): the last one
+// is kept until either changes. Its callers only read it.
 func (pl planner) survey(g *Graph) survey {
-	order, _ := NixKeys(g)
-	paths := inputPaths(g, order)
-	uses := make(map[string]int)
-	for _, key := range order {
+	m := pl.memo
+	if m.g == g && m.sv != nil && m.added == len(pl.added) {
+		return *m.sv
+	}
+	order := m.order
+	if m.g != g || order == nil {
+		order, _ = NixKeys(g)
+	}
+	sv := pl.surveyOrder(g, order)
+	*m = planMemo{g: g, order: order, sv: &sv, added: len(pl.added)}
+	return sv
+}
+
+// surveyOrder is survey's work, given NixKeys' order of g.
+func (pl planner) surveyOrder(g *Graph, order []string) survey {
+	// Number the nodes by their place in order; paths and uses are then
+	// slices (inputPaths' and an edge count's work, one map instead of
+	// three).
+	pos := make(map[string]int32, len(order))
+	for i, key := range order {
+		pos[key] = int32(i)
+	}
+	paths := make([][]string, len(order))
+	parent := make([]int32, len(order))
+	seen := make([]bool, len(order))
+	uses := make([]int, len(order))
+	if len(order) > 0 {
+		paths[0], seen[0], parent[0] = []string{}, true, -1 // order starts at the root
+	}
+	for i, key := range order {
 		for _, e := range g.Nodes[key].Inputs {
-			uses[e.Target]++
+			j, ok := pos[e.Target]
+			if !ok {
+				continue
+			}
+			uses[j]++
+			if !seen[j] && !e.IsFollows() {
+				paths[j], seen[j], parent[j] = append(append([]string(nil), paths[i]...), e.Name), true, int32(i)
+			}
 		}
 	}
-	sv := survey{byKey: make(map[string]*copyInfo, len(order)), perFamily: make(map[string]int), isRoot: make(map[string]bool)}
-	for _, key := range order {
-		n := g.Nodes[key]
-		c := &copyInfo{key: key, path: paths[key], source: SourceOf(n), branch: BranchOf(n), uses: uses[key]}
-		if key == g.Root || c.source.ID == "" {
+	sv := survey{byKey: make(map[string]*copyInfo, len(order)), perFamily: make(map[string]int), isRoot: make(map[string]bool),
+		paths: paths, parent: parent, cacheTop: make([]int32, len(order)), caches: make(map[int32]cacheHit)}
+	for i, key := range order {
+		sv.cacheTop[i] = -1
+		if key == g.Root {
 			continue
 		}
+		n := g.Nodes[key]
+		f := pl.factsOf(n)
+		// The topmost node on the way here (the root excluded, this one
+		// included) that is served by a binary cache (preHeld); order
+		// has every parent before its children.
+		if p := parent[i]; p > 0 && sv.cacheTop[p] >= 0 {
+			sv.cacheTop[i] = sv.cacheTop[p]
+		} else if hit := pl.cacheOf(paths[i][len(paths[i])-1], f.source); hit.host != "" {
+			sv.cacheTop[i] = int32(i)
+			sv.caches[int32(i)] = hit
+		}
+		if f.source.ID == "" {
+			continue
+		}
+		c := &copyInfo{key: key, path: paths[i], source: f.source, branch: f.branch, uses: uses[i], newest: f.newest, pos: int32(i)}
 		// flake-parts' nixpkgs-lib is also a nixpkgs tarball pinned to a
 		// rev: the input name says it only needs lib.
-		c.libOnly = isLibOnly(n, c.source) || c.source.Nixpkgs && len(c.path) > 0 && c.path[len(c.path)-1] == "nixpkgs-lib"
+		c.libOnly = f.libOnly || c.source.Nixpkgs && len(c.path) > 0 && c.path[len(c.path)-1] == "nixpkgs-lib"
 		c.family = c.source.ID
 		if c.nixpkgsLike() {
 			c.family = "nixpkgs"
 		}
-		c.newest, _ = n.Locked.Int("lastModified")
 		sv.byKey[key] = c
 		sv.perFamily[c.family]++
 		sv.copies = append(sv.copies, c)
 	}
-	sort.SliceStable(sv.copies, func(i, j int) bool { return LessPath(sv.copies[i].path, sv.copies[j].path) })
+	slices.SortStableFunc(sv.copies, func(a, b *copyInfo) int { return comparePath(a.path, b.path) })
 	root := g.Nodes[g.Root]
 	for _, in := range root.Inputs {
 		if c, ok := sv.byKey[in.Target]; ok {
@@ -513,8 +692,14 @@ func (pl planner) survey(g *Graph) survey {
 		}
 	}
 	sv.rootsBySource = make(map[string][]rootInput)
-	for _, r := range sv.roots {
+	sv.rootByName = make(map[string]int, len(sv.roots))
+	sv.libRoot = -1
+	for i, r := range sv.roots {
 		sv.rootsBySource[r.node.source.ID] = append(sv.rootsBySource[r.node.source.ID], r)
+		sv.rootByName[r.name] = i
+		if sv.libRoot < 0 && r.node.libOnly && !r.node.pinned() {
+			sv.libRoot = i
+		}
 	}
 	sv.perSource = make(map[string]int)
 	for _, c := range sv.copies {
@@ -573,10 +758,8 @@ func lockedFollows(g *Graph, f Follows) bool {
 
 // primaryRoot returns the primary root input in sv, or nil.
 func (pl planner) primaryRoot(sv survey) *rootInput {
-	for i := range sv.roots {
-		if sv.roots[i].name == pl.primary && pl.primary != "" {
-			return &sv.roots[i]
-		}
+	if i, ok := sv.rootByName[pl.primary]; ok && pl.primary != "" {
+		return &sv.roots[i]
 	}
 	return nil
 }
@@ -760,14 +943,13 @@ func (pl planner) preHeld(g *Graph, c *copyInfo, sv survey) (reason string, held
 		return fmt.Sprintf("%s is below %s, which flake.nix no longer declares: %s", pathStr, c.path[0], staleLockReason), true
 	}
 	if !pl.included[c.path[0]] {
-		for i := 1; i < len(c.path); i++ {
-			n := g.Nodes[directTarget(g, c.path[:i])]
-			if n == nil {
-				break
-			}
-			if host, why := cacheOf(c.path[i-1], SourceOf(n), pl.subs); host != "" {
+		// The topmost input above c (c excluded) that a binary cache
+		// serves, as the survey found it.
+		if p := sv.parent[c.pos]; p > 0 {
+			if top := sv.cacheTop[p]; top >= 0 {
+				hit := sv.caches[top]
 				return fmt.Sprintf("%s is what %s's binary cache %s is built with (%s): --include %s collapses it anyway",
-					pathStr, JoinPath(c.path[:i]), host, why, c.path[0]), true
+					pathStr, JoinPath(sv.paths[top]), hit.host, hit.why, c.path[0]), true
 			}
 		}
 	}
@@ -901,10 +1083,8 @@ func (pl planner) recordCross(g *Graph, sv survey, f Follows) {
 	}
 	c := sv.byKey[directTarget(g, f.Input)]
 	var t *copyInfo
-	for _, r := range sv.roots {
-		if r.name == f.Target[0] {
-			t = r.node
-		}
+	if i, ok := sv.rootByName[f.Target[0]]; ok {
+		t = sv.roots[i].node
 	}
 	if c == nil || t == nil || c.branch.Class == t.branch.Class {
 		return
@@ -1033,10 +1213,8 @@ func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
 	if c.libOnly {
 		// A lib-only root input first (the flake's own nixpkgs-lib), else
 		// the primary.
-		for _, r := range sv.roots {
-			if r.node.libOnly && !r.node.pinned() {
-				return verdict{target: []string{r.name}}
-			}
+		if sv.libRoot >= 0 {
+			return verdict{target: []string{sv.roots[sv.libRoot].name}}
 		}
 		if primary != nil {
 			return toPrimary()
@@ -1237,6 +1415,19 @@ func hasPrefix(path, prefix []string) bool {
 		}
 	}
 	return true
+}
+
+// comparePath is LessPath as a three-way comparison.
+func comparePath(a, b []string) int {
+	if len(a) != len(b) {
+		return cmp.Compare(len(a), len(b))
+	}
+	for i := range a {
+		if c := strings.Compare(a[i], b[i]); c != 0 {
+			return c
+		}
+	}
+	return 0
 }
 
 // LessPath orders input paths the way flakedup lists them and picks

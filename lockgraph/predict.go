@@ -48,15 +48,23 @@ const maxFollowsDepth = 64
 // FollowsThroughFollows lists the follows that make a result unfit for
 // those versions, and Plan, planning for them, makes no edit that adds one,
 // so that Predict's result is then also what they write.
-func Predict(g *Graph, follows []Follows) (_ *Graph, err error) {
+func Predict(g *Graph, follows []Follows) (*Graph, error) {
+	out, _, err := predict(g, follows)
+	return out, err
+}
+
+// predict is Predict, also returning the keys of the result in the order
+// NixKeys gives them (which finish has just computed), so that a caller
+// walking the result next need not walk it again.
+func predict(g *Graph, follows []Follows) (_ *Graph, _ []string, err error) {
 	defer recoverInternal("predict", &err)
 	w := cloneGraph(g)
 	for _, f := range follows {
 		if err := applyFollows(w, f); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return finish(w)
+	return finishOrder(w)
 }
 
 // Promote returns the lock with a new root input named name whose node is a
@@ -171,34 +179,50 @@ func applyFollows(w *Graph, f Follows) error {
 // finish drops the nodes unreachable from the root, resolves every follows
 // edge again and renames the nodes the way Nix does on write.
 func finish(w *Graph) (*Graph, error) {
+	out, _, err := finishOrder(w)
+	return out, err
+}
+
+// finishOrder is finish, also returning the new keys of the nodes in the
+// order NixKeys gives them for the result.
+func finishOrder(w *Graph) (*Graph, []string, error) {
 	order, names := NixKeys(w)
-	paths := inputPaths(w, order)
 	out := &Graph{Version: lockVersion, Root: names[w.Root], Nodes: make(map[string]*Node, len(order))}
-	for _, key := range order {
+	nodes := make([]*Node, len(order))
+	for k, key := range order {
 		n := w.Nodes[key]
-		n.Key = names[key]
+		nodes[k] = n
 		for i := range n.Inputs { // n belongs to the working copy
 			edge := &n.Inputs[i]
 			if edge.IsFollows() {
 				target, err := resolvePath(w, edge.Follows, 0)
 				if err != nil {
-					return nil, fmt.Errorf("input '%s' follows '%s': %w",
+					// Only an error needs the input paths: find them now,
+					// while the keys are still the old ones.
+					paths := inputPaths(w, order)
+					return nil, nil, fmt.Errorf("input '%s' follows '%s': %w",
 						JoinPath(append(append([]string(nil), paths[key]...), edge.Name)),
 						JoinPath(edge.Follows), err)
 				}
 				edge.Target = target
 			}
 		}
+	}
+	newOrder := make([]string, len(order))
+	for i, key := range order {
+		n := nodes[i]
+		n.Key = names[key]
 		out.Nodes[n.Key] = n
+		newOrder[i] = n.Key
 	}
 	// Targets were resolved against the old keys; map them to the new ones
 	// only now, after every resolution is done.
-	for _, n := range out.Nodes {
+	for _, n := range nodes {
 		for i := range n.Inputs {
 			n.Inputs[i].Target = names[n.Inputs[i].Target]
 		}
 	}
-	return out, nil
+	return out, newOrder, nil
 }
 
 // inputPaths returns, for each key in order (as NixKeys returns it), the
