@@ -2,6 +2,7 @@ package lockgraph
 
 import (
 	"fmt"
+	"github.com/flakedup/flakedup/internal/suggest"
 	"strings"
 )
 
@@ -168,19 +169,19 @@ func checkNames(g *Graph, p Policy) error {
 		if _, err := g.Resolve(path); err == nil {
 			continue
 		}
-		sugg := closest(path[len(path)-1], rootNames)
+		sugg := suggest.Best(path[len(path)-1], rootNames)
 		if len(path) > 1 {
 			if _, ok := root.Inputs.Get(path[0]); ok {
 				if key, err := g.Resolve(path[:len(path)-1]); err == nil {
 					if n := g.Nodes[key]; n != nil {
-						if s := closest(path[len(path)-1], n.Inputs.Names()); s != "" {
+						if s := suggest.Best(path[len(path)-1], n.Inputs.Names()); s != "" {
 							sugg = JoinPath(append(append([]string(nil), path[:len(path)-1]...), s))
 						} else {
 							sugg = ""
 						}
 					}
 				}
-			} else if s := closest(path[0], rootNames); s != "" {
+			} else if s := suggest.Best(path[0], rootNames); s != "" {
 				sugg = JoinPath(append([]string{s}, path[1:]...))
 			}
 		}
@@ -188,48 +189,10 @@ func checkNames(g *Graph, p Policy) error {
 	}
 	for _, name := range p.Include {
 		if _, ok := root.Inputs.Get(name); !ok {
-			return &UnknownNameError{Flag: "--include", Name: name, Suggestion: closest(name, rootNames)}
+			return &UnknownNameError{Flag: "--include", Name: name, Suggestion: suggest.Best(name, rootNames)}
 		}
 	}
 	return nil
-}
-
-// closest returns the name among names nearest to s by edit distance, when
-// it is near enough to be a typo (at most a third of its length, and at
-// most 3), else "".
-func closest(s string, names []string) string {
-	best, bestD := "", -1
-	for _, n := range names {
-		d := editDistance(strings.ToLower(s), strings.ToLower(n))
-		if bestD < 0 || d < bestD {
-			best, bestD = n, d
-		}
-	}
-	if bestD < 0 || bestD > 3 || bestD*3 > len(s)+2 {
-		return ""
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // promoteDeclared gives the lock the root inputs that flake.nix declares

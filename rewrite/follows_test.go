@@ -146,16 +146,3 @@ func TestCheckFollowsTargetsOutputsFormals(t *testing.T) {
 		}
 	}
 }
-
-func TestClosestName(t *testing.T) {
-	names := []string{"flake-utils", "home-manager", "nixpkgs", "nixpkgs-stable", "nur"}
-	cases := map[string]string{
-		"nixpkgz": "nixpkgs", "nixpgks": "nixpkgs", "nixpkgs-stabel": "nixpkgs-stable",
-		"flake-util": "flake-utils", "nu": "nur", "x": "", "home": "", "nixos": "",
-	}
-	for in, want := range cases {
-		if got := closestName(in, names); got != want {
-			t.Errorf("closestName(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

@@ -3,6 +3,7 @@ package rewrite
 import (
 	"errors"
 	"fmt"
+	"github.com/flakedup/flakedup/internal/suggest"
 	"sort"
 	"strconv"
 	"strings"
@@ -237,7 +238,7 @@ func (s *Inputs) CheckFollowsTargets() error {
 			continue
 		}
 		msg := fmt.Sprintf("%s: no input %q", what, f.TargetPath[0])
-		if best := closestName(f.TargetPath[0], names); best != "" {
+		if best := suggest.Best(f.TargetPath[0], names); best != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", best)
 		}
 		return &Error{Pos: f.Pos, Msg: msg, Err: ErrFollowsTarget}
@@ -248,43 +249,6 @@ func (s *Inputs) CheckFollowsTargets() error {
 // ErrFollowsTarget is a declared follows whose target Nix will refuse. It
 // unwraps to ErrNixRefuses.
 var ErrFollowsTarget = fmt.Errorf("follows target does not exist: %w", ErrNixRefuses)
-
-// closestName returns the name in names nearest to name by edit distance,
-// when it is near enough to be a likely typo (at most a third of the
-// longer name's length edits away, so names of one or two bytes get no
-// suggestion); "" when none is.
-func closestName(name string, names []string) string {
-	best, bestDist := "", 0
-	for _, n := range names {
-		d := editDistance(name, n)
-		limit := max(len(name), len(n)) / 3
-		if d > 0 && d <= limit && (best == "" || d < bestDist) {
-			best, bestDist = n, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
 
 // JSON returns the inputs attribute set as JSON, exactly as
 // `nix-instantiate --eval --strict --json -E '(import ./flake.nix).inputs'`

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/flakedup/flakedup/internal/suggest"
 	"io"
 	"os"
 	"path/filepath"
@@ -205,7 +206,7 @@ func unknownCommand(app *cli.App, args []string) error {
 
 // closestName returns the command that word most likely misspells: the
 // one it starts (two letters or more), else the nearest by edit distance
-// (see closestNames); "" when none is close.
+// (suggest.Best); "" when none is close.
 func closestName(word string, names []string) string {
 	w := strings.ToLower(word)
 	for _, n := range names {
@@ -213,10 +214,7 @@ func closestName(word string, names []string) string {
 			return n
 		}
 	}
-	if close := closestNames(w, names, 1); len(close) == 1 {
-		return close[0]
-	}
-	return ""
+	return suggest.Best(w, names)
 }
 
 // commandFlags returns the names of the flags of app's command name (nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/flakedup/flakedup/internal/suggest"
 	"io"
 	"sort"
 	"strings"
@@ -352,63 +353,10 @@ func unknownQueryError(g *lockgraph.Graph, query string, sources []string) error
 	}
 	names = append(names, sources...)
 	msg := fmt.Sprintf("why %q: no input path or source by that name", query)
-	if close := closestNames(query, names, 3); len(close) > 0 {
+	if close := suggest.Closest(query, names, 3); len(close) > 0 {
 		return fmt.Errorf("%s; did you mean %s?", msg, strings.Join(close, ", "))
 	}
 	return fmt.Errorf("%s (run `flakedup graph` to see the inputs)", msg)
-}
-
-// closestNames returns up to n distinct candidates within a small edit
-// distance of s (ignoring letter case), closest first, then in byte order.
-func closestNames(s string, candidates []string, n int) []string {
-	type scored struct {
-		name string
-		dist int
-	}
-	max := len(s)/3 + 1
-	seen := map[string]bool{}
-	var found []scored
-	for _, c := range candidates {
-		if seen[c] || c == "" {
-			continue
-		}
-		seen[c] = true
-		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d <= max {
-			found = append(found, scored{c, d})
-		}
-	}
-	sort.Slice(found, func(i, j int) bool {
-		if found[i].dist != found[j].dist {
-			return found[i].dist < found[j].dist
-		}
-		return found[i].name < found[j].name
-	})
-	var out []string
-	for i := 0; i < len(found) && i < n; i++ {
-		out = append(out, found[i].name)
-	}
-	return out
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // writeText renders the report:

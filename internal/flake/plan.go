@@ -3,6 +3,7 @@ package flake
 import (
 	"errors"
 	"fmt"
+	"github.com/flakedup/flakedup/internal/suggest"
 	"sort"
 	"strings"
 
@@ -541,7 +542,7 @@ func checkNames(g *lockgraph.Graph, p lockgraph.Policy, fromConfig int) error {
 			for _, in := range g.Nodes[g.Root].Inputs {
 				names = append(names, in.Name)
 			}
-			return closest(name, names)
+			return suggest.Best(name, names)
 		}
 		if candidates == nil {
 			for _, np := range g.Paths() {
@@ -549,7 +550,7 @@ func checkNames(g *lockgraph.Graph, p lockgraph.Policy, fromConfig int) error {
 			}
 			sort.Strings(candidates)
 		}
-		return closest(name, candidates)
+		return suggest.Best(name, candidates)
 	}
 	for i, name := range p.Ignore {
 		if _, err := g.Resolve(SplitTarget(strings.Trim(name, "/"))); err != nil {
@@ -572,41 +573,4 @@ func checkNames(g *lockgraph.Graph, p lockgraph.Policy, fromConfig int) error {
 		}
 	}
 	return nil
-}
-
-// closest returns the candidate nearest to name by edit distance (at most
-// a third of name's length, and at least 1, away; ties: the first in
-// order), or "".
-func closest(name string, candidates []string) string {
-	best, bestD := "", len(name)/3+1
-	if bestD < 2 {
-		bestD = 2
-	}
-	for _, c := range candidates {
-		if d := editDistance(strings.ToLower(name), strings.ToLower(c)); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
