@@ -183,6 +183,8 @@ func checkNames(g *Graph, p Policy) error {
 				}
 			} else if s := suggest.Best(path[0], rootNames); s != "" {
 				sugg = JoinPath(append([]string{s}, path[1:]...))
+			} else {
+				sugg = "" // the root input is unknown: its last segment says nothing
 			}
 		}
 		return &UnknownNameError{Flag: "--ignore", Name: entry, Suggestion: sugg}
