@@ -572,7 +572,7 @@ func (r *checkReport) writeMarkdown(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "### %s flakedup check: `%s`\n\n", mark, r.display)
 	fmt.Fprintf(&b, "nixpkgs: **%s**, %s, %s.\n\n", plural(nix.Copies, "copy", "copies"),
-		plural(nix.Revisions, "revision", "revisions"), plural(nix.Branches, "branch", "branches"))
+		plural(nix.Revisions, "revision", "revisions"), plural(shownBranches(r.outcome), "branch", "branches"))
 	if len(r.violations) > 0 {
 		for _, v := range r.violations {
 			fmt.Fprintf(&b, "- %s\n", v.Message)
