@@ -284,8 +284,8 @@ func checkFlake(c *cli.Context, e *env, arg string, limits checkLimits) (*checkR
 		if collapsible > 0 {
 			rep.violations = append(rep.violations, violation{
 				Rule: "collapsible", Source: "nixpkgs", Limit: nix.Copies - collapsible, Actual: nix.Copies,
-				Message: fmt.Sprintf("%s of %d could follow the root's nixpkgs: run `flakedup fix`",
-					plural(collapsible, "nixpkgs copy", "nixpkgs copies"), nix.Copies),
+				Message: fmt.Sprintf("%s of %d could follow the root's nixpkgs: run `%s`",
+					plural(collapsible, "nixpkgs copy", "nixpkgs copies"), nix.Copies, fixCommandLine(c)),
 			})
 		}
 	} else if nix.Copies > limits.maxNixpkgs {
