@@ -39,10 +39,15 @@ input it lacks, a root input flake.nix no longer declares): run ` + "`nix flake 
 --max-copies takes a SOURCE as why does: a root input name (flake-parts), owner/repo, a
 source ID (github:hercules-ci/flake-parts), an input path, or nixpkgs.
 
+With --all (flag or flakedup.toml), a copy of any source that fix --all would collapse is
+a violation too.
+
 Formats: text; json (one document per flake: the analyze schema plus "flake",
-"nix_version" and "violations"); github (workflow commands that annotate flake.nix at
-the root input that pulls each copy in, with the follows line that fixes it);
-markdown (a table for $GITHUB_STEP_SUMMARY or a pull-request comment).
+"nix_version" and "violations"; a flake that cannot be read gets {"flake", "error",
+"file", "line", "column", "manual_lines"}); github (workflow commands that annotate
+flake.nix at the root input that pulls each copy in, with the follows line that fixes
+it; one ::error at the position of a flake.nix that does not parse); markdown (a table
+for $GITHUB_STEP_SUMMARY or a pull-request comment).
 
 Examples:
    flakedup check                                   # any collapsible copy fails
@@ -270,7 +275,7 @@ func checkFlake(c *cli.Context, e *env, arg string, limits checkLimits) (*checkR
 	if rep.display == "" {
 		rep.display = "."
 	}
-	rep.copies = checkCopies(out, resolved)
+	rep.copies = checkCopies(out, resolved, settings.policy.All)
 
 	if stale := out.Flake.StaleLock(); len(stale) > 0 {
 		rep.violations = append(rep.violations, violation{
@@ -288,7 +293,25 @@ func checkFlake(c *cli.Context, e *env, arg string, limits checkLimits) (*checkR
 					plural(collapsible, "nixpkgs copy", "nixpkgs copies"), nix.Copies, fixCommandLine(c)),
 			})
 		}
-	} else if nix.Copies > limits.maxNixpkgs {
+	}
+	if limits.maxNixpkgs < 0 && settings.policy.All {
+		// fix --all also collapses the other sources: each with a copy it
+		// would remove is a violation too.
+		for _, id := range allCollapsible(out) {
+			n, k := out.Result.Before[id], 0
+			for _, cp := range out.Copies {
+				if cp.Source.ID == id && cp.Status == flake.Follow {
+					k++
+				}
+			}
+			rep.violations = append(rep.violations, violation{
+				Rule: "collapsible", Source: id, Limit: n - k, Actual: n,
+				Message: fmt.Sprintf("%s: %s of %d could follow a root input: run `%s`",
+					id, plural(k, "copy", "copies"), n, fixCommandLine(c)),
+			})
+		}
+	}
+	if limits.maxNixpkgs >= 0 && nix.Copies > limits.maxNixpkgs {
 		rep.violations = append(rep.violations, violation{
 			Rule: "max-nixpkgs", Source: "nixpkgs", Limit: limits.maxNixpkgs, Actual: nix.Copies,
 			Message: fmt.Sprintf("%s, limit %d", plural(nix.Copies, "nixpkgs copy", "nixpkgs copies"), limits.maxNixpkgs),
@@ -322,10 +345,31 @@ func checkFlake(c *cli.Context, e *env, arg string, limits checkLimits) (*checkR
 	return rep, nil
 }
 
+// allCollapsible lists, in ID order, the sources other than nixpkgs with
+// a copy the plan removes (under --all).
+func allCollapsible(out *flake.Outcome) []string {
+	seen := map[string]bool{}
+	var ids []string
+	for _, cp := range out.Copies {
+		if !cp.Source.Nixpkgs && cp.Status == flake.Follow && !seen[cp.Source.ID] {
+			seen[cp.Source.ID] = true
+			ids = append(ids, cp.Source.ID)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
 // checkCopies lists the copies the report talks about: every nixpkgs copy
 // and every copy of a source with a --max-copies limit, each with the line
 // of its root input and the follows line that fix would add for it.
-func checkCopies(out *flake.Outcome, limits []resolvedLimit) []checkCopy {
+func checkCopies(out *flake.Outcome, limits []resolvedLimit, all bool) []checkCopy {
+	collapsible := map[string]bool{}
+	if all {
+		for _, id := range allCollapsible(out) {
+			collapsible[id] = true
+		}
+	}
 	var copies []checkCopy
 	for _, c := range out.Copies {
 		var limited []int
@@ -334,7 +378,7 @@ func checkCopies(out *flake.Outcome, limits []resolvedLimit) []checkCopy {
 				limited = append(limited, k)
 			}
 		}
-		if !c.Source.Nixpkgs && limited == nil {
+		if !c.Source.Nixpkgs && limited == nil && !collapsible[c.Source.ID] {
 			continue
 		}
 		copies = append(copies, checkCopy{
@@ -438,7 +482,7 @@ func (r *checkReport) writeGitHub(w io.Writer) error {
 	var order []*annotation
 	byKey := map[string]*annotation{}
 	for _, cp := range r.copies {
-		if cp.declared || cp.pending || (!cp.nixpkgs && !r.overLimit(cp)) {
+		if cp.declared || cp.pending || (!cp.nixpkgs && !r.overLimit(cp) && cp.fix == "") {
 			continue // pending copies: the stale-lock violation says to re-lock
 		}
 		a := &annotation{level: "warning", line: cp.line, fix: cp.fix, held: cp.held}
