@@ -134,6 +134,9 @@ type analyzeCopy struct {
 	// source marks a copy of a nixpkgs section with several sources that
 	// is not of upstream nixpkgs: "fork github:o/nixpkgs", or the source ID.
 	source string
+	// pending: a follows flake.nix declares removes the copy once Nix
+	// re-locks.
+	pending bool
 }
 
 // analyzeSections orders the report: one nixpkgs section with every nixpkgs
@@ -176,6 +179,22 @@ func analyzeSections(out *flake.Outcome) []analyzeSection {
 		cp.Samples = g.SamplePaths(c.Key, lockgraph.SamplePathLimit)
 		nix = append(nix, analyzeCopy{Copy: cp})
 		sourceOf[c.Key] = c.Source
+	}
+	pending := map[string]bool{}
+	for _, c := range out.Copies {
+		if c.Status == flake.Pending {
+			pending[c.Key] = true
+		}
+	}
+	if len(pending) > 0 {
+		for i := range nix {
+			nix[i].pending = pending[nix[i].Key]
+		}
+		for _, sec := range sections {
+			for i := range sec.copies {
+				sec.copies[i].pending = pending[sec.copies[i].Key]
+			}
+		}
 	}
 	if len(nix) == 0 {
 		return sections
@@ -288,7 +307,8 @@ func shownBranch(b lockgraph.Branch) string {
 // (root inputs first) and says how many more there are. The "Run" line
 // appears only when some nixpkgs copy could follow the root, the held-back
 // lines only when the plan holds some copy back (held are their reasons,
-// as fix and check print them).
+// as fix and check print them), the stale-lock lines only when flake.lock
+// does not reflect flake.nix (flake.Flake.StaleLock; check fails then).
 func writeAnalyzeText(w io.Writer, out *flake.Outcome, clock time.Time, p palette, verbose bool) error {
 	rep := out.Before
 	// Stream the report: on a big lock with --verbose it runs to megabytes.
@@ -309,6 +329,8 @@ func writeAnalyzeText(w io.Writer, out *flake.Outcome, clock time.Time, p palett
 				line = append(append(line, ' '), p.green("(root input)")...)
 			case c.CouldFollowRoot:
 				line = append(append(line, ' '), p.yellow("(could follow the root)")...)
+			case c.pending:
+				line = append(append(line, ' '), p.yellow("(follows in flake.nix, not locked yet)")...)
 			}
 			if c.source != "" {
 				line = append(append(line, ' '), p.dim("("+c.source+")")...)
@@ -339,6 +361,12 @@ func writeAnalyzeText(w io.Writer, out *flake.Outcome, clock time.Time, p palett
 		fmt.Fprintf(b, "\n%d held back:\n", len(held))
 		for _, r := range held {
 			fmt.Fprintf(b, "  %s\n", r)
+		}
+	}
+	if stale := out.Flake.StaleLock(); len(stale) > 0 {
+		fmt.Fprintf(b, "\n%s:\n", p.yellow(staleLockMessage))
+		for _, l := range stale {
+			fmt.Fprintf(b, "  %s\n", l)
 		}
 	}
 	if err := b.Flush(); err != nil {
