@@ -214,7 +214,6 @@ type checkReport struct {
 	display    string // the flake directory as given
 	report     lockgraph.Report
 	settings   fixSettings
-	limits     []resolvedLimit
 	copies     []checkCopy // nixpkgs copies and copies of limited sources, by path
 	violations []violation
 }
@@ -232,7 +231,7 @@ type checkCopy struct {
 	fix      string // the flake.nix line that collapses it, "" when none
 	held     string // why fix leaves it alone, "" when it does not
 	pending  bool   // a follows flake.nix declares removes it once re-locked
-	limited  []int  // the indexes of the limits (checkReport.limits) that count it
+	limited  []int  // the indexes of the --max-copies limits (as resolved) that count it
 }
 
 // violation is one exceeded limit.
@@ -271,7 +270,7 @@ func checkFlake(c *cli.Context, e *env, arg string, limits checkLimits) (*checkR
 	if err != nil {
 		return nil, err
 	}
-	rep := &checkReport{outcome: out, display: arg, report: out.Before, settings: settings, limits: resolved}
+	rep := &checkReport{outcome: out, display: arg, report: out.Before, settings: settings}
 	if rep.display == "" {
 		rep.display = "."
 	}
