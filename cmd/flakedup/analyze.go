@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -32,8 +33,16 @@ func analyzeCommand(e *env) *cli.Command {
 			"Examples:\n" +
 			"   flakedup analyze                          # the flake in the current directory\n" +
 			"   flakedup analyze ~/nixos-config/flake.lock\n" +
-			"   flakedup analyze --format json | jq '.nixpkgs.copies'",
-		Flags: []cli.Flag{formatFlag(formatText, formatJSON)},
+			"   flakedup analyze --verbose                # every copy, not the first 20 per source\n" +
+			"   flakedup analyze --cross-branch           # what fix --cross-branch would do\n" +
+			"   flakedup analyze --format json | jq '.nixpkgs.copies'\n\n" +
+			"nixpkgs comes first, with every copy (forks included), then the other sources with more than\n" +
+			"one copy; each lists at most 20 copies unless --verbose (JSON always has every copy). The\n" +
+			"planning flags are fix's: \"could follow the root\" is what fix would do with the same flags.",
+		Flags: append([]cli.Flag{
+			formatFlag(formatText, formatJSON),
+			&cli.BoolFlag{Name: "verbose", Usage: "list every copy of every source (default: at most 20 per source)"},
+		}, planFlags()...),
 		Action: func(c *cli.Context) error {
 			format, err := outputFormat(c, formatText, formatJSON)
 			if err != nil {
@@ -51,11 +60,10 @@ func analyzeCommand(e *env) *cli.Command {
 				return badInput(err)
 			}
 			warnUnreadFlakeNix(e, out.Flake)
-			rep := out.Before
 			if format == formatJSON {
 				return writeAnalyzeJSON(e.stdout, analyzeJSON(out))
 			}
-			return writeAnalyzeText(e.stdout, rep, out.Summary().Lines(), heldReasons(out), clock, palette{on: useColor(e)})
+			return writeAnalyzeText(e.stdout, out, clock, palette{on: useColor(e)}, c.Bool("verbose"))
 		},
 	}
 }
@@ -109,9 +117,171 @@ func unwrapPathError(err error) error {
 	return err
 }
 
+// maxShownCopies is how many copies of one source analyze lists without
+// --verbose: about a screen.
+const maxShownCopies = 20
+
+// analyzeSection is one source's part of the text report: nixpkgs (every
+// copy, of upstream and of forks) first, then each other duplicated source.
+type analyzeSection struct {
+	heading string
+	copies  []analyzeCopy
+}
+
+// analyzeCopy is a copy as the text report lists it.
+type analyzeCopy struct {
+	lockgraph.Copy
+	// source marks a copy of a nixpkgs section with several sources that
+	// is not of upstream nixpkgs: "fork github:o/nixpkgs", or the source ID.
+	source string
+	// pending: a follows flake.nix declares removes the copy once Nix
+	// re-locks.
+	pending bool
+}
+
+// analyzeSections orders the report: one nixpkgs section with every nixpkgs
+// copy (the lock's groups of nixpkgs sources and the copies that are the
+// only one of their source, forks marked), so that its copies are the
+// headline's; then the other duplicated sources, most copies first.
+func analyzeSections(out *flake.Outcome) []analyzeSection {
+	rep := out.Before
+	var nix []analyzeCopy
+	sourceOf := map[string]lockgraph.Source{}
+	grouped := map[string]bool{}
+	var sections []analyzeSection
+	for _, g := range rep.Groups {
+		if !g.Source.Nixpkgs {
+			sec := analyzeSection{heading: groupHeading(g)}
+			for _, c := range g.Copies {
+				sec.copies = append(sec.copies, analyzeCopy{Copy: c})
+			}
+			sections = append(sections, sec)
+			continue
+		}
+		grouped[g.Source.ID] = true
+		for _, c := range g.Copies {
+			nix = append(nix, analyzeCopy{Copy: c})
+			sourceOf[c.Key] = g.Source
+		}
+	}
+	// Nixpkgs copies that are the only copy of their source are in no group.
+	g := out.Flake.Graph
+	var paths map[string]lockgraph.NodePaths
+	for _, c := range out.Copies {
+		if !c.Source.Nixpkgs || grouped[c.Source.ID] {
+			continue
+		}
+		if paths == nil {
+			paths = g.Paths()
+		}
+		cp := nodeCopy(g.Nodes[c.Key], paths[c.Key], c.Status == flake.Root)
+		cp.CouldFollowRoot = c.Status == flake.Follow
+		cp.Samples = g.SamplePaths(c.Key, lockgraph.SamplePathLimit)
+		nix = append(nix, analyzeCopy{Copy: cp})
+		sourceOf[c.Key] = c.Source
+	}
+	pending := map[string]bool{}
+	for _, c := range out.Copies {
+		if c.Status == flake.Pending {
+			pending[c.Key] = true
+		}
+	}
+	if len(pending) > 0 {
+		for i := range nix {
+			nix[i].pending = pending[nix[i].Key]
+		}
+		for _, sec := range sections {
+			for i := range sec.copies {
+				sec.copies[i].pending = pending[sec.copies[i].Key]
+			}
+		}
+	}
+	if len(nix) == 0 {
+		return sections
+	}
+	ids := map[string]bool{}
+	for _, src := range sourceOf {
+		ids[src.ID] = true
+	}
+	var heading string
+	if len(ids) == 1 {
+		src := sourceOf[nix[0].Key]
+		heading = groupHeading(lockgraph.Group{Source: src, Revisions: rep.Nixpkgs.Revisions, Copies: make([]lockgraph.Copy, len(nix))})
+	} else {
+		forks := 0
+		for _, src := range sourceOf {
+			if src.Fork && ids[src.ID] {
+				ids[src.ID] = false // counted
+				forks++
+			}
+		}
+		what := plural(len(ids), "source", "sources")
+		if forks > 0 {
+			what += ", " + plural(forks, "fork", "forks")
+		}
+		heading = fmt.Sprintf("nixpkgs (%s): %s, %s", what,
+			plural(len(nix), "copy", "copies"), plural(rep.Nixpkgs.Revisions, "revision", "revisions"))
+		for i := range nix {
+			switch src := sourceOf[nix[i].Key]; {
+			case src.Fork:
+				nix[i].source = "fork " + src.ID
+			case src.ID != upstreamNixpkgs:
+				nix[i].source = src.ID
+			}
+		}
+		sort.SliceStable(nix, func(i, j int) bool { return copyBefore(nix[i].Copy, nix[j].Copy) })
+	}
+	return append([]analyzeSection{{heading: heading, copies: nix}}, sections...)
+}
+
+// upstreamNixpkgs is the source ID of every copy of upstream nixpkgs.
+const upstreamNixpkgs = "github:nixos/nixpkgs"
+
+// copyBefore orders copies as a group's are: root inputs first, then by
+// path, shorter first, then segment by segment in byte order.
+func copyBefore(a, b lockgraph.Copy) bool {
+	if a.Declared != b.Declared {
+		return a.Declared
+	}
+	if len(a.Path) != len(b.Path) {
+		return len(a.Path) < len(b.Path)
+	}
+	for k := range a.Path {
+		if a.Path[k] != b.Path[k] {
+			return a.Path[k] < b.Path[k]
+		}
+	}
+	return false
+}
+
+// shownBranches counts the distinct branches the nixpkgs section shows,
+// the number the headline gives: each ref as written (nixos-unstable and
+// nixpkgs-unstable are two; a FlakeHub version is its branch), each pinned
+// revision, and the default branch.
+func shownBranches(out *flake.Outcome) int {
+	seen := map[string]bool{}
+	for _, c := range out.Copies {
+		if c.Source.Nixpkgs {
+			seen[shownBranch(c.Branch)] = true
+		}
+	}
+	return len(seen)
+}
+
+// shownBranch is the branch of branchText without its FlakeHub version.
+func shownBranch(b lockgraph.Branch) string {
+	switch {
+	case b.Ref != "":
+		return "branch " + b.Ref
+	case b.Rev != "":
+		return "pinned to " + shortRev(b.Rev)
+	}
+	return "default branch"
+}
+
 // writeAnalyzeText renders the text report:
 //
-//	nixpkgs: 6 copies, 4 revisions, 2 branches; 3 could follow the root
+//	nixpkgs: 6 copies, 4 revisions, 3 branches; 3 could follow the root
 //	15 nodes; 3 sources have more than one copy
 //
 //	github:nixos/nixpkgs (nixpkgs): 6 copies, 4 revisions
@@ -120,6 +290,7 @@ func unwrapPathError(err error) error {
 //	  hyprland/nixpkgs (could follow the root)
 //	    also via hyprland/aquamarine/nixpkgs, hyprland/hyprutils/nixpkgs and 3 more
 //	    branch nixos-unstable, rev 9f8e7d6, 2024-04-12, 229 days old
+//	  … and 2 more (--verbose)
 //	...
 //
 //	Run `flakedup fix` to make 3 copies follow the root's nixpkgs.
@@ -130,48 +301,72 @@ func unwrapPathError(err error) error {
 //	1 held back:
 //	  b/nixpkgs is on nixos-24.05, and no root input is: ...
 //
-// The "Run" line appears only when some nixpkgs copy could follow the
-// root, the held-back lines only when the plan holds some copy back (held
-// are their reasons, as fix and check print them).
-func writeAnalyzeText(w io.Writer, rep lockgraph.Report, summary, held []string, clock time.Time, p palette) error {
-	// Stream the report: on a big lock it runs to megabytes.
+// nixpkgs comes first, with every copy the headline counts (forks marked
+// "fork" when the section has several sources), then the other duplicated
+// sources. Without verbose each source lists at most maxShownCopies copies
+// (root inputs first) and says how many more there are. The "Run" line
+// appears only when some nixpkgs copy could follow the root, the held-back
+// lines only when the plan holds some copy back (held are their reasons,
+// as fix and check print them), the stale-lock lines only when flake.lock
+// does not reflect flake.nix (flake.Flake.StaleLock; check fails then).
+func writeAnalyzeText(w io.Writer, out *flake.Outcome, clock time.Time, p palette, verbose bool) error {
+	rep := out.Before
+	// Stream the report: on a big lock with --verbose it runs to megabytes.
 	b := bufio.NewWriterSize(w, 64<<10)
-	b.WriteString(p.bold(nixpkgsHeadline(rep.Nixpkgs)) + "\n")
+	b.WriteString(p.bold(nixpkgsHeadline(rep.Nixpkgs, shownBranches(out))) + "\n")
 	fmt.Fprintf(b, "%s; %s\n", plural(rep.Nodes, "node", "nodes"), duplicatedLine(len(rep.Groups)))
 	var line []byte // reused: a big lock has hundreds of thousands of lines
-	for _, grp := range rep.Groups {
-		b.WriteString("\n" + p.bold(groupHeading(grp)) + "\n")
-		for _, c := range grp.Copies {
+	for _, sec := range analyzeSections(out) {
+		b.WriteString("\n" + p.bold(sec.heading) + "\n")
+		shown := sec.copies
+		if !verbose && len(shown) > maxShownCopies {
+			shown = shown[:maxShownCopies]
+		}
+		for _, c := range shown {
 			line = appendPath(append(line[:0], "  "...), c.Path)
 			switch {
 			case c.Declared:
 				line = append(append(line, ' '), p.green("(root input)")...)
 			case c.CouldFollowRoot:
 				line = append(append(line, ' '), p.yellow("(could follow the root)")...)
+			case c.pending:
+				line = append(append(line, ' '), p.yellow("(follows in flake.nix, not locked yet)")...)
+			}
+			if c.source != "" {
+				line = append(append(line, ' '), p.dim("("+c.source+")")...)
 			}
 			line = append(line, '\n')
-			if also := alsoReached(c); also != "" {
+			if also := alsoReached(c.Copy); also != "" {
 				line = append(append(append(line, "    "...), p.dim(also)...), '\n')
 			}
 			line = append(append(line, "    "...), branchText(c.Branch)...)
-			line = append(appendRevision(append(line, ", "...), c, clock), '\n')
+			line = append(appendRevision(append(line, ", "...), c.Copy, clock), '\n')
 			b.Write(line)
+		}
+		if more := len(sec.copies) - len(shown); more > 0 {
+			fmt.Fprintf(b, "  %s\n", p.dim(fmt.Sprintf("… and %d more (--verbose)", more)))
 		}
 	}
 	if n := rep.Nixpkgs.CouldFollowRoot; n > 0 {
 		fmt.Fprintf(b, "\n%s\n", p.yellow(fmt.Sprintf("Run `flakedup fix` to make %s follow the root's nixpkgs.",
 			plural(n, "copy", "copies"))))
 	}
-	if len(summary) > 0 {
+	if summary := out.Summary().Lines(); len(summary) > 0 {
 		b.WriteString("\n")
 		for _, l := range summary {
 			b.WriteString(l + "\n")
 		}
 	}
-	if len(held) > 0 {
+	if held := heldReasons(out); len(held) > 0 {
 		fmt.Fprintf(b, "\n%d held back:\n", len(held))
 		for _, r := range held {
 			fmt.Fprintf(b, "  %s\n", r)
+		}
+	}
+	if stale := out.Flake.StaleLock(); len(stale) > 0 {
+		fmt.Fprintf(b, "\n%s:\n", p.yellow(staleLockMessage))
+		for _, l := range stale {
+			fmt.Fprintf(b, "  %s\n", l)
 		}
 	}
 	if err := b.Flush(); err != nil {
@@ -180,13 +375,14 @@ func writeAnalyzeText(w io.Writer, rep lockgraph.Report, summary, held []string,
 	return nil
 }
 
-// nixpkgsHeadline is the first line of the report.
-func nixpkgsHeadline(s lockgraph.NixpkgsSummary) string {
+// nixpkgsHeadline is the first line of the report; branches counts the
+// branches the report shows (shownBranches).
+func nixpkgsHeadline(s lockgraph.NixpkgsSummary, branches int) string {
 	if s.Copies == 0 {
 		return "nixpkgs: no copies"
 	}
 	line := fmt.Sprintf("nixpkgs: %s, %s, %s", plural(s.Copies, "copy", "copies"),
-		plural(s.Revisions, "revision", "revisions"), plural(s.Branches, "branch", "branches"))
+		plural(s.Revisions, "revision", "revisions"), plural(branches, "branch", "branches"))
 	if !s.RootDeclared {
 		return line + "; the root declares none"
 	}
@@ -340,7 +536,7 @@ func shortHash(h string) string {
 //	  "nixpkgs": {
 //	    "copies": 6,                    // reachable nixpkgs nodes, forks included
 //	    "revisions": 4,                 // distinct locked revs (narHash without a rev)
-//	    "branches": 2,                  // distinct branch classes
+//	    "branches": 2,                  // distinct branch classes (text counts the refs it shows)
 //	    "root_declares_nixpkgs": true,  // the root has a nixpkgs input
 //	    "could_follow_root": 3,         // copies the follows `flakedup fix` adds would remove
 //	    "pending": 0,                   // copies follows already in flake.nix remove once re-locked

@@ -8,10 +8,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/flakedup/flakedup/internal/testenv"
 	"github.com/flakedup/flakedup/lockgraph"
 )
 
@@ -79,6 +82,7 @@ func firstDiff(want, got string) string {
 // fixtures/analyze and on the demo flake. A case with expected.err must fail
 // with exit code 2 and that one line on stderr ($DIR stands for the case
 // directory); the others must succeed with expected.txt and expected.json.
+// A case's args file holds flags to pass before the PATH (--verbose).
 func TestAnalyzeGolden(t *testing.T) {
 	dirs, err := filepath.Glob("../../fixtures/analyze/*")
 	if err != nil || len(dirs) == 0 {
@@ -110,13 +114,17 @@ func TestAnalyzeGolden(t *testing.T) {
 				}
 				return
 			}
-			code, stdout, stderr := runFlakedup(t, nil, "analyze", c.dir)
+			var flags []string // a case's args: flags given before the PATH
+			if text, err := os.ReadFile(filepath.Join(c.dir, "args")); err == nil {
+				flags = strings.Fields(string(text))
+			}
+			code, stdout, stderr := runFlakedup(t, nil, append(append([]string{"analyze"}, flags...), c.dir)...)
 			if code != exitOK || stderr != "" {
 				t.Fatalf("exit %d, stderr %q", code, stderr)
 			}
 			checkGolden(t, filepath.Join(c.dir, c.txt), stdout)
 
-			code, stdout, stderr = runFlakedup(t, nil, "analyze", "--format=json", c.dir)
+			code, stdout, stderr = runFlakedup(t, nil, append(append([]string{"analyze", "--format=json"}, flags...), c.dir)...)
 			if code != exitOK || stderr != "" {
 				t.Fatalf("json: exit %d, stderr %q", code, stderr)
 			}
@@ -262,5 +270,131 @@ func TestBranchText(t *testing.T) {
 		if got := branchText(tt.b); got != tt.want {
 			t.Errorf("branchText(%+v) = %q, want %q", tt.b, got, tt.want)
 		}
+	}
+}
+
+// TestAnalyzeListsWhatItCounts reads analyze's text on every corpus lock
+// and the many-copies fixture, with and without --verbose: the nixpkgs
+// section comes first and lists exactly the headline's copies (forks
+// included) and branches; each section's heading counts its copies; without
+// --verbose at most maxShownCopies are listed, and "… and N more" makes up
+// the rest.
+func TestAnalyzeListsWhatItCounts(t *testing.T) {
+	dirs := []string{"../../fixtures/analyze/many-copies", "../../fixtures/demo"}
+	for _, lock := range testenv.CorpusFiles(t, "flake.lock") {
+		dirs = append(dirs, filepath.Dir(lock))
+	}
+	headline := regexp.MustCompile(`^nixpkgs: (\d+) cop(?:y|ies), \d+ revisions?, (\d+) branch(?:es)?;`)
+	heading := regexp.MustCompile(`^\S.*: (\d+) cop(?:y|ies), \d+ revisions?$`)
+	more := regexp.MustCompile(`^  … and (\d+) more \(--verbose\)$`)
+	for _, dir := range dirs {
+		for _, verbose := range []bool{false, true} {
+			args := []string{"analyze", dir}
+			if verbose {
+				args = []string{"analyze", "--verbose", dir}
+			}
+			t.Run(filepath.Base(dir)+fmt.Sprint("/verbose=", verbose), func(t *testing.T) {
+				code, stdout, _ := runFlakedup(t, nil, args...)
+				if code != exitOK {
+					t.Fatalf("exit %d", code)
+				}
+				lines := strings.Split(stdout, "\n")
+				m := headline.FindStringSubmatch(lines[0])
+				if m == nil {
+					if strings.HasPrefix(lines[0], "nixpkgs: no copies") {
+						return
+					}
+					t.Fatalf("headline %q", lines[0])
+				}
+				wantCopies, _ := strconv.Atoi(m[1])
+				wantBranches, _ := strconv.Atoi(m[2])
+				type section struct {
+					heading       string
+					count, listed int
+					more          int
+					branches      map[string]bool
+				}
+				var secs []*section
+				var cur *section
+				for _, l := range lines[2:] {
+					switch {
+					case heading.MatchString(l) && cur == nil:
+						n, _ := strconv.Atoi(heading.FindStringSubmatch(l)[1])
+						cur = &section{heading: l, count: n, branches: map[string]bool{}}
+						secs = append(secs, cur)
+					case l == "":
+						cur = nil
+					case cur == nil:
+					case more.MatchString(l):
+						cur.more, _ = strconv.Atoi(more.FindStringSubmatch(l)[1])
+					case strings.HasPrefix(l, "    also via "):
+					case strings.HasPrefix(l, "    "):
+						b, _, _ := strings.Cut(strings.TrimSpace(l), ", rev ")
+						b, _, _ = strings.Cut(b, ", narHash ")
+						b, _, _ = strings.Cut(b, " (FlakeHub ")
+						cur.branches[b] = true
+					case strings.HasPrefix(l, "  "):
+						cur.listed++
+					}
+				}
+				if len(secs) == 0 {
+					t.Fatalf("no section in:\n%s", stdout)
+				}
+				nix := secs[0]
+				if !strings.HasPrefix(nix.heading, "nixpkgs (") && !strings.Contains(nix.heading, "(nixpkgs") {
+					t.Errorf("first section %q is not nixpkgs", nix.heading)
+				}
+				if nix.count != wantCopies {
+					t.Errorf("nixpkgs section heading %q counts %d copies, headline %d", nix.heading, nix.count, wantCopies)
+				}
+				if verbose && len(nix.branches) != wantBranches {
+					t.Errorf("nixpkgs section shows %d branches %v, headline %d", len(nix.branches), nix.branches, wantBranches)
+				}
+				for _, s := range secs {
+					if verbose && (s.listed != s.count || s.more != 0) {
+						t.Errorf("--verbose: %q lists %d copies (%d more)", s.heading, s.listed, s.more)
+					}
+					if !verbose && (s.listed > maxShownCopies || s.listed+s.more != s.count ||
+						(s.more > 0) != (s.count > maxShownCopies)) {
+						t.Errorf("%q lists %d copies and %d more", s.heading, s.listed, s.more)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestAnalyzePlanningFlags: analyze takes fix's planning flags, and "could
+// follow the root" is then what fix would do with them.
+func TestAnalyzePlanningFlags(t *testing.T) {
+	tests := []struct {
+		flags []string
+		want  string // the headline
+	}{
+		{nil, "nixpkgs: 6 copies, 5 revisions, 3 branches; 3 could follow the root"},
+		{[]string{"--cross-branch"}, "nixpkgs: 6 copies, 5 revisions, 3 branches; 4 could follow the root"},
+		{[]string{"--cross-branch", "--include", "hyprland"}, "nixpkgs: 6 copies, 5 revisions, 3 branches; 5 could follow the root"},
+		{[]string{"--ignore", "stylix", "--ignore", "sops-nix"}, "nixpkgs: 6 copies, 5 revisions, 3 branches; 1 could follow the root"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.flags, " "), func(t *testing.T) {
+			args := append(append([]string{"analyze"}, tt.flags...), "../../fixtures/demo")
+			code, stdout, stderr := runFlakedup(t, nil, args...)
+			if code != exitOK || stderr != "" {
+				t.Fatalf("exit %d, stderr %q", code, stderr)
+			}
+			if got, _, _ := strings.Cut(stdout, "\n"); got != tt.want {
+				t.Errorf("headline %q, want %q", got, tt.want)
+			}
+			fixArgs := append(append([]string{"fix", "--dry-run", "--format", "json"}, tt.flags...), "../../fixtures/demo")
+			_, fixOut, _ := runFlakedup(t, nil, fixArgs...)
+			var doc fixJSON
+			if err := json.Unmarshal([]byte(fixOut), &doc); err != nil {
+				t.Fatal(err)
+			}
+			if want := fmt.Sprintf("; %d could follow the root", doc.Counts.CouldFollow); !strings.HasSuffix(tt.want, want) {
+				t.Errorf("fix %v: could_follow %d, analyze says %q", tt.flags, doc.Counts.CouldFollow, tt.want)
+			}
+		})
 	}
 }

@@ -56,8 +56,8 @@ func BenchmarkAnalyzeJSON100k(b *testing.B) {
 	benchRun(b, "analyze", "--format", "json", writeGenerated(b, 100_000))
 }
 
-// BenchmarkAnalyzeText100k is `flakedup analyze` (text) on a generated
-// 100,000-node lock.
+// BenchmarkAnalyzeText100k is `flakedup analyze` (text: at most 20
+// copies per source) on a generated 100,000-node lock.
 func BenchmarkAnalyzeText100k(b *testing.B) {
 	benchRun(b, "analyze", writeGenerated(b, 100_000))
 }
@@ -72,6 +72,12 @@ func BenchmarkAnalyzeTextWide100k(b *testing.B) {
 // flakes merged under one root (about 1,000 nodes).
 func BenchmarkAnalyzeTextMerged23(b *testing.B) {
 	benchRun(b, "analyze", writeLock(b, genlock.Merged(23)))
+}
+
+// BenchmarkAnalyzeTextVerbose100k is `flakedup analyze --verbose` (every
+// copy) on a generated 100,000-node lock.
+func BenchmarkAnalyzeTextVerbose100k(b *testing.B) {
+	benchRun(b, "analyze", "--verbose", writeGenerated(b, 100_000))
 }
 
 // writeGeneratedFlake writes a generated n-node flake.lock and a flake.nix

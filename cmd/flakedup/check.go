@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -31,25 +33,35 @@ the current directory) and exits 0 when every limit holds, 1 when any is exceede
 (every violation is reported, not just the first), 2 on bad input.
 
 Without --max-nixpkgs, a nixpkgs copy that ` + "`flakedup fix`" + ` could collapse (same source and
-branch as a root input, under the same rules and flakedup.toml) is a violation.
+branch as a root input, under the same rules, planning flags and flakedup.toml) is a
+violation. So is a flake.lock that does not reflect flake.nix (a declared follows or root
+input it lacks, a root input flake.nix no longer declares): run ` + "`nix flake lock`" + `.
+--max-copies takes a SOURCE as why does: a root input name (flake-parts), owner/repo, a
+source ID (github:hercules-ci/flake-parts), an input path, or nixpkgs.
+
+With --all (flag or flakedup.toml), a copy of any source that fix --all would collapse is
+a violation too.
 
 Formats: text; json (one document per flake: the analyze schema plus "flake",
-"nix_version" and "violations"); github (workflow commands that annotate flake.nix at
-the root input that pulls each copy in, with the follows line that fixes it);
-markdown (a table for $GITHUB_STEP_SUMMARY or a pull-request comment).
+"nix_version" and "violations"; a flake that cannot be read gets {"flake", "error",
+"file", "line", "column", "manual_lines"}); github (workflow commands that annotate
+flake.nix at the root input that pulls each copy in, with the follows line that fixes
+it; one ::error at the position of a flake.nix that does not parse); markdown (a table
+for $GITHUB_STEP_SUMMARY or a pull-request comment).
 
 Examples:
    flakedup check                                   # any collapsible copy fails
    flakedup check --max-nixpkgs 2 --max-revisions 2
-   flakedup check --max-copies github:numtide/flake-utils=1 hosts/a hosts/b
-   flakedup check --format github && flakedup check --format markdown >> "$GITHUB_STEP_SUMMARY"`,
+   flakedup check --max-copies flake-utils=1 hosts/a hosts/b
+   flakedup check --cross-branch --ignore nixos-hardware   # the policy fix is run with
+   # in a GitHub workflow step: annotate, write the job summary either way, keep the status
+   flakedup check --format github; s=$?; flakedup check --format markdown >> "$GITHUB_STEP_SUMMARY"; exit $s`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "max-nixpkgs", Usage: "allowed nixpkgs copies (default: fail when any copy could follow the root's)"},
-			&cli.StringSliceFlag{Name: "max-copies", Usage: "allowed copies of a source, as SOURCE=N (e.g. github:numtide/flake-utils=1; repeatable)"},
+			&cli.StringSliceFlag{Name: "max-copies", Usage: "allowed copies of a source, as SOURCE=N (SOURCE as for why: flake-utils, numtide/flake-utils, github:numtide/flake-utils; repeatable)"},
 			&cli.StringFlag{Name: "max-revisions", Usage: "allowed distinct nixpkgs revisions"},
-			&cli.StringFlag{Name: "nix-version", Usage: "the Nix that will lock the flake (as for fix)"},
 			formatFlag(formatText, formatJSON, formatGitHub, formatMarkdown),
-		}, verifyFlags(false)...),
+		}, append(planFlags(), verifyFlags(false)...)...),
 		Action: func(c *cli.Context) error {
 			format, err := outputFormat(c, formatText, formatJSON, formatGitHub, formatMarkdown)
 			if err != nil {
@@ -70,6 +82,9 @@ Examples:
 				if err != nil {
 					fmt.Fprintf(e.stderr, "flakedup: %s\n", oneLine(err.Error()))
 					worst = exitBadUsed
+					if err := writeCheckError(e.stdout, format, arg, err, i > 0); err != nil {
+						return badInput(err)
+					}
 					continue
 				}
 				if len(rep.violations) > 0 && worst == exitOK {
@@ -94,9 +109,66 @@ type checkLimits struct {
 	maxCopies    []sourceLimit
 }
 
+// sourceLimit is one --max-copies: the SOURCE as given and its count.
 type sourceLimit struct {
-	source string // a source ID, lower-cased, or "nixpkgs"
+	flag   string // SOURCE=N as given
+	source string // SOURCE, a why query (resolveLimits)
 	max    int
+}
+
+// resolvedLimit is a sourceLimit read against one flake's lock: the source
+// IDs its SOURCE names there.
+type resolvedLimit struct {
+	sourceLimit
+	ids     map[string]bool
+	nixpkgs bool // SOURCE is nixpkgs: every nixpkgs copy, forks included
+}
+
+// name is how messages name the limited source: its ID when SOURCE names
+// exactly one, else SOURCE as given.
+func (l resolvedLimit) name() string {
+	if len(l.ids) == 1 && !l.nixpkgs {
+		for id := range l.ids {
+			return id
+		}
+	}
+	return l.source
+}
+
+// covers reports whether the limit counts copies of the source.
+func (l resolvedLimit) covers(src lockgraph.Source) bool {
+	return l.ids[src.ID] || (l.nixpkgs && src.Nixpkgs)
+}
+
+// resolveLimits reads each --max-copies SOURCE against g the way why reads
+// its query (matchQuery): a SOURCE that names nothing in the lock is an
+// error that suggests the closest names, never a limit that silently holds.
+// nixpkgs always resolves (a lock without nixpkgs has 0 copies of it).
+func resolveLimits(g *lockgraph.Graph, lockPath string, limits []sourceLimit) ([]resolvedLimit, error) {
+	if len(limits) == 0 {
+		return nil, nil
+	}
+	byID, order := copiesBySource(g, lockgraph.Report{})
+	var out []resolvedLimit
+	for _, l := range limits {
+		r := resolvedLimit{sourceLimit: l, ids: map[string]bool{}}
+		if strings.EqualFold(strings.TrimSpace(l.source), "nixpkgs") {
+			r.nixpkgs = true
+			out = append(out, r)
+			continue
+		}
+		key, ids := matchQuery(g, l.source, byID)
+		switch {
+		case key != "":
+			r.ids[sourceKey(g, key)] = true
+		case len(ids) > 0:
+			r.ids = ids
+		default:
+			return nil, unknownQueryError(g, fmt.Sprintf("--max-copies %s: %q in %s", l.flag, l.source, lockPath), l.source, order)
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 func checkLimitsFrom(c *cli.Context) (checkLimits, error) {
@@ -117,7 +189,10 @@ func checkLimitsFrom(c *cli.Context) (checkLimits, error) {
 		if err != nil || n < 0 {
 			return l, fmt.Errorf("--max-copies %q: %q is not a count", s, s[i+1:])
 		}
-		l.maxCopies = append(l.maxCopies, sourceLimit{strings.ToLower(s[:i]), n})
+		if strings.TrimSpace(s[:i]) == "" {
+			return l, fmt.Errorf("--max-copies %q: want SOURCE=N, e.g. flake-utils=1", s)
+		}
+		l.maxCopies = append(l.maxCopies, sourceLimit{flag: s, source: s[:i], max: n})
 	}
 	return l, nil
 }
@@ -153,27 +228,45 @@ type checkCopy struct {
 	declared bool // the root's own input
 	branch   string
 	rev      string
-	line     int    // line of the root input that pulls it in (1 when unknown)
+	line     int    // line of the root input that pulls it in (0 when unknown)
 	fix      string // the flake.nix line that collapses it, "" when none
 	held     string // why fix leaves it alone, "" when it does not
+	pending  bool   // a follows flake.nix declares removes it once re-locked
+	limited  []int  // the indexes of the --max-copies limits (as resolved) that count it
 }
 
 // violation is one exceeded limit.
 type violation struct {
-	Rule    string `json:"rule"`   // collapsible | max-nixpkgs | max-revisions | max-copies
-	Source  string `json:"source"` // the source ID the rule is about
+	Rule    string `json:"rule"`   // stale-lock | collapsible | max-nixpkgs | max-revisions | max-copies
+	Source  string `json:"source"` // the source ID the rule is about ("" for stale-lock)
 	Limit   int    `json:"limit"`
 	Actual  int    `json:"actual"`
 	Message string `json:"message"`
+	// Details are the positioned findings behind the violation (stale-lock:
+	// flake.nix:15:39: inputs.a.inputs.nixpkgs.follows = "nixpkgs" is not in
+	// flake.lock); never null.
+	Details []string `json:"details"`
+	limit   int      // max-copies: the index of its limit
 }
+
+// staleLockMessage is the stale-lock violation's message.
+const staleLockMessage = "flake.lock is out of date with flake.nix: run `nix flake lock`"
 
 // checkFlake loads one flake, plans as fix would, and evaluates the limits.
 func checkFlake(c *cli.Context, e *env, arg string, limits checkLimits) (*checkReport, error) {
-	out, settings, err := loadAndPlan(c, e, arg, flake.LoadOptions{ReadLock: e.readText}, true, func(s *fixSettings) {
-		s.policy.Promote, s.policy.Deep = false, false
-		for _, sl := range limits.maxCopies {
-			s.sources = append(s.sources, sl.source)
+	var resolved []resolvedLimit
+	out, settings, err := loadAndPlan(c, e, arg, flake.LoadOptions{ReadLock: e.readText}, true, func(s *fixSettings, fl *flake.Flake) error {
+		var err error
+		if resolved, err = resolveLimits(fl.Graph, fl.LockPath, limits.maxCopies); err != nil {
+			return err
 		}
+		for _, l := range resolved {
+			for id := range l.ids {
+				s.sources = append(s.sources, id)
+			}
+		}
+		sort.Strings(s.sources)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -187,7 +280,13 @@ func checkFlake(c *cli.Context, e *env, arg string, limits checkLimits) (*checkR
 	if rep.display == "" {
 		rep.display = "."
 	}
-	rep.copies = checkCopies(out, limits)
+	rep.copies = checkCopies(out, resolved, settings.policy.All)
+
+	if stale := out.Flake.StaleLock(); len(stale) > 0 {
+		rep.violations = append(rep.violations, violation{
+			Rule: "stale-lock", Actual: len(stale), Message: staleLockMessage, Details: stale,
+		})
+	}
 
 	nix := out.Before.Nixpkgs
 	collapsible := out.Counts().CouldFollow
@@ -195,11 +294,29 @@ func checkFlake(c *cli.Context, e *env, arg string, limits checkLimits) (*checkR
 		if collapsible > 0 {
 			rep.violations = append(rep.violations, violation{
 				Rule: "collapsible", Source: "nixpkgs", Limit: nix.Copies - collapsible, Actual: nix.Copies,
-				Message: fmt.Sprintf("%s of %d could follow the root's nixpkgs: run `flakedup fix`",
-					plural(collapsible, "nixpkgs copy", "nixpkgs copies"), nix.Copies),
+				Message: fmt.Sprintf("%s of %d could follow the root's nixpkgs: run `%s`",
+					plural(collapsible, "nixpkgs copy", "nixpkgs copies"), nix.Copies, fixCommandLine(c)),
 			})
 		}
-	} else if nix.Copies > limits.maxNixpkgs {
+	}
+	if limits.maxNixpkgs < 0 && settings.policy.All {
+		// fix --all also collapses the other sources: each with a copy it
+		// would remove is a violation too.
+		for _, id := range allCollapsible(out) {
+			n, k := out.Result.Before[id], 0
+			for _, cp := range out.Copies {
+				if cp.Source.ID == id && cp.Status == flake.Follow {
+					k++
+				}
+			}
+			rep.violations = append(rep.violations, violation{
+				Rule: "collapsible", Source: id, Limit: n - k, Actual: n,
+				Message: fmt.Sprintf("%s: %s of %d could follow a root input: run `%s`",
+					id, plural(k, "copy", "copies"), n, fixCommandLine(c)),
+			})
+		}
+	}
+	if limits.maxNixpkgs >= 0 && nix.Copies > limits.maxNixpkgs {
 		rep.violations = append(rep.violations, violation{
 			Rule: "max-nixpkgs", Source: "nixpkgs", Limit: limits.maxNixpkgs, Actual: nix.Copies,
 			Message: fmt.Sprintf("%s, limit %d", plural(nix.Copies, "nixpkgs copy", "nixpkgs copies"), limits.maxNixpkgs),
@@ -211,45 +328,70 @@ func checkFlake(c *cli.Context, e *env, arg string, limits checkLimits) (*checkR
 			Message: fmt.Sprintf("%s, limit %d", plural(nix.Revisions, "nixpkgs revision", "nixpkgs revisions"), limits.maxRevisions),
 		})
 	}
-	for _, sl := range limits.maxCopies {
+	for k, sl := range resolved {
 		n := 0
 		for _, cp := range rep.copies {
-			if cp.source == sl.source || (sl.source == "nixpkgs" && cp.nixpkgs) {
+			if slices.Contains(cp.limited, k) {
 				n++
 			}
 		}
 		if n > sl.max {
 			rep.violations = append(rep.violations, violation{
-				Rule: "max-copies", Source: sl.source, Limit: sl.max, Actual: n,
-				Message: fmt.Sprintf("%s: %s, limit %d", sl.source, plural(n, "copy", "copies"), sl.max),
+				Rule: "max-copies", Source: sl.name(), Limit: sl.max, Actual: n, limit: k,
+				Message: fmt.Sprintf("%s: %s, limit %d", sl.name(), plural(n, "copy", "copies"), sl.max),
 			})
 		}
 	}
 	rep.violations = append(rep.violations, ver.violations()...)
+	for i := range rep.violations {
+		if rep.violations[i].Details == nil {
+			rep.violations[i].Details = []string{}
+		}
+	}
 	return rep, nil
+}
+
+// allCollapsible lists, in ID order, the sources other than nixpkgs with
+// a copy the plan removes (under --all).
+func allCollapsible(out *flake.Outcome) []string {
+	seen := map[string]bool{}
+	var ids []string
+	for _, cp := range out.Copies {
+		if !cp.Source.Nixpkgs && cp.Status == flake.Follow && !seen[cp.Source.ID] {
+			seen[cp.Source.ID] = true
+			ids = append(ids, cp.Source.ID)
+		}
+	}
+	sort.Strings(ids)
+	return ids
 }
 
 // checkCopies lists the copies the report talks about: every nixpkgs copy
 // and every copy of a source with a --max-copies limit, each with the line
 // of its root input and the follows line that fix would add for it.
-func checkCopies(out *flake.Outcome, limits checkLimits) []checkCopy {
-	limited := map[string]bool{}
-	for _, sl := range limits.maxCopies {
-		limited[sl.source] = true
+func checkCopies(out *flake.Outcome, limits []resolvedLimit, all bool) []checkCopy {
+	collapsible := map[string]bool{}
+	if all {
+		for _, id := range allCollapsible(out) {
+			collapsible[id] = true
+		}
 	}
 	var copies []checkCopy
 	for _, c := range out.Copies {
-		if !c.Source.Nixpkgs && !limited[c.Source.ID] {
+		var limited []int
+		for k, l := range limits {
+			if l.covers(c.Source) {
+				limited = append(limited, k)
+			}
+		}
+		if !c.Source.Nixpkgs && limited == nil && !collapsible[c.Source.ID] {
 			continue
 		}
-		cp := checkCopy{
+		copies = append(copies, checkCopy{
 			path: c.Path, source: c.Source.ID, nixpkgs: c.Source.Nixpkgs, declared: c.Status == flake.Root,
 			branch: branchLabel(c.Branch), rev: shortRev(c.Rev), line: c.Line, fix: c.Fix, held: c.Reason,
-		}
-		if cp.line == 0 {
-			cp.line = 1
-		}
-		copies = append(copies, cp)
+			pending: c.Status == flake.Pending, limited: limited,
+		})
 	}
 	return copies
 }
@@ -291,6 +433,9 @@ func (r *checkReport) writeText(w io.Writer, p palette) error {
 		plural(nix.Copies, "copy", "copies"), plural(nix.Revisions, "revision", "revisions"))
 	for _, v := range r.violations {
 		fmt.Fprintf(&b, "  %s\n", v.Message)
+		for _, d := range v.Details {
+			fmt.Fprintf(&b, "    %s\n", d)
+		}
 	}
 	if len(r.violations) > 0 {
 		fmt.Fprintf(&b, "  %s\n", p.dim(fmt.Sprintf("(fixes planned for Nix %s, from %s)",
@@ -316,9 +461,14 @@ func (r *checkReport) writeText(w io.Writer, p palette) error {
 // limit (on the job), then workflow commands that annotate flake.nix at the
 // line of the root input that pulls each copy in: ::error for what `flakedup
 // fix` would change (one per follows line, listing the copies it removes),
-// ::warning for the copies it leaves (one per reason), ::notice for the
-// plan's summary lines. The same command is never printed twice. Nothing is
-// printed when the flake passes.
+// ::warning for the copies it holds back (one per reason) and for other
+// copies of a source over its --max-copies limit (one per root input
+// line and source), ::notice for the plan's summary lines. Copies that a
+// follows already in flake.nix removes get none (the stale-lock violation
+// says to re-lock). A copy whose root input line is unknown annotates the
+// file without a line. The same command is never printed twice. Nothing is
+// printed when the flake passes; a flake that cannot be read gets one
+// ::error at the error's position (writeCheckError).
 func (r *checkReport) writeGitHub(w io.Writer) error {
 	if len(r.violations) == 0 {
 		return nil
@@ -326,7 +476,11 @@ func (r *checkReport) writeGitHub(w io.Writer) error {
 	file := filepath.ToSlash(filepath.Clean(r.outcome.Flake.NixPath))
 	var b strings.Builder
 	for _, v := range r.violations {
-		fmt.Fprintf(&b, "::error title=%s::%s: %s\n", ghProp("flakedup check "+v.Rule), ghData(r.display), ghData(v.Message))
+		msg := v.Message
+		if len(v.Details) > 0 {
+			msg += " (" + strings.Join(v.Details, "; ") + ")"
+		}
+		fmt.Fprintf(&b, "::error title=%s::%s: %s\n", ghProp("flakedup check "+v.Rule), ghData(r.display), ghData(msg))
 	}
 	for _, l := range r.outcome.Summary().Lines() {
 		fmt.Fprintf(&b, "::notice title=%s::%s\n", ghProp("flakedup plan"), ghData(strings.TrimSpace(l)))
@@ -340,11 +494,11 @@ func (r *checkReport) writeGitHub(w io.Writer) error {
 	var order []*annotation
 	byKey := map[string]*annotation{}
 	for _, cp := range r.copies {
-		if cp.declared || (!cp.nixpkgs && !r.limits(cp.source)) {
-			continue
+		if cp.declared || cp.pending || (!cp.nixpkgs && !r.overLimit(cp) && cp.fix == "") {
+			continue // pending copies: the stale-lock violation says to re-lock
 		}
 		a := &annotation{level: "warning", line: cp.line, fix: cp.fix, held: cp.held}
-		key := "copy " + lockgraph.JoinPath(cp.path)
+		key := fmt.Sprintf("copy %d %s", cp.line, cp.source)
 		switch {
 		case cp.fix != "":
 			a.level, key = "error", "fix "+cp.fix
@@ -378,20 +532,74 @@ func (r *checkReport) writeGitHub(w io.Writer) error {
 		default:
 			msg = what
 		}
-		fmt.Fprintf(&b, "::%s file=%s,line=%d,title=%s::%s\n", a.level, ghProp(file), a.line,
+		where := "file=" + ghProp(file)
+		if a.line > 0 {
+			where += fmt.Sprintf(",line=%d", a.line)
+		}
+		fmt.Fprintf(&b, "::%s %s,title=%s::%s\n", a.level, where,
 			ghProp("duplicate "+sourceName(first)+": "+paths[0]), ghData(msg))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func (r *checkReport) limits(source string) bool {
+// overLimit reports whether a --max-copies limit that counts cp is
+// exceeded.
+func (r *checkReport) overLimit(cp checkCopy) bool {
 	for _, v := range r.violations {
-		if v.Source == source {
+		if v.Rule == "max-copies" && slices.Contains(cp.limited, v.limit) {
 			return true
 		}
 	}
 	return false
+}
+
+// writeCheckError reports a flake that could not be checked (the message is
+// on stderr already): under json, its document carries the error (the
+// error document's keys, after "flake"); under github, one ::error at the
+// error's position (file, line, col when it has them); under markdown, a
+// failed heading with the message. Text has only the stderr line.
+func writeCheckError(w io.Writer, format, arg string, err error, sep bool) error {
+	if arg == "" {
+		arg = "."
+	}
+	doc := errorDocument(err)
+	switch format {
+	case formatJSON:
+		return writeJSON(w, checkErrorJSON{Flake: arg, errorDoc: doc})
+	case formatGitHub:
+		var props []string
+		if doc.File != "" {
+			props = append(props, "file="+ghProp(filepath.ToSlash(filepath.Clean(doc.File))))
+			if doc.Line > 0 {
+				props = append(props, fmt.Sprintf("line=%d", doc.Line))
+				if doc.Column > 0 {
+					props = append(props, fmt.Sprintf("col=%d", doc.Column))
+				}
+			}
+		}
+		props = append(props, "title="+ghProp("flakedup check"))
+		msg := doc.Error
+		if m := positionPrefix.FindStringSubmatch(msg); m != nil && doc.Line > 0 {
+			msg = msg[len(m[0]):] // the position is in the properties
+		}
+		_, err := fmt.Fprintf(w, "::error %s::%s\n", strings.Join(props, ","), ghData(msg))
+		return err
+	case formatMarkdown:
+		if sep {
+			fmt.Fprintln(w)
+		}
+		_, err := fmt.Fprintf(w, "### ❌ flakedup check: `%s`\n\n%s\n", arg, mdEscape(doc.Error))
+		return err
+	}
+	return nil
+}
+
+// checkErrorJSON is the document of a flake check could not read: "flake"
+// and the error document (errorDoc) of the failure.
+type checkErrorJSON struct {
+	Flake string `json:"flake"`
+	errorDoc
 }
 
 func sourceName(cp checkCopy) string {
@@ -420,10 +628,13 @@ func (r *checkReport) writeMarkdown(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "### %s flakedup check: `%s`\n\n", mark, r.display)
 	fmt.Fprintf(&b, "nixpkgs: **%s**, %s, %s.\n\n", plural(nix.Copies, "copy", "copies"),
-		plural(nix.Revisions, "revision", "revisions"), plural(nix.Branches, "branch", "branches"))
+		plural(nix.Revisions, "revision", "revisions"), plural(shownBranches(r.outcome), "branch", "branches"))
 	if len(r.violations) > 0 {
 		for _, v := range r.violations {
 			fmt.Fprintf(&b, "- %s\n", v.Message)
+			for _, d := range v.Details {
+				fmt.Fprintf(&b, "  - %s\n", mdEscape(d))
+			}
 		}
 		for _, l := range r.outcome.Summary().Lines() {
 			if strings.HasPrefix(l, "  ") {
@@ -443,6 +654,8 @@ func (r *checkReport) writeMarkdown(w io.Writer) error {
 				fix = "`" + cp.fix + "`"
 			case cp.held != "":
 				fix = "held back: " + mdEscape(cp.held)
+			case cp.pending:
+				fix = "follows in flake.nix: run `nix flake lock`"
 			case !cp.declared:
 				fix = "—"
 			}

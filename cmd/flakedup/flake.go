@@ -65,12 +65,14 @@ func fixSettingsFrom(c *cli.Context, e *env, dir string) (fixSettings, error) {
 
 // loadAndPlan loads the flake at arg and plans it with the settings of c
 // and its flakedup.toml: the one path analyze, check and fix share.
+// adjust, when given, may change the settings once the flake is read, or
+// refuse it.
 //
 // With strict (fix, check), a flake.nix that is missing or that Nix
 // refuses is an error before anything is planned; a syntax error says to
 // fix it first. Without (analyze), the plan is made on the lock alone and
 // the caller warns.
-func loadAndPlan(c *cli.Context, e *env, arg string, opts flake.LoadOptions, strict bool, adjust func(*fixSettings)) (*flake.Outcome, fixSettings, error) {
+func loadAndPlan(c *cli.Context, e *env, arg string, opts flake.LoadOptions, strict bool, adjust func(*fixSettings, *flake.Flake) error) (*flake.Outcome, fixSettings, error) {
 	fl, err := flake.LoadWith(arg, opts)
 	if err != nil {
 		return nil, fixSettings{}, err
@@ -86,7 +88,9 @@ func loadAndPlan(c *cli.Context, e *env, arg string, opts flake.LoadOptions, str
 		return nil, fixSettings{}, err
 	}
 	if adjust != nil {
-		adjust(&settings)
+		if err := adjust(&settings, fl); err != nil {
+			return nil, fixSettings{}, err
+		}
 	}
 	out, err := fl.Plan(settings.options())
 	if err != nil {

@@ -155,7 +155,7 @@ func explain(g *lockgraph.Graph, analyzed lockgraph.Report, query string, limit 
 	case strings.EqualFold(strings.TrimSpace(query), "nixpkgs"):
 		return nil, fmt.Errorf("why %q: the lock has no copy of nixpkgs", query)
 	default:
-		return nil, unknownQueryError(g, query, order)
+		return nil, unknownQueryError(g, fmt.Sprintf("why %q", query), query, order)
 	}
 	for i := range rep.Sources {
 		for j := range rep.Sources[i].Copies {
@@ -334,8 +334,9 @@ func followsAlong(g *lockgraph.Graph, path []string) []followsHop {
 }
 
 // unknownQueryError says that nothing matches query and suggests the
-// closest input paths and sources.
-func unknownQueryError(g *lockgraph.Graph, query string, sources []string) error {
+// closest input paths and sources; what names the query in the message
+// (`why "x"`, `--max-copies x=1`).
+func unknownQueryError(g *lockgraph.Graph, what, query string, sources []string) error {
 	var names []string
 	names = append(names, g.Nodes[g.Root].Inputs.Names()...)
 	for _, np := range g.Paths() {
@@ -352,7 +353,7 @@ func unknownQueryError(g *lockgraph.Graph, query string, sources []string) error
 		}
 	}
 	names = append(names, sources...)
-	msg := fmt.Sprintf("why %q: no input path or source by that name", query)
+	msg := what + ": no input path or source by that name"
 	if close := suggest.Closest(query, names, 3); len(close) > 0 {
 		return fmt.Errorf("%s; did you mean %s?", msg, strings.Join(close, ", "))
 	}

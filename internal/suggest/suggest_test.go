@@ -12,6 +12,7 @@ func TestDistance(t *testing.T) {
 	}{
 		{"", "", 0}, {"a", "", 1}, {"", "abc", 3}, {"nixpkgs", "nixpkgs", 0},
 		{"nixpkgz", "nixpkgs", 1}, {"kitten", "sitting", 3}, {"flake-parts", "flake-utils", 4},
+		{"fxi", "fix", 1}, {"nixpgks", "nixpkgs", 1}, {"ab", "ba", 1}, {"abc", "ca", 3},
 	} {
 		if got := Distance(tt.a, tt.b); got != tt.want {
 			t.Errorf("Distance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
