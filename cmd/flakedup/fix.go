@@ -233,7 +233,7 @@ func fixJSONOf(o *flake.Outcome, s fixSettings) fixJSON {
 func writeFixText(w io.Writer, o *flake.Outcome, s fixSettings, p palette) error {
 	var b strings.Builder
 	if o.Diff != "" {
-		b.WriteString(o.Diff)
+		b.WriteString(colorDiff(o.Diff, p))
 		b.WriteString("\n")
 	}
 	added := len(o.Result.Follows)
@@ -274,7 +274,7 @@ func writeFixText(w io.Writer, o *flake.Outcome, s fixSettings, p palette) error
 	for _, l := range o.Summary().Lines() {
 		b.WriteString(l + "\n")
 	}
-	fmt.Fprintf(&b, "target: Nix %s (%s)\n", s.target.Version, s.target.Source)
+	fmt.Fprintf(&b, "target: %s (%s)\n", s.target.Version.Name(), s.target.Source)
 	for _, w := range o.Result.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", w)
 	}
