@@ -26,27 +26,32 @@ func analyzeCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "analyze",
 		Usage:     "report the duplicated nixpkgs copies (and other sources) in a flake's lock",
-		ArgsUsage: "[PATH]",
-		Description: "PATH is a flake directory (default: the current one), its flake.nix, or a flake.lock file.\n" +
+		ArgsUsage: "[PATH...]",
+		Description: "PATH is a flake directory (default: the current one), its flake.nix, or a flake.lock file;\n" +
+			"several PATHs, or --recursive (every flake under each PATH), report each flake and a total.\n" +
 			"Revision ages are relative to now, or to " + nowEnv + " (RFC 3339 or YYYY-MM-DD) when set.\n\n" +
 			"Examples:\n" +
 			"   flakedup analyze                          # the flake in the current directory\n" +
 			"   flakedup analyze ~/nixos-config/flake.lock\n" +
 			"   flakedup analyze --format json | jq '.nixpkgs.copies'",
-		Flags: []cli.Flag{formatFlag(formatText, formatJSON)},
+		Flags: []cli.Flag{recursiveFlag(), formatFlag(formatText, formatJSON)},
 		Action: func(c *cli.Context) error {
 			format, err := outputFormat(c, formatText, formatJSON)
 			if err != nil {
 				return err
 			}
-			if c.NArg() > 1 {
-				return badInput(fmt.Errorf("analyze takes one PATH, got %d arguments", c.NArg()))
-			}
 			clock, err := now(e)
 			if err != nil {
 				return err
 			}
-			out, _, err := loadAndPlan(c, e, c.Args().First(), flake.LoadOptions{ReadLock: e.readText}, false, nil)
+			paths, multi, err := flakePaths(c)
+			if err != nil {
+				return err
+			}
+			if multi {
+				return writeMulti(e, "analyze", format, analyzeResults(c, e, paths, format, clock))
+			}
+			out, _, err := loadAndPlan(c, e, paths[0], flake.LoadOptions{ReadLock: e.readText}, false, nil)
 			if err != nil {
 				return badInput(err)
 			}

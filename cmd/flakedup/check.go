@@ -48,6 +48,7 @@ Examples:
 			&cli.StringSliceFlag{Name: "max-copies", Usage: "allowed copies of a source, as SOURCE=N (e.g. github:numtide/flake-utils=1; repeatable)"},
 			&cli.StringFlag{Name: "max-revisions", Usage: "allowed distinct nixpkgs revisions"},
 			&cli.StringFlag{Name: "nix-version", Usage: "the Nix that will lock the flake (as for fix)"},
+			recursiveFlag(),
 			formatFlag(formatText, formatJSON, formatGitHub, formatMarkdown),
 		},
 		Action: func(c *cli.Context) error {
@@ -59,30 +60,25 @@ Examples:
 			if err != nil {
 				return badInput(err)
 			}
-			args := c.Args().Slice()
-			if len(args) == 0 {
-				args = []string{"."}
+			paths, multi, err := flakePaths(c)
+			if err != nil {
+				return err
 			}
-			worst := exitOK
 			p := palette{on: useColor(e)}
-			for i, arg := range args {
-				rep, err := checkFlake(c, e, arg, limits)
+			if !multi {
+				rep, err := checkFlake(c, e, paths[0], limits)
 				if err != nil {
-					fmt.Fprintf(e.stderr, "flakedup: %s\n", oneLine(err.Error()))
-					worst = exitBadUsed
-					continue
-				}
-				if len(rep.violations) > 0 && worst == exitOK {
-					worst = exitFailed
-				}
-				if err := rep.render(e.stdout, format, p, i > 0); err != nil {
 					return badInput(err)
 				}
+				if err := rep.render(e.stdout, format, p, false); err != nil {
+					return badInput(err)
+				}
+				if len(rep.violations) > 0 {
+					return failed()
+				}
+				return nil
 			}
-			if worst != exitOK {
-				return &exitError{code: worst}
-			}
-			return nil
+			return writeMulti(e, "check", format, checkResults(c, e, paths, limits, format, p))
 		},
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -9,6 +10,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/flakedup/flakedup/internal/flake"
+	"github.com/flakedup/flakedup/internal/savings"
+	"github.com/flakedup/flakedup/lockgraph"
 )
 
 // fixCommand is `flakedup fix [PATH]`: plan the follows that collapse the
@@ -17,11 +20,12 @@ func fixCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "fix",
 		Usage:     "add the follows that collapse duplicated nixpkgs copies to flake.nix",
-		ArgsUsage: "[PATH]",
+		ArgsUsage: "[PATH...]",
 		Description: `Plans the follows that make duplicated nixpkgs copies follow a root input of the
 flake, writes them into flake.nix in the style the file already uses, and prints the
-unified diff and the copy count before and after. PATH is a flake directory (default:
-the current one), or its flake.nix or flake.lock.
+unified diff, the copy count before and after, and what that saves. PATH is a flake
+directory (default: the current one), or its flake.nix or flake.lock; several PATHs,
+or --recursive (every flake under each PATH), fix each flake and end with a total.
 
 A copy follows the root input on its own branch (or, when the flake's follows already
 send everything to nixpkgs, nixpkgs: --policy overrides that). Copies with no root
@@ -37,7 +41,9 @@ Examples:
    flakedup fix --dry-run                 # show the diff, write nothing
    flakedup fix && nix flake lock         # patch flake.nix, then let Nix re-lock
    flakedup fix --lock                    # also write the predicted flake.lock (no nix needed)
-   flakedup fix --all --ignore nixos-hardware --format json`,
+   flakedup fix --all --ignore nixos-hardware --format json
+   flakedup fix --only home-manager --dry-run # just the follows below home-manager
+   flakedup fix -r .                          # every flake in this repository`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the diff and summary, write nothing"},
 			&cli.BoolFlag{Name: "lock", Usage: "also write the predicted flake.lock (no network or nix needed)"},
@@ -50,6 +56,9 @@ Examples:
 			&cli.BoolFlag{Name: "promote", Usage: "add an intermediate input as a root input when a deep copy needs it"},
 			&cli.BoolFlag{Name: "deep", Usage: "emit overrides deeper than two levels (needs Nix >= 2.30)"},
 			&cli.StringFlag{Name: "nix-version", Usage: "the Nix that will lock the flake, e.g. 2.18 (default: nix --version, else 2.18)"},
+			&cli.StringSliceFlag{Name: "only", Usage: "add only the follows below this root input (repeatable)"},
+			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "ask before each follows (on a terminal only)"},
+			recursiveFlag(),
 			formatFlag(formatText, formatJSON),
 		},
 		Action: func(c *cli.Context) error {
@@ -57,33 +66,199 @@ Examples:
 			if err != nil {
 				return err
 			}
-			if c.NArg() > 1 {
-				return badInput(fmt.Errorf("fix takes one PATH, got %d arguments", c.NArg()))
+			if c.Bool("interactive") && !(isTerminal(e.stdin) && isTerminal(e.stdout)) {
+				return badInput(fmt.Errorf("--interactive needs a terminal (stdin and stdout); use --only NAME to choose follows in a script"))
 			}
-			out, settings, err := loadAndPlan(c, e, c.Args().First(), flake.LoadOptions{ReadLock: readFileText}, true, nil)
+			if c.Bool("interactive") && format == formatJSON {
+				return badInput(fmt.Errorf("--interactive asks on the terminal: it does not go with --format json"))
+			}
+			paths, multi, err := flakePaths(c)
 			if err != nil {
-				return badInput(err)
+				return err
 			}
-			out.Edit()
-			if out.Manual != nil {
-				// flake.nix cannot be edited safely: show what to add, write
-				// nothing (under --format json, the error document carries
-				// the lines).
-				if format != formatJSON {
-					writeManualLines(e.stdout, out.ManualLines)
-				}
-				return refused(out.Manual, out.ManualLines)
-			}
-			if !c.Bool("dry-run") {
-				if err := out.Write(c.Bool("lock")); err != nil {
+			if !multi {
+				r, doc := fixOne(c, e, paths[0], format)
+				if _, err := io.WriteString(e.stdout, r.text); err != nil {
 					return badInput(err)
 				}
+				if r.err != nil {
+					return r.err
+				}
+				if format == formatJSON {
+					return writeJSON(e.stdout, doc)
+				}
+				return nil
 			}
-			if format == formatJSON {
-				return writeJSON(e.stdout, fixJSONOf(out, settings))
+			results := make([]flakeResult, 0, len(paths))
+			for _, path := range paths {
+				r, doc := fixOne(c, e, path, format)
+				r.doc = struct {
+					Flake string `json:"flake"`
+					fixJSON
+				}{path, doc}
+				if r.text != "" && format == formatText {
+					r.text = palette{on: useColor(e)}.bold("flake "+path+":") + "\n" + r.text
+				}
+				results = append(results, r)
 			}
-			return writeFixText(e.stdout, out, settings, palette{on: useColor(e)})
+			return writeMulti(e, "fix", format, results)
 		},
+	}
+}
+
+// fixOne plans, edits and (unless --dry-run) writes one flake. The text
+// output (the diff and the summary, or the lines to add by hand) is in
+// text under --format text; err is set (an exitError) when the flake
+// failed, and doc is its JSON document when it did not.
+func fixOne(c *cli.Context, e *env, arg, format string) (flakeResult, fixJSON) {
+	r := flakeResult{path: arg}
+	only := c.StringSlice("only")
+	var leftAlone map[string]string // ignore entry -> why, for --only and declined follows
+	adjust := func(s *fixSettings) {}
+	if len(only) > 0 {
+		fl, err := flake.LoadWith(arg, flake.LoadOptions{ReadLock: readFileText})
+		if err != nil {
+			r.err = badInput(err)
+			return r, fixJSON{}
+		}
+		var others []string
+		others, err = onlyIgnores(fl, only)
+		if err != nil {
+			r.err = badInput(err)
+			return r, fixJSON{}
+		}
+		leftAlone = map[string]string{}
+		for _, o := range others {
+			leftAlone[o] = "--only " + strings.Join(only, ", --only ")
+		}
+		adjust = func(s *fixSettings) { s.policy.Ignore = append(s.policy.Ignore, others...) }
+	}
+	out, settings, err := loadAndPlan(c, e, arg, flake.LoadOptions{ReadLock: readFileText}, true, adjust)
+	if err != nil {
+		r.err = badInput(err)
+		return r, fixJSON{}
+	}
+	if c.Bool("interactive") && len(out.Result.Follows) > 0 {
+		declined, err := askFollows(e, out)
+		if err != nil {
+			r.err = badInput(err)
+			return r, fixJSON{}
+		}
+		if len(declined) > 0 {
+			if leftAlone == nil {
+				leftAlone = map[string]string{}
+			}
+			for _, d := range declined {
+				leftAlone[d] = "declined"
+			}
+			prev := adjust
+			adjust = func(s *fixSettings) {
+				prev(s)
+				s.policy.Ignore = append(s.policy.Ignore, declined...)
+			}
+			if out, settings, err = loadAndPlan(c, e, arg, flake.LoadOptions{ReadLock: readFileText}, true, adjust); err != nil {
+				r.err = badInput(err)
+				return r, fixJSON{}
+			}
+		}
+	}
+	relabelLeftAlone(out, leftAlone)
+	out.Edit()
+	if out.Manual != nil {
+		// flake.nix cannot be edited safely: show what to add, write
+		// nothing (under --format json, the error document carries the
+		// lines).
+		if format != formatJSON {
+			var b strings.Builder
+			writeManualLines(&b, out.ManualLines)
+			r.text = b.String()
+		}
+		r.err = refused(out.Manual, out.ManualLines)
+		return r, fixJSON{}
+	}
+	if !c.Bool("dry-run") {
+		if err := out.Write(c.Bool("lock")); err != nil {
+			r.err = badInput(err)
+			return r, fixJSON{}
+		}
+	}
+	r.savings = savings.Compare(out.Flake.Graph, out.Result.Predicted)
+	if err := r.savings.Measure(c.Context, ""); err != nil {
+		// The sizes stay unknown; the fix itself is done.
+		fmt.Fprintf(e.stderr, "flakedup: warning: %s: measuring the download avoided: %s\n", arg, oneLine(err.Error()))
+	}
+	r.nixBefore, r.nixAfter, r.follows = out.Before.Nixpkgs.Copies, out.After.Nixpkgs.Copies, len(out.Result.Follows)
+	doc := fixJSONOf(out, settings, r.savings)
+	if format == formatText {
+		var b strings.Builder
+		if err := writeFixText(&b, out, settings, r.savings, palette{on: useColor(e)}); err != nil {
+			r.err = badInput(err)
+		}
+		r.text = b.String()
+	}
+	return r, doc
+}
+
+// onlyIgnores returns the --ignore entries that make the plan touch only
+// the root inputs only names: every other root input that is not itself a
+// nixpkgs (those are what copies follow). An unknown name is an error
+// with a suggestion.
+func onlyIgnores(fl *flake.Flake, only []string) ([]string, error) {
+	root := fl.Graph.Nodes[fl.Graph.Root]
+	if root == nil {
+		return nil, fmt.Errorf("%s: the lock has no root node", fl.LockPath)
+	}
+	names := root.Inputs.Names()
+	want := map[string]bool{}
+	for _, o := range only {
+		found := false
+		for _, n := range names {
+			found = found || n == o
+		}
+		if !found {
+			msg := fmt.Sprintf("--only %q: flake.lock has no root input of that name", o)
+			if best := closestName(o, names); best != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", best)
+			}
+			return nil, errors.New(msg)
+		}
+		want[o] = true
+	}
+	var others []string
+	for _, n := range names {
+		if want[n] {
+			continue
+		}
+		if key, err := fl.Graph.Resolve([]string{n}); err == nil {
+			if node := fl.Graph.Nodes[key]; node != nil && lockgraph.SourceOf(node).Nixpkgs {
+				continue
+			}
+		}
+		others = append(others, n)
+	}
+	return others, nil
+}
+
+// relabelLeftAlone rewrites the held-back reasons that the ignore entries
+// of --only and of declined follows produce ("x is ignored (--ignore x)")
+// so they name what the user did instead of a flag they never gave.
+func relabelLeftAlone(o *flake.Outcome, leftAlone map[string]string) {
+	if len(leftAlone) == 0 {
+		return
+	}
+	fix := func(reason string) string {
+		for entry, why := range leftAlone {
+			if suffix := " is ignored (--ignore " + entry + ")"; strings.HasSuffix(reason, suffix) {
+				return strings.TrimSuffix(reason, suffix) + " is left alone (" + why + ")"
+			}
+		}
+		return reason
+	}
+	for i := range o.Result.HeldBack {
+		o.Result.HeldBack[i].Reason = fix(o.Result.HeldBack[i].Reason)
+	}
+	for i := range o.Copies {
+		o.Copies[i].Reason = fix(o.Copies[i].Reason)
 	}
 }
 
@@ -110,7 +285,9 @@ func writeManualLines(w io.Writer, lines []string) {
 //	  "stale_inputs": [],   // root inputs in flake.nix that flake.lock lacks
 //	  "warnings": [],       // problems no edit can fix (e.g. the target Nix cannot lock the flake as it is)
 //	  "diff": "--- a/flake.nix\n+++ b/flake.nix\n...",
-//	  "written": ["flake.nix"]  // empty with --dry-run
+//	  "written": ["flake.nix"],  // empty with --dry-run
+//	  "savings": {"copies_removed": 4, "revisions_removed": 3, "download_bytes": 0,
+//	              "download_known": false, "download": "unknown (not in the local store)"}
 //	}
 //
 // "sources" counts the copies of every source that has more than one copy
@@ -130,6 +307,7 @@ type fixJSON struct {
 	Warnings   []string        `json:"warnings"`
 	Diff       string          `json:"diff"`
 	Written    []string        `json:"written"`
+	Savings    savingsJSON     `json:"savings"`
 }
 
 type followsJSON struct {
@@ -179,7 +357,7 @@ type nixVersionJSON struct {
 	Source string `json:"source"`
 }
 
-func fixJSONOf(o *flake.Outcome, s fixSettings) fixJSON {
+func fixJSONOf(o *flake.Outcome, s fixSettings, sv savings.Savings) fixJSON {
 	out := fixJSON{
 		Follows:    []followsJSON{},
 		Promotions: []promotionJSON{},
@@ -195,6 +373,7 @@ func fixJSONOf(o *flake.Outcome, s fixSettings) fixJSON {
 		Warnings:   append([]string{}, o.Result.Warnings...),
 		Diff:       o.Diff,
 		Written:    []string{},
+		Savings:    savingsJSONOf(sv),
 	}
 	for _, f := range o.Result.Follows {
 		out.Follows = append(out.Follows, followsJSON{strings.Join(f.Input, "/"), strings.Join(f.Target, "/")})
@@ -228,9 +407,10 @@ func fixJSONOf(o *flake.Outcome, s fixSettings) fixJSON {
 //
 //	nixpkgs: 6 copies → 2; 4 follows added; 1 held back:
 //	  simple-nixos-mailserver/nixpkgs is on nixos-24.05
+//	savings: 4 copies and 3 revisions removed; download avoided: unknown (not in the local store)
 //	target: Nix 2.18 (default)
 //	wrote flake.nix; run `nix flake lock` to update flake.lock
-func writeFixText(w io.Writer, o *flake.Outcome, s fixSettings, p palette) error {
+func writeFixText(w io.Writer, o *flake.Outcome, s fixSettings, sv savings.Savings, p palette) error {
 	var b strings.Builder
 	if o.Diff != "" {
 		b.WriteString(colorDiff(o.Diff, p))
@@ -270,6 +450,9 @@ func writeFixText(w io.Writer, o *flake.Outcome, s fixSettings, p palette) error
 		for _, id := range ids {
 			fmt.Fprintf(&b, "%s: %d → %d\n", id, o.Result.Before[id], o.Result.After[id])
 		}
+	}
+	if sv.CopiesRemoved() > 0 || sv.RevisionsRemoved() > 0 {
+		fmt.Fprintf(&b, "savings: %s\n", savingsLine(sv))
 	}
 	for _, l := range o.Summary().Lines() {
 		b.WriteString(l + "\n")
