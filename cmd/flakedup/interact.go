@@ -130,7 +130,7 @@ func followsQuestions(o *flake.Outcome) []question {
 		in, target := lockgraph.JoinPath(f.Input), lockgraph.JoinPath(f.Target)
 		why := crossing[in]
 		if why == "" && branch[in] != "" {
-			why = fmt.Sprintf("%s is on %s, and %s is there too", in, branch[in], target)
+			why = fmt.Sprintf("%s is on %s, as %s is", in, branch[in], target)
 		}
 		qs = append(qs, question{What: f.String(), Line: flake.FollowsLine(f.Input, target), Why: why})
 	}
