@@ -19,13 +19,17 @@ type benchLock struct {
 
 // benchLocks are the inputs every scale benchmark runs on, as sub-benchmarks
 // named after them: the largest corpus lock, generated trees of 10,000,
-// 100,000 and 1,000,000 nodes, and the 2^60-path ladder. Each is generated
+// 100,000 and 1,000,000 nodes, the wide 100,000-node lock (25,000 root
+// inputs), 23 real-shaped flakes merged under one root, and the 2^60-path
+// ladder. Each is generated
 // when its sub-benchmark starts (the 1M-node one takes a few seconds).
 var benchLocks = []benchLock{
 	{"nyx", corpusLock("NotAShelf__nyx"), 208},
 	{"gen10k", generated(10_000), 9_999},
 	{"gen100k", generated(100_000), 99_999},
 	{"gen1M", generated(1_000_000), 999_999},
+	{"wide100k", func(testing.TB) []byte { return genlock.Wide(100_000) }, 99_999},
+	{"merged23", func(testing.TB) []byte { return genlock.Merged(23) }, 1_015},
 	{"ladder60", func(testing.TB) []byte { return genlock.Ladder(60) }, 181},
 }
 
@@ -79,8 +83,12 @@ func BenchmarkScaleLoad(b *testing.B) {
 }
 
 // fresh returns a copy of g without the cached walk, so that a benchmark
-// measures the whole of Paths.
-func fresh(g *Graph) *Graph { return &Graph{Version: g.Version, Root: g.Root, Nodes: g.Nodes} }
+// measures the whole of Paths, but with the index Load built (the walk of a
+// loaded graph starts from it; without it, the walk would index the nodes
+// by hand, which no caller of Load pays for).
+func fresh(g *Graph) *Graph {
+	return &Graph{Version: g.Version, Root: g.Root, Nodes: g.Nodes, index: g.index}
+}
 
 // BenchmarkScalePaths computes the canonical path and path count of every node
 // of each lock, the walk included.

@@ -281,3 +281,35 @@ func TestPathsConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestSamplePathsEveryLimit checks SamplePaths against brute force at the
+// limits around each node's path count, on every corpus lock and on small
+// wide and merged generated locks: below the count the best-first search
+// answers, from the count on the listing of every path.
+func TestSamplePathsEveryLimit(t *testing.T) {
+	locks := map[string][]byte{"wide": genlock.Wide(200), "merged": genlock.Merged(4), "ladder": genlock.Ladder(4)}
+	for _, file := range testenv.CorpusFiles(t, "flake.lock") {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		locks[filepath.Base(filepath.Dir(file))] = data
+	}
+	for name, data := range locks {
+		t.Run(name, func(t *testing.T) {
+			g := mustLoad(t, data)
+			for key, all := range bruteForcePaths(t, g, 1_000_000) {
+				slices.SortFunc(all, shortestThenBytes)
+				for _, limit := range []int{1, 2, len(all) - 1, len(all), len(all) + 1, 2 * len(all)} {
+					if limit < 1 {
+						continue
+					}
+					want := all[:min(limit, len(all))]
+					if got := g.SamplePaths(key, limit); !reflect.DeepEqual(got, want) {
+						t.Errorf("%s: SamplePaths(%d) = %q, want %q", key, limit, got, want)
+					}
+				}
+			}
+		})
+	}
+}

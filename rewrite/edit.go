@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -130,10 +131,16 @@ func ParseEdit(line string) (Edit, error) {
 }
 
 // Apply makes edits, in order, on src (the contents of the flake.nix named
-// filename) and returns the new bytes and whether anything changed. Each
-// edit is checked by parsing its result again: the inputs must then differ
-// from before exactly by the intended change, or Apply fails. Errors are
+// filename) and returns the new bytes and whether anything changed. The
+// result is checked by parsing it again: the inputs must then differ from
+// before exactly by the intended changes, or Apply fails. Errors are
 // positioned when they come from the file; nothing is written anywhere.
+//
+// Follows edits that do not overlap are made in one splice and checked with
+// one parse, however many there are; otherwise (an AddInput among them, two
+// edits of one follows, a failing edit, a batch whose check fails) each
+// edit is made and checked in turn, every one planned on the result of the
+// one before. Both ways give the same bytes and the same errors.
 func Apply(src []byte, filename string, edits ...Edit) (out []byte, changed bool, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -155,6 +162,17 @@ func Apply(src []byte, filename string, edits ...Edit) (out []byte, changed bool
 	if err != nil {
 		return nil, false, err
 	}
+	if out, changed, ok := applyBatch(src, inputs, filename, edits); ok {
+		return out, changed, nil
+	}
+	return applySequential(src, inputs, filename, edits)
+}
+
+// applySequential makes the edits one at a time on src, whose inputs are
+// inputs, each verified by parsing its result, which is the file the next
+// one is planned on.
+func applySequential(src []byte, inputs *Inputs, filename string, edits []Edit) (out []byte, changed bool, err error) {
+	out = src
 	for _, e := range edits {
 		next, after, err := applyOne(out, inputs, filename, e)
 		if err != nil {
@@ -312,6 +330,23 @@ func (f *File) editError(offset int, msg string) error {
 // after its anchor, never before it, which Nix would reject as "already
 // defined" when the anchor is a block.
 func (s *Inputs) insertion(full []string, value string, blockStyle bool) (textChange, error) {
+	pl, err := s.place(full)
+	if err != nil {
+		return textChange{}, err
+	}
+	return s.insertAfter(pl.block, pl.anchor, full[len(pl.block.path):], value, blockStyle), nil
+}
+
+// placement is where insertion writes a binding: after anchor in block
+// (at its start when anchor is nil), chosen with score (see insertion).
+type placement struct {
+	block  *attrBlock
+	anchor *attrBinding
+	score  int
+}
+
+// place chooses where insertion writes the binding full.
+func (s *Inputs) place(full []string) (placement, error) {
 	var (
 		best      *attrBlock
 		anchor    *attrBinding
@@ -338,10 +373,9 @@ func (s *Inputs) insertion(full []string, value string, blockStyle bool) (textCh
 		}
 	}
 	if best == nil {
-		return textChange{}, failf("no attribute set to write into")
+		return placement{}, failf("no attribute set to write into")
 	}
-	rest := full[len(best.path):]
-	return s.insertAfter(best, anchor, rest, value, blockStyle), nil
+	return placement{block: best, anchor: anchor, score: bestScore}, nil
 }
 
 // lastBinding is the last binding of blk written as `path = value;` (at the
@@ -380,22 +414,48 @@ func (s *Inputs) insertAfter(blk *attrBlock, anchor *attrBinding, rest []string,
 		indent := lineIndent(src, closeTok.Offset) + s.indentUnit()
 		return textChange{start: at, end: at, text: indent + binding + eolAt(closeTok.Leading, nl)}
 	}
-	node := anchor.node()
-	_, end := node.Tokens()
-	next := toks[end]
-	indent := lineIndent(src, node.Span().Start)
 	var block *AttrSet
 	if blockStyle && anchor.def != nil && len(anchor.names) == len(rest)-1 {
 		block, _ = anchor.def.Value.(*AttrSet)
 	}
+	fr := s.frameAfter(anchor)
+	if fr.sameLine {
+		return textChange{start: fr.at, end: fr.at, text: " " + s.bindingText(rest, value, fr.indent, s.fileEOL(), block)}
+	}
+	return textChange{start: fr.at, end: fr.at, text: fr.indent + s.bindingText(rest, value, fr.indent, fr.eol, block) + fr.eol}
+}
+
+// frame is where a binding written after an anchor goes: at offset at,
+// either on the anchor's line (sameLine: more follows on it, and the
+// binding is written as " " + binding) or on a line of its own (indent +
+// binding + eol).
+type frame struct {
+	at          int
+	sameLine    bool
+	indent, eol string
+}
+
+// frameAfter returns the frame of a binding written after anchor.
+func (s *Inputs) frameAfter(anchor *attrBinding) frame {
+	toks := s.file.Tokens
+	node := anchor.node()
+	_, end := node.Tokens()
+	next := toks[end]
+	indent := lineIndent(s.file.src, node.Span().Start)
 	nl := firstNewline(next.Leading)
 	if nl < 0 { // more on the same line: stay on it
-		at := toks[end-1].End()
-		return textChange{start: at, end: at, text: " " + s.bindingText(rest, value, indent, s.fileEOL(), block)}
+		return frame{at: toks[end-1].End(), sameLine: true, indent: indent}
 	}
-	eol := eolAt(next.Leading, nl)
-	at := next.LeadingOffset() + nl + 1
-	return textChange{start: at, end: at, text: indent + s.bindingText(rest, value, indent, eol, block) + eol}
+	return frame{at: next.LeadingOffset() + nl + 1, indent: indent, eol: eolAt(next.Leading, nl)}
+}
+
+// text is the text that writes binding in the frame, when it is not a
+// block.
+func (fr frame) text(binding string) string {
+	if fr.sameLine {
+		return " " + binding
+	}
+	return fr.indent + binding + fr.eol
 }
 
 // bindingText writes `path = value;`, or, when like is a block, the
@@ -599,4 +659,333 @@ func sharedPrefix(a, b []string) int {
 		n++
 	}
 	return n
+}
+
+// batchMin is the fewest edits Apply makes in one splice; below it the
+// edits go one at a time, which costs no more parses.
+const batchMin = 2
+
+// applyBatch makes edits, all planned on the file as it is (whose inputs
+// are before), in one splice and verifies the result with one parse. It
+// gives the bytes that making them one at a time (applyOne after applyOne)
+// gives, and reports false, leaving Apply to do just that, whenever it
+// cannot be sure of it: an edit other than AddFollows and SetFollows, two
+// edits of one follows, an edit that fails or that would write into an
+// empty attribute set, changes that overlap, or a result whose inputs are
+// not the intended ones.
+//
+// One at a time, a binding an edit adds becomes a place where the next
+// edits may write (see insertion). applyBatch plays that out without
+// parsing again: each new binding is a candidate anchor for the edits after
+// it, scored as insertion scores it, and the texts written at one offset
+// keep the order that writing them one by one gives (after the anchor: an
+// edit anchored on a binding of the file goes before the bindings earlier
+// edits wrote there, one anchored on a new binding right after it).
+func applyBatch(src []byte, before *Inputs, filename string, edits []Edit) (out []byte, changed, ok bool) {
+	if len(edits) < batchMin {
+		return nil, false, false
+	}
+	b := &batch{in: before, byName: map[blockName][]*newBinding{}, lists: map[int][]*newBinding{}, origAt: map[int]int{}, last: map[*attrBlock]batchPos{}}
+	seen := make(map[string]bool, len(edits))
+	var made []Edit // the edits that change something, in order
+	for _, e := range edits {
+		var path []string
+		switch e := e.(type) {
+		case AddFollows:
+			path = e.Path
+		case SetFollows:
+			path = e.Path
+		default:
+			return nil, false, false
+		}
+		key := strings.Join(path, "\x00")
+		if seen[key] {
+			return nil, false, false
+		}
+		seen[key] = true
+		var did bool
+		switch e := e.(type) {
+		case AddFollows:
+			did, ok = b.addFollows(e)
+		case SetFollows:
+			did, ok = b.setFollows(e)
+		}
+		if !ok {
+			return nil, false, false
+		}
+		if did {
+			made = append(made, e)
+		}
+	}
+	if len(made) == 0 {
+		return src, false, true
+	}
+	out, ok = b.splice(src)
+	if !ok {
+		return nil, false, false
+	}
+	g, err := Parse(filename, out)
+	if err != nil {
+		return nil, false, false
+	}
+	after, err := g.Inputs()
+	if err != nil {
+		return nil, false, false
+	}
+	want := before.root.clone()
+	for _, e := range made {
+		e.expect(want)
+	}
+	var wantJSON strings.Builder
+	want.writeJSON(&wantJSON)
+	if string(after.JSON()) != wantJSON.String() {
+		return nil, false, false
+	}
+	for _, e := range made {
+		if e.check(after) != nil {
+			return nil, false, false
+		}
+	}
+	return out, true, true
+}
+
+// batch is the state of applyBatch: the bindings its edits add, and the
+// string literals they replace.
+type batch struct {
+	in *Inputs
+	// byName holds the added bindings by block and first name, in the
+	// order the edits come; blocks lists the blocks they went to.
+	byName map[blockName][]*newBinding
+	blocks []*attrBlock
+	// lists holds, per offset of the file, the added bindings written
+	// there, in the order they end up in.
+	lists map[int][]*newBinding
+	// origAt maps an offset that added bindings are written at to the
+	// start of the binding of the file they were written after.
+	origAt map[int]int
+	// last holds, per block an added binding went to, the position of its
+	// last binding.
+	last     map[*attrBlock]batchPos
+	replaced []textChange // SetFollows' new string literals
+	// firstNames indexes the bindings of each block of the file by their
+	// first name (see place).
+	firstNames map[*attrBlock]map[string][]*attrBinding
+}
+
+// blockName is a block and the first name of bindings in it.
+type blockName struct {
+	block *attrBlock
+	name  string
+}
+
+// newBinding is a binding an edit of the batch adds: names (from its
+// block's path), in block, written at offset at (among the others written
+// there, see batch.lists) in frame fr.
+type newBinding struct {
+	block *attrBlock
+	names []string
+	at    int
+	fr    frame
+	text  string
+}
+
+// batchPos is the position of a binding: a binding of the file starting
+// at offset at (nb nil), or the added binding nb.
+type batchPos struct {
+	at int
+	nb *newBinding
+}
+
+// after reports whether a comes after b in the file the batch writes.
+func (b *batch) after(x, y batchPos) bool {
+	switch {
+	case x.nb == nil && y.nb == nil:
+		return x.at > y.at
+	case x.nb != nil && y.nb == nil:
+		return x.at > y.at // at y.at itself, x goes before y
+	case x.nb == nil:
+		return x.at >= y.at
+	case x.at != y.at:
+		return x.at > y.at
+	}
+	return slices.Index(b.lists[x.at], x.nb) > slices.Index(b.lists[y.at], y.nb)
+}
+
+// candidate is a place where an edit of the batch may write: after a
+// binding of the file or an added one, with insertion's score.
+type candidate struct {
+	block *attrBlock
+	pos   batchPos
+	score int
+}
+
+// better is insertion's order of places: a higher score, then the deeper
+// block, then the later binding.
+func (b *batch) better(c, best candidate) bool {
+	if c.score != best.score {
+		return c.score > best.score
+	}
+	if len(c.block.path) != len(best.block.path) {
+		return len(c.block.path) > len(best.block.path)
+	}
+	return b.after(c.pos, best.pos)
+}
+
+// addFollows plans e as applyOne would after the edits before it; it
+// reports whether e changes anything and whether the batch can go on.
+func (b *batch) addFollows(e AddFollows) (did, ok bool) {
+	s := b.in
+	attr := append(inputPathToAttrPath(e.Path), "follows")
+	if n := s.root.lookup(attr...); n != nil {
+		if v, isString := n.value.(string); isString && n.attrs == nil && v == e.Target {
+			return false, true
+		}
+		return false, false // an error: let applyOne report it
+	}
+	full := append([]string{"inputs"}, attr...)
+	pl, ok := b.place(full)
+	if !ok || pl.anchor == nil {
+		return false, false
+	}
+	best := candidate{block: pl.block, pos: batchPos{at: pl.anchor.node().Span().Start}, score: pl.score}
+	// The bindings added before are places too: those sharing a name with
+	// the new one, and the last binding of a block when it is an added
+	// one.
+	for _, blk := range b.blocks {
+		if len(blk.path) >= len(full) || !hasPrefix(full, blk.path) {
+			continue
+		}
+		rest := full[len(blk.path):]
+		for _, nb := range b.byName[blockName{blk, rest[0]}] {
+			c := candidate{blk, batchPos{nb.at, nb}, len(blk.path) + sharedPrefix(nb.names, rest)}
+			if b.better(c, best) {
+				best = c
+			}
+		}
+		if last := b.last[blk]; last.nb != nil {
+			if c := (candidate{blk, last, len(blk.path)}); b.better(c, best) {
+				best = c
+			}
+		}
+	}
+	nb := &newBinding{block: best.block, names: full[len(best.block.path):]}
+	binding := s.bindingText(nb.names, nixString(e.Target), "", "", nil)
+	if anchor := best.pos.nb; anchor != nil {
+		nb.at, nb.fr = anchor.at, anchor.fr
+		list := b.lists[nb.at]
+		i := slices.Index(list, anchor) + 1
+		b.lists[nb.at] = slices.Insert(list, i, nb)
+	} else {
+		nb.fr = s.frameAfter(pl.anchor)
+		nb.at = nb.fr.at
+		if start, seen := b.origAt[nb.at]; seen && start != best.pos.at {
+			return false, false // two bindings of the file, one offset
+		}
+		b.origAt[nb.at] = best.pos.at
+		b.lists[nb.at] = slices.Insert(b.lists[nb.at], 0, nb)
+	}
+	nb.text = nb.fr.text(binding)
+	key := blockName{nb.block, nb.names[0]}
+	b.byName[key] = append(b.byName[key], nb)
+	pos := batchPos{nb.at, nb}
+	if last, seen := b.last[nb.block]; !seen {
+		b.blocks = append(b.blocks, nb.block)
+		if lb := lastBinding(nb.block); lb != nil && !b.after(pos, batchPos{at: lb.node().Span().Start}) {
+			b.last[nb.block] = batchPos{at: lb.node().Span().Start}
+		} else {
+			b.last[nb.block] = pos
+		}
+	} else if b.after(pos, last) {
+		b.last[nb.block] = pos
+	}
+	return true, true
+}
+
+// place is Inputs.place over the bindings of the file, with each block's
+// bindings indexed by first name on first use: only those can share a
+// prefix with the new binding, and a batch of thousands of edits into one
+// block would otherwise compare each with every binding. It reports false
+// where place fails.
+func (b *batch) place(full []string) (placement, bool) {
+	if b.firstNames == nil {
+		b.firstNames = make(map[*attrBlock]map[string][]*attrBinding, len(b.in.syntax.blocks))
+		for _, blk := range b.in.syntax.blocks {
+			byName := make(map[string][]*attrBinding, len(blk.bindings))
+			for _, bd := range blk.bindings {
+				if len(bd.names) > 0 {
+					byName[bd.names[0]] = append(byName[bd.names[0]], bd)
+				}
+			}
+			b.firstNames[blk] = byName
+		}
+	}
+	var (
+		best      *attrBlock
+		anchor    *attrBinding
+		bestScore = -1
+	)
+	for _, blk := range b.in.syntax.blocks {
+		if len(blk.path) >= len(full) || !hasPrefix(full, blk.path) {
+			continue
+		}
+		rest := full[len(blk.path):]
+		consider := func(bd *attrBinding, score int) {
+			better := score > bestScore ||
+				score == bestScore && len(blk.path) > len(best.path) ||
+				score == bestScore && len(blk.path) == len(best.path) && bd != nil && (anchor == nil || bd.node().Span().Start > anchor.node().Span().Start)
+			if better {
+				best, anchor, bestScore = blk, bd, score
+			}
+		}
+		consider(lastBinding(blk), len(blk.path))
+		for _, bd := range b.firstNames[blk][rest[0]] {
+			consider(bd, len(blk.path)+sharedPrefix(bd.names, rest))
+		}
+	}
+	if best == nil {
+		return placement{}, false
+	}
+	return placement{block: best, anchor: anchor, score: bestScore}, true
+}
+
+// setFollows plans e; it reports whether e changes anything and whether
+// the batch can go on.
+func (b *batch) setFollows(e SetFollows) (did, ok bool) {
+	changes, err := e.plan(b.in)
+	if err != nil {
+		return false, false
+	}
+	b.replaced = append(b.replaced, changes...)
+	return len(changes) > 0, true
+}
+
+// splice writes every change into a copy of src in one pass; it reports
+// false when two overlap.
+func (b *batch) splice(src []byte) ([]byte, bool) {
+	changes := slices.Clone(b.replaced)
+	for at, list := range b.lists {
+		var text strings.Builder
+		for _, nb := range list {
+			text.WriteString(nb.text)
+		}
+		changes = append(changes, textChange{start: at, end: at, text: text.String()})
+	}
+	slices.SortFunc(changes, func(x, y textChange) int { return x.start - y.start })
+	size := len(src)
+	for i, c := range changes {
+		// An insertion may touch a replacement's ends only from outside,
+		// and no two changes may share an offset.
+		if i > 0 && c.start <= changes[i-1].end {
+			return nil, false
+		}
+		size += len(c.text) - (c.end - c.start)
+	}
+	out := make([]byte, 0, size)
+	prev := 0
+	for _, c := range changes {
+		out = append(out, src[prev:c.start]...)
+		out = append(out, c.text...)
+		prev = c.end
+	}
+	return append(out, src[prev:]...), true
 }

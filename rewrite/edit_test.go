@@ -5,11 +5,14 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/flakedup/flakedup/internal/genlock"
 	"github.com/flakedup/flakedup/internal/testenv"
 )
 
@@ -324,4 +327,230 @@ func BenchmarkApplyCorpus(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// batchSources returns the flake.nix texts the batch tests run on: every
+// fixture's before.nix and, when the corpus is there, every corpus
+// flake.nix.
+func batchSources(t *testing.T) map[string][]byte {
+	t.Helper()
+	srcs := map[string][]byte{}
+	dirs, err := filepath.Glob("../fixtures/rewrite/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := []string{}
+	for _, dir := range dirs {
+		files = append(files, filepath.Join(dir, "before.nix"))
+	}
+	files = append(files, testenv.CorpusFiles(t, "flake.nix")...)
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srcs[file] = data
+	}
+	return srcs
+}
+
+// batchEdits makes edit lists for src from its declared inputs: a follows
+// of nixpkgs, systems, flake-utils and each declared sub-input for every
+// root input, a retarget of every declared follows; the first 40 of them
+// in order, then seeded shuffles of random subsets of at most 40.
+func batchEdits(in *Inputs, seed uint64) [][]Edit {
+	var pool []Edit
+	names := in.Names()
+	for _, n := range names {
+		subs := []string{"nixpkgs", "systems", "flake-utils"}
+		subs = append(subs, in.Inputs[n].InputNames()...)
+		for _, m := range subs {
+			pool = append(pool, AddFollows{Path: []string{n, m}, Target: "nixpkgs"})
+			pool = append(pool, AddFollows{Path: []string{n, m, "nixpkgs"}, Target: n + "/nixpkgs"})
+		}
+	}
+	for _, f := range in.DeclaredFollows() {
+		pool = append(pool, SetFollows{Path: f.Path, Target: f.Target + "-x"})
+	}
+	// One at a time costs a parse per edit: keep the lists short.
+	const most = 40
+	lists := [][]Edit{pool[:min(len(pool), most)]}
+	rng := rand.New(rand.NewPCG(seed, 3))
+	for i := 0; i < 8 && len(pool) > 0; i++ {
+		var l []Edit
+		for _, k := range rng.Perm(len(pool)) {
+			if rng.IntN(3) == 0 && len(l) < most {
+				l = append(l, pool[k])
+			}
+		}
+		lists = append(lists, l)
+	}
+	return lists
+}
+
+// TestApplyBatchAsOneAtATime checks that Apply, which makes follows edits
+// in one splice, gives the bytes, change flag and error that making them
+// one at a time gives, on every fixture and corpus flake.nix with many
+// edit lists, and that most of those lists are made in one splice.
+func TestApplyBatchAsOneAtATime(t *testing.T) {
+	lists, batched := 0, 0
+	for file, src := range batchSources(t) {
+		f, err := Parse("flake.nix", src)
+		if err != nil {
+			continue // a fixture of a broken file
+		}
+		in, err := f.Inputs()
+		if err != nil {
+			continue
+		}
+		for i, edits := range batchEdits(in, uint64(len(src))) {
+			lists++
+			want, wantChanged, wantErr := applySequential(src, in, "flake.nix", edits)
+			got, changed, err := Apply(src, "flake.nix", edits...)
+			if fmt.Sprint(err) != fmt.Sprint(wantErr) || changed != wantChanged || !bytes.Equal(got, want) {
+				t.Errorf("%s, list %d (%d edits): Apply gives changed=%v err=%v, one at a time changed=%v err=%v\n%s",
+					file, i, len(edits), changed, err, wantChanged, wantErr, lineDiff(string(want), string(got)))
+				continue
+			}
+			if _, _, ok := applyBatch(src, in, "flake.nix", edits); ok {
+				batched++
+			}
+		}
+	}
+	if lists < 100 || batched*2 < lists {
+		t.Errorf("%d edit lists, %d made in one splice; want at least 100, most in one splice", lists, batched)
+	}
+	t.Logf("%d edit lists, %d made in one splice", lists, batched)
+}
+
+// lineDiff shows the first line where two texts differ.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var a, b string
+		if i < len(w) {
+			a = w[i]
+		}
+		if i < len(g) {
+			b = g[i]
+		}
+		if a != b {
+			return fmt.Sprintf("line %d: one at a time %q, Apply %q", i+1, a, b)
+		}
+	}
+	return "same text"
+}
+
+// TestApplyBatchFallsBack checks the edit lists Apply must not make in one
+// splice, by what they give.
+func TestApplyBatchFallsBack(t *testing.T) {
+	src := []byte("{\n  inputs = {\n    a.url = \"github:o/a\";\n    b.url = \"github:o/b\";\n  };\n  outputs = { self, a, b }: { };\n}\n")
+	f, err := Parse("flake.nix", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := f.Inputs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ab := AddFollows{Path: []string{"a", "nixpkgs"}, Target: "b"}
+	tests := []struct {
+		name  string
+		edits []Edit
+		batch bool
+	}{
+		{"two follows", []Edit{ab, AddFollows{Path: []string{"b", "nixpkgs"}, Target: "a"}}, true},
+		{"one edit", []Edit{ab}, false},
+		{"the same follows twice", []Edit{ab, ab}, false},
+		{"an input among them", []Edit{ab, AddInput{Name: "c", URL: "github:o/c"}}, false},
+		{"a conflicting follows", []Edit{ab, AddFollows{Path: []string{"a", "nixpkgs"}, Target: "c"}}, false},
+		{"a retarget of nothing", []Edit{ab, SetFollows{Path: []string{"b", "x"}, Target: "a"}}, false},
+	}
+	for _, tt := range tests {
+		_, _, ok := applyBatch(src, in, "flake.nix", tt.edits)
+		if ok != tt.batch {
+			t.Errorf("%s: made in one splice = %v, want %v", tt.name, ok, tt.batch)
+		}
+		want, wantChanged, wantErr := applySequential(src, in, "flake.nix", tt.edits)
+		got, changed, err := Apply(src, "flake.nix", tt.edits...)
+		if fmt.Sprint(err) != fmt.Sprint(wantErr) || changed != wantChanged || !bytes.Equal(got, want) {
+			t.Errorf("%s: Apply %q %v %v, one at a time %q %v %v", tt.name, got, changed, err, want, wantChanged, wantErr)
+		}
+	}
+}
+
+// FuzzApplyBatch applies several edits to arbitrary sources: Apply (one
+// splice when it can) and one edit at a time must agree on the bytes, the
+// change flag and the error.
+func FuzzApplyBatch(f *testing.F) {
+	dirs, _ := filepath.Glob("../fixtures/rewrite/*")
+	for _, dir := range dirs {
+		src, err := os.ReadFile(filepath.Join(dir, "before.nix"))
+		if err != nil {
+			continue
+		}
+		f.Add(src, "add-follows a/nixpkgs nixpkgs\nadd-follows a/systems systems\nadd-follows b/nixpkgs a/nixpkgs")
+		if edits, err := os.ReadFile(filepath.Join(dir, "edit.txt")); err == nil {
+			f.Add(src, string(edits))
+		}
+	}
+	f.Fuzz(func(t *testing.T, src []byte, lines string) {
+		var edits []Edit
+		for _, line := range strings.Split(lines, "\n") {
+			if e, err := ParseEdit(line); err == nil {
+				edits = append(edits, e)
+			}
+		}
+		got, changed, err := Apply(src, "flake.nix", edits...)
+		if errors.Is(err, ErrInternal) {
+			t.Fatalf("internal error: %v", err)
+		}
+		pf, perr := Parse("flake.nix", src)
+		if perr != nil {
+			return
+		}
+		in, ierr := pf.Inputs()
+		if ierr != nil {
+			return
+		}
+		want, wantChanged, wantErr := applySequential(src, in, "flake.nix", edits)
+		if fmt.Sprint(err) != fmt.Sprint(wantErr) || changed != wantChanged || !bytes.Equal(got, want) {
+			t.Fatalf("Apply changed=%v err=%v, one at a time changed=%v err=%v\n%s", changed, err, wantChanged, wantErr,
+				lineDiff(string(want), string(got)))
+		}
+	})
+}
+
+// BenchmarkApplyGenerated adds a nixpkgs follows to every root input but
+// nixpkgs of the flake.nix genlock writes for a 100,000-node lock, in one
+// Apply: one splice and one verifying parse (one at a time, each edit
+// would parse the whole file again).
+func BenchmarkApplyGenerated(b *testing.B) {
+	src, err := genlock.FlakeNix(genlock.Generate(100_000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := Parse("flake.nix", src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	in, err := f.Inputs()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var edits []Edit
+	for _, n := range in.Names() {
+		if n != "nixpkgs" {
+			edits = append(edits, AddFollows{Path: []string{n, "nixpkgs"}, Target: "nixpkgs"})
+		}
+	}
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, changed, err := Apply(src, "flake.nix", edits...); err != nil || !changed {
+			b.Fatalf("Apply: changed=%v err=%v", changed, err)
+		}
+	}
+	b.ReportMetric(float64(len(edits)), "edits")
 }

@@ -2,25 +2,37 @@
 # perf.sh: whole-process wall time and peak memory of flakedup on generated
 # locks, next to Python's and jq's JSON parsers reading the same files.
 #
-#   scripts/perf.sh                  # 10k, 100k and 1M nodes, median of 5
-#   SIZES="10000 100000" RUNS=9 scripts/perf.sh
-#   FIX_MAX_NODES=1000000 scripts/perf.sh   # also time fix on 1M nodes (slow)
+#   scripts/perf.sh                          # every shape below, median of 5
+#   SHAPES="tree:100000 wide:100000" RUNS=9 scripts/perf.sh
+#   FIX_MAX_NODES=1000000 scripts/perf.sh    # also fix and check on 1M nodes (slow)
+#   CHECK_MAX_NODES=10000 scripts/perf.sh    # check only up to 10k nodes
 #
-# It builds flakedup, generates each lock (and a flake.nix declaring its root
-# inputs) in a temporary directory, and runs every command RUNS times under
-# /usr/bin/time -f '%e %M'. The commands take turns (one run of each, then
-# the next round), so that a machine that gets slower or faster during the
-# measurement weighs on every column alike. It prints a markdown table of
-# the median wall time (seconds) and the peak resident memory of that run
-# (MB), and, for analyze, how many times faster than Python it is.
+# Shapes (internal/genlock): tree:N is the realistic tree of N nodes
+# (genlock -nodes N), wide:N a root with N/4 inputs whose copies are each
+# reached by two input names (genlock -shape wide), merged:F F real-shaped
+# flakes under one root (genlock -shape merged -flakes F).
+#
+# It builds flakedup as `make build` does, generates each lock and a
+# flake.nix declaring its root inputs in a temporary directory, and runs
+# every command RUNS times under /usr/bin/time. The commands take turns (one
+# run of each, then the next round), so that a machine that gets slower or
+# faster during the measurement weighs on every column alike. fix and check
+# get --nix-version, so that no `nix --version` is spawned and the numbers do
+# not depend on the nix on PATH. It prints a markdown table: per command the
+# median wall time in seconds and the peak resident memory of that run (MB);
+# how many times faster than Python's json.load and than jq analyze is; and
+# analyze's peak memory over the lock's size. The last line gives the median
+# CPU time (user + system) of analyze and Python, for a busy machine where
+# wall time waits for a core.
 set -euo pipefail
 
-SIZES=${SIZES:-"10000 100000 1000000"}
+SHAPES=${SHAPES:-"tree:10000 tree:100000 tree:1000000 wide:100000 merged:23"}
 RUNS=${RUNS:-5}
-# fix spends most of its time in rewrite.Apply, which reparses flake.nix once
-# per edit; above this many nodes it would take many minutes, so it is
-# skipped unless asked for.
+# fix and check plan the follows; above this many nodes that takes minutes,
+# so they are skipped unless asked for.
 FIX_MAX_NODES=${FIX_MAX_NODES:-100000}
+CHECK_MAX_NODES=${CHECK_MAX_NODES:-$FIX_MAX_NODES}
+NIX_VERSION=${NIX_VERSION:-2.18}
 cd "$(dirname "$0")/.."
 
 for tool in python3 jq /usr/bin/time; do
@@ -30,19 +42,21 @@ done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 bin="$work/flakedup"
-CGO_ENABLED=0 go build -trimpath -o "$bin" ./cmd/flakedup
+make -s build BIN="$bin" >/dev/null
 go build -o "$work/genlock" ./internal/genlock/cmd/genlock
 
-# timed NAME CMD...: runs CMD once (output discarded) and appends
-# "<seconds> <KB>" to $work/NAME.
+# timed NAME MAXCODE CMD...: runs CMD once (output discarded) and appends
+# "<seconds> <KB> <cpu seconds>" to $work/NAME; an exit code above MAXCODE
+# fails the script (check exits 1 when a limit is exceeded).
 timed() {
-  local name=$1
-  shift
-  if ! /usr/bin/time -o "$work/time" -f '%e %M' "$@" >/dev/null 2>&1; then
-    echo "perf.sh: failed: $* ($(head -n 1 "$work/time"))" >&2
+  local name=$1 maxcode=$2 rc=0
+  shift 2
+  /usr/bin/time -o "$work/time" -f '%e %M %U %S %x' "$@" >/dev/null 2>&1 || rc=$?
+  if ((rc > maxcode)); then
+    echo "perf.sh: failed (exit $rc): $* ($(tail -n 1 "$work/time"))" >&2
     exit 1
   fi
-  cat "$work/time" >>"$work/$name"
+  tail -n 1 "$work/time" | awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' >>"$work/$name"
 }
 
 # median NAME: "<seconds> s, <MB> MB" of the median run recorded for NAME.
@@ -51,33 +65,58 @@ median() {
     END { m = int((NR + 1) / 2); printf "%.2f s, %d MB", s[m], kb[m] / 1024 }'
 }
 
-# ratio A B: how many times longer the median of B takes than that of A.
-ratio() {
-  paste <(sort -n "$work/$1" | cut -d' ' -f1) <(sort -n "$work/$2" | cut -d' ' -f1) |
-    awk '{ a[NR] = $1; b[NR] = $2 } END { m = int((NR + 1) / 2); printf "%.1f×", b[m] / a[m] }'
+# field NAME COLUMN: the median of one column recorded for NAME.
+field() {
+  cut -d' ' -f"$2" "$work/$1" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
-echo "| nodes | lock | \`analyze\` | \`analyze --format json\` | \`fix --dry-run\` | python3 \`json.load\` | \`jq length\` | analyze vs Python |"
-echo "|--:|--:|--:|--:|--:|--:|--:|--:|"
-for n in $SIZES; do
-  dir="$work/flake-$n"
-  "$work/genlock" -nodes "$n" -flake "$dir"
+# ratio A B: how many times longer the median of B takes than that of A.
+ratio() {
+  awk -v a="$(field "$1" 1)" -v b="$(field "$2" 1)" 'BEGIN { printf "%.1f×", b / a }'
+}
+
+echo "| shape | nodes | lock | \`analyze\` | \`analyze --format json\` | \`fix --dry-run\` | \`check\` | python3 \`json.load\` | \`jq length\` | analyze vs Python | vs jq | analyze RSS / lock |"
+echo "|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+cpu=""
+for spec in $SHAPES; do
+  shape=${spec%%:*}
+  n=${spec#*:}
+  dir="$work/$shape-$n"
+  case $shape in
+  tree) "$work/genlock" -nodes "$n" -flake "$dir" ;;
+  wide) "$work/genlock" -shape wide -nodes "$n" -flake "$dir" ;;
+  merged) "$work/genlock" -shape merged -flakes "$n" -flake "$dir" ;;
+  *) echo "perf.sh: unknown shape $shape" >&2; exit 2 ;;
+  esac
   lock="$dir/flake.lock"
-  size=$(awk -v b="$(wc -c <"$lock")" 'BEGIN { printf "%.0f MB", b / 1e6 }')
-  rm -f "$work"/{text,json,fix,python,jq}
+  bytes=$(wc -c <"$lock")
+  nodes=$(jq '.nodes | length' "$lock")
+  size=$(awk -v b="$bytes" 'BEGIN { if (b < 1e6) printf "%.1f MB", b / 1e6; else printf "%.0f MB", b / 1e6 }')
+  rm -f "$work"/{text,json,fix,check,python,jq}
+  fixing=$((nodes <= FIX_MAX_NODES)) checking=$((nodes <= CHECK_MAX_NODES))
   for ((i = 0; i < RUNS; i++)); do
-    timed text "$bin" analyze "$lock"
-    timed json "$bin" analyze --format json "$lock"
-    # fix exits 0 whether or not it finds follows to add; --dry-run writes nothing.
-    if ((n <= FIX_MAX_NODES)); then
-      timed fix "$bin" fix --dry-run "$dir"
+    timed text 0 "$bin" analyze "$lock"
+    timed json 0 "$bin" analyze --format json "$lock"
+    if ((fixing)); then
+      # fix exits 0 whether or not it finds follows to add; --dry-run writes nothing.
+      timed fix 0 "$bin" fix --dry-run --nix-version "$NIX_VERSION" "$dir"
     fi
-    timed python python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$lock"
-    timed jq jq length "$lock"
+    if ((checking)); then
+      timed check 1 "$bin" check --nix-version "$NIX_VERSION" "$dir"
+    fi
+    timed python 0 python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$lock"
+    timed jq 0 jq length "$lock"
   done
-  fix="skipped (FIX_MAX_NODES)"
-  if ((n <= FIX_MAX_NODES)); then
+  fix="skipped" check="skipped"
+  if ((fixing)); then
     fix=$(median fix)
   fi
-  echo "| $n | $size | $(median text) | $(median json) | $fix | $(median python) | $(median jq) | $(ratio text python) |"
+  if ((checking)); then
+    check=$(median check)
+  fi
+  rss=$(awk -v kb="$(field text 2)" -v b="$bytes" 'BEGIN { printf "%.1f×", kb * 1024 / b }')
+  echo "| $shape | $nodes | $size | $(median text) | $(median json) | $fix | $check | $(median python) | $(median jq) | $(ratio text python) | $(ratio text jq) | $rss |"
+  cpu="$cpu $shape:$nodes $(field text 3)/$(field python 3)"
 done
+echo
+echo "CPU seconds, analyze/python3 json.load (medians):$cpu"

@@ -15,13 +15,19 @@ import (
 // and fails the benchmark on a non-zero exit code.
 func benchRun(b *testing.B, args ...string) {
 	b.Helper()
+	benchRunExit(b, exitOK, args...)
+}
+
+// benchRunExit is benchRun for a command that must exit with want.
+func benchRunExit(b *testing.B, want int, args ...string) {
+	b.Helper()
 	getenv := func(string) string { return "" }
 	detect := func() (nixversion.Version, bool) { return nixversion.Version{}, false }
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if code := run(context.Background(), append([]string{"flakedup"}, args...), nil, io.Discard, io.Discard,
-			getenv, detect); code != exitOK {
+			getenv, detect); code != want {
 			b.Fatalf("flakedup %v: exit code %d", args, code)
 		}
 	}
@@ -31,8 +37,14 @@ func benchRun(b *testing.B, args ...string) {
 // and returns its path.
 func writeGenerated(b *testing.B, n int) string {
 	b.Helper()
+	return writeLock(b, genlock.Generate(n))
+}
+
+// writeLock writes a lock into a temporary directory and returns its path.
+func writeLock(b *testing.B, lock []byte) string {
+	b.Helper()
 	path := filepath.Join(b.TempDir(), "flake.lock")
-	if err := os.WriteFile(path, genlock.Generate(n), 0o644); err != nil {
+	if err := os.WriteFile(path, lock, 0o644); err != nil {
 		b.Fatal(err)
 	}
 	return path
@@ -50,12 +62,30 @@ func BenchmarkAnalyzeText100k(b *testing.B) {
 	benchRun(b, "analyze", writeGenerated(b, 100_000))
 }
 
+// BenchmarkAnalyzeTextWide100k is `flakedup analyze` on the wide
+// 100,000-node lock: 25,000 root inputs, copies reached by two names.
+func BenchmarkAnalyzeTextWide100k(b *testing.B) {
+	benchRun(b, "analyze", writeLock(b, genlock.Wide(100_000)))
+}
+
+// BenchmarkAnalyzeTextMerged23 is `flakedup analyze` on 23 real-shaped
+// flakes merged under one root (about 1,000 nodes).
+func BenchmarkAnalyzeTextMerged23(b *testing.B) {
+	benchRun(b, "analyze", writeLock(b, genlock.Merged(23)))
+}
+
 // writeGeneratedFlake writes a generated n-node flake.lock and a flake.nix
 // declaring its root inputs into a temporary directory and returns it.
 func writeGeneratedFlake(b *testing.B, n int) string {
 	b.Helper()
+	return writeFlake(b, genlock.Generate(n))
+}
+
+// writeFlake writes lock and a flake.nix declaring its root inputs into a
+// temporary directory and returns it.
+func writeFlake(b *testing.B, lock []byte) string {
+	b.Helper()
 	dir := b.TempDir()
-	lock := genlock.Generate(n)
 	nix, err := genlock.FlakeNix(lock)
 	if err != nil {
 		b.Fatal(err)
@@ -73,4 +103,17 @@ func writeGeneratedFlake(b *testing.B, n int) string {
 // 10,000-node flake: plan, flake.nix edit, predicted lock, diff.
 func BenchmarkFixDryRun10k(b *testing.B) {
 	benchRun(b, "fix", "--dry-run", "--lock", writeGeneratedFlake(b, 10_000))
+}
+
+// BenchmarkFixDryRun100k is `flakedup fix --dry-run --lock` on a generated
+// 100,000-node flake: some 900 follows edits, made in one splice.
+func BenchmarkFixDryRun100k(b *testing.B) {
+	benchRun(b, "fix", "--dry-run", "--lock", writeGeneratedFlake(b, 100_000))
+}
+
+// BenchmarkCheckMerged23 is `flakedup check` on 23 real-shaped flakes
+// merged under one root (about 1,000 nodes), which fails: 32 of its 287
+// nixpkgs copies could be collapsed.
+func BenchmarkCheckMerged23(b *testing.B) {
+	benchRunExit(b, exitFailed, "check", "--nix-version", "2.18", writeFlake(b, genlock.Merged(23)))
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 )
@@ -235,4 +236,198 @@ func FlakeNix(lock []byte) ([]byte, error) {
 	}
 	b.WriteString("  };\n\n  outputs = { self, ... }: { };\n}\n")
 	return b.Bytes(), nil
+}
+
+// Wide returns a version 7 lock with exactly nodes nodes (at least 2) whose
+// root is as wide as a lock gets: a nixpkgs and about nodes/4 application
+// flakes app1, app2, ... Each application has its own nixpkgs, reached by
+// two input names ("nixpkgs", and "nixpkgs-stable" following it), and a
+// flake-utils whose systems input, six times in seven, follows the
+// application's own "systems" input, so that node is reached by two names
+// too. On 100,000 nodes that is 25,000 root inputs and some 46,000 copies
+// with two paths each: the shape that makes sampling paths by scanning
+// every root edge per copy quadratic.
+func Wide(nodes int) []byte {
+	nodes = max(nodes, 2)
+	l := newLock(11)
+	root := l.nodes["root"]
+	budget := nodes - 2 // the root and its nixpkgs
+	root.Inputs["nixpkgs"] = l.add("nixpkgs", "NixOS", "nixpkgs", "nixos-unstable")
+	for app := 1; budget > 0; app++ {
+		name := "app" + strconv.Itoa(app)
+		budget--
+		key := l.add(name, "owner"+strconv.Itoa(app%500), name, "")
+		root.Inputs[name] = key
+		n := l.nodes[key]
+		if budget == 0 {
+			break
+		}
+		budget--
+		n.Inputs["nixpkgs"] = l.add("nixpkgs", "NixOS", "nixpkgs", branches[l.rng.IntN(len(branches))])
+		n.Inputs["nixpkgs-stable"] = []string{name, "nixpkgs"}
+		if budget == 0 {
+			break
+		}
+		budget--
+		fu := l.add("flake-utils", "numtide", "flake-utils", "")
+		n.Inputs["flake-utils"] = fu
+		if budget == 0 {
+			break
+		}
+		budget--
+		systems := l.add("systems", "nix-systems", "default", "")
+		if l.rng.IntN(7) == 0 {
+			l.nodes[fu].Inputs["systems"] = systems
+		} else {
+			n.Inputs["systems"] = systems
+			l.nodes[fu].Inputs["systems"] = []string{name, "systems"}
+		}
+	}
+	l.dropEmptyInputs()
+	return l.bytes()
+}
+
+// dropEmptyInputs leaves out the inputs of every node that has none, as
+// Nix writes them.
+func (l *lock) dropEmptyInputs() {
+	for _, n := range l.nodes {
+		if len(n.Inputs) == 0 {
+			n.Inputs = nil
+		}
+	}
+}
+
+// catalogDep is a flake that the flakes of Merged depend on: its source and
+// the catalog names of its own inputs.
+type catalogDep struct {
+	owner, repo, ref string
+	flake            bool     // false: an input with flake = false
+	inputs           []string // names in catalog, each also the input's name
+}
+
+// catalog holds the inputs real flakes use most, with the inputs those
+// flakes have themselves, as the corpus locks show them.
+var catalog = map[string]catalogDep{
+	"nixpkgs":             {"NixOS", "nixpkgs", "nixos-unstable", true, nil},
+	"nixpkgs-stable":      {"NixOS", "nixpkgs", "nixos-24.05", true, nil},
+	"nixpkgs-lib":         {"nix-community", "nixpkgs.lib", "", true, nil},
+	"systems":             {"nix-systems", "default", "", true, nil},
+	"flake-compat":        {"edolstra", "flake-compat", "", false, nil},
+	"flake-utils":         {"numtide", "flake-utils", "", true, []string{"systems"}},
+	"flake-parts":         {"hercules-ci", "flake-parts", "", true, []string{"nixpkgs-lib"}},
+	"gitignore":           {"hercules-ci", "gitignore.nix", "", true, []string{"nixpkgs"}},
+	"git-hooks":           {"cachix", "git-hooks.nix", "", true, []string{"flake-compat", "gitignore", "nixpkgs"}},
+	"treefmt-nix":         {"numtide", "treefmt-nix", "", true, []string{"nixpkgs"}},
+	"home-manager":        {"nix-community", "home-manager", "", true, []string{"nixpkgs"}},
+	"nix-darwin":          {"lnl7", "nix-darwin", "", true, []string{"nixpkgs"}},
+	"disko":               {"nix-community", "disko", "", true, []string{"nixpkgs"}},
+	"sops-nix":            {"Mic92", "sops-nix", "", true, []string{"nixpkgs"}},
+	"rust-overlay":        {"oxalica", "rust-overlay", "", true, []string{"nixpkgs"}},
+	"crane":               {"ipetkov", "crane", "", true, nil},
+	"nix-index-database":  {"nix-community", "nix-index-database", "", true, []string{"nixpkgs"}},
+	"nur":                 {"nix-community", "NUR", "", true, []string{"flake-parts", "nixpkgs", "treefmt-nix"}},
+	"hyprutils":           {"hyprwm", "hyprutils", "", true, []string{"nixpkgs", "systems"}},
+	"hyprlang":            {"hyprwm", "hyprlang", "", true, []string{"hyprutils", "nixpkgs", "systems"}},
+	"hyprwayland-scanner": {"hyprwm", "hyprwayland-scanner", "", true, []string{"nixpkgs", "systems"}},
+	"aquamarine":          {"hyprwm", "aquamarine", "", true, []string{"hyprutils", "hyprwayland-scanner", "nixpkgs", "systems"}},
+	"hyprland": {"hyprwm", "Hyprland", "", true, []string{"aquamarine", "hyprlang", "hyprutils",
+		"hyprwayland-scanner", "nixpkgs", "pre-commit-hooks", "systems"}},
+	"pre-commit-hooks": {"cachix", "git-hooks.nix", "", true, []string{"flake-compat", "gitignore", "nixpkgs"}},
+	"lanzaboote": {"nix-community", "lanzaboote", "", true, []string{"crane", "flake-compat", "flake-parts",
+		"nixpkgs", "pre-commit-hooks-nix", "rust-overlay"}},
+	"pre-commit-hooks-nix": {"cachix", "pre-commit-hooks.nix", "", true, []string{"flake-compat", "gitignore", "nixpkgs"}},
+	"stylix": {"danth", "stylix", "", true, []string{"flake-compat", "flake-parts", "git-hooks", "home-manager",
+		"nixpkgs", "systems"}},
+}
+
+// topLevel are the catalog entries a flake of Merged may declare itself,
+// besides its nixpkgs.
+var topLevel = []string{"home-manager", "flake-parts", "flake-utils", "treefmt-nix", "git-hooks", "disko",
+	"sops-nix", "rust-overlay", "nix-darwin", "nix-index-database", "nur", "hyprland", "lanzaboote",
+	"stylix", "systems", "nixpkgs-stable", "crane", "flake-compat"}
+
+// Merged returns a version 7 lock of flakes real-shaped flakes under one
+// root, as a tool merging the locks of many projects into one would write
+// it: root inputs flake1, flake2, ..., each a flake with its own nixpkgs
+// and several of the inputs real flakes use most (home-manager,
+// flake-parts, hyprland and its dozen inputs, ...), each with the inputs
+// those have in real locks. Like real flakes, each one makes some of its
+// dependencies' inputs follow its own ("inputs.home-manager.inputs.nixpkgs
+// .follows"), and a dependency reuses inputs of its parent the way
+// hyprland's do. On 23 flakes the lock has over 1,000 nodes.
+func Merged(flakes int) []byte {
+	l := newLock(23)
+	root := l.nodes["root"]
+	for f := 1; f <= flakes; f++ {
+		name := "flake" + strconv.Itoa(f)
+		key := l.add(name, "owner"+strconv.Itoa(f), "project"+strconv.Itoa(f), "")
+		root.Inputs[name] = key
+		top := l.nodes[key]
+		path := []string{name}
+		declared := []string{"nixpkgs"}
+		for _, dep := range topLevel {
+			if l.rng.IntN(5) < 3 {
+				declared = append(declared, dep)
+			}
+		}
+		// The flake's own inputs first, so that its dependencies can
+		// follow any of them.
+		for _, dep := range declared {
+			ref := catalog[dep].ref
+			if dep == "nixpkgs" {
+				ref = branches[l.rng.IntN(len(branches))]
+			}
+			top.Inputs[dep] = l.addDep(dep, ref)
+		}
+		follows := l.rng.IntN(4) // 0: follows nothing; 3: follows whatever it can
+		for _, dep := range declared {
+			l.fillMerged(l.nodes[top.Inputs[dep].(string)], dep, append(slices.Clone(path), dep),
+				map[string][]string{}, top, path, follows)
+		}
+	}
+	l.dropEmptyInputs()
+	return l.bytes()
+}
+
+// addDep adds a node for the catalog entry dep.
+func (l *lock) addDep(dep, ref string) string {
+	c := catalog[dep]
+	key := l.add(dep, c.owner, c.repo, ref)
+	if !c.flake {
+		no := false
+		l.nodes[key].Flake = &no
+	}
+	return key
+}
+
+// fillMerged gives n, the node of catalog entry dep at path, its inputs:
+// each one follows the flake's own input of that name (top, at topPath)
+// when follows allows and there is one, else follows an input of n's
+// parent (given by name in siblings) a third of the time, else is a node of its
+// own, filled in the same way.
+func (l *lock) fillMerged(n *node, dep string, path []string, siblings map[string][]string,
+	top *node, topPath []string, follows int) {
+	mine := map[string][]string{}
+	for _, in := range catalog[dep].inputs {
+		if _, ok := top.Inputs[in]; ok && l.rng.IntN(5) < follows {
+			n.Inputs[in] = append(slices.Clone(topPath), in)
+			continue
+		}
+		if p, ok := siblings[in]; ok && l.rng.IntN(3) == 0 {
+			n.Inputs[in] = p
+			continue
+		}
+		ref := catalog[in].ref
+		if in == "nixpkgs" {
+			ref = branches[l.rng.IntN(len(branches))]
+		}
+		key := l.addDep(in, ref)
+		n.Inputs[in] = key
+		mine[in] = append(slices.Clone(path), in)
+	}
+	for _, in := range catalog[dep].inputs {
+		if key, ok := n.Inputs[in].(string); ok {
+			l.fillMerged(l.nodes[key], in, mine[in], mine, top, topPath, follows)
+		}
+	}
 }

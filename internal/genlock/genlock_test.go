@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/flakedup/flakedup/lockgraph"
 )
 
 // lockStats decodes a generated lock and counts what the benchmarks rely on.
@@ -101,4 +103,106 @@ func TestFlakeNix(t *testing.T) {
 	if _, err := FlakeNix([]byte("[")); err == nil {
 		t.Error("FlakeNix of broken JSON: no error")
 	}
+}
+
+// pathCounts loads a generated lock and returns how many reachable nodes
+// have each number of input paths.
+func pathCounts(t *testing.T, data []byte) map[uint64]int {
+	t.Helper()
+	g, err := lockgraph.Load(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[uint64]int{}
+	for _, p := range g.Paths() {
+		counts[p.Count]++
+	}
+	return counts
+}
+
+func TestWide(t *testing.T) {
+	tests := []struct {
+		nodes, rootInputs int
+		twoPaths          int // reachable nodes reached by exactly two paths
+	}{
+		{0, 1, 0}, {2, 1, 0}, {3, 2, 0}, {4, 2, 1}, {6, 2, 2}, {1000, 251, -1}, {20_000, 5001, -1},
+	}
+	for _, tt := range tests {
+		data := Wide(tt.nodes)
+		if !bytes.Equal(data, Wide(tt.nodes)) {
+			t.Errorf("Wide(%d) differs between calls", tt.nodes)
+		}
+		s := stats(t, data)
+		if want := max(tt.nodes, 2); s.nodes != want {
+			t.Errorf("Wide(%d): %d nodes, want %d", tt.nodes, s.nodes, want)
+		}
+		var lock struct {
+			Nodes map[string]struct{ Inputs map[string]json.RawMessage }
+		}
+		if err := json.Unmarshal(data, &lock); err != nil {
+			t.Fatal(err)
+		}
+		if got := len(lock.Nodes["root"].Inputs); got != tt.rootInputs {
+			t.Errorf("Wide(%d): root has %d inputs, want %d", tt.nodes, got, tt.rootInputs)
+		}
+		counts := pathCounts(t, data)
+		if tt.twoPaths >= 0 && counts[2] != tt.twoPaths {
+			t.Errorf("Wide(%d): %d nodes with two paths, want %d (%v)", tt.nodes, counts[2], tt.twoPaths, counts)
+		}
+		if tt.nodes >= 1000 {
+			// Every application's nixpkgs has two paths, and most of
+			// their systems nodes; nothing has more than two.
+			apps := tt.rootInputs - 1
+			if counts[2] <= apps+apps/2 || counts[2] >= 2*apps || len(counts) != 2 {
+				t.Errorf("Wide(%d): path counts %v, want between %d and %d nodes with two paths, the rest one",
+					tt.nodes, counts, apps+apps/2, 2*apps)
+			}
+		}
+	}
+}
+
+func TestMerged(t *testing.T) {
+	for _, flakes := range []int{0, 1, 23} {
+		data := Merged(flakes)
+		if !bytes.Equal(data, Merged(flakes)) {
+			t.Errorf("Merged(%d) differs between calls", flakes)
+		}
+		s := stats(t, data)
+		g, err := lockgraph.Load(data)
+		if err != nil {
+			t.Fatalf("Merged(%d): %v", flakes, err)
+		}
+		if got := len(g.Nodes[g.Root].Inputs); got != flakes {
+			t.Errorf("Merged(%d): root has %d inputs, want %d", flakes, got, flakes)
+		}
+		if reachable := len(g.Reachable()); reachable != s.nodes-1 {
+			t.Errorf("Merged(%d): %d of %d nodes reachable, want all but the root", flakes, reachable, s.nodes)
+		}
+		if flakes == 23 && (s.nodes < 1000 || s.nixpkgs < 50 || s.follows < 100 || s.nonFlakes == 0) {
+			t.Errorf("Merged(23): %+v, want at least 1,000 nodes, many nixpkgs copies, follows and flake = false inputs", s)
+		}
+	}
+	// Each flake declares its own nixpkgs, and something follows it.
+	rep := lockgraph.Analyze(mustLoad(t, Merged(23)))
+	if len(rep.Groups) == 0 || rep.Groups[0].Source.ID != "github:nixos/nixpkgs" {
+		t.Fatalf("Merged(23): groups %v, want nixpkgs the largest", rep.Groups)
+	}
+	shared := 0
+	for _, c := range rep.Groups[0].Copies {
+		if c.PathCount > 1 {
+			shared++
+		}
+	}
+	if shared < 10 {
+		t.Errorf("Merged(23): %d nixpkgs copies reached by more than one path, want at least 10", shared)
+	}
+}
+
+func mustLoad(t *testing.T, data []byte) *lockgraph.Graph {
+	t.Helper()
+	g, err := lockgraph.Load(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
