@@ -12,6 +12,7 @@ import (
 	"github.com/flakedup/flakedup/internal/flake"
 	"github.com/flakedup/flakedup/internal/savings"
 	"github.com/flakedup/flakedup/lockgraph"
+	"github.com/flakedup/flakedup/rewrite"
 )
 
 // fixCommand is `flakedup fix [PATH]`: plan the follows that collapse the
@@ -163,6 +164,7 @@ func fixOne(c *cli.Context, e *env, arg, format string) (flakeResult, fixJSON) {
 		}
 	}
 	relabelLeftAlone(out, leftAlone)
+	commentPromotions(out)
 	out.Edit()
 	if out.Manual != nil {
 		// flake.nix cannot be edited safely: show what to add, write
@@ -197,6 +199,25 @@ func fixOne(c *cli.Context, e *env, arg, format string) (flakeResult, fixJSON) {
 		r.text = b.String()
 	}
 	return r, doc
+}
+
+// promotedComment trails every root input that --promote writes.
+const promotedComment = "added by flakedup: pinned to the locked revision"
+
+// commentPromotions makes the edits that write promoted root inputs carry
+// promotedComment, so that a reader of flake.nix knows where the pinned
+// url came from.
+func commentPromotions(o *flake.Outcome) {
+	promoted := map[string]bool{}
+	for _, p := range o.Result.Promotions {
+		promoted[p.Name] = true
+	}
+	for i, ed := range o.Edits {
+		if in, ok := ed.(rewrite.AddInput); ok && promoted[in.Name] {
+			in.Comment = promotedComment
+			o.Edits[i] = in
+		}
+	}
 }
 
 // onlyIgnores returns the --ignore entries that make the plan touch only
