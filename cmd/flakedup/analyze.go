@@ -60,7 +60,13 @@ func analyzeCommand(e *env) *cli.Command {
 			if format == formatJSON {
 				return writeAnalyzeJSON(e.stdout, analyzeJSON(out))
 			}
-			return writeAnalyzeText(e.stdout, rep, out.Summary().Lines(), heldReasons(out), clock, palette{on: useColor(e)})
+			if err := writeAnalyzeText(e.stdout, rep, out.Summary().Lines(), heldReasons(out), clock, palette{on: useColor(e)}); err != nil {
+				return err
+			}
+			if sv := measuredSavings(c, e, paths[0], out); saves(sv) {
+				_, err = fmt.Fprintf(e.stdout, "fix would save: %s\n", savingsLine(sv))
+			}
+			return err
 		},
 	}
 }

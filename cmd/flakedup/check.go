@@ -70,8 +70,21 @@ Examples:
 				if err != nil {
 					return badInput(err)
 				}
-				if err := rep.render(e.stdout, format, p, false); err != nil {
-					return badInput(err)
+				switch format {
+				case formatJSON:
+					sv := measuredSavings(c, e, paths[0], rep.outcome)
+					if err := writeJSON(e.stdout, checkJSONWithSavings(rep, sv)); err != nil {
+						return badInput(err)
+					}
+				default:
+					if err := rep.render(e.stdout, format, p, false); err != nil {
+						return badInput(err)
+					}
+					if format == formatText && len(rep.violations) > 0 {
+						if sv := measuredSavings(c, e, paths[0], rep.outcome); saves(sv) {
+							fmt.Fprintf(e.stdout, "  fix would save: %s\n", savingsLine(sv))
+						}
+					}
 				}
 				if len(rep.violations) > 0 {
 					return failed()

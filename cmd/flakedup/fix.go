@@ -184,11 +184,7 @@ func fixOne(c *cli.Context, e *env, arg, format string) (flakeResult, fixJSON) {
 			return r, fixJSON{}
 		}
 	}
-	r.savings = savings.Compare(out.Flake.Graph, out.Result.Predicted)
-	if err := r.savings.Measure(c.Context, ""); err != nil {
-		// The sizes stay unknown; the fix itself is done.
-		fmt.Fprintf(e.stderr, "flakedup: warning: %s: measuring the download avoided: %s\n", arg, oneLine(err.Error()))
-	}
+	r.savings = measuredSavings(c, e, arg, out)
 	r.nixBefore, r.nixAfter, r.follows = out.Before.Nixpkgs.Copies, out.After.Nixpkgs.Copies, len(out.Result.Follows)
 	doc := fixJSONOf(out, settings, r.savings)
 	if format == formatText {
@@ -472,7 +468,7 @@ func writeFixText(w io.Writer, o *flake.Outcome, s fixSettings, sv savings.Savin
 			fmt.Fprintf(&b, "%s: %d → %d\n", id, o.Result.Before[id], o.Result.After[id])
 		}
 	}
-	if sv.CopiesRemoved() > 0 || sv.RevisionsRemoved() > 0 {
+	if saves(sv) {
 		fmt.Fprintf(&b, "savings: %s\n", savingsLine(sv))
 	}
 	for _, l := range o.Summary().Lines() {

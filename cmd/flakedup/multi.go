@@ -190,7 +190,7 @@ func writeMulti(e *env, command, format string, results []flakeResult) error {
 				b.WriteString("\n")
 			}
 			b.WriteString(totalLine(command, tot) + "\n")
-			if sv.CopiesRemoved() > 0 || sv.RevisionsRemoved() > 0 {
+			if saves(sv) {
 				lead := "savings: "
 				if command != "fix" {
 					lead = "fix would save: "
@@ -246,18 +246,12 @@ func checkResults(c *cli.Context, e *env, paths []string, limits checkLimits, fo
 			continue
 		}
 		out := rep.outcome
-		r.savings = savings.Compare(out.Flake.Graph, out.Result.Predicted)
-		if err := r.savings.Measure(c.Context, ""); err != nil {
-			fmt.Fprintf(e.stderr, "flakedup: warning: %s: measuring the download avoided: %s\n", path, oneLine(err.Error()))
-		}
+		r.savings = measuredSavings(c, e, path, out)
 		r.nixBefore, r.nixAfter, r.follows, r.violations = out.Before.Nixpkgs.Copies, out.After.Nixpkgs.Copies, len(out.Result.Follows), len(rep.violations)
 		if len(rep.violations) > 0 {
 			r.code = exitFailed
 		}
-		r.doc = struct {
-			checkJSON
-			Savings savingsJSON `json:"savings"`
-		}{rep.json(), savingsJSONOf(r.savings)}
+		r.doc = checkJSONWithSavings(rep, r.savings)
 		if format != formatJSON {
 			var b strings.Builder
 			if err := rep.render(&b, format, p, false); err != nil {
@@ -285,10 +279,7 @@ func analyzeResults(c *cli.Context, e *env, paths []string, format string, clock
 			continue
 		}
 		warnUnreadFlakeNix(e, out.Flake)
-		r.savings = savings.Compare(out.Flake.Graph, out.Result.Predicted)
-		if err := r.savings.Measure(c.Context, ""); err != nil {
-			fmt.Fprintf(e.stderr, "flakedup: warning: %s: measuring the download avoided: %s\n", path, oneLine(err.Error()))
-		}
+		r.savings = measuredSavings(c, e, path, out)
 		r.nixBefore, r.nixAfter, r.follows = out.Before.Nixpkgs.Copies, out.After.Nixpkgs.Copies, len(out.Result.Follows)
 		r.doc = struct {
 			Flake string `json:"flake"`
@@ -301,7 +292,7 @@ func analyzeResults(c *cli.Context, e *env, paths []string, format string, clock
 			if err := writeAnalyzeText(&b, out.Before, out.Summary().Lines(), heldReasons(out), clock, p); err != nil {
 				r.err = badInput(err)
 			}
-			if r.savings.CopiesRemoved() > 0 || r.savings.RevisionsRemoved() > 0 {
+			if saves(r.savings) {
 				b.WriteString("fix would save: " + savingsLine(r.savings) + "\n")
 			}
 			r.text = b.String()
@@ -309,4 +300,30 @@ func analyzeResults(c *cli.Context, e *env, paths []string, format string, clock
 		results = append(results, r)
 	}
 	return results
+}
+
+// measuredSavings compares out's lock with the predicted one and measures
+// the download avoided in the local store; a failure to measure is a
+// warning (the sizes stay unknown), never an error of the flake.
+func measuredSavings(c *cli.Context, e *env, path string, out *flake.Outcome) savings.Savings {
+	sv := savings.Compare(out.Flake.Graph, out.Result.Predicted)
+	if err := sv.Measure(c.Context, ""); err != nil {
+		fmt.Fprintf(e.stderr, "flakedup: warning: %s: measuring the download avoided: %s\n", path, oneLine(err.Error()))
+	}
+	return sv
+}
+
+// saves reports whether s removes anything (then the savings line is
+// shown).
+func saves(s savings.Savings) bool { return s.CopiesRemoved() > 0 || s.RevisionsRemoved() > 0 }
+
+// checkWithSavings is check's per-flake JSON document: checkJSON, then
+// "savings" (what fix would save).
+type checkWithSavings struct {
+	checkJSON
+	Savings savingsJSON `json:"savings"`
+}
+
+func checkJSONWithSavings(rep *checkReport, sv savings.Savings) checkWithSavings {
+	return checkWithSavings{rep.json(), savingsJSONOf(sv)}
 }
