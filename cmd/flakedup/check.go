@@ -33,8 +33,11 @@ the current directory) and exits 0 when every limit holds, 1 when any is exceede
 Without --max-nixpkgs, a nixpkgs copy that ` + "`flakedup fix`" + ` could collapse (same source and
 branch as a root input, under the same rules and flakedup.toml) is a violation.
 
-Formats: text; json (one document per flake: the analyze schema plus "flake",
-"nix_version" and "violations"); github (workflow commands that annotate flake.nix at
+Several PATHs, or --recursive (every flake under each PATH), end the text with a total
+line; under json they make one document, {"flakes": [...], "totals": {...}}.
+
+Formats: text; json (the analyze schema plus "flake", "nix_version", "violations" and
+"savings", what fix would save); github (workflow commands that annotate flake.nix at
 the root input that pulls each copy in, with the follows line that fixes it);
 markdown (a table for $GITHUB_STEP_SUMMARY or a pull-request comment).
 
