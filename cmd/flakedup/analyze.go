@@ -49,7 +49,7 @@ func analyzeCommand(e *env) *cli.Command {
 				return err
 			}
 			if multi {
-				return writeMulti(e, "analyze", format, analyzeResults(c, e, paths, format, clock))
+				return writeMulti(c, e, "analyze", format, analyzeResults(c, e, paths, format, clock))
 			}
 			out, _, err := loadAndPlan(c, e, paths[0], flake.LoadOptions{ReadLock: e.readText}, false, nil)
 			if err != nil {

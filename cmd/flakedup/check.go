@@ -94,7 +94,7 @@ Examples:
 				}
 				return nil
 			}
-			return writeMulti(e, "check", format, checkResults(c, e, paths, limits, format, p))
+			return writeMulti(c, e, "check", format, checkResults(c, e, paths, limits, format, p))
 		},
 	}
 }

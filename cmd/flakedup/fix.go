@@ -78,7 +78,9 @@ Examples:
 				return err
 			}
 			if !multi {
-				r, doc := fixOne(c, e, paths[0], format)
+				results := []flakeResult{fixOne(c, e, paths[0], format, false)}
+				finishAll(c, e, results)
+				r := results[0]
 				if _, err := io.WriteString(e.stdout, r.text); err != nil {
 					return badInput(err)
 				}
@@ -86,32 +88,25 @@ Examples:
 					return r.err
 				}
 				if format == formatJSON {
-					return writeJSON(e.stdout, doc)
+					return writeJSON(e.stdout, r.doc)
 				}
 				return nil
 			}
 			results := make([]flakeResult, 0, len(paths))
 			for _, path := range paths {
-				r, doc := fixOne(c, e, path, format)
-				r.doc = struct {
-					Flake string `json:"flake"`
-					fixJSON
-				}{path, doc}
-				if r.text != "" && format == formatText {
-					r.text = palette{on: useColor(e)}.bold("flake "+path+":") + "\n" + r.text
-				}
-				results = append(results, r)
+				results = append(results, fixOne(c, e, path, format, true))
 			}
-			return writeMulti(e, "fix", format, results)
+			return writeMulti(c, e, "fix", format, results)
 		},
 	}
 }
 
-// fixOne plans, edits and (unless --dry-run) writes one flake. The text
-// output (the diff and the summary, or the lines to add by hand) is in
-// text under --format text; err is set (an exitError) when the flake
-// failed, and doc is its JSON document when it did not.
-func fixOne(c *cli.Context, e *env, arg, format string) (flakeResult, fixJSON) {
+// fixOne plans, edits and (unless --dry-run) writes one flake. err is set
+// (an exitError) when the flake failed, with text the lines to add by hand
+// when fix refused to edit flake.nix; else finish renders the text (the
+// diff and the summary; under a "flake PATH:" heading when multi) or the
+// JSON document (with "flake" first when multi).
+func fixOne(c *cli.Context, e *env, arg, format string, multi bool) flakeResult {
 	r := flakeResult{path: arg}
 	only := c.StringSlice("only")
 	var leftAlone map[string]string // ignore entry -> why, for --only and declined follows
@@ -120,13 +115,13 @@ func fixOne(c *cli.Context, e *env, arg, format string) (flakeResult, fixJSON) {
 		fl, err := flake.LoadWith(arg, flake.LoadOptions{ReadLock: readFileText})
 		if err != nil {
 			r.err = badInput(err)
-			return r, fixJSON{}
+			return r
 		}
 		var others []string
 		others, err = onlyIgnores(fl, only)
 		if err != nil {
 			r.err = badInput(err)
-			return r, fixJSON{}
+			return r
 		}
 		leftAlone = map[string]string{}
 		for _, o := range others {
@@ -137,13 +132,13 @@ func fixOne(c *cli.Context, e *env, arg, format string) (flakeResult, fixJSON) {
 	out, settings, err := loadAndPlan(c, e, arg, flake.LoadOptions{ReadLock: readFileText}, true, adjust)
 	if err != nil {
 		r.err = badInput(err)
-		return r, fixJSON{}
+		return r
 	}
 	if c.Bool("interactive") && len(out.Result.Follows) > 0 {
 		declined, err := askFollows(e, out)
 		if err != nil {
 			r.err = badInput(err)
-			return r, fixJSON{}
+			return r
 		}
 		if len(declined) > 0 {
 			if leftAlone == nil {
@@ -159,7 +154,7 @@ func fixOne(c *cli.Context, e *env, arg, format string) (flakeResult, fixJSON) {
 			}
 			if out, settings, err = loadAndPlan(c, e, arg, flake.LoadOptions{ReadLock: readFileText}, true, adjust); err != nil {
 				r.err = badInput(err)
-				return r, fixJSON{}
+				return r
 			}
 		}
 	}
@@ -172,29 +167,45 @@ func fixOne(c *cli.Context, e *env, arg, format string) (flakeResult, fixJSON) {
 		// lines).
 		if format != formatJSON {
 			var b strings.Builder
+			if multi {
+				b.WriteString(palette{on: useColor(e)}.bold("flake "+arg+":") + "\n")
+			}
 			writeManualLines(&b, out.ManualLines)
 			r.text = b.String()
 		}
 		r.err = refused(out.Manual, out.ManualLines)
-		return r, fixJSON{}
+		return r
 	}
 	if !c.Bool("dry-run") {
 		if err := out.Write(c.Bool("lock")); err != nil {
 			r.err = badInput(err)
-			return r, fixJSON{}
+			return r
 		}
 	}
-	r.savings = measuredSavings(c, e, arg, out)
+	r.savings = savings.Compare(out.Flake.Graph, out.Result.Predicted)
 	r.nixBefore, r.nixAfter, r.follows = out.Before.Nixpkgs.Copies, out.After.Nixpkgs.Copies, len(out.Result.Follows)
-	doc := fixJSONOf(out, settings, r.savings)
-	if format == formatText {
-		var b strings.Builder
-		if err := writeFixText(&b, out, settings, r.savings, palette{on: useColor(e)}); err != nil {
-			r.err = badInput(err)
+	r.finish = func(sv savings.Savings) (string, any, error) {
+		if format == formatJSON {
+			doc := fixJSONOf(out, settings, sv)
+			if multi {
+				return "", struct {
+					Flake string `json:"flake"`
+					fixJSON
+				}{arg, doc}, nil
+			}
+			return "", doc, nil
 		}
-		r.text = b.String()
+		var b strings.Builder
+		p := palette{on: useColor(e)}
+		if multi {
+			b.WriteString(p.bold("flake "+arg+":") + "\n")
+		}
+		if err := writeFixText(&b, out, settings, sv, p); err != nil {
+			return "", nil, badInput(err)
+		}
+		return b.String(), nil, nil
 	}
-	return r, doc
+	return r
 }
 
 // promotedComment trails every root input that --promote writes.

@@ -76,7 +76,33 @@ type flakeResult struct {
 	// follows added (fix) or that fix would add; violations counts
 	// check's violations.
 	nixBefore, nixAfter, follows, violations int
-	savings                                  savings.Savings
+	// savings is what fix saves (or would), measured by finishAll.
+	savings savings.Savings
+	// finish renders text and doc once savings is measured; an error
+	// fails the flake.
+	finish func(sv savings.Savings) (text string, doc any, err error)
+}
+
+// finishAll measures the savings of every flake that did not fail with
+// one store query, then renders each.
+func finishAll(c *cli.Context, e *env, results []flakeResult) {
+	var all []*savings.Savings
+	for i := range results {
+		if results[i].err == nil {
+			all = append(all, &results[i].savings)
+		}
+	}
+	if err := savings.MeasureAll(c.Context, "", all); err != nil {
+		// The sizes stay unknown ("unknown (not in the local store)").
+		fmt.Fprintf(e.stderr, "flakedup: warning: measuring the download avoided: %s\n", oneLine(err.Error()))
+	}
+	for i := range results {
+		r := &results[i]
+		if r.err != nil || r.finish == nil {
+			continue
+		}
+		r.text, r.doc, r.err = r.finish(r.savings)
+	}
 }
 
 // multiJSON is the one document of a multi-flake run under --format json.
@@ -137,7 +163,8 @@ func (r flakeResult) entryDoc() any {
 // check or analyze) and returns the worst exit code as an error (nil when
 // every flake passed). Text sections are separated by a blank line and
 // failures go to stderr as one line each; the total line ends the text.
-func writeMulti(e *env, command, format string, results []flakeResult) error {
+func writeMulti(c *cli.Context, e *env, command, format string, results []flakeResult) error {
+	finishAll(c, e, results)
 	worst := exitOK
 	tot := totalsJSON{Flakes: len(results)}
 	var sv savings.Savings
@@ -246,18 +273,20 @@ func checkResults(c *cli.Context, e *env, paths []string, limits checkLimits, fo
 			continue
 		}
 		out := rep.outcome
-		r.savings = measuredSavings(c, e, path, out)
+		r.savings = savings.Compare(out.Flake.Graph, out.Result.Predicted)
 		r.nixBefore, r.nixAfter, r.follows, r.violations = out.Before.Nixpkgs.Copies, out.After.Nixpkgs.Copies, len(out.Result.Follows), len(rep.violations)
 		if len(rep.violations) > 0 {
 			r.code = exitFailed
 		}
-		r.doc = checkJSONWithSavings(rep, r.savings)
-		if format != formatJSON {
+		r.finish = func(sv savings.Savings) (string, any, error) {
+			if format == formatJSON {
+				return "", checkJSONWithSavings(rep, sv), nil
+			}
 			var b strings.Builder
 			if err := rep.render(&b, format, p, false); err != nil {
-				r.err = badInput(err)
+				return "", nil, badInput(err)
 			}
-			r.text = b.String()
+			return b.String(), nil, nil
 		}
 		results = append(results, r)
 	}
@@ -279,23 +308,25 @@ func analyzeResults(c *cli.Context, e *env, paths []string, format string, clock
 			continue
 		}
 		warnUnreadFlakeNix(e, out.Flake)
-		r.savings = measuredSavings(c, e, path, out)
+		r.savings = savings.Compare(out.Flake.Graph, out.Result.Predicted)
 		r.nixBefore, r.nixAfter, r.follows = out.Before.Nixpkgs.Copies, out.After.Nixpkgs.Copies, len(out.Result.Follows)
-		r.doc = struct {
-			Flake string `json:"flake"`
-			analyzeOutput
-			Savings savingsJSON `json:"savings"`
-		}{path, analyzeJSON(out), savingsJSONOf(r.savings)}
-		if format == formatText {
+		r.finish = func(sv savings.Savings) (string, any, error) {
+			if format == formatJSON {
+				return "", struct {
+					Flake string `json:"flake"`
+					analyzeOutput
+					Savings savingsJSON `json:"savings"`
+				}{path, analyzeJSON(out), savingsJSONOf(sv)}, nil
+			}
 			var b strings.Builder
 			b.WriteString(p.bold("flake "+path+":") + "\n")
 			if err := writeAnalyzeText(&b, out.Before, out.Summary().Lines(), heldReasons(out), clock, p); err != nil {
-				r.err = badInput(err)
+				return "", nil, badInput(err)
 			}
-			if saves(r.savings) {
-				b.WriteString("fix would save: " + savingsLine(r.savings) + "\n")
+			if saves(sv) {
+				b.WriteString("fix would save: " + savingsLine(sv) + "\n")
 			}
-			r.text = b.String()
+			return b.String(), nil, nil
 		}
 		results = append(results, r)
 	}

@@ -104,21 +104,33 @@ func nixpkgsRevisions(g *lockgraph.Graph) (copies int, revs map[string]bool) {
 // store.NarSizes (nix names the program; "" finds nix on PATH). Without
 // nix every size stays unknown, which is not an error.
 func (s *Savings) Measure(ctx context.Context, nix string) error {
-	if len(s.Removed) == 0 {
+	return MeasureAll(ctx, nix, []*Savings{s})
+}
+
+// MeasureAll is Measure for several savings (the flakes of one run) with
+// one store query: a `nix path-info` run costs more than planning a flake.
+func MeasureAll(ctx context.Context, nix string, all []*Savings) error {
+	var paths []string
+	for _, s := range all {
+		paths = append(paths, s.Removed...)
+	}
+	if len(paths) == 0 {
 		return nil
 	}
-	sizes, err := store.NarSizes(ctx, nix, s.Removed)
+	sizes, err := store.NarSizes(ctx, nix, paths)
 	if err == store.ErrNoNix {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	s.Bytes, s.Known = 0, 0
-	for _, p := range s.Removed {
-		if n, ok := sizes[p]; ok {
-			s.Bytes += n
-			s.Known++
+	for _, s := range all {
+		s.Bytes, s.Known = 0, 0
+		for _, p := range s.Removed {
+			if n, ok := sizes[p]; ok {
+				s.Bytes += n
+				s.Known++
+			}
 		}
 	}
 	return nil

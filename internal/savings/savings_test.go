@@ -126,3 +126,23 @@ func TestDownloadAndAdd(t *testing.T) {
 		t.Errorf("Add = %+v, want %+v", got, want)
 	}
 }
+
+func TestMeasureAll(t *testing.T) {
+	pathB, _ := store.SourcePath(hashB)
+	a := Compare(lock(t, false), lock(t, true))
+	b := Compare(lock(t, false), lock(t, true))
+	none := Compare(lock(t, true), lock(t, true))
+	// Two flakes remove the same revision, one removes nothing: both of
+	// the first get its size from the one query.
+	if err := MeasureAll(context.Background(), fakeNix(t, pathB), []*Savings{&a, &none, &b}); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range []Savings{a, b} {
+		if s.Bytes != 40100000 || s.Known != 1 || s.Download() != "40.1 MB" {
+			t.Errorf("flake %d: %+v", i, s)
+		}
+	}
+	if none.Known != 0 || none.Download() != "none" {
+		t.Errorf("nothing removed: %+v", none)
+	}
+}
