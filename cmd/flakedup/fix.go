@@ -92,6 +92,11 @@ Examples:
 				}
 				return nil
 			}
+			if only := c.StringSlice("only"); len(only) > 0 {
+				if err := checkOnlyNames(paths, only); err != nil {
+					return err
+				}
+			}
 			results := make([]flakeResult, 0, len(paths))
 			for _, path := range paths {
 				results = append(results, fixOne(c, e, path, format, true))
@@ -118,7 +123,7 @@ func fixOne(c *cli.Context, e *env, arg, format string, multi bool) flakeResult 
 			return r
 		}
 		var others []string
-		others, err = onlyIgnores(fl, only)
+		others, err = onlyIgnores(fl, only, !multi)
 		if err != nil {
 			r.err = badInput(err)
 			return r
@@ -229,9 +234,10 @@ func commentPromotions(o *flake.Outcome) {
 
 // onlyIgnores returns the --ignore entries that make the plan touch only
 // the root inputs only names: every other root input that is not itself a
-// nixpkgs (those are what copies follow). An unknown name is an error
-// with a suggestion.
-func onlyIgnores(fl *flake.Flake, only []string) ([]string, error) {
+// nixpkgs (those are what copies follow). With strict, an unknown name is
+// an error with a suggestion; without (a multi-flake run, whose names
+// checkOnlyNames checked against every flake), it matches nothing here.
+func onlyIgnores(fl *flake.Flake, only []string, strict bool) ([]string, error) {
 	root := fl.Graph.Nodes[fl.Graph.Root]
 	if root == nil {
 		return nil, fmt.Errorf("%s: the lock has no root node", fl.LockPath)
@@ -243,7 +249,7 @@ func onlyIgnores(fl *flake.Flake, only []string) ([]string, error) {
 		for _, n := range names {
 			found = found || n == o
 		}
-		if !found {
+		if !found && strict {
 			msg := fmt.Sprintf("--only %q: flake.lock has no root input of that name", o)
 			if best := closestName(o, names); best != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", best)
@@ -265,6 +271,39 @@ func onlyIgnores(fl *flake.Flake, only []string) ([]string, error) {
 		others = append(others, n)
 	}
 	return others, nil
+}
+
+// checkOnlyNames checks, for a multi-flake run, that each --only name is
+// a root input of at least one of the flakes (a flake that cannot be read
+// fails on its own later): a name none has is an error with a suggestion.
+func checkOnlyNames(paths, only []string) error {
+	var names []string
+	has := map[string]bool{}
+	for _, p := range paths {
+		fl, err := flake.LoadWith(p, flake.LoadOptions{ReadLock: readFileText})
+		if err != nil {
+			continue
+		}
+		if root := fl.Graph.Nodes[fl.Graph.Root]; root != nil {
+			for _, n := range root.Inputs.Names() {
+				if !has[n] {
+					has[n] = true
+					names = append(names, n)
+				}
+			}
+		}
+	}
+	sort.Strings(names)
+	for _, o := range only {
+		if !has[o] {
+			msg := fmt.Sprintf("--only %q: no flake of the %d has a root input of that name", o, len(paths))
+			if best := closestName(o, names); best != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", best)
+			}
+			return badInput(errors.New(msg))
+		}
+	}
+	return nil
 }
 
 // relabelLeftAlone rewrites the held-back reasons that the ignore entries

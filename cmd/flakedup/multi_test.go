@@ -59,6 +59,10 @@ func TestMultiText(t *testing.T) {
 			"2 flakes: nixpkgs 6 copies → 4; 2 follows added\n" +
 				"savings: 2 copies and 2 revisions removed; download avoided: unknown (not in the local store)\n",
 			2, ""},
+		{"fix --only a name one flake of two has", []string{"fix", "--dry-run", "--only", "secrets", "$R/hosts/a", "$R/hosts/b"}, exitOK,
+			"2 flakes: nixpkgs 6 copies → 5; 1 follows added\n" +
+				"savings: 1 copy and 1 revision removed; download avoided: unknown (not in the local store)\n",
+			2, ""},
 		{"analyze -r", []string{"analyze", "-r", "$R/hosts"}, exitOK,
 			"2 flakes: nixpkgs 6 copies (2 after fix)\n" +
 				"fix would save: 4 copies and 4 revisions removed; download avoided: unknown (not in the local store)\n",
@@ -148,6 +152,8 @@ func TestFixOnlyAndInteractiveRefusals(t *testing.T) {
 			"flakedup: --only \"zzz\": flake.lock has no root input of that name\n"},
 		{"--interactive on a pipe", []string{"fix", "--interactive", dir},
 			"flakedup: --interactive needs a terminal (stdin and stdout); use --only NAME to choose follows in a script\n"},
+		{"--only that no flake of several has", []string{"fix", "--dry-run", "--only", "secret", dir, "../../fixtures/fix/flat-inputs-block"},
+			"flakedup: --only \"secret\": no flake of the 2 has a root input of that name (did you mean \"secrets\"?)\n"},
 		{"--recursive on a file", []string{"analyze", "-r", dir + "/flake.nix"},
 			"flakedup: --recursive: " + dir + "/flake.nix: not a directory\n"},
 	}
