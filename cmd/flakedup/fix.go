@@ -43,8 +43,8 @@ Examples:
    flakedup fix && nix flake lock         # patch flake.nix, then let Nix re-lock
    flakedup fix --lock                    # also write the predicted flake.lock (no nix needed)
    flakedup fix --all --ignore nixos-hardware --format json
-   flakedup fix --only home-manager --dry-run # just the follows below home-manager
-   flakedup fix -r .                          # every flake in this repository`,
+   flakedup fix -n --only home-manager    # just the follows below home-manager
+   flakedup fix -r .                      # every flake in this repository`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the diff and summary, write nothing"},
 			&cli.BoolFlag{Name: "lock", Usage: "also write the predicted flake.lock (no network or nix needed)"},

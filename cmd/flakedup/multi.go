@@ -31,7 +31,7 @@ import (
 // recursiveFlag is --recursive (-r) of fix, check and analyze.
 func recursiveFlag() *cli.BoolFlag {
 	return &cli.BoolFlag{Name: "recursive", Aliases: []string{"r"},
-		Usage: "check every flake under each PATH (skipping .git, node_modules, result* and what .gitignore ignores)"}
+		Usage: "run on every flake under each PATH (skipping .git, node_modules, result* and what .gitignore ignores)"}
 }
 
 // flakePaths returns the flakes the command runs on: the PATHs as given
