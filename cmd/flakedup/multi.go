@@ -286,6 +286,9 @@ func checkResults(c *cli.Context, e *env, paths []string, limits checkLimits, fo
 			if err := rep.render(&b, format, p, false); err != nil {
 				return "", nil, badInput(err)
 			}
+			if format == formatText && len(rep.violations) > 0 && saves(sv) {
+				b.WriteString("  fix would save: " + savingsLine(sv) + "\n")
+			}
 			return b.String(), nil, nil
 		}
 		results = append(results, r)
