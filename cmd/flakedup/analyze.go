@@ -57,13 +57,16 @@ func analyzeCommand(e *env) *cli.Command {
 			}
 			warnUnreadFlakeNix(e, out.Flake)
 			rep := out.Before
+			sv := measuredSavings(c, e, paths[0], out)
 			if format == formatJSON {
-				return writeAnalyzeJSON(e.stdout, analyzeJSON(out))
+				doc := analyzeJSON(out)
+				doc.Savings = savingsJSONOf(sv)
+				return writeAnalyzeJSON(e.stdout, doc)
 			}
 			if err := writeAnalyzeText(e.stdout, rep, out.Summary().Lines(), heldReasons(out), clock, palette{on: useColor(e)}); err != nil {
 				return err
 			}
-			if sv := measuredSavings(c, e, paths[0], out); saves(sv) {
+			if saves(sv) {
 				_, err = fmt.Fprintf(e.stdout, "fix would save: %s\n", savingsLine(sv))
 			}
 			return err
@@ -384,13 +387,16 @@ func shortHash(h string) string {
 //	    "convention": "",               // e.g. "following this flake's convention: everything follows nixpkgs"
 //	    "cross_branch": [],             // planned follows that cross a branch
 //	    "held_back": [{"input": "b/nixpkgs", "reason": "...", "needs_nix": ""}]  // nixpkgs copies left in place
-//	  }
+//	  },
+//	  "savings": {"copies_removed": 3, "revisions_removed": 2, "download_bytes": 0,  // what fix would save
+//	              "download_known": false, "download": "unknown (not in the local store)"}
 //	}
 type analyzeOutput struct {
 	Nodes   int              `json:"nodes"`
 	Nixpkgs nixpkgsOutput    `json:"nixpkgs"`
 	Groups  []analyzeGroupJS `json:"groups"`
 	Plan    planOutput       `json:"plan"`
+	Savings savingsJSON      `json:"savings"`
 }
 
 // planOutput is the "plan" object of analyzeOutput: what `flakedup fix`
@@ -548,7 +554,12 @@ func writeAnalyzeJSON(w io.Writer, doc analyzeOutput) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(bw, "],\n  \"plan\": %s\n}\n", plan)
+	fmt.Fprintf(bw, "],\n  \"plan\": %s,\n", plan)
+	savings, err := value("  ", doc.Savings)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(bw, "  \"savings\": %s\n}\n", savings)
 	// A bufio.Writer keeps its first write error and returns it here.
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("writing output: %w", err)

@@ -298,7 +298,7 @@ func checkResults(c *cli.Context, e *env, paths []string, limits checkLimits, fo
 
 // analyzeResults analyzes each flake of a multi-flake `analyze`: the text
 // report under a "flake PATH:" heading, the JSON entry the analyze
-// document with "flake" first and "savings" (what fix would save) last.
+// document with "flake" first.
 func analyzeResults(c *cli.Context, e *env, paths []string, format string, clock time.Time) []flakeResult {
 	p := palette{on: useColor(e)}
 	results := make([]flakeResult, 0, len(paths))
@@ -315,11 +315,12 @@ func analyzeResults(c *cli.Context, e *env, paths []string, format string, clock
 		r.nixBefore, r.nixAfter, r.follows = out.Before.Nixpkgs.Copies, out.After.Nixpkgs.Copies, len(out.Result.Follows)
 		r.finish = func(sv savings.Savings) (string, any, error) {
 			if format == formatJSON {
+				doc := analyzeJSON(out)
+				doc.Savings = savingsJSONOf(sv)
 				return "", struct {
 					Flake string `json:"flake"`
 					analyzeOutput
-					Savings savingsJSON `json:"savings"`
-				}{path, analyzeJSON(out), savingsJSONOf(sv)}, nil
+				}{path, doc}, nil
 			}
 			var b strings.Builder
 			b.WriteString(p.bold("flake "+path+":") + "\n")
@@ -351,13 +352,10 @@ func measuredSavings(c *cli.Context, e *env, path string, out *flake.Outcome) sa
 // shown).
 func saves(s savings.Savings) bool { return s.CopiesRemoved() > 0 || s.RevisionsRemoved() > 0 }
 
-// checkWithSavings is check's per-flake JSON document: checkJSON, then
-// "savings" (what fix would save).
-type checkWithSavings struct {
-	checkJSON
-	Savings savingsJSON `json:"savings"`
-}
-
-func checkJSONWithSavings(rep *checkReport, sv savings.Savings) checkWithSavings {
-	return checkWithSavings{rep.json(), savingsJSONOf(sv)}
+// checkJSONWithSavings is check's per-flake JSON document with "savings"
+// (what fix would save) filled in.
+func checkJSONWithSavings(rep *checkReport, sv savings.Savings) checkJSON {
+	doc := rep.json()
+	doc.Savings = savingsJSONOf(sv)
+	return doc
 }
