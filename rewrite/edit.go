@@ -70,8 +70,15 @@ type SetFollows struct {
 // names without `...` (Nix calls outputs with every input). It preserves
 // every other byte as AddFollows does. An input of that name with the same
 // url makes it a no-op; with another url, an error.
+//
+// A new input written on a line of its own gets a blank line before it
+// when the input it is written after is separated from its neighbouring
+// input by one, and, when Comment is set, a trailing `# Comment` (not when
+// it shares a line with other bindings, where a comment would swallow
+// them). Comment is not part of the String form.
 type AddInput struct {
 	Name, URL string
+	Comment   string
 }
 
 // String is the edit in ParseEdit's form.
@@ -291,9 +298,27 @@ func (e AddInput) plan(s *Inputs) ([]textChange, error) {
 			return nil, s.file.editError(in.Span.Start, fmt.Sprintf("add-input %s: already declared with url %q", e.Name, in.URL))
 		}
 	} else {
-		c, err := s.insertion([]string{"inputs", e.Name, "url"}, nixString(e.URL), true)
+		full := []string{"inputs", e.Name, "url"}
+		pl, err := s.place(full)
 		if err != nil {
 			return nil, fmt.Errorf("add-input %s: %w", e.Name, err)
+		}
+		c := s.insertAfter(pl.block, pl.anchor, full[len(pl.block.path):], nixString(e.URL), true)
+		if eol := trailingEOL(c.text); eol != "" {
+			if e.Comment != "" {
+				// After the url, on its line (inside a block written over
+				// several lines), else at the end of the binding.
+				value := nixString(e.URL) + ";" + eol
+				if i := strings.Index(c.text, value); i >= 0 {
+					at := i + len(value) - len(eol)
+					c.text = c.text[:at] + " # " + e.Comment + c.text[at:]
+				} else {
+					c.text = strings.TrimSuffix(c.text, eol) + " # " + e.Comment + eol
+				}
+			}
+			if s.spacedInputs(pl.block, pl.anchor, len(full)-len(pl.block.path)) {
+				c.text = eol + c.text
+			}
 		}
 		changes = append(changes, c)
 	}
@@ -335,6 +360,70 @@ func (s *Inputs) insertion(full []string, value string, blockStyle bool) (textCh
 		return textChange{}, err
 	}
 	return s.insertAfter(pl.block, pl.anchor, full[len(pl.block.path):], value, blockStyle), nil
+}
+
+// trailingEOL is the line ending text ends with ("\r\n", "\n"), or "".
+func trailingEOL(text string) string {
+	switch {
+	case strings.HasSuffix(text, "\r\n"):
+		return "\r\n"
+	case strings.HasSuffix(text, "\n"):
+		return "\n"
+	}
+	return ""
+}
+
+// spacedInputs reports whether anchor, an input binding of blk (its path
+// has depth names, as the new input's has: 3 for `inputs.x.url` at the top
+// level, 2 in an inputs block), is separated by a blank line from the
+// input binding before it, or, when it has none, from the one after it:
+// then a new input after it is set off by a blank line too.
+func (s *Inputs) spacedInputs(blk *attrBlock, anchor *attrBinding, depth int) bool {
+	if anchor == nil || anchor.def == nil {
+		return false
+	}
+	at := -1
+	for i, b := range blk.bindings {
+		if b.def == anchor.def {
+			at = i
+		}
+	}
+	if at < 0 {
+		return false
+	}
+	input := func(b *attrBinding) bool {
+		return b.def != nil && sharedPrefix(b.names, anchor.names) >= depth-2
+	}
+	blankBefore := func(b *attrBinding) bool {
+		start, _ := b.node().Tokens()
+		return hasBlankLine(s.file.Tokens[start].Leading)
+	}
+	if at > 0 && input(blk.bindings[at-1]) {
+		return blankBefore(anchor)
+	}
+	if at+1 < len(blk.bindings) && input(blk.bindings[at+1]) {
+		return blankBefore(blk.bindings[at+1])
+	}
+	return false
+}
+
+// hasBlankLine reports whether trivia holds an empty line (two line breaks
+// with only spaces between them).
+func hasBlankLine(trivia []byte) bool {
+	last := -1
+	for i, c := range trivia {
+		switch c {
+		case '\n':
+			if last >= 0 {
+				return true
+			}
+			last = i
+		case ' ', '\t', '\r':
+		default:
+			last = -1
+		}
+	}
+	return false
 }
 
 // placement is where insertion writes a binding: after anchor in block

@@ -27,8 +27,9 @@ func analyzeCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "analyze",
 		Usage:     "report the duplicated nixpkgs copies (and other sources) in a flake's lock",
-		ArgsUsage: "[PATH]",
-		Description: "PATH is a flake directory (default: the current one), its flake.nix, or a flake.lock file.\n" +
+		ArgsUsage: "[PATH...]",
+		Description: "PATH is a flake directory (default: the current one), its flake.nix, or a flake.lock file;\n" +
+			"several PATHs, or --recursive (every flake under each PATH), report each flake and a total.\n" +
 			"Revision ages are relative to now, or to " + nowEnv + " (RFC 3339 or YYYY-MM-DD) when set.\n\n" +
 			"Examples:\n" +
 			"   flakedup analyze                          # the flake in the current directory\n" +
@@ -40,6 +41,7 @@ func analyzeCommand(e *env) *cli.Command {
 			"one copy; each lists at most 20 copies unless --verbose (JSON always has every copy). The\n" +
 			"planning flags are fix's: \"could follow the root\" is what fix would do with the same flags.",
 		Flags: append([]cli.Flag{
+			recursiveFlag(),
 			formatFlag(formatText, formatJSON),
 			&cli.BoolFlag{Name: "verbose", Usage: "list every copy of every source (default: at most 20 per source)"},
 		}, planFlags()...),
@@ -48,22 +50,35 @@ func analyzeCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			if c.NArg() > 1 {
-				return badInput(fmt.Errorf("analyze takes one PATH, got %d arguments", c.NArg()))
-			}
 			clock, err := now(e)
 			if err != nil {
 				return err
 			}
-			out, _, err := loadAndPlan(c, e, c.Args().First(), flake.LoadOptions{ReadLock: e.readText}, false, nil)
+			paths, multi, err := flakePaths(c)
+			if err != nil {
+				return err
+			}
+			if multi {
+				return writeMulti(c, e, "analyze", format, analyzeResults(c, e, paths, format, clock))
+			}
+			out, _, err := loadAndPlan(c, e, paths[0], flake.LoadOptions{ReadLock: e.readText}, false, nil)
 			if err != nil {
 				return badInput(err)
 			}
 			warnUnreadFlakeNix(e, out.Flake)
+			sv := measuredSavings(c, e, paths[0], out)
 			if format == formatJSON {
-				return writeAnalyzeJSON(e.stdout, analyzeJSON(out))
+				doc := analyzeJSON(out)
+				doc.Savings = savingsJSONOf(sv)
+				return writeAnalyzeJSON(e.stdout, doc)
 			}
-			return writeAnalyzeText(e.stdout, out, clock, palette{on: useColor(e)}, c.Bool("verbose"))
+			if err := writeAnalyzeText(e.stdout, out, clock, palette{on: useColor(e)}, c.Bool("verbose")); err != nil {
+				return err
+			}
+			if saves(sv) {
+				_, err = fmt.Fprintf(e.stdout, "fix would save: %s\n", savingsLine(sv))
+			}
+			return err
 		},
 	}
 }
@@ -569,13 +584,16 @@ func shortHash(h string) string {
 //	    "convention": "",               // e.g. "following this flake's convention: everything follows nixpkgs"
 //	    "cross_branch": [],             // planned follows that cross a branch
 //	    "held_back": [{"input": "b/nixpkgs", "reason": "...", "needs_nix": ""}]  // nixpkgs copies left in place
-//	  }
+//	  },
+//	  "savings": {"copies_removed": 3, "revisions_removed": 2, "download_bytes": 0,  // what fix would save
+//	              "download_known": false, "download": "unknown (not in the local store)"}
 //	}
 type analyzeOutput struct {
 	Nodes   int              `json:"nodes"`
 	Nixpkgs nixpkgsOutput    `json:"nixpkgs"`
 	Groups  []analyzeGroupJS `json:"groups"`
 	Plan    planOutput       `json:"plan"`
+	Savings savingsJSON      `json:"savings"`
 }
 
 // planOutput is the "plan" object of analyzeOutput: what `flakedup fix`
@@ -733,7 +751,12 @@ func writeAnalyzeJSON(w io.Writer, doc analyzeOutput) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(bw, "],\n  \"plan\": %s\n}\n", plan)
+	fmt.Fprintf(bw, "],\n  \"plan\": %s,\n", plan)
+	savings, err := value("  ", doc.Savings)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(bw, "  \"savings\": %s\n}\n", savings)
 	// A bufio.Writer keeps its first write error and returns it here.
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("writing output: %w", err)

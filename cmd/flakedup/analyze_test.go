@@ -176,8 +176,6 @@ func TestAnalyzeUsageErrors(t *testing.T) {
 			"flakedup: ../../fixtures/bad/missing-flake-lock/flake.lock: no such file (run `nix flake lock` to create it, or pass the flake directory)\n"},
 		{"unknown format", nil, []string{"analyze", "--format", "yaml", dir},
 			"flakedup: --format \"yaml\": want one of text, json\n"},
-		{"two paths", nil, []string{"analyze", dir, dir},
-			"flakedup: analyze takes one PATH, got 2 arguments\n"},
 		{"bad clock", map[string]string{nowEnv: "yesterday"}, []string{"analyze", dir},
 			"flakedup: FLAKEDUP_NOW=\"yesterday\": want an RFC 3339 time or a YYYY-MM-DD date\n"},
 	}

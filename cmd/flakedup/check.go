@@ -42,8 +42,11 @@ source ID (github:hercules-ci/flake-parts), an input path, or nixpkgs.
 With --all (flag or flakedup.toml), a copy of any source that fix --all would collapse is
 a violation too.
 
-Formats: text; json (one document per flake: the analyze schema plus "flake",
-"nix_version" and "violations"; a flake that cannot be read gets {"flake", "error",
+Several PATHs, or --recursive (every flake under each PATH), end the text with a total
+line; under json they make one document, {"flakes": [...], "totals": {...}}.
+
+Formats: text; json (the analyze schema plus "flake", "nix_version", "violations" and
+"savings", what fix would save; a flake that cannot be read gets {"flake", "error",
 "file", "line", "column", "manual_lines"}); github (workflow commands that annotate
 flake.nix at the root input that pulls each copy in, with the follows line that fixes
 it; one ::error at the position of a flake.nix that does not parse); markdown (a table
@@ -60,6 +63,7 @@ Examples:
 			&cli.StringFlag{Name: "max-nixpkgs", Usage: "allowed nixpkgs copies (default: fail when any copy could follow the root's)"},
 			&cli.StringSliceFlag{Name: "max-copies", Usage: "allowed copies of a source, as SOURCE=N (SOURCE as for why: flake-utils, numtide/flake-utils, github:numtide/flake-utils; repeatable)"},
 			&cli.StringFlag{Name: "max-revisions", Usage: "allowed distinct nixpkgs revisions"},
+			recursiveFlag(),
 			formatFlag(formatText, formatJSON, formatGitHub, formatMarkdown),
 		}, append(planFlags(), verifyFlags(false)...)...),
 		Action: func(c *cli.Context) error {
@@ -71,33 +75,43 @@ Examples:
 			if err != nil {
 				return badInput(err)
 			}
-			args := c.Args().Slice()
-			if len(args) == 0 {
-				args = []string{"."}
+			paths, multi, err := flakePaths(c)
+			if err != nil {
+				return err
 			}
-			worst := exitOK
 			p := palette{on: useColor(e)}
-			for i, arg := range args {
-				rep, err := checkFlake(c, e, arg, limits)
+			if !multi {
+				rep, err := checkFlake(c, e, paths[0], limits)
 				if err != nil {
-					fmt.Fprintf(e.stderr, "flakedup: %s\n", oneLine(err.Error()))
-					worst = exitBadUsed
-					if err := writeCheckError(e.stdout, format, arg, err, i > 0); err != nil {
-						return badInput(err)
+					if format != formatText {
+						if werr := writeCheckError(e.stdout, format, paths[0], err, false); werr != nil {
+							return badInput(werr)
+						}
 					}
-					continue
-				}
-				if len(rep.violations) > 0 && worst == exitOK {
-					worst = exitFailed
-				}
-				if err := rep.render(e.stdout, format, p, i > 0); err != nil {
 					return badInput(err)
 				}
+				switch format {
+				case formatJSON:
+					sv := measuredSavings(c, e, paths[0], rep.outcome)
+					if err := writeJSON(e.stdout, checkJSONWithSavings(rep, sv)); err != nil {
+						return badInput(err)
+					}
+				default:
+					if err := rep.render(e.stdout, format, p, false); err != nil {
+						return badInput(err)
+					}
+					if format == formatText && len(rep.violations) > 0 {
+						if sv := measuredSavings(c, e, paths[0], rep.outcome); saves(sv) {
+							fmt.Fprintf(e.stdout, "  fix would save: %s\n", savingsLine(sv))
+						}
+					}
+				}
+				if len(rep.violations) > 0 {
+					return failed()
+				}
+				return nil
 			}
-			if worst != exitOK {
-				return &exitError{code: worst}
-			}
-			return nil
+			return writeMulti(c, e, "check", format, checkResults(c, e, paths, limits, format, p))
 		},
 	}
 }

@@ -8,7 +8,11 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+
+	"github.com/flakedup/flakedup/internal/flake"
+	"github.com/flakedup/flakedup/lockgraph"
 )
 
 // colorDiff colours a unified diff the way git does: file headers bold,
@@ -94,4 +98,59 @@ func ask(in io.Reader, out io.Writer, qs []question, p palette) ([]bool, error) 
 		}
 	}
 	return accepted, nil
+}
+
+// isTerminal reports whether f is a terminal (a character device).
+func isTerminal(f any) bool {
+	if c, ok := f.(*countingWriter); ok {
+		f = c.w
+	}
+	file, ok := f.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := file.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// followsQuestions turns the plan's follows into the questions of
+// --interactive: the follows, its flake.nix line, and why it is proposed
+// (the branch it keeps, or the branch it crosses).
+func followsQuestions(o *flake.Outcome) []question {
+	crossing := map[string]string{}
+	for _, cb := range o.Result.CrossBranch {
+		crossing[lockgraph.JoinPath(cb.Input)] = fmt.Sprintf("crosses a branch: %s is on %s, %s on %s", lockgraph.JoinPath(cb.Input), cb.From, cb.Target, cb.To)
+	}
+	branch := map[string]string{}
+	for _, c := range o.Copies {
+		branch[lockgraph.JoinPath(c.Path)] = branchText(c.Branch)
+	}
+	qs := make([]question, 0, len(o.Result.Follows))
+	for _, f := range o.Result.Follows {
+		in, target := lockgraph.JoinPath(f.Input), lockgraph.JoinPath(f.Target)
+		why := crossing[in]
+		if why == "" && branch[in] != "" {
+			why = fmt.Sprintf("%s is on %s, as %s is", in, branch[in], target)
+		}
+		qs = append(qs, question{What: f.String(), Line: flake.FollowsLine(f.Input, target), Why: why})
+	}
+	return qs
+}
+
+// askFollows asks about each follows of o on the terminal and returns the
+// input paths of those the user declined (as --ignore entries).
+func askFollows(e *env, o *flake.Outcome) ([]string, error) {
+	fmt.Fprintf(e.stdout, "%s:\n", o.Flake.NixPath)
+	qs := followsQuestions(o)
+	accepted, err := ask(e.stdin, e.stdout, qs, palette{on: useColor(e)})
+	if err != nil {
+		return nil, err
+	}
+	var declined []string
+	for i, ok := range accepted {
+		if !ok {
+			declined = append(declined, lockgraph.JoinPath(o.Result.Follows[i].Input))
+		}
+	}
+	return declined, nil
 }

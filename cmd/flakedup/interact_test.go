@@ -5,6 +5,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/flakedup/flakedup/internal/flake"
+	"github.com/flakedup/flakedup/internal/savings"
 )
 
 func TestColorDiff(t *testing.T) {
@@ -55,5 +58,35 @@ func TestAsk(t *testing.T) {
 	want := "a/nixpkgs -> nixpkgs (1 of 1)\n  + inputs.a.inputs.nixpkgs.follows = \"nixpkgs\";\n  why: same branch\nAdd this follows? [y,n,a,q] "
 	if out.String() != want {
 		t.Errorf("prompt =\n%q\nwant\n%q", out.String(), want)
+	}
+}
+
+// TestFixTextColoursTheDiff checks that fix's summary colours its diff
+// exactly as colorDiff does when colour is on, and leaves it plain off.
+func TestFixTextColoursTheDiff(t *testing.T) {
+	fl, err := flake.Load("../../fixtures/fix/only-one-input")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := fl.Plan(flake.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Edit()
+	if out.Diff == "" {
+		t.Fatal("no diff")
+	}
+	for _, on := range []bool{false, true} {
+		var b strings.Builder
+		if err := writeFixText(&b, out, fixSettings{}, savings.Savings{}, palette{on: on}); err != nil {
+			t.Fatal(err)
+		}
+		want := colorDiff(out.Diff, palette{on: on}) + "\n"
+		if !strings.HasPrefix(b.String(), want) {
+			t.Errorf("colour %v: output does not start with the diff:\n%q", on, b.String())
+		}
+		if got := strings.Contains(b.String(), "\x1b[32m+    home.inputs.nixpkgs.follows"); got != on {
+			t.Errorf("colour %v: added line green = %v", on, got)
+		}
 	}
 }

@@ -19,18 +19,18 @@ func TestWriteAnalyzeJSONMatchesWriteJSON(t *testing.T) {
 		doc  analyzeOutput
 		size int // expected length of the output, so a test that passes on two equal wrong outputs still fails
 	}{
-		{"no groups", analyzeOutput{Nodes: 3, Groups: []analyzeGroupJS{}}, 297},
+		{"no groups", analyzeOutput{Nodes: 3, Groups: []analyzeGroupJS{}}, 443},
 		{"one group", analyzeOutput{Nodes: 9, Nixpkgs: nixpkgsOutput{Copies: 2, RootDeclared: true},
 			Groups: []analyzeGroupJS{{Source: "github:nixos/nixpkgs", Nixpkgs: true, Revisions: 2,
 				Copies: []analyzeCopyJS{copyB, copyA}}},
 			Plan: planOutput{Convention: "following this flake's convention: everything follows nixpkgs",
 				Crossings: []string{"a/nixpkgs: nixos-unstable → nixpkgs (nixos-25.11)"},
-				HeldBack:  []heldBackJSON{{"b/nixpkgs", "b/nixpkgs is on nixos-24.05", ""}}}}, 1487},
+				HeldBack:  []heldBackJSON{{"b/nixpkgs", "b/nixpkgs is on nixos-24.05", ""}}}}, 1633},
 		{"escapes and an empty copy list", analyzeOutput{Groups: []analyzeGroupJS{
 			{Source: "git:<a&b>\"\u2028", Copies: []analyzeCopyJS{}},
-			{Source: "path:/x", Fork: true, Copies: []analyzeCopyJS{copyA}}}}, 1016},
+			{Source: "path:/x", Fork: true, Copies: []analyzeCopyJS{copyA}}}}, 1162},
 		{"strings that need escaping, nil sample paths", analyzeOutput{Groups: []analyzeGroupJS{
-			{Source: "s", Copies: []analyzeCopyJS{odd, {Path: "p"}}}}}, 1274},
+			{Source: "s", Copies: []analyzeCopyJS{odd, {Path: "p"}}}}}, 1420},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

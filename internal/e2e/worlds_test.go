@@ -211,7 +211,7 @@ var worldCases = []worldCase{
 		before: []string{"A/B/nixpkgs", "nixpkgs"}, after: []string{"nixpkgs"},
 		added: []string{
 			`inputs.A.inputs.B.follows = "B";`,
-			`inputs.B.url = "git+file://$W/depth3/B?ref=main&rev=$REV";`,
+			`inputs.B.url = "git+file://$W/depth3/B?ref=main&rev=$REV"; # added by flakedup: pinned to the locked revision`,
 			`inputs.B.inputs.nixpkgs.follows = "nixpkgs";`,
 		},
 		// Nix 2.26 and 2.34 lock a git input declared without a ref (A's B)
@@ -219,7 +219,7 @@ var worldCases = []worldCase{
 		// pins the locked ref, and every Nix locks the result as predicted.
 		newer: &newerNix{major: 2, minor: 26, after: []string{"nixpkgs"}, added: []string{
 			`inputs.A.inputs.B.follows = "B";`,
-			`inputs.B.url = "git+file://$W/depth3/B?ref=refs%2Fheads%2Fmain&rev=$REV";`,
+			`inputs.B.url = "git+file://$W/depth3/B?ref=refs%2Fheads%2Fmain&rev=$REV"; # added by flakedup: pinned to the locked revision`,
 			`inputs.B.inputs.nixpkgs.follows = "nixpkgs";`,
 		}},
 	},

@@ -25,6 +25,9 @@ type Savings struct {
 	// Removed lists the store paths of the revisions the lock no longer
 	// needs, sorted.
 	Removed []string
+	// Unlocated counts the removed revisions that have no store path (no
+	// usable narHash): their size is unknown.
+	Unlocated int
 	// Bytes sums the NAR sizes of the removed revisions whose size the
 	// local store reported; Known counts them. When Known < len(Removed)
 	// the download avoided is at least Bytes, and the rest is unknown.
@@ -42,14 +45,14 @@ func (s Savings) RevisionsRemoved() int { return s.RevisionsBefore - s.Revisions
 // of 3 revisions not in the local store)", "unknown (not in the local
 // store)", or "none".
 func (s Savings) Download() string {
+	total := len(s.Removed) + s.Unlocated
 	switch {
-	case len(s.Removed) == 0:
+	case total == 0:
 		return "none"
 	case s.Known == 0:
 		return "unknown (not in the local store)"
-	case s.Known < len(s.Removed):
-		missing := len(s.Removed) - s.Known
-		return fmt.Sprintf("at least %s (%d of %d revisions not in the local store)", Size(s.Bytes), missing, len(s.Removed))
+	case s.Known < total:
+		return fmt.Sprintf("at least %s (%d of %d revisions not in the local store)", Size(s.Bytes), total-s.Known, total)
 	}
 	return Size(s.Bytes)
 }
@@ -67,6 +70,8 @@ func Compare(before, after *lockgraph.Graph) Savings {
 		}
 		if p, err := store.SourcePath(id); err == nil {
 			s.Removed = append(s.Removed, p)
+		} else {
+			s.Unlocated++
 		}
 	}
 	sort.Strings(s.Removed)
@@ -99,21 +104,33 @@ func nixpkgsRevisions(g *lockgraph.Graph) (copies int, revs map[string]bool) {
 // store.NarSizes (nix names the program; "" finds nix on PATH). Without
 // nix every size stays unknown, which is not an error.
 func (s *Savings) Measure(ctx context.Context, nix string) error {
-	if len(s.Removed) == 0 {
+	return MeasureAll(ctx, nix, []*Savings{s})
+}
+
+// MeasureAll is Measure for several savings (the flakes of one run) with
+// one store query: a `nix path-info` run costs more than planning a flake.
+func MeasureAll(ctx context.Context, nix string, all []*Savings) error {
+	var paths []string
+	for _, s := range all {
+		paths = append(paths, s.Removed...)
+	}
+	if len(paths) == 0 {
 		return nil
 	}
-	sizes, err := store.NarSizes(ctx, nix, s.Removed)
+	sizes, err := store.NarSizes(ctx, nix, paths)
 	if err == store.ErrNoNix {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	s.Bytes, s.Known = 0, 0
-	for _, p := range s.Removed {
-		if n, ok := sizes[p]; ok {
-			s.Bytes += n
-			s.Known++
+	for _, s := range all {
+		s.Bytes, s.Known = 0, 0
+		for _, p := range s.Removed {
+			if n, ok := sizes[p]; ok {
+				s.Bytes += n
+				s.Known++
+			}
 		}
 	}
 	return nil
@@ -132,4 +149,18 @@ func Size(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
+}
+
+// DownloadKnown reports whether every removed revision's size is known
+// (then Bytes is the whole download avoided).
+func (s Savings) DownloadKnown() bool { return s.Known == len(s.Removed)+s.Unlocated }
+
+// Add sums two savings (the totals of several flakes).
+func (s Savings) Add(o Savings) Savings {
+	return Savings{
+		CopiesBefore: s.CopiesBefore + o.CopiesBefore, CopiesAfter: s.CopiesAfter + o.CopiesAfter,
+		RevisionsBefore: s.RevisionsBefore + o.RevisionsBefore, RevisionsAfter: s.RevisionsAfter + o.RevisionsAfter,
+		Removed: append(append([]string{}, s.Removed...), o.Removed...), Unlocated: s.Unlocated + o.Unlocated,
+		Bytes: s.Bytes + o.Bytes, Known: s.Known + o.Known,
+	}
 }

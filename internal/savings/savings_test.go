@@ -59,12 +59,12 @@ func TestCompare(t *testing.T) {
 	}
 }
 
-// fakeNix writes a nix stand-in that answers `path-info --json P` with
+// fakeNix writes a nix stand-in that answers `path-info --offline --json P` with
 // narSize 40100000 for the one path it knows, and fails for any other.
 func fakeNix(t *testing.T, known string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "nix")
-	script := "#!/bin/sh\nfor a; do last=$a; done\n[ \"$#\" -eq 5 ] && [ \"$last\" = '" + known + "' ] || exit 1\n" +
+	script := "#!/bin/sh\nfor a; do last=$a; done\n[ \"$#\" -eq 6 ] && [ \"$last\" = '" + known + "' ] || exit 1\n" +
 		"printf '[{\"path\":\"%s\",\"narSize\":40100000}]' \"$last\"\n"
 	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
@@ -99,5 +99,50 @@ func TestSize(t *testing.T) {
 		if got := Size(n); got != want {
 			t.Errorf("Size(%d) = %s, want %s", n, got, want)
 		}
+	}
+}
+
+func TestDownloadAndAdd(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		s     Savings
+		want  string
+		known bool
+	}{
+		{"nothing removed", Savings{}, "none", true},
+		{"no narHash", Savings{Unlocated: 1}, "unknown (not in the local store)", false},
+		{"one sized, one without narHash", Savings{Removed: []string{"x"}, Unlocated: 1, Bytes: 2000, Known: 1}, "at least 2.0 kB (1 of 2 revisions not in the local store)", false},
+		{"all sized", Savings{Removed: []string{"x", "y"}, Bytes: 3000, Known: 2}, "3.0 kB", true},
+	} {
+		if got := c.s.Download(); got != c.want || c.s.DownloadKnown() != c.known {
+			t.Errorf("%s: Download %q known %v, want %q %v", c.name, got, c.s.DownloadKnown(), c.want, c.known)
+		}
+	}
+	a := Savings{CopiesBefore: 3, CopiesAfter: 1, RevisionsBefore: 2, RevisionsAfter: 1, Removed: []string{"x"}, Bytes: 10, Known: 1}
+	b := Savings{CopiesBefore: 2, CopiesAfter: 2, RevisionsBefore: 1, RevisionsAfter: 1, Unlocated: 1}
+	got := a.Add(b)
+	want := Savings{CopiesBefore: 5, CopiesAfter: 3, RevisionsBefore: 3, RevisionsAfter: 2, Removed: []string{"x"}, Unlocated: 1, Bytes: 10, Known: 1}
+	if !reflect.DeepEqual(got, want) || got.CopiesRemoved() != 2 || got.RevisionsRemoved() != 1 {
+		t.Errorf("Add = %+v, want %+v", got, want)
+	}
+}
+
+func TestMeasureAll(t *testing.T) {
+	pathB, _ := store.SourcePath(hashB)
+	a := Compare(lock(t, false), lock(t, true))
+	b := Compare(lock(t, false), lock(t, true))
+	none := Compare(lock(t, true), lock(t, true))
+	// Two flakes remove the same revision, one removes nothing: both of
+	// the first get its size from the one query.
+	if err := MeasureAll(context.Background(), fakeNix(t, pathB), []*Savings{&a, &none, &b}); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range []Savings{a, b} {
+		if s.Bytes != 40100000 || s.Known != 1 || s.Download() != "40.1 MB" {
+			t.Errorf("flake %d: %+v", i, s)
+		}
+	}
+	if none.Known != 0 || none.Download() != "none" {
+		t.Errorf("nothing removed: %+v", none)
 	}
 }

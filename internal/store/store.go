@@ -189,7 +189,7 @@ func NarSizes(ctx context.Context, nix string, paths []string) (map[string]int64
 
 // pathInfo runs `nix path-info --json` on paths.
 func pathInfo(ctx context.Context, nix string, paths []string) ([]byte, error) {
-	args := append([]string{"--extra-experimental-features", "nix-command", "path-info", "--json"}, paths...)
+	args := append([]string{"--extra-experimental-features", "nix-command", "path-info", "--offline", "--json"}, paths...)
 	cmd := exec.CommandContext(ctx, nix, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
