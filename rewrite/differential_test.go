@@ -192,7 +192,7 @@ func writeVerdicts(t *testing.T, verdicts map[string]bool) {
 // running batches: `nix-instantiate --parse f1 f2 ...` stops at the first
 // file it rejects, which the error names; the files before it were
 // accepted, and the batch goes on after it.
-func nixVerdicts(t *testing.T, nix string, vs []variant) map[string]bool {
+func nixVerdicts(t *testing.T, nix string, vs []variant, extra ...string) map[string]bool {
 	t.Helper()
 	dir := t.TempDir()
 	paths := make([]string, len(vs))
@@ -213,7 +213,7 @@ func nixVerdicts(t *testing.T, nix string, vs []variant) map[string]bool {
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				if err := runBatch(nix, paths, accepted, j[0], j[1]); err != nil {
+				if err := runBatch(nix, extra, paths, accepted, j[0], j[1]); err != nil {
 					mu.Lock()
 					firstErr = err
 					mu.Unlock()
@@ -238,10 +238,11 @@ func nixVerdicts(t *testing.T, nix string, vs []variant) map[string]bool {
 
 var nixErrorFile = regexp.MustCompile(`/(v\d{5})\.nix:\d+:\d+`)
 
-// runBatch fills accepted[lo:hi] by running nix on paths[lo:hi].
-func runBatch(nix string, paths []string, accepted []bool, lo, hi int) error {
+// runBatch fills accepted[lo:hi] by running nix (with the extra flags) on
+// paths[lo:hi].
+func runBatch(nix string, extra, paths []string, accepted []bool, lo, hi int) error {
 	for lo < hi {
-		args := append([]string{"--store", "dummy://", "--parse"}, paths[lo:hi]...)
+		args := append(append(append([]string{}, extra...), "--store", "dummy://", "--parse"), paths[lo:hi]...)
 		var stderr bytes.Buffer
 		cmd := exec.Command(nix, args...)
 		cmd.Stderr = &stderr
@@ -270,7 +271,7 @@ func runBatch(nix string, paths []string, accepted []bool, lo, hi int) error {
 			}
 			// The error names no file: ask about each file alone.
 			for i := lo; i < hi; i++ {
-				if err := runBatch(nix, paths, accepted, i, i+1); err != nil {
+				if err := runBatch(nix, extra, paths, accepted, i, i+1); err != nil {
 					return err
 				}
 			}
@@ -285,11 +286,11 @@ func runBatch(nix string, paths []string, accepted []bool, lo, hi int) error {
 	return nil
 }
 
-func TestDifferentialNix(t *testing.T) {
-	nix, haveNix := testenv.LookTool(t, "nix-instantiate")
-	files := corpusFiles(t)
-	var originals, variants []variant
-	for i, f := range files {
+// differentialSet returns the inputs of the parser differential: the
+// corpus files, their mutated variants and the hand-written edge cases.
+func differentialSet(t *testing.T) (originals, variants, tricky []variant) {
+	t.Helper()
+	for i, f := range corpusFiles(t) {
 		src, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -299,7 +300,12 @@ func TestDifferentialNix(t *testing.T) {
 		rng := rand.New(rand.NewSource(mutationSeed + int64(i)))
 		variants = append(variants, mutate(name, src, variantsPerFile, rng)...)
 	}
-	tricky := trickyCases(t)
+	return originals, variants, trickyCases(t)
+}
+
+func TestDifferentialNix(t *testing.T) {
+	nix, haveNix := testenv.LookTool(t, "nix-instantiate")
+	originals, variants, tricky := differentialSet(t)
 	all := append(append(append([]variant{}, originals...), variants...), tricky...)
 
 	verdicts := readVerdicts(t)
