@@ -165,12 +165,16 @@ func NarSizes(ctx context.Context, nix string, paths []string) (map[string]int64
 	// One call for all paths first; `nix path-info` fails as a whole when
 	// any path is not in the store, and then each path is asked alone.
 	if out, err := pathInfo(ctx, nix, uniq); err == nil {
+		all := parsePathInfos(out)
 		for _, p := range uniq {
-			if size, ok := parsePathInfo(out, p); ok {
+			if size, ok := all[p]; ok {
 				sizes[p] = size
 			}
 		}
 		return sizes, nil
+	}
+	if len(uniq) > maxSingleQueries {
+		return sizes, nil // every size unknown, rather than thousands of nix runs
 	}
 	for _, p := range uniq {
 		out, err := pathInfo(ctx, nix, []string{p})
@@ -211,28 +215,41 @@ func dedupSorted(s []string) []string {
 	return out
 }
 
-// parsePathInfo reads the narSize of path from `nix path-info --json`
-// output, which is a list of objects in Nix before 2.19 and an object
-// keyed by path since.
-func parsePathInfo(out []byte, path string) (int64, bool) {
+// maxSingleQueries bounds the one-path-at-a-time fallback of NarSizes.
+const maxSingleQueries = 64
+
+// parsePathInfos reads every valid path's narSize from `nix path-info
+// --json` output (both forms parsePathInfo reads), in one pass.
+func parsePathInfos(out []byte) map[string]int64 {
 	type info struct {
 		Path    string `json:"path"`
 		NarSize *int64 `json:"narSize"`
 	}
+	sizes := map[string]int64{}
 	var list []info
 	if json.Unmarshal(out, &list) == nil {
 		for _, x := range list {
-			if x.Path == path && x.NarSize != nil {
-				return *x.NarSize, true
+			if x.NarSize != nil {
+				sizes[x.Path] = *x.NarSize
 			}
 		}
-		return 0, false
+		return sizes
 	}
 	var byPath map[string]*info
 	if json.Unmarshal(out, &byPath) == nil {
-		if x := byPath[path]; x != nil && x.NarSize != nil {
-			return *x.NarSize, true
+		for p, x := range byPath {
+			if x != nil && x.NarSize != nil {
+				sizes[p] = *x.NarSize
+			}
 		}
 	}
-	return 0, false
+	return sizes
+}
+
+// parsePathInfo reads the narSize of path from `nix path-info --json`
+// output, which is a list of objects in Nix before 2.19 and an object
+// keyed by path since.
+func parsePathInfo(out []byte, path string) (int64, bool) {
+	size, ok := parsePathInfos(out)[path]
+	return size, ok
 }
