@@ -48,20 +48,11 @@ Examples:
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the diff and summary, write nothing"},
 			&cli.BoolFlag{Name: "lock", Usage: "also write the predicted flake.lock (no network or nix needed)"},
-			&cli.BoolFlag{Name: "all", Usage: "deduplicate every duplicated source, not only nixpkgs"},
-			&cli.StringFlag{Name: "policy", Usage: "which root nixpkgs a copy follows: primary or branch (default: the flake's convention, from its follows)"},
-			&cli.BoolFlag{Name: "cross-branch", Usage: "let copies with no root input on their branch, and forks, follow the primary nixpkgs"},
-			&cli.BoolFlag{Name: "add-inputs", Usage: "add a root nixpkgs input per branch that has 2 or more copies and none"},
-			&cli.StringSliceFlag{Name: "include", Usage: "collapse this root input's copies although its binary cache says not to (repeatable)"},
-			&cli.StringSliceFlag{Name: "ignore", Usage: "leave this root input or input path (a/nixpkgs) alone (repeatable)"},
-			&cli.BoolFlag{Name: "promote", Usage: "add an intermediate input as a root input when a deep copy needs it"},
-			&cli.BoolFlag{Name: "deep", Usage: "emit overrides deeper than two levels (needs Nix >= 2.30)"},
-			&cli.StringFlag{Name: "nix-version", Usage: "the Nix that will lock the flake, e.g. 2.18 (default: nix --version, else 2.18)"},
 			&cli.StringSliceFlag{Name: "only", Usage: "add only the follows below this root input (repeatable)"},
 			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "ask before each follows (on a terminal only)"},
 			recursiveFlag(),
 			formatFlag(formatText, formatJSON),
-		}, verifyFlags(true)...),
+		}, append(planFlags(), verifyFlags(true)...)...),
 		Action: func(c *cli.Context) error {
 			format, err := outputFormat(c, formatText, formatJSON)
 			if err != nil {
