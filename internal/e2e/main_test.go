@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flakedup/flakedup/internal/nixworld"
 )
 
 // binary is the flakedup executable TestMain builds once for every test.
@@ -207,4 +209,22 @@ func readFile(t *testing.T, file string) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// acceptedLock returns the flake.lock that `fix --lock` wrote into dir and
+// checks that Nix keeps it as it is (`nix flake lock
+// --no-update-lock-file` exits 0 and writes the same bytes). label, when
+// not empty, starts each failure (the Nix the world runs on).
+func acceptedLock(t *testing.T, w *nixworld.World, dir, label string) []byte {
+	t.Helper()
+	if label != "" {
+		label += ": "
+	}
+	predicted := readFile(t, filepath.Join(dir, "flake.lock"))
+	if got, err := w.Lock(dir, "--no-update-lock-file"); err != nil {
+		t.Errorf("%snix flake lock --no-update-lock-file refuses the lock fix --lock wrote: %v", label, err)
+	} else if !bytes.Equal(got, predicted) {
+		t.Errorf("%snix flake lock --no-update-lock-file changed the lock fix --lock wrote", label)
+	}
+	return predicted
 }
