@@ -63,6 +63,9 @@ func TestCompare(t *testing.T) {
 // narSize 40100000 for the one path it knows, and fails for any other.
 func fakeNix(t *testing.T, known string) string {
 	t.Helper()
+	// The fake's store is not this machine's /nix/store: say so, or
+	// store.NarSizes would not ask about paths /nix/store lacks.
+	t.Setenv("NIX_REMOTE", "fake://store")
 	p := filepath.Join(t.TempDir(), "nix")
 	script := "#!/bin/sh\nfor a; do last=$a; done\n[ \"$#\" -eq 6 ] && [ \"$last\" = '" + known + "' ] || exit 1\n" +
 		"printf '[{\"path\":\"%s\",\"narSize\":40100000}]' \"$last\"\n"

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"sort"
 	"strings"
@@ -147,6 +148,9 @@ var ErrNoNix = errors.New("nix is not on PATH")
 // in bytes), with `nix path-info --json`. Paths that are not in the store
 // are absent from the result: their size is unknown, and callers must say
 // so rather than guess. nix names the program (empty: "nix" on PATH).
+// When the store is surely the plain /nix/store (plainStore), paths it
+// has no entry for are not asked about, and nix is not run at all when it
+// has none of them.
 func NarSizes(ctx context.Context, nix string, paths []string) (map[string]int64, error) {
 	if nix == "" {
 		p, err := exec.LookPath("nix")
@@ -162,6 +166,13 @@ func NarSizes(ctx context.Context, nix string, paths []string) (map[string]int64
 	uniq := append([]string(nil), paths...)
 	sort.Strings(uniq)
 	uniq = dedupSorted(uniq)
+	if plainStore(processEnv()) {
+		// Only what /nix/store holds can have a size: spare the nix run
+		// when it holds none of them (see local.go).
+		if uniq = inPlainStore(uniq, os.Lstat); len(uniq) == 0 {
+			return sizes, nil
+		}
+	}
 	// One call for all paths first; `nix path-info` fails as a whole when
 	// any path is not in the store, and then each path is asked alone.
 	if out, err := pathInfo(ctx, nix, uniq); err == nil {
