@@ -348,7 +348,8 @@ var topLevel = []string{"home-manager", "flake-parts", "flake-utils", "treefmt-n
 
 // Merged returns a version 7 lock of flakes real-shaped flakes under one
 // root, as a tool merging the locks of many projects into one would write
-// it: root inputs flake1, flake2, ..., each a flake with its own nixpkgs
+// it: a root nixpkgs (nixos-unstable) and root inputs flake1, flake2, ...,
+// each a flake with its own nixpkgs
 // and several of the inputs real flakes use most (home-manager,
 // flake-parts, hyprland and its dozen inputs, ...), each with the inputs
 // those have in real locks. Like real flakes, each one makes some of its
@@ -384,6 +385,11 @@ func Merged(flakes int) []byte {
 			l.fillMerged(l.nodes[top.Inputs[dep].(string)], dep, append(slices.Clone(path), dep),
 				map[string][]string{}, top, path, follows)
 		}
+	}
+	// The merging flake has a nixpkgs of its own, as real ones do; added
+	// last, so that the flakes above are those of a root without one.
+	if flakes > 0 {
+		root.Inputs["nixpkgs"] = l.addDep("nixpkgs", "nixos-unstable")
 	}
 	l.dropEmptyInputs()
 	return l.bytes()

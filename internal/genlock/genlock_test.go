@@ -172,8 +172,15 @@ func TestMerged(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Merged(%d): %v", flakes, err)
 		}
-		if got := len(g.Nodes[g.Root].Inputs); got != flakes {
-			t.Errorf("Merged(%d): root has %d inputs, want %d", flakes, got, flakes)
+		wantRoot := flakes + 1 // and the root's nixpkgs
+		if flakes == 0 {
+			wantRoot = 0
+		}
+		if got := len(g.Nodes[g.Root].Inputs); got != wantRoot {
+			t.Errorf("Merged(%d): root has %d inputs, want %d", flakes, got, wantRoot)
+		}
+		if _, ok := g.Nodes[g.Root].Inputs.Get("nixpkgs"); ok != (flakes > 0) {
+			t.Errorf("Merged(%d): root nixpkgs %v, want %v", flakes, ok, flakes > 0)
 		}
 		if reachable := len(g.Reachable()); reachable != s.nodes-1 {
 			t.Errorf("Merged(%d): %d of %d nodes reachable, want all but the root", flakes, reachable, s.nodes)
