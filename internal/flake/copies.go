@@ -13,22 +13,23 @@ import (
 // nodes. Nodes are numbered once by a breadth-first walk that records each
 // node's direct parent, so a path is built only for a copy that is listed;
 // what lockgraph.Analyze already found (each grouped copy's source, branch
-// and revision) is reused instead of read again; and the status of a copy
-// comes from walking its path down a trie of the planned, declared and
-// held-back input paths, one segment at a time, instead of joining every
-// prefix into a string. copies_test.go pins the result to the definition
-// that joined the prefixes (statusJoined).
+// and revision) is reused instead of read again; each listed copy's path is
+// joined once, into one string for all, which the sort compares and whose
+// prefixes, cut at the segment boundaries, are looked up for the status
+// instead of joining every prefix anew. copies_test.go pins the result to
+// the definitions as they were.
 
 // lockWalk numbers the nodes reachable from a graph's root (0 is the
 // root): first those reached through direct (non-follows) edges, breadth
 // first, each with the direct edge that first reached it; then those
 // reached only through follows edges, without one. Edges to keys missing
 // from the graph, or mapped to nil, are skipped, as lockgraph's walk skips
-// them.
+// them. Nodes are told apart by pointer: a pointer hashes and compares
+// without reading the key, which on a big lock is the cost of the walk.
 type lockWalk struct {
 	keys  []string
 	nodes []*lockgraph.Node
-	index map[string]int32
+	index map[*lockgraph.Node]int32
 	// parent and edge are the direct edge that reached each node first
 	// (parent -1 when none: the root, and nodes reached only through
 	// follows); depth is its direct path's length.
@@ -37,14 +38,18 @@ type lockWalk struct {
 	depth  []int32
 }
 
-func walkLock(g *lockgraph.Graph) *lockWalk {
-	w := &lockWalk{index: make(map[string]int32, len(g.Nodes))}
+// walkLock walks g. reachable is how many nodes lockgraph reaches from
+// the root, the root excluded (lockgraph.Report.Nodes), or -1 when
+// unknown: when the direct edges reach that many, no node can be reached
+// only through follows and the follows edges are not looked at.
+func walkLock(g *lockgraph.Graph, reachable int) *lockWalk {
+	w := &lockWalk{index: make(map[*lockgraph.Node]int32, max(reachable+1, 0))}
 	root := g.Nodes[g.Root]
 	if root == nil {
 		return w
 	}
 	add := func(key string, n *lockgraph.Node, parent int32, edge string) {
-		w.index[key] = int32(len(w.keys))
+		w.index[n] = int32(len(w.keys))
 		w.keys = append(w.keys, key)
 		w.nodes = append(w.nodes, n)
 		w.parent = append(w.parent, parent)
@@ -61,13 +66,17 @@ func walkLock(g *lockgraph.Graph) *lockWalk {
 			if in.IsFollows() {
 				continue
 			}
-			if _, seen := w.index[in.Target]; seen {
+			n := g.Nodes[in.Target]
+			if n == nil {
 				continue
 			}
-			if n := g.Nodes[in.Target]; n != nil {
+			if _, seen := w.index[n]; !seen {
 				add(in.Target, n, int32(q), in.Name)
 			}
 		}
+	}
+	if len(w.nodes)-1 == reachable {
+		return w
 	}
 	direct := len(w.nodes)
 	for q := 0; q < len(w.nodes); q++ {
@@ -75,15 +84,26 @@ func walkLock(g *lockgraph.Graph) *lockWalk {
 			if q < direct && !in.IsFollows() {
 				continue // its target was reached above
 			}
-			if _, seen := w.index[in.Target]; seen {
+			n := g.Nodes[in.Target]
+			if n == nil {
 				continue
 			}
-			if n := g.Nodes[in.Target]; n != nil {
+			if _, seen := w.index[n]; !seen {
 				add(in.Target, n, -1, "")
 			}
 		}
 	}
 	return w
+}
+
+// find returns the number of the node with the given key.
+func (w *lockWalk) find(g *lockgraph.Graph, key string) (int32, bool) {
+	n := g.Nodes[key]
+	if n == nil {
+		return 0, false
+	}
+	i, ok := w.index[n]
+	return i, ok
 }
 
 // directPath returns node i's direct path, carved from buf, or nil when it
@@ -105,217 +125,59 @@ func (w *lockWalk) directPath(i int32, buf *[]string) []string {
 	return p
 }
 
-// pathTrie holds input paths segment by segment: node 0 is the empty
-// path, and child maps (parent, segment) to the node one segment below.
-type pathTrie struct {
-	child map[trieEdge]int32
-	nodes []trieNode
-}
-
-type trieEdge struct {
-	parent int32
-	seg    string
-}
-
-// trieNode is what the plan says about one input path.
-type trieNode struct {
-	// planned: a follows the plan adds overrides the path; fix is its
-	// line (the first edit's, when several share the path).
-	planned bool
-	fix     string
-	// pending: flake.nix already declares a follows of the path.
-	pending bool
-	// held is 1 + the index in Result.HeldBack of the last held-back copy
-	// at the path, 0 when none.
-	held int
-}
-
-func newPathTrie() *pathTrie {
-	return &pathTrie{child: map[trieEdge]int32{}, nodes: make([]trieNode, 1)}
-}
-
-// insert returns the index of path's node, adding the nodes it lacks.
-func (t *pathTrie) insert(path []string) int32 {
-	at := int32(0)
-	for _, seg := range path {
-		e := trieEdge{at, seg}
-		next, ok := t.child[e]
-		if !ok {
-			next = int32(len(t.nodes))
-			t.nodes = append(t.nodes, trieNode{})
-			t.child[e] = next
-		}
-		at = next
-	}
-	return at
-}
-
-// status is what the plan does with the copy at path (not a root input):
-// the shortest prefix of path that a planned follows (else a declared one)
-// overrides decides; else the copy is held when the plan holds path back.
-func (t *pathTrie) status(path []string, held []lockgraph.HeldBack) (Status, string, *lockgraph.HeldBack) {
-	at := int32(0)
-	for _, seg := range path {
-		next, ok := t.child[trieEdge{at, seg}]
-		if !ok {
-			return Kept, "", nil // no longer prefix is in the trie either
-		}
-		at = next
-		switch n := &t.nodes[at]; {
-		case n.planned:
-			return Follow, n.fix, nil
-		case n.pending:
-			return Pending, "", nil
-		}
-	}
-	if h := t.nodes[at].held; h > 0 {
-		return Held, "", &held[h-1]
-	}
-	return Kept, "", nil
-}
-
-// plainPath reports whether no segment of path is empty or contains '/':
-// then joining paths with '/' tells them apart, and the trie (which keeps
-// segments apart) agrees with the joined strings the statuses are defined
-// by.
-func plainPath(path []string) bool {
-	for _, seg := range path {
-		if seg == "" || strings.IndexByte(seg, '/') >= 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// statusJoined is the definition of a copy's status that pathTrie.status
-// computes faster: planned, pending and held are keyed by joined input
-// path, and every prefix of path is joined and looked up.
-func statusJoined(path []string, planned map[string]string, pending map[string]bool,
-	held map[string]*lockgraph.HeldBack) (Status, string, *lockgraph.HeldBack) {
-	for i := 1; i <= len(path); i++ {
-		prefix := lockgraph.JoinPath(path[:i])
-		if line, ok := planned[prefix]; ok {
-			return Follow, line, nil
-		} else if pending[prefix] {
-			return Pending, "", nil
-		}
-	}
-	if h, ok := held[lockgraph.JoinPath(path)]; ok {
-		return Held, "", h
-	}
-	return Kept, "", nil
-}
-
-// planPaths is what the plan says about input paths, indexed both ways.
+// planPaths is what the plan says about input paths, keyed by joined
+// path (lockgraph.JoinPath) as a copy's status is defined: the planned
+// follows (the first edit's line when several share a path), the follows
+// flake.nix declares, and the held-back copies (the last one at a path).
 type planPaths struct {
-	trie *pathTrie
-	// plain is false when some path has a segment plainPath refuses: then
-	// every copy is looked up by joined path.
-	plain bool
-	// The joined indexes, built on first use.
 	planned map[string]string
 	pending map[string]bool
 	held    map[string]*lockgraph.HeldBack
-
-	follows  [][]string // the planned follows' paths, in edit order
-	lines    []string   // their lines
-	declared []lockgraph.Follows
-	heldBack []lockgraph.HeldBack
 }
 
 func newPlanPaths(edits []rewrite.Edit, declared []lockgraph.Follows, heldBack []lockgraph.HeldBack) *planPaths {
-	pp := &planPaths{trie: newPathTrie(), plain: true, declared: declared, heldBack: heldBack}
+	pp := &planPaths{planned: map[string]string{}, pending: make(map[string]bool, len(declared)),
+		held: make(map[string]*lockgraph.HeldBack, len(heldBack))}
 	lines := ManualLines(edits)
 	for i, e := range edits {
 		if f, ok := e.(rewrite.AddFollows); ok {
-			pp.follows = append(pp.follows, f.Path)
-			pp.lines = append(pp.lines, lines[i])
-		}
-	}
-	t := pp.trie
-	for k, p := range pp.follows {
-		pp.plain = pp.plain && plainPath(p)
-		if n := &t.nodes[t.insert(p)]; !n.planned {
-			n.planned, n.fix = true, pp.lines[k]
+			if _, dup := pp.planned[lockgraph.JoinPath(f.Path)]; !dup {
+				pp.planned[lockgraph.JoinPath(f.Path)] = lines[i]
+			}
 		}
 	}
 	for _, f := range declared {
-		pp.plain = pp.plain && plainPath(f.Input)
-		t.nodes[t.insert(f.Input)].pending = true
+		pp.pending[lockgraph.JoinPath(f.Input)] = true
 	}
-	for i, h := range heldBack {
-		pp.plain = pp.plain && plainPath(h.Path)
-		t.nodes[t.insert(h.Path)].held = i + 1
+	for i := range heldBack {
+		pp.held[lockgraph.JoinPath(heldBack[i].Path)] = &heldBack[i]
 	}
 	return pp
 }
 
-// status is what the plan does with the copy at path (not a root input).
-func (pp *planPaths) status(path []string) (Status, string, *lockgraph.HeldBack) {
-	if pp.plain && plainPath(path) {
-		return pp.trie.status(path, pp.heldBack)
+// status is what the plan does with the copy at path (not a root input),
+// joined being lockgraph.JoinPath(path): the shortest prefix of path that
+// a planned follows (else a declared one) overrides decides; else the copy
+// is held when the plan holds path back. The prefixes are cut from joined
+// at the segment boundaries, so nothing is joined again.
+func (pp *planPaths) status(path []string, joined string) (Status, string, *lockgraph.HeldBack) {
+	end := 0
+	for i, seg := range path {
+		if i > 0 {
+			end++ // the '/' before seg
+		}
+		end += len(seg)
+		prefix := joined[:end]
+		if line, ok := pp.planned[prefix]; ok {
+			return Follow, line, nil
+		} else if pp.pending[prefix] {
+			return Pending, "", nil
+		}
 	}
-	if pp.planned == nil {
-		pp.planned, pp.pending, pp.held = map[string]string{}, map[string]bool{}, map[string]*lockgraph.HeldBack{}
-		for k, p := range pp.follows {
-			if _, dup := pp.planned[lockgraph.JoinPath(p)]; !dup {
-				pp.planned[lockgraph.JoinPath(p)] = pp.lines[k]
-			}
-		}
-		for _, f := range pp.declared {
-			pp.pending[lockgraph.JoinPath(f.Input)] = true
-		}
-		for i := range pp.heldBack {
-			pp.held[lockgraph.JoinPath(pp.heldBack[i].Path)] = &pp.heldBack[i]
-		}
+	if h, ok := pp.held[joined]; ok {
+		return Held, "", h
 	}
-	return statusJoined(path, pp.planned, pp.pending, pp.held)
-}
-
-// compareJoined compares lockgraph.JoinPath(a) and lockgraph.JoinPath(b)
-// as strings, without joining them when their segments are plain.
-func compareJoined(a, b []string) int {
-	k := 0
-	for k < len(a) && k < len(b) && a[k] == b[k] {
-		k++
-	}
-	switch {
-	case k == len(a) && k == len(b):
-		return 0
-	case k > 0 && k == len(a):
-		return -1 // b is a and "/..."
-	case k > 0 && k == len(b):
-		return 1
-	case k < len(a) && k < len(b) && strings.IndexByte(a[k], '/') < 0 && strings.IndexByte(b[k], '/') < 0:
-		sa, sb := a[k], b[k]
-		m := min(len(sa), len(sb))
-		if c := strings.Compare(sa[:m], sb[:m]); c != 0 {
-			return c
-		}
-		// One segment is a proper prefix of the other: what follows it in
-		// its joined path ('/' or the end) meets a byte that is not '/'.
-		if len(sa) < len(sb) {
-			if k+1 == len(a) {
-				return -1
-			}
-			return cmpByte('/', sb[m])
-		}
-		if k+1 == len(b) {
-			return 1
-		}
-		return cmpByte(sa[m], '/')
-	}
-	return strings.Compare(lockgraph.JoinPath(a), lockgraph.JoinPath(b))
-}
-
-func cmpByte(x, y byte) int {
-	switch {
-	case x < y:
-		return -1
-	case x > y:
-		return 1
-	}
-	return 0
+	return Kept, "", nil
 }
 
 // attrsKey identifies a node's attribute sets by where they are stored:
@@ -352,28 +214,34 @@ func kindOf(n *lockgraph.Node) string {
 // follows remove (CouldFollowRoot, and the nixpkgs count of them, so that
 // analyze shows exactly what fix would do), and counts the nixpkgs copies
 // of the predicted lock (o.After). o.Before must be lockgraph.Analyze of
-// the flake's lock.
+// the flake's lock, which Load read (one node per key).
 func (o *Outcome) classify(declared []lockgraph.Follows) {
 	fl := o.Flake
 	g := fl.Graph
-	w := walkLock(g)
+	w := walkLock(g, o.Before.Nodes)
 	n := int32(len(w.nodes))
 
-	// What Analyze found about the grouped copies.
+	// What Analyze found about the grouped copies; at lists the node of
+	// each group's copies in turn.
 	grouped := make([]*lockgraph.Copy, n)
 	groupOf := make([]int32, n)
+	var at []int32
 	for gi := range o.Before.Groups {
 		grp := &o.Before.Groups[gi]
 		for j := range grp.Copies {
-			if i, ok := w.index[grp.Copies[j].Key]; ok {
+			i, ok := w.find(g, grp.Copies[j].Key)
+			if !ok {
+				i = -1
+			} else {
 				grouped[i], groupOf[i] = &grp.Copies[j], int32(gi)
 			}
+			at = append(at, i)
 		}
 	}
 	rootTarget := make([]bool, n)
 	if n > 0 {
 		for _, in := range w.nodes[0].Inputs {
-			if i, ok := w.index[in.Target]; ok {
+			if i, ok := w.find(g, in.Target); ok {
 				rootTarget[i] = true
 			}
 		}
@@ -382,96 +250,141 @@ func (o *Outcome) classify(declared []lockgraph.Follows) {
 	for _, id := range o.Options.Sources {
 		keep[strings.ToLower(id)] = true
 	}
-	pp := newPlanPaths(o.Edits, declared, o.Result.HeldBack)
-	nixpkgs := make([]bool, n) // per node, whether it is a nixpkgs copy
+	// Whether each group's source is listed, as for a node of its own.
+	groupListed := make([]bool, len(o.Before.Groups))
+	for gi, grp := range o.Before.Groups {
+		src := grp.Source
+		groupListed[gi] = src.Nixpkgs || o.Result.Before[src.ID] >= 2 || keep[src.ID]
+	}
+
+	// First the listed nodes and their paths, sorted: root inputs first,
+	// then by joined path; the key breaks ties, as the byte order of the
+	// keys the copies were once listed in did.
+	type entry struct {
+		node   int32
+		root   bool
+		src    lockgraph.Source
+		path   []string
+		joined string // lockgraph.JoinPath(path), carved from one string
+		lo, hi int
+	}
 	var (
-		list      []Copy
-		paths     map[string]lockgraph.NodePaths
-		buf       []string
-		follows   = make([]bool, n) // per node, whether it is listed as Follow
-		nixNodes  []*lockgraph.Node
-		nixFollow int
+		entries []entry
+		paths   map[string]lockgraph.NodePaths
+		buf     []string
+		joined  []byte
+		known   = make(map[attrsKey]string, n) // per node's attributes, its source ID when nixpkgs, else ""
 	)
+	readSingles := singlesListed(o, keep)
+	entries = make([]entry, 0, len(at)+o.Before.Nixpkgs.Copies)
 	for i := int32(1); i < n; i++ {
 		node := w.nodes[i]
 		var src lockgraph.Source
-		if c := grouped[i]; c != nil {
+		listed := false
+		switch {
+		case grouped[i] != nil:
 			src = o.Before.Groups[groupOf[i]].Source
-			src.Kind = kindOf(node)
-		} else {
+			listed = groupListed[groupOf[i]]
+		case readSingles:
 			src = lockgraph.SourceOf(node)
+			listed = src.Nixpkgs || o.Result.Before[src.ID] >= 2 || keep[src.ID]
 		}
-		nixpkgs[i] = src.Nixpkgs
-		if !src.Nixpkgs && o.Result.Before[src.ID] < 2 && !keep[src.ID] {
+		if src.Nixpkgs {
+			known[keyOfAttrs(node)] = src.ID
+		} else {
+			known[keyOfAttrs(node)] = ""
+		}
+		if !listed {
 			continue // a source with one copy, that nobody asked about
 		}
-		cp := Copy{Key: w.keys[i], Path: w.directPath(i, &buf), Source: src}
-		if c := grouped[i]; c != nil {
-			cp.Branch, cp.Rev = c.Branch, c.Rev
-		} else {
-			cp.Branch, cp.Rev = lockgraph.BranchOf(node), node.Locked.String("rev")
-		}
-		if cp.Path == nil {
+		path := w.directPath(i, &buf)
+		if path == nil {
 			if paths == nil {
 				paths = g.Paths()
 			}
-			cp.Path = paths[cp.Key].Canonical
+			path = paths[w.keys[i]].Canonical
+		}
+		start := len(joined)
+		for k, seg := range path {
+			if k > 0 {
+				joined = append(joined, '/')
+			}
+			joined = append(joined, seg...)
+		}
+		entries = append(entries, entry{node: i, root: rootTarget[i], src: src, path: path, lo: start, hi: len(joined)})
+	}
+	all := string(joined)
+	type sortKey struct {
+		joined string
+		at     int32 // in entries
+		root   bool
+	}
+	order := make([]sortKey, len(entries))
+	for k := range entries {
+		e := &entries[k]
+		e.joined = all[e.lo:e.hi]
+		order[k] = sortKey{e.joined, int32(k), e.root}
+	}
+	slices.SortFunc(order, func(x, y sortKey) int {
+		if x.root != y.root {
+			if x.root {
+				return -1
+			}
+			return 1
+		}
+		if c := strings.Compare(x.joined, y.joined); c != 0 {
+			return c
+		}
+		return strings.Compare(w.keys[entries[x.at].node], w.keys[entries[y.at].node])
+	})
+
+	// Then each listed copy in that order, with its status.
+	pp := newPlanPaths(o.Edits, declared, o.Result.HeldBack)
+	follows := make([]bool, n) // per node, whether it is listed as Follow
+	o.Copies = make([]Copy, len(entries))
+	o.beforeNix = nil
+	nixFollow := 0
+	for k, sk := range order {
+		e := &entries[sk.at]
+		i, node := e.node, w.nodes[e.node]
+		cp := &o.Copies[k]
+		*cp = Copy{Key: w.keys[i], Path: e.path, Source: e.src}
+		if c := grouped[i]; c != nil {
+			cp.Source.Kind = kindOf(node) // a group's is its first copy's
+			cp.Branch, cp.Rev = c.Branch, c.Rev
+		} else {
+			cp.Branch, cp.Rev = lockgraph.BranchOf(node), node.Locked.String("rev")
 		}
 		if fl.Inputs != nil && len(cp.Path) > 0 {
 			if in := fl.Inputs.Inputs[cp.Path[0]]; in != nil && in.Line > 0 {
 				cp.Line = in.Line
 			}
 		}
-		if rootTarget[i] {
+		if e.root {
 			cp.Status = Root
 		} else {
 			var h *lockgraph.HeldBack
-			cp.Status, cp.Fix, h = pp.status(cp.Path)
+			cp.Status, cp.Fix, h = pp.status(cp.Path, e.joined)
 			if h != nil {
 				cp.Reason, cp.NeedsNix = h.Reason, h.NeedsNix
 			}
 		}
 		follows[i] = cp.Status == Follow
-		if src.Nixpkgs {
-			nixNodes = append(nixNodes, node)
+		if cp.Source.Nixpkgs {
+			o.beforeNix = append(o.beforeNix, node)
 			if follows[i] {
 				nixFollow++
 			}
 		}
-		list = append(list, cp)
 	}
-
-	// Root inputs first, then by joined path; the key breaks ties, as
-	// the byte order of the keys the copies were once listed in did.
-	order := make([]int, len(list))
-	for k := range order {
-		order[k] = k
-	}
-	slices.SortFunc(order, func(a, b int) int {
-		x, y := &list[a], &list[b]
-		if (x.Status == Root) != (y.Status == Root) {
-			if x.Status == Root {
-				return -1
-			}
-			return 1
-		}
-		if c := compareJoined(x.Path, y.Path); c != 0 {
-			return c
-		}
-		return strings.Compare(x.Key, y.Key)
-	})
-	o.Copies = make([]Copy, len(list))
-	for k, i := range order {
-		o.Copies[k] = list[i]
-	}
-	o.beforeNix = nixNodes
 
 	// Analyze's report is this outcome's own: mark it in place.
+	k := 0
 	for gi := range o.Before.Groups {
 		grp := &o.Before.Groups[gi]
 		for j := range grp.Copies {
-			i, ok := w.index[grp.Copies[j].Key]
-			grp.Copies[j].CouldFollowRoot = ok && follows[i]
+			grp.Copies[j].CouldFollowRoot = at[k] >= 0 && follows[at[k]]
+			k++
 		}
 	}
 	o.Before.Nixpkgs.CouldFollowRoot = nixFollow
@@ -479,30 +392,99 @@ func (o *Outcome) classify(declared []lockgraph.Follows) {
 		o.Before.Groups = []lockgraph.Group{} // as marking a copy of it gave
 	}
 
-	// The predicted lock shares its attribute sets with this one: its
-	// nodes' sources are known but for those Predict made anew.
-	known := make(map[attrsKey]bool, n)
-	for i := int32(1); i < n; i++ {
-		known[keyOfAttrs(w.nodes[i])] = nixpkgs[i]
-	}
-	o.afterNix = nil
-	if pred := o.Result.Predicted; pred != nil {
-		pw := walkLock(pred)
-		for _, node := range pw.nodes[min(1, len(pw.nodes)):] {
-			isNix, ok := known[keyOfAttrs(node)]
-			if !ok {
-				isNix = lockgraph.SourceOf(node).Nixpkgs
-			}
-			if isNix {
-				o.afterNix = append(o.afterNix, node)
-			}
-		}
-	}
+	o.afterNix = predictedNixpkgs(o.Result, known)
 	revs := make(map[string]bool, len(o.afterNix))
 	for _, node := range o.afterNix {
 		revs[revisionOf(node)] = true
 	}
 	o.After = NixpkgsCount{Copies: len(o.afterNix), Revisions: len(revs)}
+}
+
+// singlesListed reports whether some node that is the only copy of its
+// source (in no group of o.Before) may be listed: it is a nixpkgs copy
+// (o.Before counts more nixpkgs copies than its groups hold), a source
+// asked about (keep), or one the plan counts twice (o.Result.Before counts
+// the root as a copy of its source, and the lock the declared promotions
+// make). When none may, the sources of those nodes are not read at all:
+// none is listed and none is nixpkgs.
+func singlesListed(o *Outcome, keep map[string]bool) bool {
+	if len(keep) > 0 {
+		return true
+	}
+	grouped := make(map[string]bool, len(o.Before.Groups))
+	nix := 0
+	for _, grp := range o.Before.Groups {
+		grouped[grp.Source.ID] = true
+		if grp.Source.Nixpkgs {
+			nix += len(grp.Copies)
+		}
+	}
+	if nix != o.Before.Nixpkgs.Copies {
+		return true
+	}
+	for id, c := range o.Result.Before {
+		if c >= 2 && !grouped[id] {
+			return true
+		}
+	}
+	return false
+}
+
+// predictedNixpkgs returns the reachable nixpkgs nodes of res.Predicted,
+// in no particular order. known maps the attribute sets of the lock's
+// nodes to their source ID when they are nixpkgs, else "": the predicted
+// lock shares its attribute sets with the lock, so SourceOf is needed only
+// for the nodes Predict made anew.
+//
+// The predicted lock is the one Nix writes, which holds only nodes that
+// its root reaches: its nodes are taken as they are, without a walk, when
+// res.After (which counts the reachable copies of each source) has as many
+// copies of their nixpkgs sources as there are nixpkgs nodes. As the
+// reachable ones are among them, they are all of them then. Otherwise the
+// graph is walked.
+func predictedNixpkgs(res *lockgraph.Result, known map[attrsKey]string) []*lockgraph.Node {
+	pred := res.Predicted
+	if pred == nil {
+		return nil
+	}
+	nixID := func(node *lockgraph.Node) (string, bool) {
+		id, ok := known[keyOfAttrs(node)]
+		if !ok {
+			if src := lockgraph.SourceOf(node); src.Nixpkgs {
+				id = src.ID
+			}
+		}
+		return id, id != ""
+	}
+	var nodes []*lockgraph.Node
+	ids := map[string]bool{}
+	for key, node := range pred.Nodes {
+		if node == nil || key == pred.Root {
+			continue
+		}
+		if id, ok := nixID(node); ok {
+			nodes = append(nodes, node)
+			ids[id] = true
+		}
+	}
+	want := 0
+	for id := range ids {
+		want += res.After[id]
+	}
+	if root := pred.Nodes[pred.Root]; root != nil && ids[lockgraph.SourceOf(root).ID] {
+		want-- // After counts the root too
+	}
+	if want == len(nodes) {
+		return nodes
+	}
+	nodes = nodes[:0]
+	pw := walkLock(pred, -1)
+	for _, node := range pw.nodes[min(1, len(pw.nodes)):] {
+		if _, ok := nixID(node); ok {
+			nodes = append(nodes, node)
+		}
+	}
+	return nodes
 }
 
 // revisionOf is what lockgraph.Analyze tells two copies' contents apart

@@ -277,92 +277,34 @@ func TestClassifyAsDefinedGenerated(t *testing.T) {
 	}
 }
 
-// awkwardPaths are input paths whose joined forms collide or sort unlike
-// their segments: empty segments, names containing '/', prefixes.
-var awkwardPaths = [][]string{
-	{}, {""}, {"", ""}, {"a"}, {"a", ""}, {"a", "b"}, {"a/b"}, {"a", "b", "c"}, {"a/b", "c"}, {"a", "b/c"},
-	{"a-c"}, {"a", "-"}, {"a."}, {"a0"}, {"ab"}, {"a", "bc"}, {"a/"}, {"/a"}, {"", "a"}, {"b"}, {"a", "b", "d"},
-	{"nixpkgs"}, {"nixpkgs-stable"}, {"nixpkgs", "lib"},
-}
-
-// TestCompareJoined checks compareJoined against comparing the joined
-// strings, on every pair of awkward paths.
-func TestCompareJoined(t *testing.T) {
-	for _, a := range awkwardPaths {
-		for _, b := range awkwardPaths {
-			want := strings.Compare(lockgraph.JoinPath(a), lockgraph.JoinPath(b))
-			if got := compareJoined(a, b); got != want {
-				t.Errorf("compareJoined(%q, %q) = %d, want %d", a, b, got, want)
-			}
-		}
-	}
-}
-
-// TestPlanPathsStatus checks the trie's statuses against statusJoined for
-// every awkward path, with plans made of plain paths only (the trie
-// answers) and of awkward ones (the joined fallback answers).
+// TestPlanPathsStatus spells out the statuses of a few paths, among them
+// paths whose joined forms collide ("a/b" as one segment or two).
 func TestPlanPathsStatus(t *testing.T) {
-	plans := []struct {
-		name     string
-		follows  [][]string
-		declared [][]string
-		held     [][]string
-	}{
-		{"plain", [][]string{{"a", "b"}, {"nixpkgs", "lib"}, {"a", "b"}}, [][]string{{"a"}, {"b"}}, [][]string{{"a", "bc"}, {"ab"}, {"ab"}}},
-		{"awkward", [][]string{{"a/b"}, {"", "a"}}, [][]string{{"a", ""}}, [][]string{{""}, {"a", "b/c"}}},
-		{"nothing", nil, nil, nil},
-	}
-	for _, p := range plans {
-		var edits []rewrite.Edit
-		for _, f := range p.follows {
-			edits = append(edits, rewrite.AddFollows{Path: f, Target: "nixpkgs"})
-		}
-		var declared []lockgraph.Follows
-		for _, f := range p.declared {
-			declared = append(declared, lockgraph.Follows{Input: f, Target: []string{"nixpkgs"}})
-		}
-		var held []lockgraph.HeldBack
-		for k, h := range p.held {
-			held = append(held, lockgraph.HeldBack{Path: h, Reason: "reason " + string(rune('0'+k))})
-		}
-		pp := newPlanPaths(edits, declared, held)
-		if want := p.name != "awkward"; pp.plain != want {
-			t.Errorf("%s: plain = %v, want %v", p.name, pp.plain, want)
-		}
-		ref := newPlanPaths(edits, declared, held)
-		ref.plain = false // always the joined definition
-		for _, path := range awkwardPaths {
-			gs, gf, gh := pp.status(path)
-			ws, wf, wh := ref.status(path)
-			if gs != ws || gf != wf || gh != wh {
-				t.Errorf("%s: status(%q) = %v %q %v, want %v %q %v", p.name, path, gs, gf, gh, ws, wf, wh)
-			}
-		}
-	}
-}
-
-// TestPlanPathsStatusExact spells out the statuses of a few paths.
-func TestPlanPathsStatusExact(t *testing.T) {
 	edits := []rewrite.Edit{rewrite.AddInput{Name: "x", URL: "github:o/x"},
-		rewrite.AddFollows{Path: []string{"a", "b"}, Target: "nixpkgs"}}
-	declared := []lockgraph.Follows{{Input: []string{"c"}, Target: []string{"nixpkgs"}}}
-	held := []lockgraph.HeldBack{{Path: []string{"d", "nixpkgs"}, Reason: "first"}, {Path: []string{"d", "nixpkgs"}, Reason: "last"}}
+		rewrite.AddFollows{Path: []string{"a", "b"}, Target: "nixpkgs"},
+		rewrite.AddFollows{Path: []string{"a", "b"}, Target: "other"}}
+	declared := []lockgraph.Follows{{Input: []string{"c"}, Target: []string{"nixpkgs"}}, {Input: []string{"a"}, Target: []string{"nixpkgs"}}}
+	held := []lockgraph.HeldBack{{Path: []string{"d", "nixpkgs"}, Reason: "first"}, {Path: []string{"d", "nixpkgs"}, Reason: "last"},
+		{Path: []string{"e/f"}, Reason: "slash"}}
 	pp := newPlanPaths(edits, declared, held)
+	follow := `inputs.a.inputs.b.follows = "nixpkgs";`
 	tests := []struct {
 		path   []string
 		status Status
 		fix    string
 		reason string
 	}{
-		{[]string{"a"}, Kept, "", ""},
-		{[]string{"a", "b"}, Follow, `inputs.a.inputs.b.follows = "nixpkgs";`, ""},
-		{[]string{"a", "b", "nixpkgs"}, Follow, `inputs.a.inputs.b.follows = "nixpkgs";`, ""},
+		{[]string{"b"}, Kept, "", ""},
+		{[]string{"a"}, Pending, "", ""},
+		{[]string{"a/b"}, Follow, follow, ""}, // joins as a/b does
 		{[]string{"c", "nixpkgs"}, Pending, "", ""},
 		{[]string{"d", "nixpkgs"}, Held, "", "last"},
 		{[]string{"d", "nixpkgs", "lib"}, Kept, "", ""},
+		{[]string{"e", "f"}, Held, "", "slash"},
+		{[]string{"e"}, Kept, "", ""},
 	}
 	for _, tt := range tests {
-		s, fix, h := pp.status(tt.path)
+		s, fix, h := pp.status(tt.path, lockgraph.JoinPath(tt.path))
 		reason := ""
 		if h != nil {
 			reason = h.Reason
@@ -370,6 +312,11 @@ func TestPlanPathsStatusExact(t *testing.T) {
 		if s != tt.status || fix != tt.fix || reason != tt.reason {
 			t.Errorf("status(%q) = %v %q %q, want %v %q %q", tt.path, s, fix, reason, tt.status, tt.fix, tt.reason)
 		}
+	}
+	// The prefix "a" is declared, but a planned follows of "a/b" is
+	// looked at first only at its own length: "a" decides.
+	if s, _, _ := pp.status([]string{"a", "b"}, "a/b"); s != Pending {
+		t.Errorf("status(a/b) = %v, want Pending (the shorter prefix decides)", s)
 	}
 }
 
@@ -387,7 +334,7 @@ func TestWalkLock(t *testing.T) {
 		"only-followed": {Key: "only-followed"},
 		"unreachable":   {Key: "unreachable"},
 	}}
-	w := walkLock(g)
+	w := walkLock(g, -1)
 	var got []string
 	var buf []string
 	for i := range w.keys {
@@ -401,5 +348,40 @@ func TestWalkLock(t *testing.T) {
 	sort.Strings(keys)
 	if reach := g.Reachable(); !reflect.DeepEqual(keys, reach) {
 		t.Errorf("walk reaches %q, lockgraph %q", keys, reach)
+	}
+}
+
+// TestPredictedNixpkgs checks that the predicted lock's nodes are taken as
+// they are only when Result.After accounts for every nixpkgs node, and
+// walked otherwise (a node no edge reaches is no copy).
+func TestPredictedNixpkgs(t *testing.T) {
+	nixpkgs := func(key, rev string) *lockgraph.Node {
+		return &lockgraph.Node{Key: key, IsFlake: true,
+			Original: lockgraph.NewAttrs(lockgraph.Attr{Key: "owner", Raw: `"NixOS"`}, lockgraph.Attr{Key: "repo", Raw: `"nixpkgs"`}, lockgraph.Attr{Key: "type", Raw: `"github"`}),
+			Locked:   lockgraph.NewAttrs(lockgraph.Attr{Key: "rev", Raw: `"` + rev + `"`}, lockgraph.Attr{Key: "type", Raw: `"github"`})}
+	}
+	g := &lockgraph.Graph{Root: "root", Nodes: map[string]*lockgraph.Node{
+		"root":    {Key: "root", Inputs: lockgraph.NewInputs(lockgraph.Input{Name: "nixpkgs", Target: "nixpkgs"})},
+		"nixpkgs": nixpkgs("nixpkgs", "r1"),
+		"stray":   nixpkgs("stray", "r2"),
+	}}
+	tests := []struct {
+		name  string
+		after map[string]int
+		want  []string
+	}{
+		{"After counts one: walked", map[string]int{"github:nixos/nixpkgs": 1}, []string{"nixpkgs"}},
+		{"no After: walked", nil, []string{"nixpkgs"}},
+		{"After counts both: taken as they are", map[string]int{"github:nixos/nixpkgs": 2}, []string{"nixpkgs", "stray"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, n := range predictedNixpkgs(&lockgraph.Result{Predicted: g, After: tt.after}, map[attrsKey]string{}) {
+			got = append(got, n.Key)
+		}
+		sort.Strings(got)
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }
