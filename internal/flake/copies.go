@@ -43,7 +43,10 @@ type lockWalk struct {
 // unknown: when the direct edges reach that many, no node can be reached
 // only through follows and the follows edges are not looked at.
 func walkLock(g *lockgraph.Graph, reachable int) *lockWalk {
-	w := &lockWalk{index: make(map[*lockgraph.Node]int32, max(reachable+1, 0))}
+	size := max(reachable+1, 0)
+	w := &lockWalk{index: make(map[*lockgraph.Node]int32, size), keys: make([]string, 0, size),
+		nodes: make([]*lockgraph.Node, 0, size), parent: make([]int32, 0, size), edge: make([]string, 0, size),
+		depth: make([]int32, 0, size)}
 	root := g.Nodes[g.Root]
 	if root == nil {
 		return w
@@ -225,7 +228,11 @@ func (o *Outcome) classify(declared []lockgraph.Follows) {
 	// each group's copies in turn.
 	grouped := make([]*lockgraph.Copy, n)
 	groupOf := make([]int32, n)
-	var at []int32
+	total := 0
+	for _, grp := range o.Before.Groups {
+		total += len(grp.Copies)
+	}
+	at := make([]int32, 0, total)
 	for gi := range o.Before.Groups {
 		grp := &o.Before.Groups[gi]
 		for j := range grp.Copies {
@@ -277,6 +284,8 @@ func (o *Outcome) classify(declared []lockgraph.Follows) {
 	)
 	readSingles := singlesListed(o, keep)
 	entries = make([]entry, 0, len(at)+o.Before.Nixpkgs.Copies)
+	joined = make([]byte, 0, 32*cap(entries)) // a guess: paths are short
+	buf = make([]string, 3*cap(entries))      // carved by directPath
 	for i := int32(1); i < n; i++ {
 		node := w.nodes[i]
 		var src lockgraph.Source
@@ -342,7 +351,7 @@ func (o *Outcome) classify(declared []lockgraph.Follows) {
 	pp := newPlanPaths(o.Edits, declared, o.Result.HeldBack)
 	follows := make([]bool, n) // per node, whether it is listed as Follow
 	o.Copies = make([]Copy, len(entries))
-	o.beforeNix = nil
+	o.beforeNix = make([]*lockgraph.Node, 0, o.Before.Nixpkgs.Copies)
 	nixFollow := 0
 	for k, sk := range order {
 		e := &entries[sk.at]
