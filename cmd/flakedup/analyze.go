@@ -138,14 +138,39 @@ const maxShownCopies = 20
 
 // analyzeSection is one source's part of the text report: nixpkgs (every
 // copy, of upstream and of forks) first, then each other duplicated source.
+// A section of another source refers to its group's copies rather than
+// copying them: without --verbose the report shows 20 of them.
 type analyzeSection struct {
 	heading string
-	copies  []analyzeCopy
+	nix     []analyzeCopy    // the nixpkgs section's copies
+	group   []lockgraph.Copy // another source's copies
+	// pending holds the keys of the copies a follows flake.nix declares
+	// removes once Nix re-locks (nil when there are none).
+	pending map[string]bool
+}
+
+// len counts the section's copies.
+func (s *analyzeSection) len() int {
+	if s.group != nil {
+		return len(s.group)
+	}
+	return len(s.nix)
+}
+
+// at returns the section's k-th copy.
+func (s *analyzeSection) at(k int) analyzeCopy {
+	if s.group != nil {
+		c := &s.group[k]
+		return analyzeCopy{Copy: c, pending: s.pending[c.Key]}
+	}
+	c := s.nix[k]
+	c.pending = s.pending[c.Key]
+	return c
 }
 
 // analyzeCopy is a copy as the text report lists it.
 type analyzeCopy struct {
-	lockgraph.Copy
+	*lockgraph.Copy
 	// source marks a copy of a nixpkgs section with several sources that
 	// is not of upstream nixpkgs: "fork github:o/nixpkgs", or the source ID.
 	source string
@@ -160,23 +185,29 @@ type analyzeCopy struct {
 // headline's; then the other duplicated sources, most copies first.
 func analyzeSections(out *flake.Outcome) []analyzeSection {
 	rep := out.Before
+	var pending map[string]bool
+	for _, c := range out.Copies {
+		if c.Status == flake.Pending {
+			if pending == nil {
+				pending = map[string]bool{}
+			}
+			pending[c.Key] = true
+		}
+	}
 	var nix []analyzeCopy
 	sourceOf := map[string]lockgraph.Source{}
 	grouped := map[string]bool{}
 	var sections []analyzeSection
-	for _, g := range rep.Groups {
+	for gi := range rep.Groups {
+		g := &rep.Groups[gi]
 		if !g.Source.Nixpkgs {
-			sec := analyzeSection{heading: groupHeading(g)}
-			for _, c := range g.Copies {
-				sec.copies = append(sec.copies, analyzeCopy{Copy: c})
-			}
-			sections = append(sections, sec)
+			sections = append(sections, analyzeSection{heading: groupHeading(*g), group: g.Copies, pending: pending})
 			continue
 		}
 		grouped[g.Source.ID] = true
-		for _, c := range g.Copies {
-			nix = append(nix, analyzeCopy{Copy: c})
-			sourceOf[c.Key] = g.Source
+		for j := range g.Copies {
+			nix = append(nix, analyzeCopy{Copy: &g.Copies[j]})
+			sourceOf[g.Copies[j].Key] = g.Source
 		}
 	}
 	// Nixpkgs copies that are the only copy of their source are in no group.
@@ -192,24 +223,8 @@ func analyzeSections(out *flake.Outcome) []analyzeSection {
 		cp := nodeCopy(g.Nodes[c.Key], paths[c.Key], c.Status == flake.Root)
 		cp.CouldFollowRoot = c.Status == flake.Follow
 		cp.Samples = g.SamplePaths(c.Key, lockgraph.SamplePathLimit)
-		nix = append(nix, analyzeCopy{Copy: cp})
+		nix = append(nix, analyzeCopy{Copy: &cp})
 		sourceOf[c.Key] = c.Source
-	}
-	pending := map[string]bool{}
-	for _, c := range out.Copies {
-		if c.Status == flake.Pending {
-			pending[c.Key] = true
-		}
-	}
-	if len(pending) > 0 {
-		for i := range nix {
-			nix[i].pending = pending[nix[i].Key]
-		}
-		for _, sec := range sections {
-			for i := range sec.copies {
-				sec.copies[i].pending = pending[sec.copies[i].Key]
-			}
-		}
 	}
 	if len(nix) == 0 {
 		return sections
@@ -244,9 +259,9 @@ func analyzeSections(out *flake.Outcome) []analyzeSection {
 				nix[i].source = src.ID
 			}
 		}
-		sort.SliceStable(nix, func(i, j int) bool { return copyBefore(nix[i].Copy, nix[j].Copy) })
+		sort.SliceStable(nix, func(i, j int) bool { return copyBefore(*nix[i].Copy, *nix[j].Copy) })
 	}
-	return append([]analyzeSection{{heading: heading, copies: nix}}, sections...)
+	return append([]analyzeSection{{heading: heading, nix: nix, pending: pending}}, sections...)
 }
 
 // upstreamNixpkgs is the source ID of every copy of upstream nixpkgs.
@@ -274,24 +289,29 @@ func copyBefore(a, b lockgraph.Copy) bool {
 // nixpkgs-unstable are two; a FlakeHub version is its branch), each pinned
 // revision, and the default branch.
 func shownBranches(out *flake.Outcome) int {
-	seen := map[string]bool{}
-	for _, c := range out.Copies {
-		if c.Source.Nixpkgs {
-			seen[shownBranch(c.Branch)] = true
+	// Keyed by what the report shows for it (branchText without its
+	// FlakeHub version: "branch <ref>", "pinned to <rev>", "default
+	// branch"), without building the text for every copy.
+	type shown struct {
+		kind  byte // 'b' branch, 'p' pinned, 'd' default
+		value string
+	}
+	seen := map[shown]bool{}
+	for i := range out.Copies {
+		c := &out.Copies[i]
+		if !c.Source.Nixpkgs {
+			continue
+		}
+		switch b := c.Branch; {
+		case b.Ref != "":
+			seen[shown{'b', b.Ref}] = true
+		case b.Rev != "":
+			seen[shown{'p', shortRev(b.Rev)}] = true
+		default:
+			seen[shown{'d', ""}] = true
 		}
 	}
 	return len(seen)
-}
-
-// shownBranch is the branch of branchText without its FlakeHub version.
-func shownBranch(b lockgraph.Branch) string {
-	switch {
-	case b.Ref != "":
-		return "branch " + b.Ref
-	case b.Rev != "":
-		return "pinned to " + shortRev(b.Rev)
-	}
-	return "default branch"
 }
 
 // writeAnalyzeText renders the text report:
@@ -333,11 +353,12 @@ func writeAnalyzeText(w io.Writer, out *flake.Outcome, clock time.Time, p palett
 	var line []byte // reused: a big lock has hundreds of thousands of lines
 	for _, sec := range analyzeSections(out) {
 		b.WriteString("\n" + p.bold(sec.heading) + "\n")
-		shown := sec.copies
-		if !verbose && len(shown) > maxShownCopies {
-			shown = shown[:maxShownCopies]
+		shown := sec.len()
+		if !verbose && shown > maxShownCopies {
+			shown = maxShownCopies
 		}
-		for _, c := range shown {
+		for k := range shown {
+			c := sec.at(k)
 			line = appendPath(append(line[:0], "  "...), c.Path)
 			switch {
 			case c.Declared:
@@ -351,14 +372,14 @@ func writeAnalyzeText(w io.Writer, out *flake.Outcome, clock time.Time, p palett
 				line = append(append(line, ' '), p.dim("("+c.source+")")...)
 			}
 			line = append(line, '\n')
-			if also := alsoReached(c.Copy); also != "" {
+			if also := alsoReached(*c.Copy); also != "" {
 				line = append(append(append(line, "    "...), p.dim(also)...), '\n')
 			}
 			line = append(append(line, "    "...), branchText(c.Branch)...)
-			line = append(appendRevision(append(line, ", "...), c.Copy, clock), '\n')
+			line = append(appendRevision(append(line, ", "...), *c.Copy, clock), '\n')
 			b.Write(line)
 		}
-		if more := len(sec.copies) - len(shown); more > 0 {
+		if more := sec.len() - shown; more > 0 {
 			fmt.Fprintf(b, "  %s\n", p.dim(fmt.Sprintf("… and %d more (--verbose)", more)))
 		}
 	}
@@ -669,26 +690,57 @@ func analyzeJSON(o *flake.Outcome) analyzeOutput {
 			Nixpkgs:   g.Source.Nixpkgs,
 			Fork:      g.Source.Fork,
 			Revisions: g.Revisions,
-			Copies:    make([]analyzeCopyJS, 0, len(g.Copies)),
+			Copies:    make([]analyzeCopyJS, len(g.Copies)),
 		}
+		// The group's paths and dates are written into one buffer and
+		// become one string, its sample lists one slice: a big lock has
+		// hundreds of thousands of copies, and a string each would be as
+		// many allocations.
+		var text []byte
+		type span struct{ lo, hi int }
+		spans := make([]span, 0, 3*len(g.Copies))
+		nsamples := 0
 		for _, c := range g.Copies {
-			samples := make([]string, 0, len(c.Samples))
-			for _, s := range c.Samples {
-				samples = append(samples, lockgraph.JoinPath(s))
+			lo := len(text)
+			text = appendPath(text, c.Path)
+			spans = append(spans, span{lo, len(text)})
+			for _, smp := range c.Samples {
+				lo := len(text)
+				text = appendPath(text, smp)
+				spans = append(spans, span{lo, len(text)})
 			}
-			jg.Copies = append(jg.Copies, analyzeCopyJS{
-				Path:         lockgraph.JoinPath(c.Path),
+			lo = len(text)
+			if !c.LastModified.IsZero() {
+				text = c.LastModified.AppendFormat(text, "2006-01-02")
+			}
+			spans = append(spans, span{lo, len(text)})
+			nsamples += len(c.Samples)
+		}
+		all := string(text)
+		samples := make([]string, nsamples)
+		k := 0
+		next := func() string { sp := spans[k]; k++; return all[sp.lo:sp.hi] }
+		for j := range g.Copies {
+			c := &g.Copies[j]
+			path := next()
+			smp := samples[:len(c.Samples):len(c.Samples)]
+			samples = samples[len(c.Samples):]
+			for i := range smp {
+				smp[i] = next()
+			}
+			jg.Copies[j] = analyzeCopyJS{
+				Path:         path,
 				PathCount:    c.PathCount,
 				Saturated:    c.Saturated,
-				SamplePaths:  samples,
+				SamplePaths:  smp,
 				Declared:     c.Declared,
 				CouldFollow:  c.CouldFollowRoot,
 				Branch:       c.Branch.Class,
 				Ref:          c.Branch.Ref,
 				Rev:          c.Rev,
 				NarHash:      c.NarHash,
-				LastModified: c.Date(),
-			})
+				LastModified: next(),
+			}
 		}
 		out.Groups = append(out.Groups, jg)
 	}

@@ -123,3 +123,9 @@ func BenchmarkFixDryRun100k(b *testing.B) {
 func BenchmarkCheckMerged23(b *testing.B) {
 	benchRunExit(b, exitFailed, "check", "--nix-version", "2.18", writeFlake(b, genlock.Merged(23)))
 }
+
+// BenchmarkCheck100k is `flakedup check` on a generated 100,000-node
+// flake, which fails: some of its nixpkgs copies could be collapsed.
+func BenchmarkCheck100k(b *testing.B) {
+	benchRunExit(b, exitFailed, "check", "--nix-version", "2.18", writeGeneratedFlake(b, 100_000))
+}

@@ -316,13 +316,14 @@ func checkFlake(c *cli.Context, e *env, arg string, limits checkLimits) (*checkR
 	if limits.maxNixpkgs < 0 && settings.policy.All {
 		// fix --all also collapses the other sources: each with a copy it
 		// would remove is a violation too.
-		for _, id := range allCollapsible(out) {
-			n, k := out.Result.Before[id], 0
-			for _, cp := range out.Copies {
-				if cp.Source.ID == id && cp.Status == flake.Follow {
-					k++
-				}
+		removed := map[string]int{} // per source, the copies the plan removes
+		for i := range out.Copies {
+			if cp := &out.Copies[i]; cp.Status == flake.Follow {
+				removed[cp.Source.ID]++
 			}
+		}
+		for _, id := range allCollapsible(out) {
+			n, k := out.Result.Before[id], removed[id]
 			rep.violations = append(rep.violations, violation{
 				Rule: "collapsible", Source: id, Limit: n - k, Actual: n,
 				Message: fmt.Sprintf("%s: %s of %d could follow a root input: run `%s`",

@@ -198,8 +198,8 @@ func fixOne(c *cli.Context, e *env, arg, format string, multi bool) flakeResult 
 	if ver.exit() != nil {
 		r.code = exitFailed // the flake as it is already fails to evaluate
 	}
-	r.savings = savings.Compare(out.Flake.Graph, out.Result.Predicted)
-	r.nixBefore, r.nixAfter, r.follows = out.Before.Nixpkgs.Copies, out.After.Nixpkgs.Copies, len(out.Result.Follows)
+	r.savings = out.Savings()
+	r.nixBefore, r.nixAfter, r.follows = out.Before.Nixpkgs.Copies, out.After.Copies, len(out.Result.Follows)
 	r.finish = func(sv savings.Savings) (string, any, error) {
 		if format == formatJSON {
 			doc := fixJSONOf(out, settings, sv)
@@ -445,7 +445,7 @@ func fixJSONOf(o *flake.Outcome, s fixSettings, sv savings.Savings) fixJSON {
 		HeldBack:   []heldBackJSON{},
 		Counts:     planCountsJSON(o.Counts()),
 		Before:     countsJSON{nixpkgsCountJSON{o.Before.Nixpkgs.Copies, o.Before.Nixpkgs.Revisions}, map[string]int{}},
-		After:      countsJSON{nixpkgsCountJSON{o.After.Nixpkgs.Copies, o.After.Nixpkgs.Revisions}, map[string]int{}},
+		After:      countsJSON{nixpkgsCountJSON{o.After.Copies, o.After.Revisions}, map[string]int{}},
 		NixVersion: nixVersionJSON{s.target.Version.String(), string(s.target.Source)},
 		NewInputs:  []newInputJSON{},
 		Convention: o.Summary().Convention,
@@ -499,7 +499,7 @@ func writeFixText(w io.Writer, o *flake.Outcome, s fixSettings, sv savings.Savin
 	}
 	added := len(o.Result.Follows)
 	fmt.Fprintf(&b, "%s %s → %d; %s added",
-		p.bold("nixpkgs:"), plural(o.Before.Nixpkgs.Copies, "copy", "copies"), o.After.Nixpkgs.Copies,
+		p.bold("nixpkgs:"), plural(o.Before.Nixpkgs.Copies, "copy", "copies"), o.After.Copies,
 		plural(added, "follows", "follows"))
 	if n := len(o.Result.Promotions); n > 0 {
 		fmt.Fprintf(&b, "; %s", plural(n, "root input promoted", "root inputs promoted"))

@@ -279,8 +279,8 @@ func checkResults(c *cli.Context, e *env, paths []string, limits checkLimits, fo
 			continue
 		}
 		out := rep.outcome
-		r.savings = savings.Compare(out.Flake.Graph, out.Result.Predicted)
-		r.nixBefore, r.nixAfter, r.follows, r.violations = out.Before.Nixpkgs.Copies, out.After.Nixpkgs.Copies, len(out.Result.Follows), len(rep.violations)
+		r.savings = out.Savings()
+		r.nixBefore, r.nixAfter, r.follows, r.violations = out.Before.Nixpkgs.Copies, out.After.Copies, len(out.Result.Follows), len(rep.violations)
 		if len(rep.violations) > 0 {
 			r.code = exitFailed
 		}
@@ -317,8 +317,8 @@ func analyzeResults(c *cli.Context, e *env, paths []string, format string, clock
 			continue
 		}
 		warnUnreadFlakeNix(e, out.Flake)
-		r.savings = savings.Compare(out.Flake.Graph, out.Result.Predicted)
-		r.nixBefore, r.nixAfter, r.follows = out.Before.Nixpkgs.Copies, out.After.Nixpkgs.Copies, len(out.Result.Follows)
+		r.savings = out.Savings()
+		r.nixBefore, r.nixAfter, r.follows = out.Before.Nixpkgs.Copies, out.After.Copies, len(out.Result.Follows)
 		r.finish = func(sv savings.Savings) (string, any, error) {
 			if format == formatJSON {
 				doc := analyzeJSON(out)
@@ -347,7 +347,7 @@ func analyzeResults(c *cli.Context, e *env, paths []string, format string, clock
 // the download avoided in the local store; a failure to measure is a
 // warning (the sizes stay unknown), never an error of the flake.
 func measuredSavings(c *cli.Context, e *env, path string, out *flake.Outcome) savings.Savings {
-	sv := savings.Compare(out.Flake.Graph, out.Result.Predicted)
+	sv := out.Savings()
 	if err := sv.Measure(c.Context, ""); err != nil {
 		fmt.Fprintf(e.stderr, "flakedup: warning: %s: measuring the download avoided: %s\n", path, oneLine(err.Error()))
 	}

@@ -58,3 +58,37 @@ func BenchmarkPlanAndEdit10k(b *testing.B) {
 		_ = out.PredictedLock()
 	}
 }
+
+// benchOutcome plans a generated n-node flake once.
+func benchOutcome(b *testing.B, n int) *Outcome {
+	b.Helper()
+	out, err := benchFlake(b, n).Plan(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
+// BenchmarkClassify100k is what Plan adds to lockgraph's Plan and Analyze
+// on a generated 100,000-node flake: every copy's status, Before marked,
+// the predicted lock's nixpkgs copies.
+func BenchmarkClassify100k(b *testing.B) {
+	out := benchOutcome(b, 100_000)
+	inputs := out.Flake.Inputs
+	declared, _ := lockFollows(inputs, out.Flake.Graph)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		out.classify(declared)
+	}
+}
+
+// BenchmarkWalkLock100k is the numbering walk of a 100,000-node lock.
+func BenchmarkWalkLock100k(b *testing.B) {
+	g := benchOutcome(b, 100_000).Flake.Graph
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		walkLock(g, -1)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/flakedup/flakedup/internal/nixversion"
+	"github.com/flakedup/flakedup/internal/savings"
 	"github.com/flakedup/flakedup/lockgraph"
 	"github.com/flakedup/flakedup/rewrite"
 )
@@ -98,9 +99,12 @@ type Outcome struct {
 	Options Options
 	// Result is the planner's answer.
 	Result *lockgraph.Result
-	// Before and After analyze the lock as given and the predicted one.
-	// Before's CouldFollowRoot flags and count are the plan's (Follow).
-	Before, After lockgraph.Report
+	// Before analyzes the lock as given; its CouldFollowRoot flags and
+	// count are the plan's (Follow).
+	Before lockgraph.Report
+	// After counts the nixpkgs copies of the predicted lock
+	// (Result.Predicted) as Before.Nixpkgs counts them.
+	After NixpkgsCount
 	// Copies lists the copies of nixpkgs, of every duplicated source and of
 	// Options.Sources with their status, root inputs first, then by path.
 	Copies []Copy
@@ -123,6 +127,19 @@ type Outcome struct {
 
 	edited  bool
 	newLock []byte
+	// beforeNix and afterNix are the reachable nixpkgs nodes of the lock
+	// and of the predicted one, for Savings.
+	beforeNix, afterNix []*lockgraph.Node
+}
+
+// NixpkgsCount counts the nixpkgs copies of a lock as
+// lockgraph.NixpkgsSummary does.
+type NixpkgsCount struct {
+	// Copies counts the reachable nixpkgs nodes, forks included.
+	Copies int
+	// Revisions counts their distinct locked revisions (narHash for a copy
+	// locked without a rev).
+	Revisions int
 }
 
 // Plan plans the follows for fl under o. It applies what flake.nix already
@@ -166,7 +183,6 @@ func (fl *Flake) Plan(o Options) (*Outcome, error) {
 	}
 	out.Result = res
 	out.Before = lockgraph.Analyze(fl.Graph)
-	out.After = lockgraph.Analyze(res.Predicted)
 
 	for _, p := range res.Promotions {
 		out.Edits = append(out.Edits, rewrite.AddInput{Name: p.Name, URL: PromotionURL(res.Predicted, p)})
@@ -177,8 +193,7 @@ func (fl *Flake) Plan(o Options) (*Outcome, error) {
 	for _, f := range res.Follows {
 		out.Edits = append(out.Edits, rewrite.AddFollows{Path: f.Input, Target: strings.Join(f.Target, "/")})
 	}
-	out.Copies = copies(fl, out, declared)
-	out.markBefore()
+	out.classify(declared)
 	return out, nil
 }
 
@@ -220,9 +235,15 @@ func (o *Outcome) PredictedLock() []byte {
 	return o.newLock
 }
 
+// Savings is savings.Compare of the lock and the predicted one, from the
+// nixpkgs nodes the plan already found (sizes not measured).
+func (o *Outcome) Savings() savings.Savings {
+	return savings.CompareNodes(o.beforeNix, o.afterNix)
+}
+
 // Counts returns the nixpkgs numbers of the outcome.
 func (o *Outcome) Counts() Counts {
-	c := Counts{Copies: o.Before.Nixpkgs.Copies, After: o.After.Nixpkgs.Copies}
+	c := Counts{Copies: o.Before.Nixpkgs.Copies, After: o.After.Copies}
 	for _, cp := range o.Copies {
 		if !cp.Source.Nixpkgs {
 			continue
@@ -237,153 +258,6 @@ func (o *Outcome) Counts() Counts {
 		}
 	}
 	return c
-}
-
-// markBefore sets Before's CouldFollowRoot flags and count from the plan,
-// so that analyze shows exactly what fix would do.
-func (o *Outcome) markBefore() {
-	follow := map[string]bool{}
-	n := 0
-	for _, cp := range o.Copies {
-		if cp.Status == Follow {
-			follow[cp.Key] = true
-			if cp.Source.Nixpkgs {
-				n++
-			}
-		}
-	}
-	groups := make([]lockgraph.Group, len(o.Before.Groups))
-	for i, g := range o.Before.Groups {
-		g.Copies = append([]lockgraph.Copy(nil), g.Copies...)
-		for j := range g.Copies {
-			g.Copies[j].CouldFollowRoot = follow[g.Copies[j].Key]
-		}
-		groups[i] = g
-	}
-	o.Before.Groups = groups
-	o.Before.Nixpkgs.CouldFollowRoot = n
-}
-
-// copies gives every reachable node of the lock its status.
-func copies(fl *Flake, out *Outcome, declared []lockgraph.Follows) []Copy {
-	g := fl.Graph
-	direct := directPaths(g)
-	rootTargets := map[string]bool{}
-	for _, in := range g.Nodes[g.Root].Inputs {
-		rootTargets[in.Target] = true
-	}
-	lines := ManualLines(out.Edits)
-	planned := map[string]string{} // input path → the line that adds its follows
-	for i, e := range out.Edits {
-		if f, ok := e.(rewrite.AddFollows); ok {
-			if _, dup := planned[lockgraph.JoinPath(f.Path)]; !dup {
-				planned[lockgraph.JoinPath(f.Path)] = lines[i]
-			}
-		}
-	}
-	pending := map[string]bool{}
-	for _, f := range declared {
-		pending[lockgraph.JoinPath(f.Input)] = true
-	}
-	held := map[string]lockgraph.HeldBack{}
-	for _, h := range out.Result.HeldBack {
-		held[lockgraph.JoinPath(h.Path)] = h
-	}
-	var paths map[string]lockgraph.NodePaths
-	var list []Copy
-	keep := map[string]bool{}
-	for _, id := range out.Options.Sources {
-		keep[strings.ToLower(id)] = true
-	}
-	for _, key := range g.Reachable() {
-		n := g.Nodes[key]
-		src := lockgraph.SourceOf(n)
-		if !src.Nixpkgs && out.Result.Before[src.ID] < 2 && !keep[src.ID] {
-			continue // a source with one copy, that nobody asked about
-		}
-		cp := Copy{Key: key, Path: direct[key], Source: src, Branch: lockgraph.BranchOf(n),
-			Rev: n.Locked.String("rev")}
-		if cp.Path == nil {
-			if paths == nil {
-				paths = g.Paths()
-			}
-			cp.Path = paths[key].Canonical
-		}
-		if fl.Inputs != nil && len(cp.Path) > 0 {
-			if in := fl.Inputs.Inputs[cp.Path[0]]; in != nil && in.Line > 0 {
-				cp.Line = in.Line
-			}
-		}
-		switch {
-		case rootTargets[key]:
-			cp.Status = Root
-		default:
-			// The shortest prefix of the path that a follows overrides.
-			for i := 1; i <= len(cp.Path) && cp.Status == Kept; i++ {
-				prefix := lockgraph.JoinPath(cp.Path[:i])
-				if line, ok := planned[prefix]; ok {
-					cp.Status, cp.Fix = Follow, line
-				} else if pending[prefix] {
-					cp.Status = Pending
-				}
-			}
-			if cp.Status != Kept {
-				break
-			}
-			if h, ok := held[lockgraph.JoinPath(cp.Path)]; ok {
-				cp.Status, cp.Reason, cp.NeedsNix = Held, h.Reason, h.NeedsNix
-			}
-		}
-		list = append(list, cp)
-	}
-	joined := make([]string, len(list))
-	for i := range list {
-		joined[i] = lockgraph.JoinPath(list[i].Path)
-	}
-	idx := make([]int, len(list))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool {
-		i, j := idx[a], idx[b]
-		if (list[i].Status == Root) != (list[j].Status == Root) {
-			return list[i].Status == Root
-		}
-		return joined[i] < joined[j]
-	})
-	sorted := make([]Copy, len(list))
-	for a, i := range idx {
-		sorted[a] = list[i]
-	}
-	return sorted
-}
-
-// directPaths maps every node reachable through direct (non-follows) edges
-// to the input path of those edges; in a lock Nix wrote, each node has
-// exactly one.
-func directPaths(g *lockgraph.Graph) map[string][]string {
-	out := map[string][]string{}
-	type item struct {
-		key  string
-		path []string
-	}
-	queue := []item{{g.Root, nil}}
-	seen := map[string]bool{g.Root: true}
-	for len(queue) > 0 {
-		it := queue[0]
-		queue = queue[1:]
-		n := g.Nodes[it.key]
-		for _, in := range n.Inputs {
-			if in.IsFollows() || seen[in.Target] {
-				continue
-			}
-			seen[in.Target] = true
-			p := append(append([]string(nil), it.path...), in.Name)
-			out[in.Target] = p
-			queue = append(queue, item{in.Target, p})
-		}
-	}
-	return out
 }
 
 // lockFollows converts the follows written in flake.nix into the

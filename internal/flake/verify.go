@@ -370,9 +370,8 @@ func (o *Outcome) rebuild(c *candidates, follows []lockgraph.Follows, culprits [
 		}
 	}
 	out := &Outcome{Flake: fl, Options: o.Options, Result: &res, Before: lockgraph.Analyze(fl.Graph),
-		After: lockgraph.Analyze(pred), Edits: edits, Stale: o.Stale, edited: true, newLock: lockgraph.Marshal(pred)}
-	out.Copies = copies(fl, out, c.declared)
-	out.markBefore()
+		Edits: edits, Stale: o.Stale, edited: true, newLock: lockgraph.Marshal(pred)}
+	out.classify(c.declared)
 	newNix, _, err := rewrite.Apply(fl.NixSrc, fl.NixPath, edits...)
 	if err != nil {
 		return nil, err

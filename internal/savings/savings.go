@@ -61,9 +61,15 @@ func (s Savings) Download() string {
 // store paths of the revisions only before has. Nodes without a usable
 // narHash count as copies and revisions (by rev) but have no store path.
 func Compare(before, after *lockgraph.Graph) Savings {
-	cb, rb := nixpkgsRevisions(before)
-	ca, ra := nixpkgsRevisions(after)
-	s := Savings{CopiesBefore: cb, CopiesAfter: ca, RevisionsBefore: len(rb), RevisionsAfter: len(ra)}
+	return CompareNodes(NixpkgsNodes(before), NixpkgsNodes(after))
+}
+
+// CompareNodes is Compare given the reachable nixpkgs nodes of each lock,
+// in any order (internal/flake's outcome knows them without reading the
+// locks again).
+func CompareNodes(before, after []*lockgraph.Node) Savings {
+	rb, ra := revisions(before), revisions(after)
+	s := Savings{CopiesBefore: len(before), CopiesAfter: len(after), RevisionsBefore: len(rb), RevisionsAfter: len(ra)}
 	for id := range rb {
 		if ra[id] {
 			continue
@@ -78,26 +84,33 @@ func Compare(before, after *lockgraph.Graph) Savings {
 	return s
 }
 
-// nixpkgsRevisions returns the number of reachable nixpkgs nodes of g and
-// the set of their revisions: the narHash, else "rev:<rev>".
-func nixpkgsRevisions(g *lockgraph.Graph) (copies int, revs map[string]bool) {
-	revs = map[string]bool{}
+// NixpkgsNodes returns the reachable nixpkgs nodes of g (nil for a nil
+// graph), in key order.
+func NixpkgsNodes(g *lockgraph.Graph) []*lockgraph.Node {
 	if g == nil {
-		return 0, revs
+		return nil
 	}
+	var nodes []*lockgraph.Node
 	for _, key := range g.Reachable() {
-		n := g.Nodes[key]
-		if n == nil || !lockgraph.SourceOf(n).Nixpkgs {
-			continue
+		if n := g.Nodes[key]; n != nil && lockgraph.SourceOf(n).Nixpkgs {
+			nodes = append(nodes, n)
 		}
-		copies++
+	}
+	return nodes
+}
+
+// revisions returns the set of the nodes' revisions: the narHash, else
+// "rev:<rev>".
+func revisions(nodes []*lockgraph.Node) map[string]bool {
+	revs := make(map[string]bool, len(nodes))
+	for _, n := range nodes {
 		id := n.Locked.String("narHash")
 		if id == "" {
 			id = "rev:" + n.Locked.String("rev")
 		}
 		revs[id] = true
 	}
-	return copies, revs
+	return revs
 }
 
 // Measure fills in Bytes and Known from the local store with

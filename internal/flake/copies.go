@@ -1,0 +1,509 @@
+package flake
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/flakedup/flakedup/lockgraph"
+	"github.com/flakedup/flakedup/rewrite"
+)
+
+// This file gives every copy of a lock its status (Outcome.Copies) in time
+// linear in the lock: on a 100,000-node lock the copies are most of the
+// nodes. Nodes are numbered once by a breadth-first walk that records each
+// node's direct parent, so a path is built only for a copy that is listed;
+// what lockgraph.Analyze already found (each grouped copy's source, branch
+// and revision) is reused instead of read again; each listed copy's path is
+// joined once, into one string for all, which the sort compares and whose
+// prefixes, cut at the segment boundaries, are looked up for the status
+// instead of joining every prefix anew. copies_test.go pins the result to
+// the definitions as they were.
+
+// lockWalk numbers the nodes reachable from a graph's root (0 is the
+// root): first those reached through direct (non-follows) edges, breadth
+// first, each with the direct edge that first reached it; then those
+// reached only through follows edges, without one. Edges to keys missing
+// from the graph, or mapped to nil, are skipped, as lockgraph's walk skips
+// them. Nodes are told apart by pointer: a pointer hashes and compares
+// without reading the key, which on a big lock is the cost of the walk.
+type lockWalk struct {
+	keys  []string
+	nodes []*lockgraph.Node
+	index map[*lockgraph.Node]int32
+	// parent and edge are the direct edge that reached each node first
+	// (parent -1 when none: the root, and nodes reached only through
+	// follows); depth is its direct path's length.
+	parent []int32
+	edge   []string
+	depth  []int32
+}
+
+// walkLock walks g. reachable is how many nodes lockgraph reaches from
+// the root, the root excluded (lockgraph.Report.Nodes), or -1 when
+// unknown: when the direct edges reach that many, no node can be reached
+// only through follows and the follows edges are not looked at.
+func walkLock(g *lockgraph.Graph, reachable int) *lockWalk {
+	size := max(reachable+1, 0)
+	w := &lockWalk{index: make(map[*lockgraph.Node]int32, size), keys: make([]string, 0, size),
+		nodes: make([]*lockgraph.Node, 0, size), parent: make([]int32, 0, size), edge: make([]string, 0, size),
+		depth: make([]int32, 0, size)}
+	root := g.Nodes[g.Root]
+	if root == nil {
+		return w
+	}
+	add := func(key string, n *lockgraph.Node, parent int32, edge string) {
+		w.index[n] = int32(len(w.keys))
+		w.keys = append(w.keys, key)
+		w.nodes = append(w.nodes, n)
+		w.parent = append(w.parent, parent)
+		w.edge = append(w.edge, edge)
+		depth := int32(0)
+		if parent >= 0 {
+			depth = w.depth[parent] + 1
+		}
+		w.depth = append(w.depth, depth)
+	}
+	add(g.Root, root, -1, "")
+	for q := 0; q < len(w.nodes); q++ {
+		for _, in := range w.nodes[q].Inputs {
+			if in.IsFollows() {
+				continue
+			}
+			n := g.Nodes[in.Target]
+			if n == nil {
+				continue
+			}
+			if _, seen := w.index[n]; !seen {
+				add(in.Target, n, int32(q), in.Name)
+			}
+		}
+	}
+	if len(w.nodes)-1 == reachable {
+		return w
+	}
+	direct := len(w.nodes)
+	for q := 0; q < len(w.nodes); q++ {
+		for _, in := range w.nodes[q].Inputs {
+			if q < direct && !in.IsFollows() {
+				continue // its target was reached above
+			}
+			n := g.Nodes[in.Target]
+			if n == nil {
+				continue
+			}
+			if _, seen := w.index[n]; !seen {
+				add(in.Target, n, -1, "")
+			}
+		}
+	}
+	return w
+}
+
+// find returns the number of the node with the given key.
+func (w *lockWalk) find(g *lockgraph.Graph, key string) (int32, bool) {
+	n := g.Nodes[key]
+	if n == nil {
+		return 0, false
+	}
+	i, ok := w.index[n]
+	return i, ok
+}
+
+// directPath returns node i's direct path, carved from buf, or nil when it
+// has none.
+func (w *lockWalk) directPath(i int32, buf *[]string) []string {
+	if w.parent[i] < 0 {
+		return nil
+	}
+	d := int(w.depth[i])
+	if len(*buf) < d {
+		*buf = make([]string, max(d, 4096))
+	}
+	p := (*buf)[:d:d]
+	*buf = (*buf)[d:]
+	for k := d - 1; k >= 0; k-- {
+		p[k] = w.edge[i]
+		i = w.parent[i]
+	}
+	return p
+}
+
+// planPaths is what the plan says about input paths, keyed by joined
+// path (lockgraph.JoinPath) as a copy's status is defined: the planned
+// follows (the first edit's line when several share a path), the follows
+// flake.nix declares, and the held-back copies (the last one at a path).
+type planPaths struct {
+	planned map[string]string
+	pending map[string]bool
+	held    map[string]*lockgraph.HeldBack
+}
+
+func newPlanPaths(edits []rewrite.Edit, declared []lockgraph.Follows, heldBack []lockgraph.HeldBack) *planPaths {
+	pp := &planPaths{planned: map[string]string{}, pending: make(map[string]bool, len(declared)),
+		held: make(map[string]*lockgraph.HeldBack, len(heldBack))}
+	lines := ManualLines(edits)
+	for i, e := range edits {
+		if f, ok := e.(rewrite.AddFollows); ok {
+			if _, dup := pp.planned[lockgraph.JoinPath(f.Path)]; !dup {
+				pp.planned[lockgraph.JoinPath(f.Path)] = lines[i]
+			}
+		}
+	}
+	for _, f := range declared {
+		pp.pending[lockgraph.JoinPath(f.Input)] = true
+	}
+	for i := range heldBack {
+		pp.held[lockgraph.JoinPath(heldBack[i].Path)] = &heldBack[i]
+	}
+	return pp
+}
+
+// status is what the plan does with the copy at path (not a root input),
+// joined being lockgraph.JoinPath(path): the shortest prefix of path that
+// a planned follows (else a declared one) overrides decides; else the copy
+// is held when the plan holds path back. The prefixes are cut from joined
+// at the segment boundaries, so nothing is joined again.
+func (pp *planPaths) status(path []string, joined string) (Status, string, *lockgraph.HeldBack) {
+	end := 0
+	for i, seg := range path {
+		if i > 0 {
+			end++ // the '/' before seg
+		}
+		end += len(seg)
+		prefix := joined[:end]
+		if line, ok := pp.planned[prefix]; ok {
+			return Follow, line, nil
+		} else if pp.pending[prefix] {
+			return Pending, "", nil
+		}
+	}
+	if h, ok := pp.held[joined]; ok {
+		return Held, "", h
+	}
+	return Kept, "", nil
+}
+
+// attrsKey identifies a node's attribute sets by where they are stored:
+// lockgraph never modifies an attribute set in place, and Predict shares
+// them between a lock and its prediction, so two nodes with equal keys have
+// equal sources.
+type attrsKey struct {
+	original, locked *lockgraph.Attr
+	no, nl           int
+}
+
+func keyOfAttrs(n *lockgraph.Node) attrsKey {
+	k := attrsKey{no: len(n.Original), nl: len(n.Locked)}
+	if k.no > 0 {
+		k.original = &n.Original[0]
+	}
+	if k.nl > 0 {
+		k.locked = &n.Locked[0]
+	}
+	return k
+}
+
+// kindOf is lockgraph.SourceOf(n).Kind.
+func kindOf(n *lockgraph.Node) string {
+	attrs := n.Original
+	if len(attrs) == 0 {
+		attrs = n.Locked
+	}
+	return attrs.String("type")
+}
+
+// classify sets o.Copies (every reachable node of the lock that the
+// outcome lists, with its status), marks o.Before's copies that the plan's
+// follows remove (CouldFollowRoot, and the nixpkgs count of them, so that
+// analyze shows exactly what fix would do), and counts the nixpkgs copies
+// of the predicted lock (o.After). o.Before must be lockgraph.Analyze of
+// the flake's lock, which Load read (one node per key).
+func (o *Outcome) classify(declared []lockgraph.Follows) {
+	fl := o.Flake
+	g := fl.Graph
+	w := walkLock(g, o.Before.Nodes)
+	n := int32(len(w.nodes))
+
+	// What Analyze found about the grouped copies; at lists the node of
+	// each group's copies in turn.
+	grouped := make([]*lockgraph.Copy, n)
+	groupOf := make([]int32, n)
+	total := 0
+	for _, grp := range o.Before.Groups {
+		total += len(grp.Copies)
+	}
+	at := make([]int32, 0, total)
+	for gi := range o.Before.Groups {
+		grp := &o.Before.Groups[gi]
+		for j := range grp.Copies {
+			i, ok := w.find(g, grp.Copies[j].Key)
+			if !ok {
+				i = -1
+			} else {
+				grouped[i], groupOf[i] = &grp.Copies[j], int32(gi)
+			}
+			at = append(at, i)
+		}
+	}
+	rootTarget := make([]bool, n)
+	if n > 0 {
+		for _, in := range w.nodes[0].Inputs {
+			if i, ok := w.find(g, in.Target); ok {
+				rootTarget[i] = true
+			}
+		}
+	}
+	keep := map[string]bool{}
+	for _, id := range o.Options.Sources {
+		keep[strings.ToLower(id)] = true
+	}
+	// Whether each group's source is listed, as for a node of its own.
+	groupListed := make([]bool, len(o.Before.Groups))
+	for gi, grp := range o.Before.Groups {
+		src := grp.Source
+		groupListed[gi] = src.Nixpkgs || o.Result.Before[src.ID] >= 2 || keep[src.ID]
+	}
+
+	// First the listed nodes and their paths, sorted: root inputs first,
+	// then by joined path; the key breaks ties, as the byte order of the
+	// keys the copies were once listed in did.
+	type entry struct {
+		node   int32
+		root   bool
+		src    lockgraph.Source
+		path   []string
+		joined string // lockgraph.JoinPath(path), carved from one string
+		lo, hi int
+	}
+	var (
+		entries []entry
+		paths   map[string]lockgraph.NodePaths
+		buf     []string
+		joined  []byte
+		known   = make(map[attrsKey]string, n) // per node's attributes, its source ID when nixpkgs, else ""
+	)
+	readSingles := singlesListed(o, keep)
+	entries = make([]entry, 0, len(at)+o.Before.Nixpkgs.Copies)
+	joined = make([]byte, 0, 32*cap(entries)) // a guess: paths are short
+	buf = make([]string, 3*cap(entries))      // carved by directPath
+	for i := int32(1); i < n; i++ {
+		node := w.nodes[i]
+		var src lockgraph.Source
+		listed := false
+		switch {
+		case grouped[i] != nil:
+			src = o.Before.Groups[groupOf[i]].Source
+			listed = groupListed[groupOf[i]]
+		case readSingles:
+			src = lockgraph.SourceOf(node)
+			listed = src.Nixpkgs || o.Result.Before[src.ID] >= 2 || keep[src.ID]
+		}
+		if src.Nixpkgs {
+			known[keyOfAttrs(node)] = src.ID
+		} else {
+			known[keyOfAttrs(node)] = ""
+		}
+		if !listed {
+			continue // a source with one copy, that nobody asked about
+		}
+		path := w.directPath(i, &buf)
+		if path == nil {
+			if paths == nil {
+				paths = g.Paths()
+			}
+			path = paths[w.keys[i]].Canonical
+		}
+		start := len(joined)
+		for k, seg := range path {
+			if k > 0 {
+				joined = append(joined, '/')
+			}
+			joined = append(joined, seg...)
+		}
+		entries = append(entries, entry{node: i, root: rootTarget[i], src: src, path: path, lo: start, hi: len(joined)})
+	}
+	all := string(joined)
+	type sortKey struct {
+		joined string
+		at     int32 // in entries
+		root   bool
+	}
+	order := make([]sortKey, len(entries))
+	for k := range entries {
+		e := &entries[k]
+		e.joined = all[e.lo:e.hi]
+		order[k] = sortKey{e.joined, int32(k), e.root}
+	}
+	slices.SortFunc(order, func(x, y sortKey) int {
+		if x.root != y.root {
+			if x.root {
+				return -1
+			}
+			return 1
+		}
+		if c := strings.Compare(x.joined, y.joined); c != 0 {
+			return c
+		}
+		return strings.Compare(w.keys[entries[x.at].node], w.keys[entries[y.at].node])
+	})
+
+	// Then each listed copy in that order, with its status.
+	pp := newPlanPaths(o.Edits, declared, o.Result.HeldBack)
+	follows := make([]bool, n) // per node, whether it is listed as Follow
+	o.Copies = make([]Copy, len(entries))
+	o.beforeNix = make([]*lockgraph.Node, 0, o.Before.Nixpkgs.Copies)
+	nixFollow := 0
+	for k, sk := range order {
+		e := &entries[sk.at]
+		i, node := e.node, w.nodes[e.node]
+		cp := &o.Copies[k]
+		*cp = Copy{Key: w.keys[i], Path: e.path, Source: e.src}
+		if c := grouped[i]; c != nil {
+			cp.Source.Kind = kindOf(node) // a group's is its first copy's
+			cp.Branch, cp.Rev = c.Branch, c.Rev
+		} else {
+			cp.Branch, cp.Rev = lockgraph.BranchOf(node), node.Locked.String("rev")
+		}
+		if fl.Inputs != nil && len(cp.Path) > 0 {
+			if in := fl.Inputs.Inputs[cp.Path[0]]; in != nil && in.Line > 0 {
+				cp.Line = in.Line
+			}
+		}
+		if e.root {
+			cp.Status = Root
+		} else {
+			var h *lockgraph.HeldBack
+			cp.Status, cp.Fix, h = pp.status(cp.Path, e.joined)
+			if h != nil {
+				cp.Reason, cp.NeedsNix = h.Reason, h.NeedsNix
+			}
+		}
+		follows[i] = cp.Status == Follow
+		if cp.Source.Nixpkgs {
+			o.beforeNix = append(o.beforeNix, node)
+			if follows[i] {
+				nixFollow++
+			}
+		}
+	}
+
+	// Analyze's report is this outcome's own: mark it in place.
+	k := 0
+	for gi := range o.Before.Groups {
+		grp := &o.Before.Groups[gi]
+		for j := range grp.Copies {
+			grp.Copies[j].CouldFollowRoot = at[k] >= 0 && follows[at[k]]
+			k++
+		}
+	}
+	o.Before.Nixpkgs.CouldFollowRoot = nixFollow
+	if o.Before.Groups == nil {
+		o.Before.Groups = []lockgraph.Group{} // as marking a copy of it gave
+	}
+
+	o.afterNix = predictedNixpkgs(o.Result, known)
+	revs := make(map[string]bool, len(o.afterNix))
+	for _, node := range o.afterNix {
+		revs[revisionOf(node)] = true
+	}
+	o.After = NixpkgsCount{Copies: len(o.afterNix), Revisions: len(revs)}
+}
+
+// singlesListed reports whether some node that is the only copy of its
+// source (in no group of o.Before) may be listed: it is a nixpkgs copy
+// (o.Before counts more nixpkgs copies than its groups hold), a source
+// asked about (keep), or one the plan counts twice (o.Result.Before counts
+// the root as a copy of its source, and the lock the declared promotions
+// make). When none may, the sources of those nodes are not read at all:
+// none is listed and none is nixpkgs.
+func singlesListed(o *Outcome, keep map[string]bool) bool {
+	if len(keep) > 0 {
+		return true
+	}
+	grouped := make(map[string]bool, len(o.Before.Groups))
+	nix := 0
+	for _, grp := range o.Before.Groups {
+		grouped[grp.Source.ID] = true
+		if grp.Source.Nixpkgs {
+			nix += len(grp.Copies)
+		}
+	}
+	if nix != o.Before.Nixpkgs.Copies {
+		return true
+	}
+	for id, c := range o.Result.Before {
+		if c >= 2 && !grouped[id] {
+			return true
+		}
+	}
+	return false
+}
+
+// predictedNixpkgs returns the reachable nixpkgs nodes of res.Predicted,
+// in no particular order. known maps the attribute sets of the lock's
+// nodes to their source ID when they are nixpkgs, else "": the predicted
+// lock shares its attribute sets with the lock, so SourceOf is needed only
+// for the nodes Predict made anew.
+//
+// The predicted lock is the one Nix writes, which holds only nodes that
+// its root reaches: its nodes are taken as they are, without a walk, when
+// res.After (which counts the reachable copies of each source) has as many
+// copies of their nixpkgs sources as there are nixpkgs nodes. As the
+// reachable ones are among them, they are all of them then. Otherwise the
+// graph is walked.
+func predictedNixpkgs(res *lockgraph.Result, known map[attrsKey]string) []*lockgraph.Node {
+	pred := res.Predicted
+	if pred == nil {
+		return nil
+	}
+	nixID := func(node *lockgraph.Node) (string, bool) {
+		id, ok := known[keyOfAttrs(node)]
+		if !ok {
+			if src := lockgraph.SourceOf(node); src.Nixpkgs {
+				id = src.ID
+			}
+		}
+		return id, id != ""
+	}
+	var nodes []*lockgraph.Node
+	ids := map[string]bool{}
+	for key, node := range pred.Nodes {
+		if node == nil || key == pred.Root {
+			continue
+		}
+		if id, ok := nixID(node); ok {
+			nodes = append(nodes, node)
+			ids[id] = true
+		}
+	}
+	want := 0
+	for id := range ids {
+		want += res.After[id]
+	}
+	if root := pred.Nodes[pred.Root]; root != nil && ids[lockgraph.SourceOf(root).ID] {
+		want-- // After counts the root too
+	}
+	if want == len(nodes) {
+		return nodes
+	}
+	nodes = nodes[:0]
+	pw := walkLock(pred, -1)
+	for _, node := range pw.nodes[min(1, len(pw.nodes)):] {
+		if _, ok := nixID(node); ok {
+			nodes = append(nodes, node)
+		}
+	}
+	return nodes
+}
+
+// revisionOf is what lockgraph.Analyze tells two copies' contents apart
+// by: the locked rev, or the narHash for a copy locked without one.
+func revisionOf(n *lockgraph.Node) string {
+	if rev := n.Locked.String("rev"); rev != "" {
+		return rev
+	}
+	if h := n.Locked.String("narHash"); h != "" {
+		return h
+	}
+	return "node:" + n.Key
+}
