@@ -478,7 +478,9 @@ func (r *checkReport) writeText(w io.Writer, p palette) error {
 // fix` would change (one per follows line, listing the copies it removes),
 // ::warning for the copies it holds back (one per reason) and for other
 // copies of a source over its --max-copies limit (one per root input
-// line and source), ::notice for the plan's summary lines. Copies that a
+// line and source), ::notice for the plan's summary lines and, with
+// --verify, for each line of the verify section (what was evaluated, the
+// follows held back for breaking it, the common revision). Copies that a
 // follows already in flake.nix removes get none (the stale-lock violation
 // says to re-lock). A copy whose root input line is unknown annotates the
 // file without a line. The same command is never printed twice. Nothing is
@@ -499,6 +501,9 @@ func (r *checkReport) writeGitHub(w io.Writer) error {
 	}
 	for _, l := range r.outcome.Summary().Lines() {
 		fmt.Fprintf(&b, "::notice title=%s::%s\n", ghProp("flakedup plan"), ghData(strings.TrimSpace(l)))
+	}
+	for _, l := range r.ver.lines() {
+		fmt.Fprintf(&b, "::notice title=%s::%s\n", ghProp("flakedup verify"), ghData(l))
 	}
 	// annotation is one workflow command about the copies that share it.
 	type annotation struct {

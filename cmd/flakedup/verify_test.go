@@ -90,6 +90,7 @@ func TestVerifyCommands(t *testing.T) {
 		{name: "check-attr", args: []string{"check", "--verify", "--verify-attr", "packages.x86_64-linux.waybar"}, code: exitFailed},
 		{name: "check-markdown", args: []string{"check", "--verify", "--format", "markdown"}, code: exitFailed},
 		{name: "check-json", args: []string{"check", "--verify", "--format", "json"}, code: exitFailed},
+		{name: "check-github", args: []string{"check", "--verify", "--format", "github"}, code: exitFailed},
 		{name: "fix-baseline-fails", args: []string{"fix", "--verify", "--lock"}, from: "broken", code: exitFailed},
 		{name: "check-baseline-fails", args: []string{"check", "--verify"}, from: "broken", code: exitFailed},
 		{name: "fix-retarget", args: []string{"fix", "--verify", "--lock"}, from: "retarget", write: true, relock: true},
