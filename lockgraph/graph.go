@@ -50,6 +50,11 @@ type Graph struct {
 	// built by hand. The walk starts from it when it is there, which is why
 	// a loaded graph must not be modified at all.
 	index *nodeIndex
+	// nixOrder marks an index that lists exactly the nodes reachable from
+	// the root, in the order NixKeys names them (the root first), each
+	// under the name NixKeys gives it: the index of a graph Predict or
+	// Promote built (numbered.go).
+	nixOrder bool
 }
 
 // Node is one entry of the lock's "nodes" object.

@@ -58,6 +58,13 @@ func Predict(g *Graph, follows []Follows) (*Graph, error) {
 // walking the result next need not walk it again.
 func predict(g *Graph, follows []Follows) (_ *Graph, _ []string, err error) {
 	defer recoverInternal("predict", &err)
+	if nb, ok := numberingOf(g); ok {
+		out, _, err := predictNumbered(nb, follows)
+		if err != nil {
+			return nil, nil, err
+		}
+		return out, out.index.keys, nil
+	}
 	w := cloneGraph(g)
 	for _, f := range follows {
 		if err := applyFollows(w, f); err != nil {
@@ -222,6 +229,7 @@ func finishOrder(w *Graph) (*Graph, []string, error) {
 			n.Inputs[i].Target = names[n.Inputs[i].Target]
 		}
 	}
+	indexInOrder(out, newOrder)
 	return out, newOrder, nil
 }
 
