@@ -214,12 +214,12 @@ func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("apply the declared follows: %w", err)
 	}
-	cur, order, err := predict(base, declared)
+	cur, _, err := predict(base, declared)
 	if err != nil {
 		return nil, fmt.Errorf("apply the declared follows: %w", err)
 	}
 	pl := newPlanner(p, nix, declared)
-	*pl.memo = planMemo{g: cur, order: order}
+	*pl.memo = planMemo{g: cur}
 	res := &Result{Nix: nix}
 	sv := pl.survey(cur)
 	if base == g && len(declared) == 0 {
@@ -264,7 +264,7 @@ func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
 			res.HeldBack = st.heldBack
 			break
 		}
-		next, order, err := pl.applyOrder(cur, st.promotions, st.follows)
+		next, _, err := pl.applyOrder(cur, st.promotions, st.follows)
 		if err != nil {
 			// Some follows break the lock, or make it one the target Nix
 			// refuses: add them one by one, reject each that fails with
@@ -289,7 +289,7 @@ func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
 			continue
 		}
 		cur, moved = next, true
-		*pl.memo = planMemo{g: cur, order: order}
+		*pl.memo = planMemo{g: cur}
 		res.Promotions = append(res.Promotions, st.promotions...)
 		res.Follows = append(res.Follows, st.follows...)
 	}
@@ -431,8 +431,6 @@ type planner struct {
 type planMemo struct {
 	// g is the graph the rest is about.
 	g *Graph
-	// order is NixKeys' order of g, or nil when not known yet.
-	order []string
 	// sv is the survey of g, valid while len(planner.added) is added.
 	sv    *survey
 	added int
@@ -468,6 +466,8 @@ type copyInfo struct {
 	uses   int   // edges resolving to this node
 	// pos is the copy's place in the survey's walk order.
 	pos int32
+	// isRoot tells a node some root input denotes.
+	isRoot bool
 	// libOnly marks a copy that only nixpkgs' lib is taken from:
 	// nix-community/nixpkgs.lib, or nixpkgs with dir=lib.
 	libOnly bool
@@ -493,15 +493,23 @@ type rootInput struct {
 type survey struct {
 	// copies holds every reachable node with a source, shallowest first.
 	copies []*copyInfo
-	// byKey finds them by node key.
-	byKey map[string]*copyInfo
+	// at holds them by place in the walk's order (nil for the nodes with
+	// no source); copyAt and copyOf find them by input path and by key.
+	at []*copyInfo
+	// nodes and targets are the graph by place in the walk's order: each
+	// node, and per input (in Inputs order) the place of its target, -1
+	// when it is not a reachable node.
+	nodes   []*Node
+	targets [][]int32
+	// g is the graph surveyed; keyPos maps its keys to places when its
+	// index does not (a graph that no prediction built).
+	g      *Graph
+	keyPos map[string]int32
 	// perFamily counts the copies of each family.
 	perFamily map[string]int
 	// roots are the root inputs that denote one of copies and may be a
 	// target (flake.nix still declares them), by name.
 	roots []rootInput
-	// isRoot tells the nodes some root input denotes.
-	isRoot map[string]bool
 
 	// rootsBySource holds the elements of roots by their node's source ID,
 	// in the order of roots, so that targetOf looks at a copy's own source
@@ -611,23 +619,37 @@ func (pl planner) survey(g *Graph) survey {
 	if m.g == g && m.sv != nil && m.added == len(pl.added) {
 		return *m.sv
 	}
-	order := m.order
-	if m.g != g || order == nil {
-		order, _ = NixKeys(g)
-	}
-	sv := pl.surveyOrder(g, order)
-	*m = planMemo{g: g, order: order, sv: &sv, added: len(pl.added)}
+	sv := pl.surveyOrder(g)
+	*m = planMemo{g: g, sv: &sv, added: len(pl.added)}
 	return sv
 }
 
-// surveyOrder is survey's work, given NixKeys' order of g.
-func (pl planner) surveyOrder(g *Graph, order []string) survey {
-	// Number the nodes by their place in order; paths and uses are then
-	// slices (inputPaths' and an edge count's work, one map instead of
-	// three).
-	pos := make(map[string]int32, len(order))
-	for i, key := range order {
-		pos[key] = int32(i)
+// surveyOrder is survey's work. It walks g by number in NixKeys' order:
+// the order of the index a prediction left in g, else one made here.
+func (pl planner) surveyOrder(g *Graph) survey {
+	sv := survey{g: g}
+	var order []string
+	if g.nixOrder {
+		order, sv.nodes, sv.targets = g.index.keys, g.index.nodes, g.index.targets
+	} else {
+		order, _ = NixKeys(g)
+		sv.keyPos = make(map[string]int32, len(order))
+		for i, key := range order {
+			sv.keyPos[key] = int32(i)
+		}
+		sv.nodes = make([]*Node, len(order))
+		sv.targets = make([][]int32, len(order))
+		for i, key := range order {
+			n := g.Nodes[key]
+			sv.nodes[i] = n
+			sv.targets[i] = make([]int32, len(n.Inputs))
+			for k, e := range n.Inputs {
+				sv.targets[i][k] = -1
+				if j, ok := sv.keyPos[e.Target]; ok {
+					sv.targets[i][k] = j
+				}
+			}
+		}
 	}
 	paths := make([][]string, len(order))
 	parent := make([]int32, len(order))
@@ -636,10 +658,10 @@ func (pl planner) surveyOrder(g *Graph, order []string) survey {
 	if len(order) > 0 {
 		paths[0], seen[0], parent[0] = []string{}, true, -1 // order starts at the root
 	}
-	for i, key := range order {
-		for _, e := range g.Nodes[key].Inputs {
-			j, ok := pos[e.Target]
-			if !ok {
+	for i := range order {
+		for k, e := range sv.nodes[i].Inputs {
+			j := sv.targets[i][k]
+			if j < 0 {
 				continue
 			}
 			uses[j]++
@@ -648,14 +670,14 @@ func (pl planner) surveyOrder(g *Graph, order []string) survey {
 			}
 		}
 	}
-	sv := survey{byKey: make(map[string]*copyInfo, len(order)), perFamily: make(map[string]int), isRoot: make(map[string]bool),
-		paths: paths, parent: parent, cacheTop: make([]int32, len(order)), caches: make(map[int32]cacheHit)}
+	sv.at, sv.perFamily = make([]*copyInfo, len(order)), make(map[string]int)
+	sv.paths, sv.parent, sv.cacheTop, sv.caches = paths, parent, make([]int32, len(order)), make(map[int32]cacheHit)
 	for i, key := range order {
 		sv.cacheTop[i] = -1
-		if key == g.Root {
-			continue
+		if i == 0 {
+			continue // the root
 		}
-		n := g.Nodes[key]
+		n := sv.nodes[i]
 		f := pl.factsOf(n)
 		// The topmost node on the way here (the root excluded, this one
 		// included) that is served by a binary cache (preHeld); order
@@ -677,15 +699,19 @@ func (pl planner) surveyOrder(g *Graph, order []string) survey {
 		if c.nixpkgsLike() {
 			c.family = "nixpkgs"
 		}
-		sv.byKey[key] = c
+		sv.at[i] = c
 		sv.perFamily[c.family]++
 		sv.copies = append(sv.copies, c)
 	}
 	slices.SortStableFunc(sv.copies, func(a, b *copyInfo) int { return comparePath(a.path, b.path) })
-	root := g.Nodes[g.Root]
-	for _, in := range root.Inputs {
-		if c, ok := sv.byKey[in.Target]; ok {
-			sv.isRoot[c.key] = true
+	var rootIns Inputs
+	if len(order) > 0 {
+		rootIns = sv.nodes[0].Inputs
+	}
+	for k, in := range rootIns {
+		if j := sv.targets[0][k]; j >= 0 && sv.at[j] != nil {
+			c := sv.at[j]
+			c.isRoot = true
 			if !pl.isStale(in.Name) {
 				sv.roots = append(sv.roots, rootInput{name: in.Name, node: c})
 			}
@@ -706,6 +732,39 @@ func (pl planner) surveyOrder(g *Graph, order []string) survey {
 		sv.perSource[c.source.ID]++
 	}
 	return sv
+}
+
+// copyAt returns the copy at path, walking direct edges only (as
+// directTarget does), or nil.
+func (sv survey) copyAt(path []string) *copyInfo {
+	if len(sv.nodes) == 0 {
+		return nil
+	}
+	cur := int32(0)
+	for _, seg := range path {
+		k, ok := sv.nodes[cur].Inputs.find(seg)
+		if !ok || sv.nodes[cur].Inputs[k].IsFollows() {
+			return nil
+		}
+		if cur = sv.targets[cur][k]; cur < 0 {
+			return nil
+		}
+	}
+	return sv.at[cur]
+}
+
+// copyOf returns the copy whose node has the given key, or nil.
+func (sv survey) copyOf(key string) *copyInfo {
+	if sv.keyPos != nil {
+		if i, ok := sv.keyPos[key]; ok {
+			return sv.at[i]
+		}
+		return nil
+	}
+	if i, ok := sv.g.index.lookup(sv.g, key); ok {
+		return sv.at[i]
+	}
+	return nil
 }
 
 // isStale reports whether the root input name is in the lock but no longer
@@ -823,7 +882,7 @@ func (pl planner) addable(g *Graph) (map[string][]*copyInfo, []string) {
 	byClass := make(map[string][]*copyInfo)
 	var classes []string
 	for _, c := range sv.copies {
-		if sv.isRoot[c.key] || !c.source.Nixpkgs || c.source.Fork || c.libOnly || c.pinned() {
+		if c.isRoot || !c.source.Nixpkgs || c.source.Fork || c.libOnly || c.pinned() {
 			continue
 		}
 		if _, held := pl.preHeld(g, c, sv); held {
@@ -901,7 +960,7 @@ func (pl planner) midCollapsible(g *Graph, sv survey, mid []string) bool {
 	if pl.heldOverride(mid) || pl.declaredBelow(mid) {
 		return false
 	}
-	m := sv.byKey[directTarget(g, mid)]
+	m := sv.copyAt(mid)
 	if m == nil {
 		return false
 	}
@@ -999,7 +1058,7 @@ func (pl planner) round(g *Graph) step {
 	}
 
 	for _, c := range sv.copies {
-		if sv.isRoot[c.key] || sv.perFamily[c.family] < 2 {
+		if c.isRoot || sv.perFamily[c.family] < 2 {
 			continue
 		}
 		if !c.nixpkgsLike() && !pl.policy.All {
@@ -1039,7 +1098,7 @@ func (pl planner) round(g *Graph) step {
 				continue
 			}
 		}
-		midNode := sv.byKey[directTarget(g, mid)]
+		midNode := sv.copyAt(mid)
 		if midNode != nil {
 			sameClass := func(r rootInput) bool { return r.node.branch.Class == midNode.branch.Class }
 			fit := sameClass
@@ -1081,7 +1140,7 @@ func (pl planner) recordCross(g *Graph, sv survey, f Follows) {
 	if len(f.Target) != 1 {
 		return
 	}
-	c := sv.byKey[directTarget(g, f.Input)]
+	c := sv.copyAt(f.Input)
 	var t *copyInfo
 	if i, ok := sv.rootByName[f.Target[0]]; ok {
 		t = sv.roots[i].node
@@ -1119,9 +1178,9 @@ func (pl planner) reroutes(g *Graph, sv survey, mid []string, rej rejection) []F
 		if !ok || !edge.IsFollows() || len(edge.Follows) <= len(mid) || !hasPrefix(edge.Follows, mid) {
 			continue // no longer through mid
 		}
-		c := sv.byKey[edge.Target]
+		c := sv.copyOf(edge.Target)
 		if len(e.input) != 2 || pl.heldOverride(e.input) || pl.isDeclared(e.input) ||
-			c == nil || sv.isRoot[c.key] || !c.nixpkgsLike() && !pl.policy.All {
+			c == nil || c.isRoot || !c.nixpkgsLike() && !pl.policy.All {
 			return nil
 		}
 		if _, held := pl.preHeld(g, c, sv); held {
