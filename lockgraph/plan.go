@@ -654,10 +654,12 @@ func (pl planner) surveyOrder(g *Graph) survey {
 	paths := make([][]string, len(order))
 	parent := make([]int32, len(order))
 	seen := make([]bool, len(order))
+	via := make([]int32, len(order)) // the input of parent that path ends in
 	uses := make([]int, len(order))
 	if len(order) > 0 {
 		paths[0], seen[0], parent[0] = []string{}, true, -1 // order starts at the root
 	}
+	var buf slab[string]
 	for i := range order {
 		for k, e := range sv.nodes[i].Inputs {
 			j := sv.targets[i][k]
@@ -666,7 +668,10 @@ func (pl planner) surveyOrder(g *Graph) survey {
 			}
 			uses[j]++
 			if !seen[j] && !e.IsFollows() {
-				paths[j], seen[j], parent[j] = append(append([]string(nil), paths[i]...), e.Name), true, int32(i)
+				p := buf.alloc(len(paths[i]) + 1)
+				copy(p, paths[i])
+				p[len(p)-1] = e.Name
+				paths[j], seen[j], parent[j], via[j] = p, true, int32(i), int32(k)
 			}
 		}
 	}
@@ -703,7 +708,7 @@ func (pl planner) surveyOrder(g *Graph) survey {
 		sv.perFamily[c.family]++
 		sv.copies = append(sv.copies, c)
 	}
-	slices.SortStableFunc(sv.copies, func(a, b *copyInfo) int { return comparePath(a.path, b.path) })
+	sv.copies = byPath(sv.copies, sv.at, sv.nodes, sv.targets, parent, via)
 	var rootIns Inputs
 	if len(order) > 0 {
 		rootIns = sv.nodes[0].Inputs
@@ -732,6 +737,37 @@ func (pl planner) surveyOrder(g *Graph) survey {
 		sv.perSource[c.source.ID]++
 	}
 	return sv
+}
+
+// byPath returns copies (those of at, in walk order) sorted by path
+// (comparePath): the path tree (parent, via) breadth first, each node's
+// children in input order, which is by name, meets the paths shortest
+// first and equal lengths in segment-wise byte order, with no comparison
+// of paths at all. It sorts when some node is off the tree.
+func byPath(copies, at []*copyInfo, nodes []*Node, targets [][]int32, parent, via []int32) []*copyInfo {
+	if len(nodes) == 0 {
+		return copies
+	}
+	queue := make([]int32, 1, len(nodes))
+	for h := 0; h < len(queue); h++ {
+		u := queue[h]
+		for k, j := range targets[u] {
+			if j > 0 && parent[j] == u && via[j] == int32(k) {
+				queue = append(queue, j)
+			}
+		}
+	}
+	if len(queue) != len(nodes) {
+		slices.SortStableFunc(copies, func(a, b *copyInfo) int { return comparePath(a.path, b.path) })
+		return copies
+	}
+	out := copies[:0]
+	for _, u := range queue {
+		if at[u] != nil {
+			out = append(out, at[u])
+		}
+	}
+	return out
 }
 
 // copyAt returns the copy at path, walking direct edges only (as
@@ -1228,13 +1264,26 @@ func (pl planner) noRootReason(path, mid string, promotable bool) (reason, needs
 // The next round, seeing the new graph, picks their targets again. When
 // that would drop everything, it keeps follows as they are.
 func deferThroughMoved(follows []Follows) []Follows {
+	// Only a target longer than some follows' input can run through it:
+	// look the target's proper prefixes up among the inputs.
+	var inputs map[string]bool
+	for _, f := range follows {
+		if len(f.Target) > 1 || len(f.Input) == 0 {
+			inputs = make(map[string]bool, len(follows))
+			break
+		}
+	}
+	if inputs == nil {
+		return follows
+	}
+	for _, o := range follows {
+		inputs[pathKey(o.Input)] = true
+	}
 	var kept []Follows
 	for _, f := range follows {
 		through := false
-		for _, o := range follows {
-			if len(o.Input) < len(f.Target) && hasPrefix(f.Target, o.Input) {
-				through = true
-			}
+		for l := 0; l < len(f.Target) && !through; l++ {
+			through = inputs[pathKey(f.Target[:l])]
 		}
 		if !through {
 			kept = append(kept, f)
