@@ -252,7 +252,13 @@ func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
 		if round == maxPlanRounds {
 			return nil, fmt.Errorf("plan did not settle after %d rounds", maxPlanRounds)
 		}
-		st := pl.round(cur)
+		// Only the last round's held-back copies are the result: the
+		// others are planned without writing their reasons, and the last
+		// is planned again with them (a round that proposes nothing
+		// changes nothing in the planner, so it decides the same).
+		quiet := pl
+		quiet.terse = true
+		st := quiet.round(cur)
 		if len(st.follows) == 0 && len(st.promotions) == 0 {
 			if moved && len(pl.rejected) > 0 {
 				// A follows rejected in an earlier graph may fit the
@@ -261,10 +267,10 @@ func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
 				moved = false
 				continue
 			}
-			res.HeldBack = st.heldBack
+			res.HeldBack = pl.round(cur).heldBack
 			break
 		}
-		next, _, err := pl.applyOrder(cur, st.promotions, st.follows)
+		next, srcOf, err := pl.applyOrder(cur, st.promotions, st.follows)
 		if err != nil {
 			// Some follows break the lock, or make it one the target Nix
 			// refuses: add them one by one, reject each that fails with
@@ -288,8 +294,12 @@ func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
 			}
 			continue
 		}
+		var carried []surveyFacts
+		if sv := pl.memo.sv; sv != nil && sv.g == cur && cur.nixOrder && len(st.promotions) == 0 && srcOf != nil {
+			carried = carryFacts(sv.facts, srcOf)
+		}
 		cur, moved = next, true
-		*pl.memo = planMemo{g: cur}
+		*pl.memo = planMemo{g: cur, carried: carried}
 		res.Promotions = append(res.Promotions, st.promotions...)
 		res.Follows = append(res.Follows, st.follows...)
 	}
@@ -336,9 +346,9 @@ func (pl planner) apply(g *Graph, promotions []Promotion, follows []Follows) (*G
 	return next, err
 }
 
-// applyOrder is apply, also returning NixKeys' order of the result.
-func (pl planner) applyOrder(g *Graph, promotions []Promotion, follows []Follows) (*Graph, []string, error) {
-	next, order, err := applyStep(g, promotions, follows)
+// applyOrder is apply, also returning predict's srcOf.
+func (pl planner) applyOrder(g *Graph, promotions []Promotion, follows []Follows) (*Graph, []int32, error) {
+	next, srcOf, err := applyStep(g, promotions, follows)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -347,12 +357,12 @@ func (pl planner) applyOrder(g *Graph, promotions []Promotion, follows []Follows
 			return nil, nil, &throughFollowsError{edges: bad}
 		}
 	}
-	return next, order, nil
+	return next, srcOf, nil
 }
 
 // applyStep adds the promotions to g, then the follows, and returns the
-// result with NixKeys' order of it.
-func applyStep(g *Graph, promotions []Promotion, follows []Follows) (*Graph, []string, error) {
+// result with predict's srcOf (relative to the last promotion's result).
+func applyStep(g *Graph, promotions []Promotion, follows []Follows) (*Graph, []int32, error) {
 	var err error
 	for _, pr := range promotions {
 		if g, err = Promote(g, pr.Name, pr.Path); err != nil {
@@ -419,6 +429,9 @@ type planner struct {
 	// memo keeps what the planner learnt about the graph it last looked
 	// at, shared by the copies of the planner its value methods get.
 	memo *planMemo
+	// terse leaves the reasons and lines of held-back copies unwritten:
+	// set for the rounds whose held-back list is thrown away.
+	terse bool
 	// facts caches factsOf, caches cacheOf.
 	facts  map[factsKey]planFacts
 	caches map[cacheKey]cacheHit
@@ -434,6 +447,43 @@ type planMemo struct {
 	// sv is the survey of g, valid while len(planner.added) is added.
 	sv    *survey
 	added int
+	// carried are the facts of g's nodes by place, carried over from the
+	// graph g was predicted from (nil: read them).
+	carried []surveyFacts
+}
+
+// carriedFor returns m.carried when they are about g.
+func (m *planMemo) carriedFor(g *Graph) []surveyFacts {
+	if m.g != g || !g.nixOrder || len(m.carried) != len(g.index.nodes) {
+		return nil
+	}
+	return m.carried
+}
+
+// surveyFacts is what a survey read about one node, kept for the next
+// graph: a prediction copies nodes with their attribute sets, so the facts
+// of the node a prediction's node copies are its own (see factsKey).
+type surveyFacts struct {
+	planFacts
+	// known tells the facts were read.
+	known bool
+	// cache is cacheOf the node under the input name cacheName, when
+	// cacheKnown.
+	cache      cacheHit
+	cacheName  string
+	cacheKnown bool
+}
+
+// carryFacts gives the nodes of a prediction the facts of the nodes they
+// copy: srcOf maps each to its source's place, whose facts are from.
+func carryFacts(from []surveyFacts, srcOf []int32) []surveyFacts {
+	out := make([]surveyFacts, len(srcOf))
+	for j, i := range srcOf {
+		if int(i) < len(from) {
+			out[j] = from[i]
+		}
+	}
+	return out
 }
 
 // newPlanner sets up the planner of one Plan.
@@ -446,6 +496,30 @@ func newPlanner(p Policy, nix nixversion.Version, declared []Follows) planner {
 		pl.included[name] = true
 	}
 	return pl
+}
+
+// sprintf is fmt.Sprintf, or "" when pl is terse.
+func (pl planner) sprintf(format string, args ...any) string {
+	if pl.terse {
+		return ""
+	}
+	return fmt.Sprintf(format, args...)
+}
+
+// join is JoinPath, or "" when pl is terse.
+func (pl planner) join(path []string) string {
+	if pl.terse {
+		return ""
+	}
+	return JoinPath(path)
+}
+
+// followsLine is FollowsLine, or "" when pl is terse.
+func (pl planner) followsLine(f Follows) string {
+	if pl.terse {
+		return ""
+	}
+	return FollowsLine(f)
 }
 
 // step is what one round proposes.
@@ -525,6 +599,9 @@ type survey struct {
 	// cache serves (see preHeld), or -1; caches says which cache.
 	cacheTop []int32
 	caches   map[int32]cacheHit
+
+	// facts are what was read about each node, by place.
+	facts []surveyFacts
 
 	// rootByName finds the elements of roots by name.
 	rootByName map[string]int
@@ -619,14 +696,14 @@ func (pl planner) survey(g *Graph) survey {
 	if m.g == g && m.sv != nil && m.added == len(pl.added) {
 		return *m.sv
 	}
-	sv := pl.surveyOrder(g)
-	*m = planMemo{g: g, sv: &sv, added: len(pl.added)}
+	sv := pl.surveyOrder(g, m.carriedFor(g))
+	*m = planMemo{g: g, sv: &sv, added: len(pl.added), carried: m.carriedFor(g)}
 	return sv
 }
 
 // surveyOrder is survey's work. It walks g by number in NixKeys' order:
 // the order of the index a prediction left in g, else one made here.
-func (pl planner) surveyOrder(g *Graph) survey {
+func (pl planner) surveyOrder(g *Graph, carried []surveyFacts) survey {
 	sv := survey{g: g}
 	var order []string
 	if g.nixOrder {
@@ -676,6 +753,7 @@ func (pl planner) surveyOrder(g *Graph) survey {
 		}
 	}
 	sv.at, sv.perFamily = make([]*copyInfo, len(order)), make(map[string]int)
+	sv.facts = make([]surveyFacts, len(order))
 	sv.paths, sv.parent, sv.cacheTop, sv.caches = paths, parent, make([]int32, len(order)), make(map[int32]cacheHit)
 	for i, key := range order {
 		sv.cacheTop[i] = -1
@@ -683,15 +761,27 @@ func (pl planner) surveyOrder(g *Graph) survey {
 			continue // the root
 		}
 		n := sv.nodes[i]
-		f := pl.factsOf(n)
+		nf := &sv.facts[i]
+		if carried != nil && carried[i].known {
+			*nf = carried[i]
+		} else {
+			*nf = surveyFacts{planFacts: pl.factsOf(n), known: true}
+		}
+		f := nf.planFacts
 		// The topmost node on the way here (the root excluded, this one
 		// included) that is served by a binary cache (preHeld); order
 		// has every parent before its children.
 		if p := parent[i]; p > 0 && sv.cacheTop[p] >= 0 {
 			sv.cacheTop[i] = sv.cacheTop[p]
-		} else if hit := pl.cacheOf(paths[i][len(paths[i])-1], f.source); hit.host != "" {
-			sv.cacheTop[i] = int32(i)
-			sv.caches[int32(i)] = hit
+		} else {
+			name := paths[i][len(paths[i])-1]
+			if !nf.cacheKnown || nf.cacheName != name {
+				nf.cache, nf.cacheName, nf.cacheKnown = pl.cacheOf(name, f.source), name, true
+			}
+			if hit := nf.cache; hit.host != "" {
+				sv.cacheTop[i] = int32(i)
+				sv.caches[int32(i)] = hit
+			}
 		}
 		if f.source.ID == "" {
 			continue
@@ -914,6 +1004,7 @@ func (pl planner) convention(g *Graph, sv survey) Convention {
 // (issue 12, rule 1), for the classes with at least two of them, and
 // those classes sorted.
 func (pl planner) addable(g *Graph) (map[string][]*copyInfo, []string) {
+	pl.terse = true // only verdicts count here, never their reasons
 	sv := pl.survey(g)
 	byClass := make(map[string][]*copyInfo)
 	var classes []string
@@ -1023,10 +1114,10 @@ func applyNewInput(g *Graph, n NewInput) (*Graph, error) {
 // Hold of the author's, a root input flake.nix no longer declares, or a
 // binary cache (unless Policy.Include lifts it).
 func (pl planner) preHeld(g *Graph, c *copyInfo, sv survey) (reason string, held bool) {
-	pathStr := JoinPath(c.path)
+	pathStr := pl.join(c.path)
 	for _, entry := range pl.policy.Ignore {
 		if related(splitEntry(entry), c.path) {
-			return fmt.Sprintf("%s is ignored (--ignore %s)", pathStr, entry), true
+			return pl.sprintf("%s is ignored (--ignore %s)", pathStr, entry), true
 		}
 	}
 	for _, h := range pl.policy.Holds {
@@ -1035,7 +1126,7 @@ func (pl planner) preHeld(g *Graph, c *copyInfo, sv survey) (reason string, held
 		}
 	}
 	if pl.isStale(c.path[0]) {
-		return fmt.Sprintf("%s is below %s, which flake.nix no longer declares: %s", pathStr, c.path[0], staleLockReason), true
+		return pl.sprintf("%s is below %s, which flake.nix no longer declares: %s", pathStr, c.path[0], staleLockReason), true
 	}
 	if !pl.included[c.path[0]] {
 		// The topmost input above c (c excluded) that a binary cache
@@ -1043,8 +1134,8 @@ func (pl planner) preHeld(g *Graph, c *copyInfo, sv survey) (reason string, held
 		if p := sv.parent[c.pos]; p > 0 {
 			if top := sv.cacheTop[p]; top >= 0 {
 				hit := sv.caches[top]
-				return fmt.Sprintf("%s is what %s's binary cache %s is built with (%s): --include %s collapses it anyway",
-					pathStr, JoinPath(sv.paths[top]), hit.host, hit.why, c.path[0]), true
+				return pl.sprintf("%s is what %s's binary cache %s is built with (%s): --include %s collapses it anyway",
+					pathStr, pl.join(sv.paths[top]), hit.host, hit.why, c.path[0]), true
 			}
 		}
 	}
@@ -1076,6 +1167,9 @@ func (pl planner) round(g *Graph) step {
 	promoted := make(map[string]bool) // source IDs promoted this round
 	newNames := make(map[string]bool) // root input names promoted this round
 	hold := func(c *copyInfo, reason, line, needsNix string) {
+		if pl.terse {
+			return
+		}
 		st.heldBack = append(st.heldBack, HeldBack{Path: c.path, Reason: reason, Line: line, NeedsNix: needsNix})
 	}
 	emitted := make(map[string]bool)
@@ -1083,7 +1177,7 @@ func (pl planner) round(g *Graph) step {
 	emit := func(c *copyInfo, f Follows) {
 		k := JoinPath(f.Input)
 		if rej, ok := pl.rejected[k]; ok {
-			hold(c, JoinPath(c.path)+" stays: "+rej.reason, "", rej.needsNix)
+			hold(c, pl.join(c.path)+" stays: "+rej.reason, "", rej.needsNix)
 			return
 		}
 		if !emitted[k] {
@@ -1100,7 +1194,7 @@ func (pl planner) round(g *Graph) step {
 		if !c.nixpkgsLike() && !pl.policy.All {
 			continue
 		}
-		pathStr := JoinPath(c.path)
+		pathStr := pl.join(c.path)
 		v := pl.targetOf(c, sv)
 		if reason, held := pl.preHeld(g, c, sv); held {
 			hold(c, reason, pl.lineFor(c, v, sv), "")
@@ -1119,9 +1213,9 @@ func (pl planner) round(g *Graph) step {
 		// source, or go deep, or promote it.
 		mid := c.path[:2]
 		midStr := JoinPath(mid)
-		line := FollowsLine(Follows{Input: c.path, Target: target})
+		line := pl.followsLine(Follows{Input: c.path, Target: target})
 		if pl.heldOverride(mid) || pl.declaredBelow(mid) {
-			hold(c, fmt.Sprintf("%s is below %s, which has declared, ignored or held follows below it: write %s with --deep", pathStr, midStr, line), line, "")
+			hold(c, pl.sprintf("%s is below %s, which has declared, ignored or held follows below it: write %s with --deep", pathStr, midStr, line), line, "")
 			continue
 		}
 		if rej, ok := pl.rejected[midStr]; ok {
@@ -1246,7 +1340,7 @@ func (pl planner) isDeclared(input []string) bool {
 // Nix version that would allow one when the target is what stands in the
 // way (a deep override, when promoting is allowed but impossible).
 func (pl planner) noRootReason(path, mid string, promotable bool) (reason, needsNix string) {
-	reason = fmt.Sprintf("%s is below %s, which has no root input of its source: ", path, mid)
+	reason = pl.sprintf("%s is below %s, which has no root input of its source: ", path, mid)
 	deep := nixversion.DeepOverrides.String()
 	switch {
 	case pl.nix.AtLeast(nixversion.DeepOverrides):
@@ -1311,12 +1405,12 @@ type verdict struct {
 // targetOf returns the root input the copy c should follow (issue 12,
 // rules 1-5), or why it stays where it is. Targets are root inputs only.
 func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
-	pathStr := JoinPath(c.path)
+	pathStr := pl.join(c.path)
 	primary := pl.primaryRoot(sv)
 	toPrimary := func() verdict { return verdict{target: []string{primary.name}} }
 	lineToPrimary := ""
-	if primary != nil {
-		lineToPrimary = FollowsLine(Follows{Input: c.path, Target: []string{primary.name}})
+	if primary != nil && !pl.terse {
+		lineToPrimary = pl.followsLine(Follows{Input: c.path, Target: []string{primary.name}})
 	}
 	if c.libOnly {
 		// A lib-only root input first (the flake's own nixpkgs-lib), else
@@ -1327,7 +1421,7 @@ func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
 		if primary != nil {
 			return toPrimary()
 		}
-		return verdict{reason: fmt.Sprintf("%s only needs nixpkgs' lib, but the flake has no root nixpkgs input: add %s", pathStr, newInputLine("nixpkgs", newInputURL(ClassRolling)))}
+		return verdict{reason: pl.sprintf("%s only needs nixpkgs' lib, but the flake has no root nixpkgs input: add %s", pathStr, newInputLine("nixpkgs", newInputURL(ClassRolling)))}
 	}
 	sameClass := func(r rootInput) bool { return r.node.branch.Class == c.branch.Class }
 	own := sv.rootsBySource[c.source.ID]
@@ -1336,14 +1430,14 @@ func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
 			return verdict{target: []string{r.name}}
 		}
 		if len(own) == 0 {
-			return verdict{reason: fmt.Sprintf("%s has no root input of its source (%s) to follow: add one to flake.nix, or --promote", pathStr, c.source.ID)}
+			return verdict{reason: pl.sprintf("%s has no root input of its source (%s) to follow: add one to flake.nix, or --promote", pathStr, c.source.ID)}
 		}
 		r := bestRoot(own, anyRoot, "", "")
 		if pl.policy.CrossBranch {
 			return verdict{target: []string{r.name}}
 		}
-		line := FollowsLine(Follows{Input: c.path, Target: []string{r.name}})
-		return verdict{reason: fmt.Sprintf("%s is on %s and root input %s on %s: --cross-branch makes it follow %s", pathStr, branchName(c.branch), r.name, branchName(r.node.branch), r.name), line: line}
+		line := pl.followsLine(Follows{Input: c.path, Target: []string{r.name}})
+		return verdict{reason: pl.sprintf("%s is on %s and root input %s on %s: --cross-branch makes it follow %s", pathStr, branchName(c.branch), r.name, branchName(r.node.branch), r.name), line: line}
 	}
 	// The root input of the copy's own source that stands for the primary:
 	// the primary itself when it is of that source, else the best of them.
@@ -1357,7 +1451,7 @@ func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
 		if r := bestRoot(own, sameClass, "", pl.primary); r != nil {
 			return verdict{target: []string{r.name}} // the same revision
 		}
-		return verdict{reason: fmt.Sprintf("%s is pinned to %s on purpose (a revision pin is never collapsed): write the follows yourself to drop it", pathStr, branchName(c.branch)), line: lineToPrimary}
+		return verdict{reason: pl.sprintf("%s is pinned to %s on purpose (a revision pin is never collapsed): write the follows yourself to drop it", pathStr, branchName(c.branch)), line: lineToPrimary}
 	}
 	if pl.target == TargetPrimary && srcPrimary != nil {
 		return verdict{target: []string{srcPrimary.name}}
@@ -1366,7 +1460,7 @@ func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
 		return verdict{target: []string{r.name}}
 	}
 	if primary == nil {
-		return verdict{reason: fmt.Sprintf("%s has no root nixpkgs input to follow: add nixpkgs.url to flake.nix", pathStr)}
+		return verdict{reason: pl.sprintf("%s has no root nixpkgs input to follow: add nixpkgs.url to flake.nix", pathStr)}
 	}
 	if srcPrimary == nil {
 		// A fork with no root input of its own source, or upstream nixpkgs
@@ -1374,18 +1468,18 @@ func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
 		if pl.policy.CrossBranch {
 			return toPrimary()
 		}
-		what := fmt.Sprintf("a fork (%s)", c.source.ID)
+		what := pl.sprintf("a fork (%s)", c.source.ID)
 		if !c.source.Fork {
-			what = fmt.Sprintf("upstream nixpkgs and %s a fork (%s)", primary.name, primary.node.source.ID)
+			what = pl.sprintf("upstream nixpkgs and %s a fork (%s)", primary.name, primary.node.source.ID)
 		}
-		return verdict{reason: fmt.Sprintf("%s is %s: --cross-branch makes it follow %s", pathStr, what, primary.name), line: lineToPrimary}
+		return verdict{reason: pl.sprintf("%s is %s: --cross-branch makes it follow %s", pathStr, what, primary.name), line: lineToPrimary}
 	}
 	if pl.policy.CrossBranch {
 		return verdict{target: []string{srcPrimary.name}}
 	}
-	reason := fmt.Sprintf("%s is on %s, which no root input tracks: --cross-branch makes it follow %s (%s)", pathStr, branchName(c.branch), srcPrimary.name, branchName(srcPrimary.node.branch))
-	line := FollowsLine(Follows{Input: c.path, Target: []string{srcPrimary.name}})
-	if name := newInputName(c.branch.Class); name != "" && !c.source.Fork {
+	reason := pl.sprintf("%s is on %s, which no root input tracks: --cross-branch makes it follow %s (%s)", pathStr, branchName(c.branch), srcPrimary.name, branchName(srcPrimary.node.branch))
+	line := pl.followsLine(Follows{Input: c.path, Target: []string{srcPrimary.name}})
+	if name := newInputName(c.branch.Class); name != "" && !c.source.Fork && !pl.terse {
 		add := newInputLine(name, newInputURL(c.branch.Class))
 		if pl.addClasses[c.branch.Class] {
 			reason += ", --add-inputs adds " + add
