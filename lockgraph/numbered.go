@@ -60,11 +60,11 @@ func numberingOf(g *Graph) (numbering, bool) {
 func predictNumbered(nb numbering, follows []Follows) (*Graph, []int32, error) {
 	// over holds the inputs of the nodes an override changed; an override
 	// only turns an existing input into a follows, so every other input
-	// keeps its place and its target number.
-	var over map[int32]Inputs
+	// keeps its place and its target number. It is nil until one does.
+	var over []Inputs
 	inputsOf := func(i int) Inputs {
-		if ins, ok := over[int32(i)]; ok {
-			return ins
+		if over != nil && over[i] != nil {
+			return over[i]
 		}
 		return nb.nodes[i].Inputs
 	}
@@ -100,9 +100,9 @@ func predictNumbered(nb numbering, follows []Follows) (*Graph, []int32, error) {
 		copy(changed, ins)
 		changed[k] = Input{Name: ins[k].Name, Follows: target}
 		if over == nil {
-			over = make(map[int32]Inputs)
+			over = make([]Inputs, len(nb.nodes))
 		}
-		over[int32(node)] = changed
+		over[node] = changed
 	}
 
 	// Name the nodes as NixKeys does.
