@@ -415,6 +415,8 @@ type planner struct {
 	target TargetPolicy
 	// included are the root inputs of Policy.Include.
 	included map[string]bool
+	// declaredRoots are the names of Policy.RootInputs.
+	declaredRoots map[string]bool
 	// subs are the hosts of Policy.Substituters.
 	subs map[string]bool
 	// addClasses are the branch classes --add-inputs would add a root
@@ -494,6 +496,10 @@ func newPlanner(p Policy, nix nixversion.Version, declared []Follows) planner {
 		memo: &planMemo{}, facts: make(map[factsKey]planFacts), caches: make(map[cacheKey]cacheHit)}
 	for _, name := range p.Include {
 		pl.included[name] = true
+	}
+	pl.declaredRoots = make(map[string]bool, len(p.RootInputs))
+	for _, name := range p.RootInputs {
+		pl.declaredRoots[name] = true
 	}
 	return pl
 }
@@ -900,14 +906,7 @@ func (pl planner) isStale(name string) bool {
 }
 
 // declaredRoot reports whether flake.nix declares the root input name.
-func (pl planner) declaredRoot(name string) bool {
-	for _, n := range pl.policy.RootInputs {
-		if n == name {
-			return true
-		}
-	}
-	return false
-}
+func (pl planner) declaredRoot(name string) bool { return pl.declaredRoots[name] }
 
 // primaryOf picks the primary root nixpkgs input: `nixpkgs` when it is one,
 // else the upstream one most lock edges resolve to (then the newest, then
