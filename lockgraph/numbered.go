@@ -120,17 +120,16 @@ func predictNumbered(nb numbering, follows []Follows) (*Graph, []int32, error) {
 		if newNum[i] >= 0 {
 			return
 		}
-		if taken[name] {
+		// Taking a name and seeing whether the map grew asks it once.
+		if !take(taken, name) {
 			base := name
 			for s := max(nextSuffix[base], 2); ; s++ {
-				candidate := base + "_" + strconv.Itoa(s)
-				if !taken[candidate] {
+				if candidate := base + "_" + strconv.Itoa(s); take(taken, candidate) {
 					name, nextSuffix[base] = candidate, s
 					break
 				}
 			}
 		}
-		taken[name] = true
 		newNum[i] = int32(len(order))
 		order = append(order, int32(i))
 		names = append(names, name)
@@ -205,6 +204,14 @@ func predictNumbered(nb numbering, follows []Follows) (*Graph, []int32, error) {
 		out.Nodes[nd.Key] = nd
 	}
 	return out, order, nil
+}
+
+// take adds name to taken and reports whether it was not there yet, with
+// one map access.
+func take(taken map[string]bool, name string) bool {
+	had := len(taken)
+	taken[name] = true
+	return len(taken) > had
 }
 
 // numberedPaths is inputPaths by number: for each node of order, the input

@@ -210,7 +210,7 @@ type surveyView struct {
 	CacheTop        int32
 }
 
-func viewSurvey(sv survey) ([]surveyView, []string, map[string]int, map[string]int) {
+func viewSurvey(sv survey) ([]surveyView, []string, []int, map[string]int) {
 	var out []surveyView
 	for _, c := range sv.copies {
 		top := sv.cacheTop[c.pos]

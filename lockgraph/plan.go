@@ -436,6 +436,8 @@ type planner struct {
 	terse bool
 	// facts caches factsOf, caches cacheOf.
 	facts  map[factsKey]planFacts
+	// ids numbers source IDs and families.
+	ids *interned
 	caches map[cacheKey]cacheHit
 }
 
@@ -493,7 +495,7 @@ func newPlanner(p Policy, nix nixversion.Version, declared []Follows) planner {
 	pl := planner{policy: p, nix: nix, declared: declared, rejected: make(map[string]rejection),
 		target: TargetBranch, included: make(map[string]bool), subs: substituterHosts(p.Substituters),
 		cross: make(map[string]CrossBranchFollows), added: make(map[string]bool), addClasses: make(map[string]bool),
-		memo: &planMemo{}, facts: make(map[factsKey]planFacts), caches: make(map[cacheKey]cacheHit)}
+		memo: &planMemo{}, facts: make(map[factsKey]planFacts), ids: &interned{ids: make(map[string]int32)}, caches: make(map[cacheKey]cacheHit)}
 	for _, name := range p.Include {
 		pl.included[name] = true
 	}
@@ -541,6 +543,9 @@ type copyInfo struct {
 	path   []string
 	source Source
 	family string // source ID, or "nixpkgs" for every nixpkgs copy
+	// familyID and sourceID are the numbers of family and source.ID
+	// (planner.ids).
+	familyID, sourceID int32
 	branch Branch
 	newest int64 // locked lastModified
 	uses   int   // edges resolving to this node
@@ -585,8 +590,8 @@ type survey struct {
 	// index does not (a graph that no prediction built).
 	g      *Graph
 	keyPos map[string]int32
-	// perFamily counts the copies of each family.
-	perFamily map[string]int
+	// perFamily counts the copies of each family, by familyID.
+	perFamily []int
 	// roots are the root inputs that denote one of copies and may be a
 	// target (flake.nix still declares them), by name.
 	roots []rootInput
@@ -645,6 +650,26 @@ type planFacts struct {
 	libOnly bool
 	// newest is the locked lastModified.
 	newest int64
+	// id is the source ID's number (planner.ids).
+	id int32
+}
+
+// interned numbers strings (source IDs, and "nixpkgs" for the nixpkgs
+// family), so that a survey counts copies by number, not in a map.
+type interned struct {
+	ids   map[string]int32
+	names []string
+}
+
+// of returns the number of s, numbering it when new.
+func (in *interned) of(s string) int32 {
+	if id, ok := in.ids[s]; ok {
+		return id
+	}
+	id := int32(len(in.names))
+	in.ids[s] = id
+	in.names = append(in.names, s)
+	return id
 }
 
 // factsKey identifies the attribute sets a node's facts come from. Predict
@@ -669,13 +694,19 @@ func (pl planner) factsOf(n *Node) planFacts {
 	if k.locked == nil && k.original == nil {
 		return planFacts{} // no source
 	}
-	if f, ok := pl.facts[k]; ok {
+	// Only a promotion's graph has nodes whose facts were not carried
+	// over (see carryFacts): without one, every node is read once anyway.
+	keep := pl.policy.Promote || pl.policy.AddInputs
+	if f, ok := pl.facts[k]; ok && keep {
 		return f
 	}
 	f := planFacts{source: SourceOf(n), branch: BranchOf(n)}
 	f.libOnly = isLibOnly(n, f.source)
 	f.newest, _ = n.Locked.Int("lastModified")
-	pl.facts[k] = f
+	f.id = pl.ids.of(f.source.ID)
+	if keep {
+		pl.facts[k] = f
+	}
 	return f
 }
 
@@ -758,7 +789,8 @@ func (pl planner) surveyOrder(g *Graph, carried []surveyFacts) survey {
 			}
 		}
 	}
-	sv.at, sv.perFamily = make([]*copyInfo, len(order)), make(map[string]int)
+	sv.at = make([]*copyInfo, len(order))
+	nixpkgsID := pl.ids.of("nixpkgs")
 	sv.facts = make([]surveyFacts, len(order))
 	sv.paths, sv.parent, sv.cacheTop, sv.caches = paths, parent, make([]int32, len(order)), make(map[int32]cacheHit)
 	for i, key := range order {
@@ -796,12 +828,11 @@ func (pl planner) surveyOrder(g *Graph, carried []surveyFacts) survey {
 		// flake-parts' nixpkgs-lib is also a nixpkgs tarball pinned to a
 		// rev: the input name says it only needs lib.
 		c.libOnly = f.libOnly || c.source.Nixpkgs && len(c.path) > 0 && c.path[len(c.path)-1] == "nixpkgs-lib"
-		c.family = c.source.ID
+		c.family, c.familyID, c.sourceID = c.source.ID, f.id, f.id
 		if c.nixpkgsLike() {
-			c.family = "nixpkgs"
+			c.family, c.familyID = "nixpkgs", nixpkgsID
 		}
 		sv.at[i] = c
-		sv.perFamily[c.family]++
 		sv.copies = append(sv.copies, c)
 	}
 	sv.copies = byPath(sv.copies, sv.at, sv.nodes, sv.targets, parent, via)
@@ -828,9 +859,17 @@ func (pl planner) surveyOrder(g *Graph, carried []surveyFacts) survey {
 			sv.libRoot = i
 		}
 	}
-	sv.perSource = make(map[string]int)
+	perSource := make([]int, len(pl.ids.names))
+	sv.perFamily = make([]int, len(pl.ids.names))
 	for _, c := range sv.copies {
-		sv.perSource[c.source.ID]++
+		perSource[c.sourceID]++
+		sv.perFamily[c.familyID]++
+	}
+	sv.perSource = make(map[string]int)
+	for id, n := range perSource {
+		if n > 0 {
+			sv.perSource[pl.ids.names[id]] = n
+		}
 	}
 	return sv
 }
@@ -1187,7 +1226,7 @@ func (pl planner) round(g *Graph) step {
 	}
 
 	for _, c := range sv.copies {
-		if c.isRoot || sv.perFamily[c.family] < 2 {
+		if c.isRoot || sv.perFamily[c.familyID] < 2 {
 			continue
 		}
 		if !c.nixpkgsLike() && !pl.policy.All {
