@@ -160,3 +160,29 @@ func BenchmarkSamplePaths2e60(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkScaleAnalyzePredicted is BenchmarkScaleAnalyze on the lock Plan
+// predicts for each lock (default policy): a graph built by Predict, whose
+// walk starts from the index Predict leaves, as Analyze(Result.Predicted)
+// does in every command.
+func BenchmarkScaleAnalyzePredicted(b *testing.B) {
+	skipHuge := func(l benchLock) string {
+		if l.nodes > 100_000 && os.Getenv(slowPlanEnv) == "" {
+			return fmt.Sprintf("planning %d nodes first; set %s to run it", l.nodes, slowPlanEnv)
+		}
+		return ""
+	}
+	forEachLock(b, skipHuge, func(b *testing.B, _ benchLock, data []byte) {
+		res, err := Plan(mustLoad(b, data), nil, Policy{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		want := Analyze(fresh(res.Predicted)).Nodes
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if got := Analyze(fresh(res.Predicted)).Nodes; got != want {
+				b.Fatalf("Analyze: %d nodes, want %d", got, want)
+			}
+		}
+	})
+}

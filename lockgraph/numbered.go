@@ -113,18 +113,20 @@ func predictNumbered(nb numbering, follows []Follows) (*Graph, []int32, error) {
 	}
 	order := make([]int32, 0, n)
 	names := make([]string, 0, n)
-	taken := make(map[string]bool, n)
+	// The result's nodes by key are the names taken so far.
+	slab := make([]Node, n)
+	byKey := make(map[string]*Node, n)
 	nextSuffix := make(map[string]int)
 	var visit func(name string, i int)
 	visit = func(name string, i int) {
 		if newNum[i] >= 0 {
 			return
 		}
-		// Taking a name and seeing whether the map grew asks it once.
-		if !take(taken, name) {
+		nd := &slab[len(order)]
+		if !take(byKey, name, nd) {
 			base := name
 			for s := max(nextSuffix[base], 2); ; s++ {
-				if candidate := base + "_" + strconv.Itoa(s); take(taken, candidate) {
+				if candidate := base + "_" + strconv.Itoa(s); take(byKey, candidate, nd) {
 					name, nextSuffix[base] = candidate, s
 					break
 				}
@@ -172,11 +174,10 @@ func predictNumbered(nb numbering, follows []Follows) (*Graph, []int32, error) {
 	for _, i := range order {
 		edges += len(inputsOf(int(i)))
 	}
-	slab := make([]Node, len(order))
 	inSlab := make([]Input, edges)
 	tgtSlab := make([]int32, edges)
 	ix := &nodeIndex{keys: names, nodes: make([]*Node, len(order)), targets: make([][]int32, len(order))}
-	out := &Graph{Version: lockVersion, Root: names[0], Nodes: make(map[string]*Node, len(order)), index: ix, nixOrder: true}
+	out := &Graph{Version: lockVersion, Root: names[0], Nodes: byKey, index: ix, nixOrder: true}
 	for j, i := range order {
 		ins := inputsOf(int(i))
 		nd := &slab[j]
@@ -201,17 +202,17 @@ func predictNumbered(nb numbering, follows []Follows) (*Graph, []int32, error) {
 			nd.Inputs[k] = Input{Name: e.Name, Target: names[t[k]], Follows: e.Follows}
 		}
 		ix.nodes[j], ix.targets[j] = nd, t
-		out.Nodes[nd.Key] = nd
 	}
 	return out, order, nil
 }
 
-// take adds name to taken and reports whether it was not there yet, with
-// one map access.
-func take(taken map[string]bool, name string) bool {
-	had := len(taken)
-	taken[name] = true
-	return len(taken) > had
+// take maps name to n in byKey and reports true, unless name is taken.
+func take(byKey map[string]*Node, name string, n *Node) bool {
+	if _, ok := byKey[name]; ok {
+		return false
+	}
+	byKey[name] = n
+	return true
 }
 
 // numberedPaths is inputPaths by number: for each node of order, the input

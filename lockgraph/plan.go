@@ -790,6 +790,7 @@ func (pl planner) surveyOrder(g *Graph, carried []surveyFacts) survey {
 		}
 	}
 	sv.at = make([]*copyInfo, len(order))
+	infos := make([]copyInfo, len(order)) // one allocation, not one per copy
 	nixpkgsID := pl.ids.of("nixpkgs")
 	sv.facts = make([]surveyFacts, len(order))
 	sv.paths, sv.parent, sv.cacheTop, sv.caches = paths, parent, make([]int32, len(order)), make(map[int32]cacheHit)
@@ -824,7 +825,8 @@ func (pl planner) surveyOrder(g *Graph, carried []surveyFacts) survey {
 		if f.source.ID == "" {
 			continue
 		}
-		c := &copyInfo{key: key, path: paths[i], source: f.source, branch: f.branch, uses: uses[i], newest: f.newest, pos: int32(i)}
+		c := &infos[i]
+		*c = copyInfo{key: key, path: paths[i], source: f.source, branch: f.branch, uses: uses[i], newest: f.newest, pos: int32(i)}
 		// flake-parts' nixpkgs-lib is also a nixpkgs tarball pinned to a
 		// rev: the input name says it only needs lib.
 		c.libOnly = f.libOnly || c.source.Nixpkgs && len(c.path) > 0 && c.path[len(c.path)-1] == "nixpkgs-lib"
