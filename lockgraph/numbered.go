@@ -117,6 +117,7 @@ func predictNumbered(nb numbering, follows []Follows) (*Graph, []int32, error) {
 	slab := make([]Node, n)
 	byKey := make(map[string]*Node, n)
 	nextSuffix := make(map[string]int)
+	var scratch []byte
 	var visit func(name string, i int)
 	visit = func(name string, i int) {
 		if newNum[i] >= 0 {
@@ -126,10 +127,19 @@ func predictNumbered(nb numbering, follows []Follows) (*Graph, []int32, error) {
 		if !take(byKey, name, nd) {
 			base := name
 			for s := max(nextSuffix[base], 2); ; s++ {
-				if candidate := base + "_" + strconv.Itoa(s); take(byKey, candidate, nd) {
-					name, nextSuffix[base] = candidate, s
-					break
+				// Built in scratch and looked up without a copy; a name
+				// taken is the node's old key when they agree (a graph
+				// predicted before), else a new string.
+				scratch = strconv.AppendInt(append(append(scratch[:0], base...), '_'), int64(s), 10)
+				if _, ok := byKey[string(scratch)]; ok {
+					continue
 				}
+				name = nb.keys[i]
+				if name != string(scratch) {
+					name = string(scratch)
+				}
+				byKey[name], nextSuffix[base] = nd, s
+				break
 			}
 		}
 		newNum[i] = int32(len(order))

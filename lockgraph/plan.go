@@ -435,9 +435,11 @@ type planner struct {
 	// set for the rounds whose held-back list is thrown away.
 	terse bool
 	// facts caches factsOf, caches cacheOf.
-	facts  map[factsKey]planFacts
+	facts map[factsKey]*planFacts
+	// store holds the facts factsOf read, none a zero planFacts.
+	store *factStore
 	// ids numbers source IDs and families.
-	ids *interned
+	ids    *interned
 	caches map[cacheKey]cacheHit
 }
 
@@ -468,9 +470,8 @@ func (m *planMemo) carriedFor(g *Graph) []surveyFacts {
 // graph: a prediction copies nodes with their attribute sets, so the facts
 // of the node a prediction's node copies are its own (see factsKey).
 type surveyFacts struct {
-	planFacts
-	// known tells the facts were read.
-	known bool
+	// facts are the node's, or nil when not read yet.
+	facts *planFacts
 	// cache is cacheOf the node under the input name cacheName, when
 	// cacheKnown.
 	cache      cacheHit
@@ -495,7 +496,7 @@ func newPlanner(p Policy, nix nixversion.Version, declared []Follows) planner {
 	pl := planner{policy: p, nix: nix, declared: declared, rejected: make(map[string]rejection),
 		target: TargetBranch, included: make(map[string]bool), subs: substituterHosts(p.Substituters),
 		cross: make(map[string]CrossBranchFollows), added: make(map[string]bool), addClasses: make(map[string]bool),
-		memo: &planMemo{}, facts: make(map[factsKey]planFacts), ids: &interned{ids: make(map[string]int32)}, caches: make(map[cacheKey]cacheHit)}
+		memo: &planMemo{}, facts: make(map[factsKey]*planFacts), store: &factStore{}, ids: &interned{ids: make(map[string]int32)}, caches: make(map[cacheKey]cacheHit)}
 	for _, name := range p.Include {
 		pl.included[name] = true
 	}
@@ -546,9 +547,9 @@ type copyInfo struct {
 	// familyID and sourceID are the numbers of family and source.ID
 	// (planner.ids).
 	familyID, sourceID int32
-	branch Branch
-	newest int64 // locked lastModified
-	uses   int   // edges resolving to this node
+	branch             Branch
+	newest             int64 // locked lastModified
+	uses               int   // edges resolving to this node
 	// pos is the copy's place in the survey's walk order.
 	pos int32
 	// isRoot tells a node some root input denotes.
@@ -682,8 +683,16 @@ type factsKey struct {
 	nLocked, nOrig   int
 }
 
-// factsOf returns the facts of n, read once per pair of attribute sets.
-func (pl planner) factsOf(n *Node) planFacts {
+// factStore carves the facts factsOf reads from shared blocks.
+type factStore struct {
+	slab slab[planFacts]
+	none planFacts // the facts of a node with no attributes
+}
+
+// factsOf returns the facts of n, read once per pair of attribute sets
+// when a promotion can need them again, else once per survey that does
+// not have them carried over. They are never modified.
+func (pl planner) factsOf(n *Node) *planFacts {
 	var k factsKey
 	if len(n.Locked) > 0 {
 		k.locked, k.nLocked = &n.Locked[0], len(n.Locked)
@@ -692,7 +701,7 @@ func (pl planner) factsOf(n *Node) planFacts {
 		k.original, k.nOrig = &n.Original[0], len(n.Original)
 	}
 	if k.locked == nil && k.original == nil {
-		return planFacts{} // no source
+		return &pl.store.none // no source
 	}
 	// Only a promotion's graph has nodes whose facts were not carried
 	// over (see carryFacts): without one, every node is read once anyway.
@@ -700,7 +709,8 @@ func (pl planner) factsOf(n *Node) planFacts {
 	if f, ok := pl.facts[k]; ok && keep {
 		return f
 	}
-	f := planFacts{source: SourceOf(n), branch: BranchOf(n)}
+	f := &pl.store.slab.alloc(1)[0]
+	*f = planFacts{source: SourceOf(n), branch: BranchOf(n)}
 	f.libOnly = isLibOnly(n, f.source)
 	f.newest, _ = n.Locked.Int("lastModified")
 	f.id = pl.ids.of(f.source.ID)
@@ -801,12 +811,12 @@ func (pl planner) surveyOrder(g *Graph, carried []surveyFacts) survey {
 		}
 		n := sv.nodes[i]
 		nf := &sv.facts[i]
-		if carried != nil && carried[i].known {
+		if carried != nil && carried[i].facts != nil {
 			*nf = carried[i]
 		} else {
-			*nf = surveyFacts{planFacts: pl.factsOf(n), known: true}
+			*nf = surveyFacts{facts: pl.factsOf(n)}
 		}
-		f := nf.planFacts
+		f := nf.facts
 		// The topmost node on the way here (the root excluded, this one
 		// included) that is served by a binary cache (preHeld); order
 		// has every parent before its children.
