@@ -597,10 +597,11 @@ type survey struct {
 	// target (flake.nix still declares them), by name.
 	roots []rootInput
 
-	// rootsBySource holds the elements of roots by their node's source ID,
-	// in the order of roots, so that targetOf looks at a copy's own source
-	// instead of scanning every root input for each copy.
-	rootsBySource map[string][]rootInput
+	// rootsBySource holds the elements of roots by their node's source
+	// number (copyInfo.sourceID), in the order of roots, so that targetOf
+	// looks at a copy's own source instead of scanning every root input
+	// for each copy (rootsOf).
+	rootsBySource [][]rootInput
 	// perSource counts the copies of each source ID.
 	perSource map[string]int
 	// paths and parent are, by place in the walk's order, each node's
@@ -861,11 +862,11 @@ func (pl planner) surveyOrder(g *Graph, carried []surveyFacts) survey {
 			}
 		}
 	}
-	sv.rootsBySource = make(map[string][]rootInput)
+	sv.rootsBySource = make([][]rootInput, len(pl.ids.names))
 	sv.rootByName = make(map[string]int, len(sv.roots))
 	sv.libRoot = -1
 	for i, r := range sv.roots {
-		sv.rootsBySource[r.node.source.ID] = append(sv.rootsBySource[r.node.source.ID], r)
+		sv.rootsBySource[r.node.sourceID] = append(sv.rootsBySource[r.node.sourceID], r)
 		sv.rootByName[r.name] = i
 		if sv.libRoot < 0 && r.node.libOnly && !r.node.pinned() {
 			sv.libRoot = i
@@ -915,6 +916,14 @@ func byPath(copies, at []*copyInfo, nodes []*Node, targets [][]int32, parent, vi
 		}
 	}
 	return out
+}
+
+// rootsOf returns the root inputs of c's source.
+func (sv survey) rootsOf(c *copyInfo) []rootInput {
+	if int(c.sourceID) < len(sv.rootsBySource) {
+		return sv.rootsBySource[c.sourceID]
+	}
+	return nil
 }
 
 // copyAt returns the copy at path, walking direct edges only (as
@@ -1142,7 +1151,7 @@ func (pl planner) midCollapsible(g *Graph, sv survey, mid []string) bool {
 		return false
 	}
 	fit := func(r rootInput) bool { return pl.policy.CrossBranch || r.node.branch.Class == m.branch.Class }
-	return bestRoot(sv.rootsBySource[m.source.ID], fit, "", "") != nil
+	return bestRoot(sv.rootsOf(m), fit, "", "") != nil
 }
 
 // applyNewInput adds the root input n to g as Nix would lock it from the
@@ -1285,7 +1294,7 @@ func (pl planner) round(g *Graph) step {
 			if pl.policy.CrossBranch {
 				fit = anyRoot
 			}
-			if r := bestRoot(sv.rootsBySource[midNode.source.ID], fit, midNode.branch.Class, ""); r != nil {
+			if r := bestRoot(sv.rootsOf(midNode), fit, midNode.branch.Class, ""); r != nil {
 				emit(c, Follows{Input: append([]string(nil), mid...), Target: []string{r.name}})
 				continue
 			}
@@ -1474,7 +1483,7 @@ func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
 		return verdict{reason: pl.sprintf("%s only needs nixpkgs' lib, but the flake has no root nixpkgs input: add %s", pathStr, newInputLine("nixpkgs", newInputURL(ClassRolling)))}
 	}
 	sameClass := func(r rootInput) bool { return r.node.branch.Class == c.branch.Class }
-	own := sv.rootsBySource[c.source.ID]
+	own := sv.rootsOf(c)
 	if !c.nixpkgsLike() {
 		if r := bestRoot(own, sameClass, "", ""); r != nil {
 			return verdict{target: []string{r.name}}
