@@ -328,3 +328,24 @@ func TestDeferThroughMoved(t *testing.T) {
 		}
 	}
 }
+
+// TestSurveyFactsInParallel checks that a survey of a big graph, which
+// reads the node facts on every core, equals one that reads them one by
+// one (as it does when a promotion may need them again).
+func TestSurveyFactsInParallel(t *testing.T) {
+	for name, data := range map[string][]byte{"tree20000": genlock.Generate(20_000), "wide12000": genlock.Wide(12_000)} {
+		g := mustLoad(t, data)
+		first, _, err := predict(g, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		par := func() planner { return newPlanner(Policy{All: true}, targetNix(Policy{}), nil) }
+		one := func() planner { return newPlanner(Policy{All: true, Promote: true}, targetNix(Policy{}), nil) }
+		if par().readAllFacts(first.index.nodes, nil) == nil || one().readAllFacts(first.index.nodes, nil) != nil {
+			t.Fatalf("%s: the facts must be read on every core in one survey only", name)
+		}
+		if got, want := fmt.Sprint(viewSurvey(par().surveyOrder(first, nil))), fmt.Sprint(viewSurvey(one().surveyOrder(first, nil))); got != want {
+			t.Fatalf("%s: the survey reading facts in parallel differs", name)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -711,14 +712,51 @@ func (pl planner) factsOf(n *Node) *planFacts {
 		return f
 	}
 	f := &pl.store.slab.alloc(1)[0]
-	*f = planFacts{source: SourceOf(n), branch: BranchOf(n)}
-	f.libOnly = isLibOnly(n, f.source)
-	f.newest, _ = n.Locked.Int("lastModified")
+	*f = readPlanFacts(n)
 	f.id = pl.ids.of(f.source.ID)
 	if keep {
 		pl.facts[k] = f
 	}
 	return f
+}
+
+// readPlanFacts reads the facts of a node with attributes, but for id.
+func readPlanFacts(n *Node) planFacts {
+	f := planFacts{source: SourceOf(n), branch: BranchOf(n)}
+	f.libOnly = isLibOnly(n, f.source)
+	f.newest, _ = n.Locked.Int("lastModified")
+	return f
+}
+
+// readAllFacts is factsOf of every node but the root that carried has no
+// facts for, read on every core, on a big graph when no promotion can
+// need them again (else nil: factsOf reads them one by one).
+func (pl planner) readAllFacts(nodes []*Node, carried []surveyFacts) []*planFacts {
+	if len(nodes) < parallelMin || runtime.GOMAXPROCS(0) < 2 || pl.policy.Promote || pl.policy.AddInputs {
+		return nil
+	}
+	out := make([]*planFacts, len(nodes))
+	read := make([]planFacts, len(nodes))
+	inParallel(len(nodes), 1024, runtime.GOMAXPROCS(0), func() func(int) {
+		return func(i int) {
+			n := nodes[i]
+			if i == 0 || carried != nil && carried[i].facts != nil {
+				return
+			}
+			if len(n.Locked) == 0 && len(n.Original) == 0 {
+				out[i] = &pl.store.none
+				return
+			}
+			read[i] = readPlanFacts(n)
+			out[i] = &read[i]
+		}
+	})
+	for _, f := range out { // numbering the sources in walk order, as factsOf does
+		if f != nil && f != &pl.store.none {
+			f.id = pl.ids.of(f.source.ID)
+		}
+	}
+	return out
 }
 
 // cacheKey is what cacheOf's answer depends on, besides Substituters.
@@ -803,6 +841,7 @@ func (pl planner) surveyOrder(g *Graph, carried []surveyFacts) survey {
 	sv.at = make([]*copyInfo, len(order))
 	infos := make([]copyInfo, len(order)) // one allocation, not one per copy
 	nixpkgsID := pl.ids.of("nixpkgs")
+	read := pl.readAllFacts(sv.nodes, carried)
 	sv.facts = make([]surveyFacts, len(order))
 	sv.paths, sv.parent, sv.cacheTop, sv.caches = paths, parent, make([]int32, len(order)), make(map[int32]cacheHit)
 	for i, key := range order {
@@ -812,9 +851,12 @@ func (pl planner) surveyOrder(g *Graph, carried []surveyFacts) survey {
 		}
 		n := sv.nodes[i]
 		nf := &sv.facts[i]
-		if carried != nil && carried[i].facts != nil {
+		switch {
+		case carried != nil && carried[i].facts != nil:
 			*nf = carried[i]
-		} else {
+		case read != nil:
+			*nf = surveyFacts{facts: read[i]}
+		default:
 			*nf = surveyFacts{facts: pl.factsOf(n)}
 		}
 		f := nf.facts
