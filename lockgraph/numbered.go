@@ -124,9 +124,12 @@ func predictNumbered(nb numbering, follows []Follows) (*Graph, []int32, error) {
 			return
 		}
 		nd := &slab[len(order)]
-		if !take(byKey, name, nd) {
+		// A name with a suffix recorded is taken: the small map of those
+		// answers before the map of every key.
+		next, clashed := nextSuffix[name]
+		if clashed || !take(byKey, name, nd) {
 			base := name
-			for s := max(nextSuffix[base], 2); ; s++ {
+			for s := max(next, 2); ; s++ {
 				// Built in scratch and looked up without a copy; a name
 				// taken is the node's old key when they agree (a graph
 				// predicted before), else a new string.
