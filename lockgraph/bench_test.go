@@ -119,7 +119,7 @@ func BenchmarkScaleAnalyze(b *testing.B) {
 }
 
 // slowPlanEnv names the environment variable that lets BenchmarkScalePlan
-// run on the 1M-node lock too, which takes over a minute per plan.
+// run on the 1M-node lock too, which takes some 20 s per plan (and a minute to generate).
 const slowPlanEnv = "FLAKEDUP_BENCH_SLOW"
 
 // BenchmarkScalePlan plans the follows for every duplicated source of each lock
@@ -128,7 +128,7 @@ const slowPlanEnv = "FLAKEDUP_BENCH_SLOW"
 func BenchmarkScalePlan(b *testing.B) {
 	skipHuge := func(l benchLock) string {
 		if l.nodes > 100_000 && os.Getenv(slowPlanEnv) == "" {
-			return fmt.Sprintf("planning %d nodes takes minutes; set %s to run it", l.nodes, slowPlanEnv)
+			return fmt.Sprintf("planning %d nodes takes about a minute; set %s to run it", l.nodes, slowPlanEnv)
 		}
 		return ""
 	}
