@@ -119,7 +119,7 @@ func BenchmarkScaleAnalyze(b *testing.B) {
 }
 
 // slowPlanEnv names the environment variable that lets BenchmarkScalePlan
-// run on the 1M-node lock too, which takes over a minute per plan.
+// run on the 1M-node lock too, which takes some 20 s per plan (and a minute to generate).
 const slowPlanEnv = "FLAKEDUP_BENCH_SLOW"
 
 // BenchmarkScalePlan plans the follows for every duplicated source of each lock
@@ -128,7 +128,7 @@ const slowPlanEnv = "FLAKEDUP_BENCH_SLOW"
 func BenchmarkScalePlan(b *testing.B) {
 	skipHuge := func(l benchLock) string {
 		if l.nodes > 100_000 && os.Getenv(slowPlanEnv) == "" {
-			return fmt.Sprintf("planning %d nodes takes minutes; set %s to run it", l.nodes, slowPlanEnv)
+			return fmt.Sprintf("planning %d nodes takes about a minute; set %s to run it", l.nodes, slowPlanEnv)
 		}
 		return ""
 	}
@@ -159,4 +159,30 @@ func BenchmarkSamplePaths2e60(b *testing.B) {
 			b.Fatal("wrong number of paths")
 		}
 	}
+}
+
+// BenchmarkScaleAnalyzePredicted is BenchmarkScaleAnalyze on the lock Plan
+// predicts for each lock (default policy): a graph built by Predict, whose
+// walk starts from the index Predict leaves, as Analyze(Result.Predicted)
+// does in every command.
+func BenchmarkScaleAnalyzePredicted(b *testing.B) {
+	skipHuge := func(l benchLock) string {
+		if l.nodes > 100_000 && os.Getenv(slowPlanEnv) == "" {
+			return fmt.Sprintf("planning %d nodes first; set %s to run it", l.nodes, slowPlanEnv)
+		}
+		return ""
+	}
+	forEachLock(b, skipHuge, func(b *testing.B, _ benchLock, data []byte) {
+		res, err := Plan(mustLoad(b, data), nil, Policy{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		want := Analyze(fresh(res.Predicted)).Nodes
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if got := Analyze(fresh(res.Predicted)).Nodes; got != want {
+				b.Fatalf("Analyze: %d nodes, want %d", got, want)
+			}
+		}
+	})
 }

@@ -29,10 +29,12 @@ import (
 
 // Graph is a flake.lock with every input edge resolved to the node it
 // denotes. Build one with Load (or by hand, in tests) and do not modify it
-// afterwards: a graph from Load keeps an index of its nodes and edges, and
-// every graph caches its walk once Reachable, Paths, SamplePaths or Analyze
-// has run. To change a graph, work on a copy (as Predict does). Its methods
-// are safe for concurrent use.
+// afterwards: a graph from Load, Predict or Promote keeps an index of its
+// nodes and edges, and every graph caches its walk once Reachable, Paths,
+// SamplePaths or Analyze has run. To change a graph, work on a copy (as
+// Predict does; its result shares attribute sets and follows paths with
+// the graph it came from, so none of those may be changed in place). Its
+// methods are safe for concurrent use.
 type Graph struct {
 	// Version is the lock file format version (5, 6 or 7).
 	Version int
@@ -50,6 +52,11 @@ type Graph struct {
 	// built by hand. The walk starts from it when it is there, which is why
 	// a loaded graph must not be modified at all.
 	index *nodeIndex
+	// nixOrder marks an index that lists exactly the nodes reachable from
+	// the root, in the order NixKeys names them (the root first), each
+	// under the name NixKeys gives it: the index of a graph Predict or
+	// Promote built (numbered.go).
+	nixOrder bool
 }
 
 // Node is one entry of the lock's "nodes" object.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -214,12 +215,12 @@ func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("apply the declared follows: %w", err)
 	}
-	cur, order, err := predict(base, declared)
+	cur, _, err := predict(base, declared)
 	if err != nil {
 		return nil, fmt.Errorf("apply the declared follows: %w", err)
 	}
 	pl := newPlanner(p, nix, declared)
-	*pl.memo = planMemo{g: cur, order: order}
+	*pl.memo = planMemo{g: cur}
 	res := &Result{Nix: nix}
 	sv := pl.survey(cur)
 	if base == g && len(declared) == 0 {
@@ -252,7 +253,13 @@ func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
 		if round == maxPlanRounds {
 			return nil, fmt.Errorf("plan did not settle after %d rounds", maxPlanRounds)
 		}
-		st := pl.round(cur)
+		// Only the last round's held-back copies are the result: the
+		// others are planned without writing their reasons, and the last
+		// is planned again with them (a round that proposes nothing
+		// changes nothing in the planner, so it decides the same).
+		quiet := pl
+		quiet.terse = true
+		st := quiet.round(cur)
 		if len(st.follows) == 0 && len(st.promotions) == 0 {
 			if moved && len(pl.rejected) > 0 {
 				// A follows rejected in an earlier graph may fit the
@@ -261,10 +268,10 @@ func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
 				moved = false
 				continue
 			}
-			res.HeldBack = st.heldBack
+			res.HeldBack = pl.round(cur).heldBack
 			break
 		}
-		next, order, err := pl.applyOrder(cur, st.promotions, st.follows)
+		next, srcOf, err := pl.applyOrder(cur, st.promotions, st.follows)
 		if err != nil {
 			// Some follows break the lock, or make it one the target Nix
 			// refuses: add them one by one, reject each that fails with
@@ -288,8 +295,12 @@ func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
 			}
 			continue
 		}
+		var carried []surveyFacts
+		if sv := pl.memo.sv; sv != nil && sv.g == cur && cur.nixOrder && len(st.promotions) == 0 && srcOf != nil {
+			carried = carryFacts(sv.facts, srcOf)
+		}
 		cur, moved = next, true
-		*pl.memo = planMemo{g: cur, order: order}
+		*pl.memo = planMemo{g: cur, carried: carried}
 		res.Promotions = append(res.Promotions, st.promotions...)
 		res.Follows = append(res.Follows, st.follows...)
 	}
@@ -336,9 +347,9 @@ func (pl planner) apply(g *Graph, promotions []Promotion, follows []Follows) (*G
 	return next, err
 }
 
-// applyOrder is apply, also returning NixKeys' order of the result.
-func (pl planner) applyOrder(g *Graph, promotions []Promotion, follows []Follows) (*Graph, []string, error) {
-	next, order, err := applyStep(g, promotions, follows)
+// applyOrder is apply, also returning predict's srcOf.
+func (pl planner) applyOrder(g *Graph, promotions []Promotion, follows []Follows) (*Graph, []int32, error) {
+	next, srcOf, err := applyStep(g, promotions, follows)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -347,12 +358,12 @@ func (pl planner) applyOrder(g *Graph, promotions []Promotion, follows []Follows
 			return nil, nil, &throughFollowsError{edges: bad}
 		}
 	}
-	return next, order, nil
+	return next, srcOf, nil
 }
 
 // applyStep adds the promotions to g, then the follows, and returns the
-// result with NixKeys' order of it.
-func applyStep(g *Graph, promotions []Promotion, follows []Follows) (*Graph, []string, error) {
+// result with predict's srcOf (relative to the last promotion's result).
+func applyStep(g *Graph, promotions []Promotion, follows []Follows) (*Graph, []int32, error) {
 	var err error
 	for _, pr := range promotions {
 		if g, err = Promote(g, pr.Name, pr.Path); err != nil {
@@ -405,6 +416,8 @@ type planner struct {
 	target TargetPolicy
 	// included are the root inputs of Policy.Include.
 	included map[string]bool
+	// declaredRoots are the names of Policy.RootInputs.
+	declaredRoots map[string]bool
 	// subs are the hosts of Policy.Substituters.
 	subs map[string]bool
 	// addClasses are the branch classes --add-inputs would add a root
@@ -419,8 +432,15 @@ type planner struct {
 	// memo keeps what the planner learnt about the graph it last looked
 	// at, shared by the copies of the planner its value methods get.
 	memo *planMemo
+	// terse leaves the reasons and lines of held-back copies unwritten:
+	// set for the rounds whose held-back list is thrown away.
+	terse bool
 	// facts caches factsOf, caches cacheOf.
-	facts  map[factsKey]planFacts
+	facts map[factsKey]*planFacts
+	// store holds the facts factsOf read, none a zero planFacts.
+	store *factStore
+	// ids numbers source IDs and families.
+	ids    *interned
 	caches map[cacheKey]cacheHit
 }
 
@@ -431,11 +451,45 @@ type planner struct {
 type planMemo struct {
 	// g is the graph the rest is about.
 	g *Graph
-	// order is NixKeys' order of g, or nil when not known yet.
-	order []string
 	// sv is the survey of g, valid while len(planner.added) is added.
 	sv    *survey
 	added int
+	// carried are the facts of g's nodes by place, carried over from the
+	// graph g was predicted from (nil: read them).
+	carried []surveyFacts
+}
+
+// carriedFor returns m.carried when they are about g.
+func (m *planMemo) carriedFor(g *Graph) []surveyFacts {
+	if m.g != g || !g.nixOrder || len(m.carried) != len(g.index.nodes) {
+		return nil
+	}
+	return m.carried
+}
+
+// surveyFacts is what a survey read about one node, kept for the next
+// graph: a prediction copies nodes with their attribute sets, so the facts
+// of the node a prediction's node copies are its own (see factsKey).
+type surveyFacts struct {
+	// facts are the node's, or nil when not read yet.
+	facts *planFacts
+	// cache is cacheOf the node under the input name cacheName, when
+	// cacheKnown.
+	cache      cacheHit
+	cacheName  string
+	cacheKnown bool
+}
+
+// carryFacts gives the nodes of a prediction the facts of the nodes they
+// copy: srcOf maps each to its source's place, whose facts are from.
+func carryFacts(from []surveyFacts, srcOf []int32) []surveyFacts {
+	out := make([]surveyFacts, len(srcOf))
+	for j, i := range srcOf {
+		if int(i) < len(from) {
+			out[j] = from[i]
+		}
+	}
+	return out
 }
 
 // newPlanner sets up the planner of one Plan.
@@ -443,11 +497,39 @@ func newPlanner(p Policy, nix nixversion.Version, declared []Follows) planner {
 	pl := planner{policy: p, nix: nix, declared: declared, rejected: make(map[string]rejection),
 		target: TargetBranch, included: make(map[string]bool), subs: substituterHosts(p.Substituters),
 		cross: make(map[string]CrossBranchFollows), added: make(map[string]bool), addClasses: make(map[string]bool),
-		memo: &planMemo{}, facts: make(map[factsKey]planFacts), caches: make(map[cacheKey]cacheHit)}
+		memo: &planMemo{}, facts: make(map[factsKey]*planFacts), store: &factStore{}, ids: &interned{ids: make(map[string]int32)}, caches: make(map[cacheKey]cacheHit)}
 	for _, name := range p.Include {
 		pl.included[name] = true
 	}
+	pl.declaredRoots = make(map[string]bool, len(p.RootInputs))
+	for _, name := range p.RootInputs {
+		pl.declaredRoots[name] = true
+	}
 	return pl
+}
+
+// sprintf is fmt.Sprintf, or "" when pl is terse.
+func (pl planner) sprintf(format string, args ...any) string {
+	if pl.terse {
+		return ""
+	}
+	return fmt.Sprintf(format, args...)
+}
+
+// join is JoinPath, or "" when pl is terse.
+func (pl planner) join(path []string) string {
+	if pl.terse {
+		return ""
+	}
+	return JoinPath(path)
+}
+
+// followsLine is FollowsLine, or "" when pl is terse.
+func (pl planner) followsLine(f Follows) string {
+	if pl.terse {
+		return ""
+	}
+	return FollowsLine(f)
 }
 
 // step is what one round proposes.
@@ -463,11 +545,16 @@ type copyInfo struct {
 	path   []string
 	source Source
 	family string // source ID, or "nixpkgs" for every nixpkgs copy
-	branch Branch
-	newest int64 // locked lastModified
-	uses   int   // edges resolving to this node
+	// familyID and sourceID are the numbers of family and source.ID
+	// (planner.ids).
+	familyID, sourceID int32
+	branch             Branch
+	newest             int64 // locked lastModified
+	uses               int   // edges resolving to this node
 	// pos is the copy's place in the survey's walk order.
 	pos int32
+	// isRoot tells a node some root input denotes.
+	isRoot bool
 	// libOnly marks a copy that only nixpkgs' lib is taken from:
 	// nix-community/nixpkgs.lib, or nixpkgs with dir=lib.
 	libOnly bool
@@ -493,20 +580,29 @@ type rootInput struct {
 type survey struct {
 	// copies holds every reachable node with a source, shallowest first.
 	copies []*copyInfo
-	// byKey finds them by node key.
-	byKey map[string]*copyInfo
-	// perFamily counts the copies of each family.
-	perFamily map[string]int
+	// at holds them by place in the walk's order (nil for the nodes with
+	// no source); copyAt and copyOf find them by input path and by key.
+	at []*copyInfo
+	// nodes and targets are the graph by place in the walk's order: each
+	// node, and per input (in Inputs order) the place of its target, -1
+	// when it is not a reachable node.
+	nodes   []*Node
+	targets [][]int32
+	// g is the graph surveyed; keyPos maps its keys to places when its
+	// index does not (a graph that no prediction built).
+	g      *Graph
+	keyPos map[string]int32
+	// perFamily counts the copies of each family, by familyID.
+	perFamily []int
 	// roots are the root inputs that denote one of copies and may be a
 	// target (flake.nix still declares them), by name.
 	roots []rootInput
-	// isRoot tells the nodes some root input denotes.
-	isRoot map[string]bool
 
-	// rootsBySource holds the elements of roots by their node's source ID,
-	// in the order of roots, so that targetOf looks at a copy's own source
-	// instead of scanning every root input for each copy.
-	rootsBySource map[string][]rootInput
+	// rootsBySource holds the elements of roots by their node's source
+	// number (copyInfo.sourceID), in the order of roots, so that targetOf
+	// looks at a copy's own source instead of scanning every root input
+	// for each copy (rootsOf).
+	rootsBySource [][]rootInput
 	// perSource counts the copies of each source ID.
 	perSource map[string]int
 	// paths and parent are, by place in the walk's order, each node's
@@ -517,6 +613,9 @@ type survey struct {
 	// cache serves (see preHeld), or -1; caches says which cache.
 	cacheTop []int32
 	caches   map[int32]cacheHit
+
+	// facts are what was read about each node, by place.
+	facts []surveyFacts
 
 	// rootByName finds the elements of roots by name.
 	rootByName map[string]int
@@ -554,6 +653,26 @@ type planFacts struct {
 	libOnly bool
 	// newest is the locked lastModified.
 	newest int64
+	// id is the source ID's number (planner.ids).
+	id int32
+}
+
+// interned numbers strings (source IDs, and "nixpkgs" for the nixpkgs
+// family), so that a survey counts copies by number, not in a map.
+type interned struct {
+	ids   map[string]int32
+	names []string
+}
+
+// of returns the number of s, numbering it when new.
+func (in *interned) of(s string) int32 {
+	if id, ok := in.ids[s]; ok {
+		return id
+	}
+	id := int32(len(in.names))
+	in.ids[s] = id
+	in.names = append(in.names, s)
+	return id
 }
 
 // factsKey identifies the attribute sets a node's facts come from. Predict
@@ -566,8 +685,16 @@ type factsKey struct {
 	nLocked, nOrig   int
 }
 
-// factsOf returns the facts of n, read once per pair of attribute sets.
-func (pl planner) factsOf(n *Node) planFacts {
+// factStore carves the facts factsOf reads from shared blocks.
+type factStore struct {
+	slab slab[planFacts]
+	none planFacts // the facts of a node with no attributes
+}
+
+// factsOf returns the facts of n, read once per pair of attribute sets
+// when a promotion can need them again, else once per survey that does
+// not have them carried over. They are never modified.
+func (pl planner) factsOf(n *Node) *planFacts {
 	var k factsKey
 	if len(n.Locked) > 0 {
 		k.locked, k.nLocked = &n.Locked[0], len(n.Locked)
@@ -576,16 +703,60 @@ func (pl planner) factsOf(n *Node) planFacts {
 		k.original, k.nOrig = &n.Original[0], len(n.Original)
 	}
 	if k.locked == nil && k.original == nil {
-		return planFacts{} // no source
+		return &pl.store.none // no source
 	}
-	if f, ok := pl.facts[k]; ok {
+	// Only a promotion's graph has nodes whose facts were not carried
+	// over (see carryFacts): without one, every node is read once anyway.
+	keep := pl.policy.Promote || pl.policy.AddInputs
+	if f, ok := pl.facts[k]; ok && keep {
 		return f
 	}
+	f := &pl.store.slab.alloc(1)[0]
+	*f = readPlanFacts(n)
+	f.id = pl.ids.of(f.source.ID)
+	if keep {
+		pl.facts[k] = f
+	}
+	return f
+}
+
+// readPlanFacts reads the facts of a node with attributes, but for id.
+func readPlanFacts(n *Node) planFacts {
 	f := planFacts{source: SourceOf(n), branch: BranchOf(n)}
 	f.libOnly = isLibOnly(n, f.source)
 	f.newest, _ = n.Locked.Int("lastModified")
-	pl.facts[k] = f
 	return f
+}
+
+// readAllFacts is factsOf of every node but the root that carried has no
+// facts for, read on every core, on a big graph when no promotion can
+// need them again (else nil: factsOf reads them one by one).
+func (pl planner) readAllFacts(nodes []*Node, carried []surveyFacts) []*planFacts {
+	if len(nodes) < parallelMin || runtime.GOMAXPROCS(0) < 2 || pl.policy.Promote || pl.policy.AddInputs {
+		return nil
+	}
+	out := make([]*planFacts, len(nodes))
+	read := make([]planFacts, len(nodes))
+	inParallel(len(nodes), 1024, runtime.GOMAXPROCS(0), func() func(int) {
+		return func(i int) {
+			n := nodes[i]
+			if i == 0 || carried != nil && carried[i].facts != nil {
+				return
+			}
+			if len(n.Locked) == 0 && len(n.Original) == 0 {
+				out[i] = &pl.store.none
+				return
+			}
+			read[i] = readPlanFacts(n)
+			out[i] = &read[i]
+		}
+	})
+	for _, f := range out { // numbering the sources in walk order, as factsOf does
+		if f != nil && f != &pl.store.none {
+			f.id = pl.ids.of(f.source.ID)
+		}
+	}
+	return out
 }
 
 // cacheKey is what cacheOf's answer depends on, besides Substituters.
@@ -611,101 +782,223 @@ func (pl planner) survey(g *Graph) survey {
 	if m.g == g && m.sv != nil && m.added == len(pl.added) {
 		return *m.sv
 	}
-	order := m.order
-	if m.g != g || order == nil {
-		order, _ = NixKeys(g)
-	}
-	sv := pl.surveyOrder(g, order)
-	*m = planMemo{g: g, order: order, sv: &sv, added: len(pl.added)}
+	sv := pl.surveyOrder(g, m.carriedFor(g))
+	*m = planMemo{g: g, sv: &sv, added: len(pl.added), carried: m.carriedFor(g)}
 	return sv
 }
 
-// surveyOrder is survey's work, given NixKeys' order of g.
-func (pl planner) surveyOrder(g *Graph, order []string) survey {
-	// Number the nodes by their place in order; paths and uses are then
-	// slices (inputPaths' and an edge count's work, one map instead of
-	// three).
-	pos := make(map[string]int32, len(order))
-	for i, key := range order {
-		pos[key] = int32(i)
+// surveyOrder is survey's work. It walks g by number in NixKeys' order:
+// the order of the index a prediction left in g, else one made here.
+func (pl planner) surveyOrder(g *Graph, carried []surveyFacts) survey {
+	sv := survey{g: g}
+	var order []string
+	if g.nixOrder {
+		order, sv.nodes, sv.targets = g.index.keys, g.index.nodes, g.index.targets
+	} else {
+		order, _ = NixKeys(g)
+		sv.keyPos = make(map[string]int32, len(order))
+		for i, key := range order {
+			sv.keyPos[key] = int32(i)
+		}
+		sv.nodes = make([]*Node, len(order))
+		sv.targets = make([][]int32, len(order))
+		for i, key := range order {
+			n := g.Nodes[key]
+			sv.nodes[i] = n
+			sv.targets[i] = make([]int32, len(n.Inputs))
+			for k, e := range n.Inputs {
+				sv.targets[i][k] = -1
+				if j, ok := sv.keyPos[e.Target]; ok {
+					sv.targets[i][k] = j
+				}
+			}
+		}
 	}
 	paths := make([][]string, len(order))
 	parent := make([]int32, len(order))
 	seen := make([]bool, len(order))
+	via := make([]int32, len(order)) // the input of parent that path ends in
 	uses := make([]int, len(order))
 	if len(order) > 0 {
 		paths[0], seen[0], parent[0] = []string{}, true, -1 // order starts at the root
 	}
-	for i, key := range order {
-		for _, e := range g.Nodes[key].Inputs {
-			j, ok := pos[e.Target]
-			if !ok {
+	var buf slab[string]
+	for i := range order {
+		for k, e := range sv.nodes[i].Inputs {
+			j := sv.targets[i][k]
+			if j < 0 {
 				continue
 			}
 			uses[j]++
 			if !seen[j] && !e.IsFollows() {
-				paths[j], seen[j], parent[j] = append(append([]string(nil), paths[i]...), e.Name), true, int32(i)
+				p := buf.alloc(len(paths[i]) + 1)
+				copy(p, paths[i])
+				p[len(p)-1] = e.Name
+				paths[j], seen[j], parent[j], via[j] = p, true, int32(i), int32(k)
 			}
 		}
 	}
-	sv := survey{byKey: make(map[string]*copyInfo, len(order)), perFamily: make(map[string]int), isRoot: make(map[string]bool),
-		paths: paths, parent: parent, cacheTop: make([]int32, len(order)), caches: make(map[int32]cacheHit)}
+	sv.at = make([]*copyInfo, len(order))
+	infos := make([]copyInfo, len(order)) // one allocation, not one per copy
+	nixpkgsID := pl.ids.of("nixpkgs")
+	read := pl.readAllFacts(sv.nodes, carried)
+	sv.facts = make([]surveyFacts, len(order))
+	sv.paths, sv.parent, sv.cacheTop, sv.caches = paths, parent, make([]int32, len(order)), make(map[int32]cacheHit)
 	for i, key := range order {
 		sv.cacheTop[i] = -1
-		if key == g.Root {
-			continue
+		if i == 0 {
+			continue // the root
 		}
-		n := g.Nodes[key]
-		f := pl.factsOf(n)
+		n := sv.nodes[i]
+		nf := &sv.facts[i]
+		switch {
+		case carried != nil && carried[i].facts != nil:
+			*nf = carried[i]
+		case read != nil:
+			*nf = surveyFacts{facts: read[i]}
+		default:
+			*nf = surveyFacts{facts: pl.factsOf(n)}
+		}
+		f := nf.facts
 		// The topmost node on the way here (the root excluded, this one
 		// included) that is served by a binary cache (preHeld); order
 		// has every parent before its children.
 		if p := parent[i]; p > 0 && sv.cacheTop[p] >= 0 {
 			sv.cacheTop[i] = sv.cacheTop[p]
-		} else if hit := pl.cacheOf(paths[i][len(paths[i])-1], f.source); hit.host != "" {
-			sv.cacheTop[i] = int32(i)
-			sv.caches[int32(i)] = hit
+		} else {
+			name := paths[i][len(paths[i])-1]
+			if !nf.cacheKnown || nf.cacheName != name {
+				nf.cache, nf.cacheName, nf.cacheKnown = pl.cacheOf(name, f.source), name, true
+			}
+			if hit := nf.cache; hit.host != "" {
+				sv.cacheTop[i] = int32(i)
+				sv.caches[int32(i)] = hit
+			}
 		}
 		if f.source.ID == "" {
 			continue
 		}
-		c := &copyInfo{key: key, path: paths[i], source: f.source, branch: f.branch, uses: uses[i], newest: f.newest, pos: int32(i)}
+		c := &infos[i]
+		*c = copyInfo{key: key, path: paths[i], source: f.source, branch: f.branch, uses: uses[i], newest: f.newest, pos: int32(i)}
 		// flake-parts' nixpkgs-lib is also a nixpkgs tarball pinned to a
 		// rev: the input name says it only needs lib.
 		c.libOnly = f.libOnly || c.source.Nixpkgs && len(c.path) > 0 && c.path[len(c.path)-1] == "nixpkgs-lib"
-		c.family = c.source.ID
+		c.family, c.familyID, c.sourceID = c.source.ID, f.id, f.id
 		if c.nixpkgsLike() {
-			c.family = "nixpkgs"
+			c.family, c.familyID = "nixpkgs", nixpkgsID
 		}
-		sv.byKey[key] = c
-		sv.perFamily[c.family]++
+		sv.at[i] = c
 		sv.copies = append(sv.copies, c)
 	}
-	slices.SortStableFunc(sv.copies, func(a, b *copyInfo) int { return comparePath(a.path, b.path) })
-	root := g.Nodes[g.Root]
-	for _, in := range root.Inputs {
-		if c, ok := sv.byKey[in.Target]; ok {
-			sv.isRoot[c.key] = true
+	sv.copies = byPath(sv.copies, sv.at, sv.nodes, sv.targets, parent, via)
+	var rootIns Inputs
+	if len(order) > 0 {
+		rootIns = sv.nodes[0].Inputs
+	}
+	for k, in := range rootIns {
+		if j := sv.targets[0][k]; j >= 0 && sv.at[j] != nil {
+			c := sv.at[j]
+			c.isRoot = true
 			if !pl.isStale(in.Name) {
 				sv.roots = append(sv.roots, rootInput{name: in.Name, node: c})
 			}
 		}
 	}
-	sv.rootsBySource = make(map[string][]rootInput)
+	sv.rootsBySource = make([][]rootInput, len(pl.ids.names))
 	sv.rootByName = make(map[string]int, len(sv.roots))
 	sv.libRoot = -1
 	for i, r := range sv.roots {
-		sv.rootsBySource[r.node.source.ID] = append(sv.rootsBySource[r.node.source.ID], r)
+		sv.rootsBySource[r.node.sourceID] = append(sv.rootsBySource[r.node.sourceID], r)
 		sv.rootByName[r.name] = i
 		if sv.libRoot < 0 && r.node.libOnly && !r.node.pinned() {
 			sv.libRoot = i
 		}
 	}
-	sv.perSource = make(map[string]int)
+	perSource := make([]int, len(pl.ids.names))
+	sv.perFamily = make([]int, len(pl.ids.names))
 	for _, c := range sv.copies {
-		sv.perSource[c.source.ID]++
+		perSource[c.sourceID]++
+		sv.perFamily[c.familyID]++
+	}
+	sv.perSource = make(map[string]int)
+	for id, n := range perSource {
+		if n > 0 {
+			sv.perSource[pl.ids.names[id]] = n
+		}
 	}
 	return sv
+}
+
+// byPath returns copies (those of at, in walk order) sorted by path
+// (comparePath): the path tree (parent, via) breadth first, each node's
+// children in input order, which is by name, meets the paths shortest
+// first and equal lengths in segment-wise byte order, with no comparison
+// of paths at all. It sorts when some node is off the tree.
+func byPath(copies, at []*copyInfo, nodes []*Node, targets [][]int32, parent, via []int32) []*copyInfo {
+	if len(nodes) == 0 {
+		return copies
+	}
+	queue := make([]int32, 1, len(nodes))
+	for h := 0; h < len(queue); h++ {
+		u := queue[h]
+		for k, j := range targets[u] {
+			if j > 0 && parent[j] == u && via[j] == int32(k) {
+				queue = append(queue, j)
+			}
+		}
+	}
+	if len(queue) != len(nodes) {
+		slices.SortStableFunc(copies, func(a, b *copyInfo) int { return comparePath(a.path, b.path) })
+		return copies
+	}
+	out := copies[:0]
+	for _, u := range queue {
+		if at[u] != nil {
+			out = append(out, at[u])
+		}
+	}
+	return out
+}
+
+// rootsOf returns the root inputs of c's source.
+func (sv survey) rootsOf(c *copyInfo) []rootInput {
+	if int(c.sourceID) < len(sv.rootsBySource) {
+		return sv.rootsBySource[c.sourceID]
+	}
+	return nil
+}
+
+// copyAt returns the copy at path, walking direct edges only (as
+// directTarget does), or nil.
+func (sv survey) copyAt(path []string) *copyInfo {
+	if len(sv.nodes) == 0 {
+		return nil
+	}
+	cur := int32(0)
+	for _, seg := range path {
+		k, ok := sv.nodes[cur].Inputs.find(seg)
+		if !ok || sv.nodes[cur].Inputs[k].IsFollows() {
+			return nil
+		}
+		if cur = sv.targets[cur][k]; cur < 0 {
+			return nil
+		}
+	}
+	return sv.at[cur]
+}
+
+// copyOf returns the copy whose node has the given key, or nil.
+func (sv survey) copyOf(key string) *copyInfo {
+	if sv.keyPos != nil {
+		if i, ok := sv.keyPos[key]; ok {
+			return sv.at[i]
+		}
+		return nil
+	}
+	if i, ok := sv.g.index.lookup(sv.g, key); ok {
+		return sv.at[i]
+	}
+	return nil
 }
 
 // isStale reports whether the root input name is in the lock but no longer
@@ -715,14 +1008,7 @@ func (pl planner) isStale(name string) bool {
 }
 
 // declaredRoot reports whether flake.nix declares the root input name.
-func (pl planner) declaredRoot(name string) bool {
-	for _, n := range pl.policy.RootInputs {
-		if n == name {
-			return true
-		}
-	}
-	return false
-}
+func (pl planner) declaredRoot(name string) bool { return pl.declaredRoots[name] }
 
 // primaryOf picks the primary root nixpkgs input: `nixpkgs` when it is one,
 // else the upstream one most lock edges resolve to (then the newest, then
@@ -819,11 +1105,12 @@ func (pl planner) convention(g *Graph, sv survey) Convention {
 // (issue 12, rule 1), for the classes with at least two of them, and
 // those classes sorted.
 func (pl planner) addable(g *Graph) (map[string][]*copyInfo, []string) {
+	pl.terse = true // only verdicts count here, never their reasons
 	sv := pl.survey(g)
 	byClass := make(map[string][]*copyInfo)
 	var classes []string
 	for _, c := range sv.copies {
-		if sv.isRoot[c.key] || !c.source.Nixpkgs || c.source.Fork || c.libOnly || c.pinned() {
+		if c.isRoot || !c.source.Nixpkgs || c.source.Fork || c.libOnly || c.pinned() {
 			continue
 		}
 		if _, held := pl.preHeld(g, c, sv); held {
@@ -901,12 +1188,12 @@ func (pl planner) midCollapsible(g *Graph, sv survey, mid []string) bool {
 	if pl.heldOverride(mid) || pl.declaredBelow(mid) {
 		return false
 	}
-	m := sv.byKey[directTarget(g, mid)]
+	m := sv.copyAt(mid)
 	if m == nil {
 		return false
 	}
 	fit := func(r rootInput) bool { return pl.policy.CrossBranch || r.node.branch.Class == m.branch.Class }
-	return bestRoot(sv.rootsBySource[m.source.ID], fit, "", "") != nil
+	return bestRoot(sv.rootsOf(m), fit, "", "") != nil
 }
 
 // applyNewInput adds the root input n to g as Nix would lock it from the
@@ -928,10 +1215,10 @@ func applyNewInput(g *Graph, n NewInput) (*Graph, error) {
 // Hold of the author's, a root input flake.nix no longer declares, or a
 // binary cache (unless Policy.Include lifts it).
 func (pl planner) preHeld(g *Graph, c *copyInfo, sv survey) (reason string, held bool) {
-	pathStr := JoinPath(c.path)
+	pathStr := pl.join(c.path)
 	for _, entry := range pl.policy.Ignore {
 		if related(splitEntry(entry), c.path) {
-			return fmt.Sprintf("%s is ignored (--ignore %s)", pathStr, entry), true
+			return pl.sprintf("%s is ignored (--ignore %s)", pathStr, entry), true
 		}
 	}
 	for _, h := range pl.policy.Holds {
@@ -940,7 +1227,7 @@ func (pl planner) preHeld(g *Graph, c *copyInfo, sv survey) (reason string, held
 		}
 	}
 	if pl.isStale(c.path[0]) {
-		return fmt.Sprintf("%s is below %s, which flake.nix no longer declares: %s", pathStr, c.path[0], staleLockReason), true
+		return pl.sprintf("%s is below %s, which flake.nix no longer declares: %s", pathStr, c.path[0], staleLockReason), true
 	}
 	if !pl.included[c.path[0]] {
 		// The topmost input above c (c excluded) that a binary cache
@@ -948,8 +1235,8 @@ func (pl planner) preHeld(g *Graph, c *copyInfo, sv survey) (reason string, held
 		if p := sv.parent[c.pos]; p > 0 {
 			if top := sv.cacheTop[p]; top >= 0 {
 				hit := sv.caches[top]
-				return fmt.Sprintf("%s is what %s's binary cache %s is built with (%s): --include %s collapses it anyway",
-					pathStr, JoinPath(sv.paths[top]), hit.host, hit.why, c.path[0]), true
+				return pl.sprintf("%s is what %s's binary cache %s is built with (%s): --include %s collapses it anyway",
+					pathStr, pl.join(sv.paths[top]), hit.host, hit.why, c.path[0]), true
 			}
 		}
 	}
@@ -981,6 +1268,9 @@ func (pl planner) round(g *Graph) step {
 	promoted := make(map[string]bool) // source IDs promoted this round
 	newNames := make(map[string]bool) // root input names promoted this round
 	hold := func(c *copyInfo, reason, line, needsNix string) {
+		if pl.terse {
+			return
+		}
 		st.heldBack = append(st.heldBack, HeldBack{Path: c.path, Reason: reason, Line: line, NeedsNix: needsNix})
 	}
 	emitted := make(map[string]bool)
@@ -988,7 +1278,7 @@ func (pl planner) round(g *Graph) step {
 	emit := func(c *copyInfo, f Follows) {
 		k := JoinPath(f.Input)
 		if rej, ok := pl.rejected[k]; ok {
-			hold(c, JoinPath(c.path)+" stays: "+rej.reason, "", rej.needsNix)
+			hold(c, pl.join(c.path)+" stays: "+rej.reason, "", rej.needsNix)
 			return
 		}
 		if !emitted[k] {
@@ -999,13 +1289,13 @@ func (pl planner) round(g *Graph) step {
 	}
 
 	for _, c := range sv.copies {
-		if sv.isRoot[c.key] || sv.perFamily[c.family] < 2 {
+		if c.isRoot || sv.perFamily[c.familyID] < 2 {
 			continue
 		}
 		if !c.nixpkgsLike() && !pl.policy.All {
 			continue
 		}
-		pathStr := JoinPath(c.path)
+		pathStr := pl.join(c.path)
 		v := pl.targetOf(c, sv)
 		if reason, held := pl.preHeld(g, c, sv); held {
 			hold(c, reason, pl.lineFor(c, v, sv), "")
@@ -1024,9 +1314,9 @@ func (pl planner) round(g *Graph) step {
 		// source, or go deep, or promote it.
 		mid := c.path[:2]
 		midStr := JoinPath(mid)
-		line := FollowsLine(Follows{Input: c.path, Target: target})
+		line := pl.followsLine(Follows{Input: c.path, Target: target})
 		if pl.heldOverride(mid) || pl.declaredBelow(mid) {
-			hold(c, fmt.Sprintf("%s is below %s, which has declared, ignored or held follows below it: write %s with --deep", pathStr, midStr, line), line, "")
+			hold(c, pl.sprintf("%s is below %s, which has declared, ignored or held follows below it: write %s with --deep", pathStr, midStr, line), line, "")
 			continue
 		}
 		if rej, ok := pl.rejected[midStr]; ok {
@@ -1039,14 +1329,14 @@ func (pl planner) round(g *Graph) step {
 				continue
 			}
 		}
-		midNode := sv.byKey[directTarget(g, mid)]
+		midNode := sv.copyAt(mid)
 		if midNode != nil {
 			sameClass := func(r rootInput) bool { return r.node.branch.Class == midNode.branch.Class }
 			fit := sameClass
 			if pl.policy.CrossBranch {
 				fit = anyRoot
 			}
-			if r := bestRoot(sv.rootsBySource[midNode.source.ID], fit, midNode.branch.Class, ""); r != nil {
+			if r := bestRoot(sv.rootsOf(midNode), fit, midNode.branch.Class, ""); r != nil {
 				emit(c, Follows{Input: append([]string(nil), mid...), Target: []string{r.name}})
 				continue
 			}
@@ -1081,7 +1371,7 @@ func (pl planner) recordCross(g *Graph, sv survey, f Follows) {
 	if len(f.Target) != 1 {
 		return
 	}
-	c := sv.byKey[directTarget(g, f.Input)]
+	c := sv.copyAt(f.Input)
 	var t *copyInfo
 	if i, ok := sv.rootByName[f.Target[0]]; ok {
 		t = sv.roots[i].node
@@ -1119,9 +1409,9 @@ func (pl planner) reroutes(g *Graph, sv survey, mid []string, rej rejection) []F
 		if !ok || !edge.IsFollows() || len(edge.Follows) <= len(mid) || !hasPrefix(edge.Follows, mid) {
 			continue // no longer through mid
 		}
-		c := sv.byKey[edge.Target]
+		c := sv.copyOf(edge.Target)
 		if len(e.input) != 2 || pl.heldOverride(e.input) || pl.isDeclared(e.input) ||
-			c == nil || sv.isRoot[c.key] || !c.nixpkgsLike() && !pl.policy.All {
+			c == nil || c.isRoot || !c.nixpkgsLike() && !pl.policy.All {
 			return nil
 		}
 		if _, held := pl.preHeld(g, c, sv); held {
@@ -1151,7 +1441,7 @@ func (pl planner) isDeclared(input []string) bool {
 // Nix version that would allow one when the target is what stands in the
 // way (a deep override, when promoting is allowed but impossible).
 func (pl planner) noRootReason(path, mid string, promotable bool) (reason, needsNix string) {
-	reason = fmt.Sprintf("%s is below %s, which has no root input of its source: ", path, mid)
+	reason = pl.sprintf("%s is below %s, which has no root input of its source: ", path, mid)
 	deep := nixversion.DeepOverrides.String()
 	switch {
 	case pl.nix.AtLeast(nixversion.DeepOverrides):
@@ -1169,13 +1459,26 @@ func (pl planner) noRootReason(path, mid string, promotable bool) (reason, needs
 // The next round, seeing the new graph, picks their targets again. When
 // that would drop everything, it keeps follows as they are.
 func deferThroughMoved(follows []Follows) []Follows {
+	// Only a target longer than some follows' input can run through it:
+	// look the target's proper prefixes up among the inputs.
+	var inputs map[string]bool
+	for _, f := range follows {
+		if len(f.Target) > 1 || len(f.Input) == 0 {
+			inputs = make(map[string]bool, len(follows))
+			break
+		}
+	}
+	if inputs == nil {
+		return follows
+	}
+	for _, o := range follows {
+		inputs[pathKey(o.Input)] = true
+	}
 	var kept []Follows
 	for _, f := range follows {
 		through := false
-		for _, o := range follows {
-			if len(o.Input) < len(f.Target) && hasPrefix(f.Target, o.Input) {
-				through = true
-			}
+		for l := 0; l < len(f.Target) && !through; l++ {
+			through = inputs[pathKey(f.Target[:l])]
 		}
 		if !through {
 			kept = append(kept, f)
@@ -1203,12 +1506,12 @@ type verdict struct {
 // targetOf returns the root input the copy c should follow (issue 12,
 // rules 1-5), or why it stays where it is. Targets are root inputs only.
 func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
-	pathStr := JoinPath(c.path)
+	pathStr := pl.join(c.path)
 	primary := pl.primaryRoot(sv)
 	toPrimary := func() verdict { return verdict{target: []string{primary.name}} }
 	lineToPrimary := ""
-	if primary != nil {
-		lineToPrimary = FollowsLine(Follows{Input: c.path, Target: []string{primary.name}})
+	if primary != nil && !pl.terse {
+		lineToPrimary = pl.followsLine(Follows{Input: c.path, Target: []string{primary.name}})
 	}
 	if c.libOnly {
 		// A lib-only root input first (the flake's own nixpkgs-lib), else
@@ -1219,23 +1522,23 @@ func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
 		if primary != nil {
 			return toPrimary()
 		}
-		return verdict{reason: fmt.Sprintf("%s only needs nixpkgs' lib, but the flake has no root nixpkgs input: add %s", pathStr, newInputLine("nixpkgs", newInputURL(ClassRolling)))}
+		return verdict{reason: pl.sprintf("%s only needs nixpkgs' lib, but the flake has no root nixpkgs input: add %s", pathStr, newInputLine("nixpkgs", newInputURL(ClassRolling)))}
 	}
 	sameClass := func(r rootInput) bool { return r.node.branch.Class == c.branch.Class }
-	own := sv.rootsBySource[c.source.ID]
+	own := sv.rootsOf(c)
 	if !c.nixpkgsLike() {
 		if r := bestRoot(own, sameClass, "", ""); r != nil {
 			return verdict{target: []string{r.name}}
 		}
 		if len(own) == 0 {
-			return verdict{reason: fmt.Sprintf("%s has no root input of its source (%s) to follow: add one to flake.nix, or --promote", pathStr, c.source.ID)}
+			return verdict{reason: pl.sprintf("%s has no root input of its source (%s) to follow: add one to flake.nix, or --promote", pathStr, c.source.ID)}
 		}
 		r := bestRoot(own, anyRoot, "", "")
 		if pl.policy.CrossBranch {
 			return verdict{target: []string{r.name}}
 		}
-		line := FollowsLine(Follows{Input: c.path, Target: []string{r.name}})
-		return verdict{reason: fmt.Sprintf("%s is on %s and root input %s on %s: --cross-branch makes it follow %s", pathStr, branchName(c.branch), r.name, branchName(r.node.branch), r.name), line: line}
+		line := pl.followsLine(Follows{Input: c.path, Target: []string{r.name}})
+		return verdict{reason: pl.sprintf("%s is on %s and root input %s on %s: --cross-branch makes it follow %s", pathStr, branchName(c.branch), r.name, branchName(r.node.branch), r.name), line: line}
 	}
 	// The root input of the copy's own source that stands for the primary:
 	// the primary itself when it is of that source, else the best of them.
@@ -1249,7 +1552,7 @@ func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
 		if r := bestRoot(own, sameClass, "", pl.primary); r != nil {
 			return verdict{target: []string{r.name}} // the same revision
 		}
-		return verdict{reason: fmt.Sprintf("%s is pinned to %s on purpose (a revision pin is never collapsed): write the follows yourself to drop it", pathStr, branchName(c.branch)), line: lineToPrimary}
+		return verdict{reason: pl.sprintf("%s is pinned to %s on purpose (a revision pin is never collapsed): write the follows yourself to drop it", pathStr, branchName(c.branch)), line: lineToPrimary}
 	}
 	if pl.target == TargetPrimary && srcPrimary != nil {
 		return verdict{target: []string{srcPrimary.name}}
@@ -1258,7 +1561,7 @@ func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
 		return verdict{target: []string{r.name}}
 	}
 	if primary == nil {
-		return verdict{reason: fmt.Sprintf("%s has no root nixpkgs input to follow: add nixpkgs.url to flake.nix", pathStr)}
+		return verdict{reason: pl.sprintf("%s has no root nixpkgs input to follow: add nixpkgs.url to flake.nix", pathStr)}
 	}
 	if srcPrimary == nil {
 		// A fork with no root input of its own source, or upstream nixpkgs
@@ -1266,18 +1569,18 @@ func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
 		if pl.policy.CrossBranch {
 			return toPrimary()
 		}
-		what := fmt.Sprintf("a fork (%s)", c.source.ID)
+		what := pl.sprintf("a fork (%s)", c.source.ID)
 		if !c.source.Fork {
-			what = fmt.Sprintf("upstream nixpkgs and %s a fork (%s)", primary.name, primary.node.source.ID)
+			what = pl.sprintf("upstream nixpkgs and %s a fork (%s)", primary.name, primary.node.source.ID)
 		}
-		return verdict{reason: fmt.Sprintf("%s is %s: --cross-branch makes it follow %s", pathStr, what, primary.name), line: lineToPrimary}
+		return verdict{reason: pl.sprintf("%s is %s: --cross-branch makes it follow %s", pathStr, what, primary.name), line: lineToPrimary}
 	}
 	if pl.policy.CrossBranch {
 		return verdict{target: []string{srcPrimary.name}}
 	}
-	reason := fmt.Sprintf("%s is on %s, which no root input tracks: --cross-branch makes it follow %s (%s)", pathStr, branchName(c.branch), srcPrimary.name, branchName(srcPrimary.node.branch))
-	line := FollowsLine(Follows{Input: c.path, Target: []string{srcPrimary.name}})
-	if name := newInputName(c.branch.Class); name != "" && !c.source.Fork {
+	reason := pl.sprintf("%s is on %s, which no root input tracks: --cross-branch makes it follow %s (%s)", pathStr, branchName(c.branch), srcPrimary.name, branchName(srcPrimary.node.branch))
+	line := pl.followsLine(Follows{Input: c.path, Target: []string{srcPrimary.name}})
+	if name := newInputName(c.branch.Class); name != "" && !c.source.Fork && !pl.terse {
 		add := newInputLine(name, newInputURL(c.branch.Class))
 		if pl.addClasses[c.branch.Class] {
 			reason += ", --add-inputs adds " + add

@@ -53,18 +53,25 @@ func Predict(g *Graph, follows []Follows) (*Graph, error) {
 	return out, err
 }
 
-// predict is Predict, also returning the keys of the result in the order
-// NixKeys gives them (which finish has just computed), so that a caller
-// walking the result next need not walk it again.
-func predict(g *Graph, follows []Follows) (_ *Graph, _ []string, err error) {
+// predict is Predict, also returning, when g was numbered by its index
+// (numberingOf), the index position in g of the node each node of the
+// result (by its index position) copies; else nil.
+func predict(g *Graph, follows []Follows) (_ *Graph, srcOf []int32, err error) {
 	defer recoverInternal("predict", &err)
+	if nb, ok := numberingOf(g); ok && g.index != nil {
+		return predictNumbered(nb, follows)
+	} else if ok {
+		out, _, err := predictNumbered(nb, follows)
+		return out, nil, err
+	}
 	w := cloneGraph(g)
 	for _, f := range follows {
 		if err := applyFollows(w, f); err != nil {
 			return nil, nil, err
 		}
 	}
-	return finishOrder(w)
+	out, _, err := finishOrder(w)
+	return out, nil, err
 }
 
 // Promote returns the lock with a new root input named name whose node is a
@@ -222,6 +229,7 @@ func finishOrder(w *Graph) (*Graph, []string, error) {
 			n.Inputs[i].Target = names[n.Inputs[i].Target]
 		}
 	}
+	indexInOrder(out, newOrder)
 	return out, newOrder, nil
 }
 
