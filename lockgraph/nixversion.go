@@ -2,6 +2,7 @@ package lockgraph
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/flakedup/flakedup/internal/nixversion"
@@ -86,37 +87,81 @@ func FollowsThroughFollows(g *Graph) [][]string {
 // inputs in sorted order, is known; a non-empty follows path must be one of
 // them.
 func throughFollows(g *Graph) []throughEdge {
-	type edgeAt struct {
-		path []string
+	// The walk's known paths are treePath(n) + name for every node n it
+	// visits and every input name of n, where treePath(n) is the path of
+	// n's first visit. So a follows path is known exactly when walking it
+	// from the root goes, segment by segment, along the edge through which
+	// the walk first reached each node, and its last segment is an input
+	// of the node reached. No path is built unless it is reported.
+	type visit struct {
+		parent string // key of the node the first visit came from
+		name   string // the input name it came through
+	}
+	first := map[string]visit{g.Root: {}}
+	type followsAt struct {
+		node string // key of the node the follows edge belongs to
 		edge Input
 	}
-	known := make(map[string]bool)
-	var edges []edgeAt
+	var follows []followsAt // in the walk's order
 	done := make(map[string]bool)
-	var walk func(key string, prefix []string)
-	walk = func(key string, prefix []string) {
+	var walk func(key string)
+	walk = func(key string) {
 		n, ok := g.Nodes[key]
 		if !ok || done[key] {
 			return
 		}
 		done[key] = true
 		for _, edge := range n.Inputs {
-			path := append(append([]string(nil), prefix...), edge.Name)
-			known[inputKey(path)] = true
-			edges = append(edges, edgeAt{path, edge})
-			if !edge.IsFollows() {
-				walk(edge.Target, path)
+			if edge.IsFollows() {
+				follows = append(follows, followsAt{key, edge})
+				continue
 			}
+			if _, seen := g.Nodes[edge.Target]; seen && !done[edge.Target] {
+				first[edge.Target] = visit{key, edge.Name}
+			}
+			walk(edge.Target)
 		}
 	}
-	walk(g.Root, nil)
+	walk(g.Root)
 
+	known := func(path []string) bool {
+		cur := g.Root
+		for _, seg := range path[:len(path)-1] {
+			n, ok := g.Nodes[cur]
+			if !ok {
+				return false
+			}
+			e, ok := n.Inputs.Get(seg)
+			if !ok || e.IsFollows() || first[e.Target] != (visit{cur, seg}) {
+				return false
+			}
+			cur = e.Target
+		}
+		n, ok := g.Nodes[cur]
+		if !ok {
+			return false
+		}
+		_, ok = n.Inputs.Get(path[len(path)-1])
+		return ok
+	}
+	// treePath is the path of the first visit of key.
+	treePath := func(key string) []string {
+		var rev []string
+		for key != g.Root {
+			v := first[key]
+			rev = append(rev, v.name)
+			key = v.parent
+		}
+		slices.Reverse(rev)
+		return rev
+	}
 	var out []throughEdge
-	for _, e := range edges {
-		if !e.edge.IsFollows() || len(e.edge.Follows) == 0 || known[inputKey(e.edge.Follows)] {
+	for _, f := range follows {
+		if len(f.edge.Follows) == 0 || known(f.edge.Follows) {
 			continue
 		}
-		out = append(out, throughEdge{input: e.path, follows: e.edge.Follows, via: followsPrefix(g, e.edge.Follows)})
+		input := append(treePath(f.node), f.edge.Name)
+		out = append(out, throughEdge{input: input, follows: f.edge.Follows, via: followsPrefix(g, f.edge.Follows)})
 	}
 	return out
 }
@@ -150,15 +195,45 @@ func inputKey(path []string) string { return strings.Join(path, "\x00") }
 // follows path), so that a lock that was already unlockable does not stop
 // every edit.
 func newThroughFollows(before, after *Graph) []throughEdge {
-	old := make(map[string]bool)
-	for _, e := range throughFollows(before) {
+	return newThroughEdges(throughFollows(before), throughFollows(after))
+}
+
+// newThroughEdges is newThroughFollows given throughFollows of both graphs.
+func newThroughEdges(before, after []throughEdge) []throughEdge {
+	old := make(map[string]bool, len(before))
+	for _, e := range before {
 		old[inputKey(e.input)+"\x01"+inputKey(e.follows)] = true
 	}
 	var out []throughEdge
-	for _, e := range throughFollows(after) {
+	for _, e := range after {
 		if !old[inputKey(e.input)+"\x01"+inputKey(e.follows)] {
 			out = append(out, e)
 		}
 	}
 	return out
+}
+
+// throughMemo keeps throughFollows of the last two graphs it was asked
+// about. Graphs are never modified once built, so a graph's answer holds.
+type throughMemo struct {
+	graphs [2]*Graph
+	edges  [2][]throughEdge
+	next   int // the slot the next new answer goes to
+}
+
+// of returns throughFollows(g), computed once while g is one of the last
+// two; a nil memo remembers nothing.
+func (m *throughMemo) of(g *Graph) []throughEdge {
+	if m == nil {
+		return throughFollows(g)
+	}
+	for i, h := range m.graphs {
+		if h == g {
+			return m.edges[i]
+		}
+	}
+	e := throughFollows(g)
+	m.graphs[m.next], m.edges[m.next] = g, e
+	m.next = 1 - m.next
+	return e
 }

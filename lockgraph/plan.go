@@ -242,7 +242,7 @@ func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
 		}
 	}
 	if !nix.AtLeast(nixversion.FollowsThroughFollows) {
-		for _, e := range throughFollows(cur) {
+		for _, e := range pl.through.of(cur) {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: Nix %s cannot lock this flake at all (needs Nix ≥ %s)", e, nix, nixversion.FollowsThroughFollows))
 		}
 	}
@@ -354,7 +354,7 @@ func (pl planner) applyOrder(g *Graph, promotions []Promotion, follows []Follows
 		return nil, nil, err
 	}
 	if !pl.nix.AtLeast(nixversion.FollowsThroughFollows) {
-		if bad := newThroughFollows(g, next); len(bad) > 0 {
+		if bad := newThroughEdges(pl.through.of(g), pl.through.of(next)); len(bad) > 0 {
 			return nil, nil, &throughFollowsError{edges: bad}
 		}
 	}
@@ -432,6 +432,10 @@ type planner struct {
 	// memo keeps what the planner learnt about the graph it last looked
 	// at, shared by the copies of the planner its value methods get.
 	memo *planMemo
+	// through remembers throughFollows of the last two graphs asked about
+	// (applyOrder asks about the graph before an edit, which is the one it
+	// asked about after the edit before).
+	through *throughMemo
 	// terse leaves the reasons and lines of held-back copies unwritten:
 	// set for the rounds whose held-back list is thrown away.
 	terse bool
@@ -497,7 +501,7 @@ func newPlanner(p Policy, nix nixversion.Version, declared []Follows) planner {
 	pl := planner{policy: p, nix: nix, declared: declared, rejected: make(map[string]rejection),
 		target: TargetBranch, included: make(map[string]bool), subs: substituterHosts(p.Substituters),
 		cross: make(map[string]CrossBranchFollows), added: make(map[string]bool), addClasses: make(map[string]bool),
-		memo: &planMemo{}, facts: make(map[factsKey]*planFacts), store: &factStore{}, ids: &interned{ids: make(map[string]int32)}, caches: make(map[cacheKey]cacheHit)}
+		memo: &planMemo{}, through: &throughMemo{}, facts: make(map[factsKey]*planFacts), store: &factStore{}, ids: &interned{ids: make(map[string]int32)}, caches: make(map[cacheKey]cacheHit)}
 	for _, name := range p.Include {
 		pl.included[name] = true
 	}
