@@ -87,6 +87,11 @@ func FollowsThroughFollows(g *Graph) [][]string {
 // inputs in sorted order, is known; a non-empty follows path must be one of
 // them.
 func throughFollows(g *Graph) []throughEdge {
+	if g.index != nil {
+		if root, ok := g.index.lookup(g, g.Root); ok {
+			return throughFollowsIndexed(g, g.index, root)
+		}
+	}
 	// The walk's known paths are treePath(n) + name for every node n it
 	// visits and every input name of n, where treePath(n) is the path of
 	// n's first visit. So a follows path is known exactly when walking it
@@ -162,6 +167,75 @@ func throughFollows(g *Graph) []throughEdge {
 		}
 		input := append(treePath(f.node), f.edge.Name)
 		out = append(out, throughEdge{input: input, follows: f.edge.Follows, via: followsPrefix(g, f.edge.Follows)})
+	}
+	return out
+}
+
+// throughFollowsIndexed is throughFollows on the numbered nodes of a graph
+// that has an index (one from Load, Predict or Promote): the same walk
+// and the same test of each follows path, on slices instead of maps.
+func throughFollowsIndexed(g *Graph, ix *nodeIndex, root int) []throughEdge {
+	n := len(ix.nodes)
+	done := make([]bool, n)
+	// parent and via are, per node, the node and input (by its place in
+	// the parent's Inputs) of its first visit; -1 for the root and the
+	// nodes never visited.
+	parent := make([]int32, n)
+	via := make([]int32, n)
+	for i := range parent {
+		parent[i], via[i] = -1, -1
+	}
+	type followsAt struct{ node, input int }
+	var follows []followsAt
+	var walk func(i int)
+	walk = func(i int) {
+		done[i] = true
+		for k, edge := range ix.nodes[i].Inputs {
+			if edge.IsFollows() {
+				follows = append(follows, followsAt{i, k})
+				continue
+			}
+			if t := ix.targets[i][k]; t >= 0 && !done[t] {
+				parent[t], via[t] = int32(i), int32(k)
+				walk(int(t))
+			}
+		}
+	}
+	walk(root)
+
+	known := func(path []string) bool {
+		cur := root
+		for _, seg := range path[:len(path)-1] {
+			k, ok := ix.nodes[cur].Inputs.find(seg)
+			if !ok || ix.nodes[cur].Inputs[k].IsFollows() {
+				return false
+			}
+			t := ix.targets[cur][k]
+			if t < 0 || parent[t] != int32(cur) || via[t] != int32(k) {
+				return false
+			}
+			cur = int(t)
+		}
+		_, ok := ix.nodes[cur].Inputs.find(path[len(path)-1])
+		return ok
+	}
+	treePath := func(i int) []string {
+		var rev []string
+		for i != root {
+			rev = append(rev, ix.nodes[parent[i]].Inputs[via[i]].Name)
+			i = int(parent[i])
+		}
+		slices.Reverse(rev)
+		return rev
+	}
+	var out []throughEdge
+	for _, f := range follows {
+		edge := ix.nodes[f.node].Inputs[f.input]
+		if len(edge.Follows) == 0 || known(edge.Follows) {
+			continue
+		}
+		input := append(treePath(f.node), edge.Name)
+		out = append(out, throughEdge{input: input, follows: edge.Follows, via: followsPrefix(g, edge.Follows)})
 	}
 	return out
 }

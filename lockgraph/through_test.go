@@ -1,8 +1,10 @@
 package lockgraph
 
 import (
+	"maps"
 	"math/rand"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -48,21 +50,32 @@ func throughFollowsByPaths(g *Graph) []throughEdge {
 // TestThroughFollowsAsByPaths: on every shape and corpus lock, and on
 // each after the follows of followsFor (Plan's, and random ones that make
 // follows run through follows), throughFollows reports exactly the edges,
-// in exactly the order, that the path-recording walk does.
+// in exactly the order, that the path-recording walk does, both on the
+// numbered index and by key.
 func TestThroughFollowsAsByPaths(t *testing.T) {
 	rng := rand.New(rand.NewSource(14))
 	checked, reported := 0, 0
-	for name, data := range numberedShapes(t) {
-		g := mustLoad(t, data)
+	shapes := numberedShapes(t)
+	names := slices.Sorted(maps.Keys(shapes)) // the same random follows every run
+	for _, name := range names {
+		g := mustLoad(t, shapes[name])
 		for i, fs := range followsFor(t, g, rng) {
 			p, err := Predict(g, fs)
 			if err != nil {
 				continue
 			}
 			for _, h := range []*Graph{g, p} {
-				got, want := throughFollows(h), throughFollowsByPaths(h)
-				if !reflect.DeepEqual(got, want) {
+				if h.index == nil {
+					t.Fatalf("%s: a graph from Load or Predict without an index", name)
+				}
+				want := throughFollowsByPaths(h)
+				if got := throughFollows(h); !reflect.DeepEqual(got, want) {
 					t.Fatalf("%s, follows list %d: throughFollows = %v, want %v", name, i, got, want)
+				}
+				// The same graph without its index takes the map walk.
+				byHand := &Graph{Version: h.Version, Root: h.Root, Nodes: h.Nodes}
+				if got := throughFollows(byHand); !reflect.DeepEqual(got, want) {
+					t.Fatalf("%s, follows list %d, no index: throughFollows = %v, want %v", name, i, got, want)
 				}
 				checked++
 				reported += len(want)

@@ -116,25 +116,40 @@ func LoadWith(path string, o LoadOptions) (*Flake, error) {
 	case err != nil:
 		return nil, fmt.Errorf("%s: %w", fl.LockPath, unwrapPathError(err))
 	}
+	// flake.nix is read while the lock is (they do not depend on each
+	// other); a lock that does not load is still the error reported.
+	parsed := make(chan struct{})
+	if !noNix {
+		go func() {
+			defer close(parsed)
+			fl.readNix()
+		}()
+	} else {
+		close(parsed)
+	}
 	fl.Graph, err = lockgraph.LoadString(fl.LockSrc)
+	<-parsed
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", fl.LockPath, err)
 	}
 	if noNix {
 		fl.NixErr = fmt.Errorf("%s: %w (is %s a flake directory?)", fl.NixPath, ErrNoFlakeNix, fl.Dir)
-		return fl, nil
 	}
-	fl.File, err = rewrite.Parse(fl.NixPath, fl.NixSrc)
+	return fl, nil
+}
+
+// readNix parses fl.NixSrc into fl.File and fl.Inputs, or sets fl.NixErr.
+func (fl *Flake) readNix() {
+	file, err := rewrite.Parse(fl.NixPath, fl.NixSrc)
 	if err != nil {
-		fl.File = nil
 		fl.NixErr = err
-		return fl, nil
+		return
 	}
+	fl.File = file
 	fl.Inputs, fl.NixErr = fl.File.Inputs()
 	if fl.NixErr != nil {
 		fl.Inputs = nil
 	}
-	return fl, nil
 }
 
 func readFile(path string) (string, error) {

@@ -173,7 +173,13 @@ func (fl *Flake) Plan(o Options) (*Outcome, error) {
 	if err := checkNames(g, o.Policy, o.ConfigIgnore); err != nil {
 		return nil, err
 	}
+	// The lock's own report does not depend on the plan: on a big lock,
+	// it is built on the other core while the plan is made (both only
+	// read fl.Graph, whose methods are safe for concurrent use).
+	before := make(chan lockgraph.Report, 1)
+	go func() { before <- lockgraph.Analyze(fl.Graph) }()
 	res, err := lockgraph.Plan(g, declared, o.Policy)
+	out.Before = <-before
 	var tooOld *lockgraph.NixTooOldError
 	if errors.As(err, &tooOld) {
 		return nil, err // already says what to do: "--deep needs Nix >= 2.30 (target is 2.18)"
@@ -182,7 +188,6 @@ func (fl *Flake) Plan(o Options) (*Outcome, error) {
 		return nil, fmt.Errorf("plan: %w", err)
 	}
 	out.Result = res
-	out.Before = lockgraph.Analyze(fl.Graph)
 
 	for _, p := range res.Promotions {
 		out.Edits = append(out.Edits, rewrite.AddInput{Name: p.Name, URL: PromotionURL(res.Predicted, p)})
