@@ -4,7 +4,7 @@
 #
 #   scripts/perf.sh                          # every shape below, median of 5
 #   SHAPES="tree:100000 wide:100000" RUNS=9 scripts/perf.sh
-#   FIX_MAX_NODES=1000000 scripts/perf.sh    # also fix and check on 1M nodes (slow)
+#   FIX_MAX_NODES=100000 scripts/perf.sh     # fix and check only up to 100k nodes
 #   CHECK_MAX_NODES=10000 scripts/perf.sh    # check only up to 10k nodes
 #
 # Shapes (internal/genlock): tree:N is the realistic tree of N nodes
@@ -16,9 +16,9 @@
 # flake.nix declaring its root inputs in a temporary directory, and runs
 # every command RUNS times under /usr/bin/time. The commands take turns (one
 # run of each, then the next round), so that a machine that gets slower or
-# faster during the measurement weighs on every column alike. fix and check
-# get --nix-version, so that no `nix --version` is spawned and the numbers do
-# not depend on the nix on PATH. It prints a markdown table: per command the
+# faster during the measurement weighs on every column alike. Every command
+# gets --nix-version, so that no `nix --version` is spawned and the numbers
+# do not depend on the nix on PATH. It prints a markdown table: per command the
 # median wall time in seconds and the peak resident memory of that run (MB);
 # how many times faster than Python's json.load and than jq analyze is; and
 # analyze's peak memory over the lock's size. The last line gives the median
@@ -35,9 +35,9 @@ export LC_ALL=C
 
 SHAPES=${SHAPES:-"tree:10000 tree:100000 tree:1000000 wide:100000 merged:23"}
 RUNS=${RUNS:-5}
-# fix and check plan the follows; above this many nodes that takes minutes,
-# so they are skipped unless asked for.
-FIX_MAX_NODES=${FIX_MAX_NODES:-100000}
+# fix and check are skipped above this many nodes (every command plans, so
+# they cost what analyze costs; lower it for a quicker run).
+FIX_MAX_NODES=${FIX_MAX_NODES:-1000000}
 CHECK_MAX_NODES=${CHECK_MAX_NODES:-$FIX_MAX_NODES}
 NIX_VERSION=${NIX_VERSION:-2.18}
 if [[ -z ${NIX_AUTO_FOLLOW:-} ]] && command -v nix-auto-follow >/dev/null; then
@@ -117,8 +117,8 @@ for spec in $SHAPES; do
   rm -f "$work"/{text,json,fix,check,python,jq,naf}
   fixing=$((nodes <= FIX_MAX_NODES)) checking=$((nodes <= CHECK_MAX_NODES))
   for ((i = 0; i < RUNS; i++)); do
-    timed text 0 "$bin" analyze "$lock"
-    timed json 0 "$bin" analyze --format json "$lock"
+    timed text 0 "$bin" analyze --nix-version "$NIX_VERSION" "$lock"
+    timed json 0 "$bin" analyze --nix-version "$NIX_VERSION" --format json "$lock"
     if ((fixing)); then
       # fix exits 0 whether or not it finds follows to add; --dry-run writes nothing.
       timed fix 0 "$bin" fix --dry-run --nix-version "$NIX_VERSION" "$dir"
