@@ -10,7 +10,9 @@
 # Shapes (internal/genlock): tree:N is the realistic tree of N nodes
 # (genlock -nodes N), wide:N a root with N/4 inputs whose copies are each
 # reached by two input names (genlock -shape wide), merged:F F real-shaped
-# flakes under one root (genlock -shape merged -flakes F).
+# flakes under one root (genlock -shape merged -flakes F), corpus:NAME the
+# real flake ../shared/corpus/NAME (corpus:NotAShelf__nyx has the largest
+# lock there, 209 nodes).
 #
 # It builds flakedup as `make build` does, generates each lock and a
 # flake.nix declaring its root inputs in a temporary directory, and runs
@@ -108,6 +110,11 @@ for spec in $SHAPES; do
   tree) "$work/genlock" -nodes "$n" -flake "$dir" ;;
   wide) "$work/genlock" -shape wide -nodes "$n" -flake "$dir" ;;
   merged) "$work/genlock" -shape merged -flakes "$n" -flake "$dir" ;;
+  corpus)
+    # A real flake, read in place (fix --dry-run and check write nothing).
+    dir="../shared/corpus/$n"
+    [[ -f $dir/flake.lock ]] || { echo "perf.sh: no corpus flake $dir" >&2; exit 2; }
+    ;;
   *) echo "perf.sh: unknown shape $shape" >&2; exit 2 ;;
   esac
   lock="$dir/flake.lock"

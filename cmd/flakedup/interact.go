@@ -100,17 +100,14 @@ func ask(in io.Reader, out io.Writer, qs []question, p palette) ([]bool, error) 
 	return accepted, nil
 }
 
-// isTerminal reports whether f is a terminal (a character device).
+// isTerminal reports whether f (a file, or a countingWriter around one)
+// is a terminal.
 func isTerminal(f any) bool {
 	if c, ok := f.(*countingWriter); ok {
 		f = c.w
 	}
 	file, ok := f.(*os.File)
-	if !ok {
-		return false
-	}
-	info, err := file.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
+	return ok && fileIsTerminal(file)
 }
 
 // followsQuestions turns the plan's follows into the questions of

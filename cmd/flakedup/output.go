@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -52,16 +51,7 @@ func useColor(e *env) bool {
 	if e.getenv("NO_COLOR") != "" || e.getenv("TERM") == "dumb" {
 		return false
 	}
-	w := e.stdout
-	if c, ok := w.(*countingWriter); ok {
-		w = c.w
-	}
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
+	return isTerminal(e.stdout)
 }
 
 // palette wraps text in ANSI styles when colour is on and leaves it alone
