@@ -87,93 +87,25 @@ func FollowsThroughFollows(g *Graph) [][]string {
 // inputs in sorted order, is known; a non-empty follows path must be one of
 // them.
 func throughFollows(g *Graph) []throughEdge {
-	if g.index != nil {
-		if root, ok := g.index.lookup(g, g.Root); ok {
-			return throughFollowsIndexed(g, g.index, root)
-		}
+	ix := g.index
+	if ix == nil {
+		ix = indexByHand(g) // a graph built by hand
 	}
-	// The walk's known paths are treePath(n) + name for every node n it
-	// visits and every input name of n, where treePath(n) is the path of
-	// n's first visit. So a follows path is known exactly when walking it
-	// from the root goes, segment by segment, along the edge through which
-	// the walk first reached each node, and its last segment is an input
-	// of the node reached. No path is built unless it is reported.
-	type visit struct {
-		parent string // key of the node the first visit came from
-		name   string // the input name it came through
+	root, ok := ix.lookup(g, g.Root)
+	if !ok {
+		return nil
 	}
-	first := map[string]visit{g.Root: {}}
-	type followsAt struct {
-		node string // key of the node the follows edge belongs to
-		edge Input
-	}
-	var follows []followsAt // in the walk's order
-	done := make(map[string]bool)
-	var walk func(key string)
-	walk = func(key string) {
-		n, ok := g.Nodes[key]
-		if !ok || done[key] {
-			return
-		}
-		done[key] = true
-		for _, edge := range n.Inputs {
-			if edge.IsFollows() {
-				follows = append(follows, followsAt{key, edge})
-				continue
-			}
-			if _, seen := g.Nodes[edge.Target]; seen && !done[edge.Target] {
-				first[edge.Target] = visit{key, edge.Name}
-			}
-			walk(edge.Target)
-		}
-	}
-	walk(g.Root)
-
-	known := func(path []string) bool {
-		cur := g.Root
-		for _, seg := range path[:len(path)-1] {
-			n, ok := g.Nodes[cur]
-			if !ok {
-				return false
-			}
-			e, ok := n.Inputs.Get(seg)
-			if !ok || e.IsFollows() || first[e.Target] != (visit{cur, seg}) {
-				return false
-			}
-			cur = e.Target
-		}
-		n, ok := g.Nodes[cur]
-		if !ok {
-			return false
-		}
-		_, ok = n.Inputs.Get(path[len(path)-1])
-		return ok
-	}
-	// treePath is the path of the first visit of key.
-	treePath := func(key string) []string {
-		var rev []string
-		for key != g.Root {
-			v := first[key]
-			rev = append(rev, v.name)
-			key = v.parent
-		}
-		slices.Reverse(rev)
-		return rev
-	}
-	var out []throughEdge
-	for _, f := range follows {
-		if len(f.edge.Follows) == 0 || known(f.edge.Follows) {
-			continue
-		}
-		input := append(treePath(f.node), f.edge.Name)
-		out = append(out, throughEdge{input: input, follows: f.edge.Follows, via: followsPrefix(g, f.edge.Follows)})
-	}
-	return out
+	return throughFollowsIndexed(g, ix, root)
 }
 
-// throughFollowsIndexed is throughFollows on the numbered nodes of a graph
-// that has an index (one from Load, Predict or Promote): the same walk
-// and the same test of each follows path, on slices instead of maps.
+// throughFollowsIndexed is throughFollows on the numbered nodes of g
+// (its own index, or one built by hand). The walk's known paths are
+// treePath(n) + name for every node n it visits and every input name of
+// n, where treePath(n) is the path of n's first visit. So a follows path
+// is known exactly when walking it from the root goes, segment by segment,
+// along the edge through which the walk first reached each node, and its
+// last segment is an input of the node reached. No path is built unless
+// it is reported.
 func throughFollowsIndexed(g *Graph, ix *nodeIndex, root int) []throughEdge {
 	n := len(ix.nodes)
 	done := make([]bool, n)

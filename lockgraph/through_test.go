@@ -51,7 +51,7 @@ func throughFollowsByPaths(g *Graph) []throughEdge {
 // each after the follows of followsFor (Plan's, and random ones that make
 // follows run through follows), throughFollows reports exactly the edges,
 // in exactly the order, that the path-recording walk does, both on the
-// numbered index and by key.
+// numbered index and on one built by hand.
 func TestThroughFollowsAsByPaths(t *testing.T) {
 	rng := rand.New(rand.NewSource(14))
 	checked, reported := 0, 0
@@ -72,7 +72,7 @@ func TestThroughFollowsAsByPaths(t *testing.T) {
 				if got := throughFollows(h); !reflect.DeepEqual(got, want) {
 					t.Fatalf("%s, follows list %d: throughFollows = %v, want %v", name, i, got, want)
 				}
-				// The same graph without its index takes the map walk.
+				// The same graph without its index is indexed by hand.
 				byHand := &Graph{Version: h.Version, Root: h.Root, Nodes: h.Nodes}
 				if got := throughFollows(byHand); !reflect.DeepEqual(got, want) {
 					t.Fatalf("%s, follows list %d, no index: throughFollows = %v, want %v", name, i, got, want)
