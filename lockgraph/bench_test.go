@@ -122,17 +122,20 @@ func BenchmarkScaleAnalyze(b *testing.B) {
 // run on the 1M-node lock too, which takes some 20 s per plan (and a minute to generate).
 const slowPlanEnv = "FLAKEDUP_BENCH_SLOW"
 
+// skipUnlessSlow skips the locks of over 100,000 nodes, which a benchmark
+// must plan, unless FLAKEDUP_BENCH_SLOW is set (forEachLock's skip).
+func skipUnlessSlow(l benchLock) string {
+	if l.nodes > 100_000 && os.Getenv(slowPlanEnv) == "" {
+		return fmt.Sprintf("planning %d nodes takes some 20 s; set %s to run it", l.nodes, slowPlanEnv)
+	}
+	return ""
+}
+
 // BenchmarkScalePlan plans the follows for every duplicated source of each lock
 // (Policy.All, no follows declared), the predicted lock included. The 1M-node
 // lock is skipped unless FLAKEDUP_BENCH_SLOW is set, to keep `make bench` short.
 func BenchmarkScalePlan(b *testing.B) {
-	skipHuge := func(l benchLock) string {
-		if l.nodes > 100_000 && os.Getenv(slowPlanEnv) == "" {
-			return fmt.Sprintf("planning %d nodes takes about a minute; set %s to run it", l.nodes, slowPlanEnv)
-		}
-		return ""
-	}
-	forEachLock(b, skipHuge, func(b *testing.B, _ benchLock, data []byte) {
+	forEachLock(b, skipUnlessSlow, func(b *testing.B, _ benchLock, data []byte) {
 		g := mustLoad(b, data)
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
@@ -166,13 +169,7 @@ func BenchmarkSamplePaths2e60(b *testing.B) {
 // walk starts from the index Predict leaves, as Analyze(Result.Predicted)
 // does in every command.
 func BenchmarkScaleAnalyzePredicted(b *testing.B) {
-	skipHuge := func(l benchLock) string {
-		if l.nodes > 100_000 && os.Getenv(slowPlanEnv) == "" {
-			return fmt.Sprintf("planning %d nodes first; set %s to run it", l.nodes, slowPlanEnv)
-		}
-		return ""
-	}
-	forEachLock(b, skipHuge, func(b *testing.B, _ benchLock, data []byte) {
+	forEachLock(b, skipUnlessSlow, func(b *testing.B, _ benchLock, data []byte) {
 		res, err := Plan(mustLoad(b, data), nil, Policy{})
 		if err != nil {
 			b.Fatal(err)
