@@ -112,8 +112,8 @@ func configFiles(getenv func(string) string) []string {
 }
 
 // plainConfig reports whether the nix.conf text data leaves the store
-// plain: no `store` (or `extra-store`) setting with another value, and no
-// include that could hold one.
+// plain: no `store` setting with another value (an `extra-store` line is
+// read the same way, to be safe), and no include that could hold one.
 func plainConfig(data []byte) bool {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, 1<<20)
