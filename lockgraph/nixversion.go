@@ -196,15 +196,10 @@ func followsPrefix(g *Graph, path []string) []string {
 // inputKey is a map key for an input path; input names never contain NUL.
 func inputKey(path []string) string { return strings.Join(path, "\x00") }
 
-// newThroughFollows returns the edges of after that Nix before 2.18
-// refuses and that before did not already have (compared by input and
-// follows path), so that a lock that was already unlockable does not stop
-// every edit.
-func newThroughFollows(before, after *Graph) []throughEdge {
-	return newThroughEdges(throughFollows(before), throughFollows(after))
-}
-
-// newThroughEdges is newThroughFollows given throughFollows of both graphs.
+// newThroughEdges returns the edges of after (throughFollows of the graph
+// after an edit) that Nix before 2.18 refuses and that before (of the graph
+// before it) did not already have, compared by input and follows path, so
+// that a lock that was already unlockable does not stop every edit.
 func newThroughEdges(before, after []throughEdge) []throughEdge {
 	old := make(map[string]bool, len(before))
 	for _, e := range before {
