@@ -1,7 +1,6 @@
 package rewrite
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -83,16 +82,7 @@ func jsonHash(b []byte) string {
 func readInputsVerdicts(t *testing.T) map[string]nixVerdict {
 	t.Helper()
 	out := map[string]nixVerdict{}
-	data, err := os.ReadFile(inputsVerdictsFile)
-	if os.IsNotExist(err) {
-		return out
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
+	for _, f := range verdictLines(t, inputsVerdictsFile) {
 		switch {
 		case len(f) == 3 && f[1] == "accept":
 			out[f[0]] = nixVerdict{kind: f[1], hash: f[2]}

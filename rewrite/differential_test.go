@@ -148,21 +148,34 @@ func trickyCases(t *testing.T) []variant {
 func readVerdicts(t *testing.T) map[string]bool {
 	t.Helper()
 	verdicts := map[string]bool{}
-	data, err := os.ReadFile(verdictsFile)
-	if os.IsNotExist(err) {
-		return verdicts
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
+	for _, f := range verdictLines(t, verdictsFile) {
 		if len(f) == 2 {
 			verdicts[f[0]] = f[1] == "accept"
 		}
 	}
 	return verdicts
+}
+
+// verdictLines returns the whitespace-separated fields of each line of a
+// recorded verdicts file, none when the file does not exist yet.
+func verdictLines(t *testing.T, path string) [][]string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines [][]string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		lines = append(lines, strings.Fields(sc.Text()))
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return lines
 }
 
 func writeVerdicts(t *testing.T, verdicts map[string]bool) {
