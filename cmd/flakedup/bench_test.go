@@ -9,6 +9,7 @@ import (
 
 	"github.com/flakedup/flakedup/internal/genlock"
 	"github.com/flakedup/flakedup/internal/nixversion"
+	"github.com/flakedup/flakedup/internal/testenv"
 )
 
 // benchRun runs flakedup in-process b.N times with args, output discarded,
@@ -129,4 +130,25 @@ func BenchmarkCheckMerged23(b *testing.B) {
 // flake, which fails: some of its nixpkgs copies could be collapsed.
 func BenchmarkCheck100k(b *testing.B) {
 	benchRunExit(b, exitFailed, "check", "--nix-version", "2.18", writeGeneratedFlake(b, 100_000))
+}
+
+// largestCorpusFlake returns the corpus flake with the largest lock
+// (NotAShelf__nyx, 209 nodes), read in place: check and fix --dry-run
+// write nothing.
+func largestCorpusFlake(b *testing.B) string {
+	b.Helper()
+	return filepath.Dir(testenv.CorpusFile(b, "NotAShelf__nyx", "flake.lock"))
+}
+
+// BenchmarkCheckCorpusLargest is `flakedup check` on the largest real lock
+// of the corpus, which fails (6 of its 16 nixpkgs copies could follow the
+// root's): issue 14's "real locks in milliseconds", without process start.
+func BenchmarkCheckCorpusLargest(b *testing.B) {
+	benchRunExit(b, exitFailed, "check", "--nix-version", "2.18", largestCorpusFlake(b))
+}
+
+// BenchmarkFixDryRunCorpusLargest is `flakedup fix --dry-run` on the
+// largest real lock of the corpus: plan, edit, predicted lock and diff.
+func BenchmarkFixDryRunCorpusLargest(b *testing.B) {
+	benchRun(b, "fix", "--dry-run", "--nix-version", "2.18", largestCorpusFlake(b))
 }
