@@ -3,6 +3,7 @@ package rewrite
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Intent is what a flake.nix says about its inputs beyond the values Nix
@@ -75,7 +76,13 @@ var PinWords = []string{
 }
 
 var (
-	pinRE = regexp.MustCompile(`(?i)(^|[^a-z0-9'-])(` + pinAlternatives() + `)($|[^a-z0-9'-])`)
+	// pinRE matches a PinWords phrase as a whole word. It is compiled on
+	// first use: its case-folded alternatives cost more to compile than a
+	// small flake's whole check, and most comments never reach it
+	// (mayPin).
+	pinRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)(^|[^a-z0-9'-])(` + pinAlternatives() + `)($|[^a-z0-9'-])`)
+	})
 	// ignoreRE matches the marker comment.
 	ignoreRE = regexp.MustCompile(`(?i)^flakedup:\s*ignore\b`)
 	// followsLineRE matches a commented-out follows binding: the attribute
@@ -84,6 +91,65 @@ var (
 	// codeRE matches comment text that is a commented-out binding.
 	codeRE = regexp.MustCompile(`^(?:[A-Za-z_][A-Za-z0-9_'-]*|"[^"\\]*")(?:\.(?:[A-Za-z_][A-Za-z0-9_'-]*|"[^"\\]*"))*\s*=`)
 )
+
+// pinStems are substrings that every PinWords phrase contains: "pin"
+// (pin, pins, pinned, pinning), "frozen", "update", "bump", "follow".
+// TestPinStems checks that each phrase contains one.
+var pinStems = []string{"pin", "frozen", "update", "bump", "follow"}
+
+// mayPin reports whether text contains a pinStems entry, ASCII case
+// folded: false means pinRE cannot match, so the regexp is not run. The
+// folding is exact for these stems: none of their letters has a non-ASCII
+// case partner under (?i) (only k and s have one, the Kelvin sign and the
+// long s, and the stems contain neither).
+func mayPin(text string) bool {
+	for _, stem := range pinStems {
+		if containsFoldASCII(text, stem) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFoldASCII reports whether s contains sub (lower-case ASCII),
+// comparing ASCII letters without case.
+func containsFoldASCII(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for j < len(sub) && lowerASCII(s[i+j]) == sub[j] {
+			j++
+		}
+		if j == len(sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// lowerASCII lower-cases an ASCII letter and returns other bytes as they are.
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// mayBeCode reports whether text can start an attribute path (a name or a
+// "quoted" one), which codeRE and followsLineRE both require: false means
+// neither can match.
+func mayBeCode(text string) bool {
+	if text == "" {
+		return false
+	}
+	c := text[0]
+	return c == '_' || c == '"' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+// mayIgnore reports whether text can be the marker comment: ignoreRE
+// requires "flakedup:" first, whose 'f' has no non-ASCII case partner.
+func mayIgnore(text string) bool {
+	return len(text) >= len("flakedup:") && lowerASCII(text[0]) == 'f'
+}
 
 func pinAlternatives() string {
 	alts := make([]string, len(PinWords))
@@ -147,7 +213,7 @@ func (s *Inputs) Intent() *Intent {
 	spans := s.inputSpans()
 	isCode := make([]bool, len(comments))
 	for i, c := range comments {
-		isCode[i] = codeRE.MatchString(c.text)
+		isCode[i] = mayBeCode(c.text) && codeRE.MatchString(c.text)
 		if cf, ok := s.commentedFollows(c); ok {
 			in.CommentedFollows = append(in.CommentedFollows, cf)
 		}
@@ -158,8 +224,8 @@ func (s *Inputs) Intent() *Intent {
 		if isCode[i] {
 			continue
 		}
-		ignore := ignoreRE.MatchString(c.text)
-		pin := pinRE.MatchString(c.text)
+		ignore := mayIgnore(c.text) && ignoreRE.MatchString(c.text)
+		pin := mayPin(c.text) && pinRE().MatchString(c.text)
 		if !ignore && !pin {
 			continue
 		}
@@ -270,6 +336,9 @@ func (sp inputSpans) startingOn(line int) []string {
 // commentedFollows reads c as a commented-out follows binding, relative to
 // the attribute set literal the comment lies in.
 func (s *Inputs) commentedFollows(c comment) (CommentedFollows, bool) {
+	if !mayBeCode(c.text) || !strings.Contains(c.text, "follows") {
+		return CommentedFollows{}, false
+	}
 	m := followsLineRE.FindStringSubmatch(c.text)
 	if m == nil {
 		return CommentedFollows{}, false
