@@ -24,12 +24,16 @@ import (
 // first, each with the direct edge that first reached it; then those
 // reached only through follows edges, without one. Edges to keys missing
 // from the graph, or mapped to nil, are skipped, as lockgraph's walk skips
-// them. Nodes are told apart by pointer: a pointer hashes and compares
-// without reading the key, which on a big lock is the cost of the walk.
+// them. Edges are followed by the numbers lockgraph gave the nodes
+// (lockgraph.Numbers), without looking keys up: on a big lock those
+// lookups were the cost of the walk.
 type lockWalk struct {
 	keys  []string
 	nodes []*lockgraph.Node
-	index map[*lockgraph.Node]int32
+	// numbers is the graph's numbering; walked maps a node's number there
+	// to its number in the walk, -1 when the walk did not reach it.
+	numbers lockgraph.Numbers
+	walked  []int32
 	// parent and edge are the direct edge that reached each node first
 	// (parent -1 when none: the root, and nodes reached only through
 	// follows); depth is its direct path's length.
@@ -44,17 +48,19 @@ type lockWalk struct {
 // only through follows and the follows edges are not looked at.
 func walkLock(g *lockgraph.Graph, reachable int) *lockWalk {
 	size := max(reachable+1, 0)
-	w := &lockWalk{index: make(map[*lockgraph.Node]int32, size), keys: make([]string, 0, size),
+	nb := g.Numbers()
+	w := &lockWalk{numbers: nb, walked: make([]int32, nb.Len()), keys: make([]string, 0, size),
 		nodes: make([]*lockgraph.Node, 0, size), parent: make([]int32, 0, size), edge: make([]string, 0, size),
 		depth: make([]int32, 0, size)}
-	root := g.Nodes[g.Root]
-	if root == nil {
-		return w
+	for i := range w.walked {
+		w.walked[i] = -1
 	}
-	add := func(key string, n *lockgraph.Node, parent int32, edge string) {
-		w.index[n] = int32(len(w.keys))
-		w.keys = append(w.keys, key)
-		w.nodes = append(w.nodes, n)
+	var order []int32 // per walk number, the node's number in nb
+	add := func(num int32, parent int32, edge string) {
+		w.walked[num] = int32(len(w.keys))
+		order = append(order, num)
+		w.keys = append(w.keys, nb.Key(num))
+		w.nodes = append(w.nodes, nb.Node(num))
 		w.parent = append(w.parent, parent)
 		w.edge = append(w.edge, edge)
 		depth := int32(0)
@@ -63,18 +69,18 @@ func walkLock(g *lockgraph.Graph, reachable int) *lockWalk {
 		}
 		w.depth = append(w.depth, depth)
 	}
-	add(g.Root, root, -1, "")
-	for q := 0; q < len(w.nodes); q++ {
-		for _, in := range w.nodes[q].Inputs {
+	root, ok := nb.Of(g.Nodes[g.Root])
+	if !ok {
+		return w
+	}
+	add(root, -1, "")
+	for q := 0; q < len(order); q++ {
+		for k, in := range w.nodes[q].Inputs {
 			if in.IsFollows() {
 				continue
 			}
-			n := g.Nodes[in.Target]
-			if n == nil {
-				continue
-			}
-			if _, seen := w.index[n]; !seen {
-				add(in.Target, n, int32(q), in.Name)
+			if t := nb.Target(order[q], k); t >= 0 && w.walked[t] < 0 {
+				add(t, int32(q), in.Name)
 			}
 		}
 	}
@@ -82,31 +88,26 @@ func walkLock(g *lockgraph.Graph, reachable int) *lockWalk {
 		return w
 	}
 	direct := len(w.nodes)
-	for q := 0; q < len(w.nodes); q++ {
-		for _, in := range w.nodes[q].Inputs {
+	for q := 0; q < len(order); q++ {
+		for k, in := range w.nodes[q].Inputs {
 			if q < direct && !in.IsFollows() {
 				continue // its target was reached above
 			}
-			n := g.Nodes[in.Target]
-			if n == nil {
-				continue
-			}
-			if _, seen := w.index[n]; !seen {
-				add(in.Target, n, -1, "")
+			if t := nb.Target(order[q], k); t >= 0 && w.walked[t] < 0 {
+				add(t, -1, "")
 			}
 		}
 	}
 	return w
 }
 
-// find returns the number of the node with the given key.
+// find returns the walk's number of the node with the given key.
 func (w *lockWalk) find(g *lockgraph.Graph, key string) (int32, bool) {
-	n := g.Nodes[key]
-	if n == nil {
+	num, ok := w.numbers.Of(g.Nodes[key])
+	if !ok || w.walked[num] < 0 {
 		return 0, false
 	}
-	i, ok := w.index[n]
-	return i, ok
+	return w.walked[num], true
 }
 
 // directPath returns node i's direct path, carved from buf, or nil when it
