@@ -42,40 +42,10 @@ func runFlakedup(t *testing.T, extraEnv map[string]string, args ...string) (int,
 }
 
 // checkGolden compares got with the file at path, or rewrites the file
-// under -update. A failure shows the first differing line.
+// under -update (testenv.Golden).
 func checkGolden(t *testing.T, path, got string) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run `go test ./cmd/flakedup -run %s -update` to create it)", err, t.Name())
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (-update rewrites it):\n%s", path, firstDiff(string(want), got))
-	}
-}
-
-// firstDiff describes the first line where want and got differ.
-func firstDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl || i >= len(w) || i >= len(g) {
-			return fmt.Sprintf("line %d:\n-want %q\n+got  %q", i+1, wl, gl)
-		}
-	}
-	return "(no line differs)"
+	testenv.Golden(t, path, []byte(got), *update)
 }
 
 // TestAnalyzeGolden runs `flakedup analyze` on every case in

@@ -169,7 +169,7 @@ func TestGraphDemoPicture(t *testing.T) {
 	}
 	if !bytes.Equal(svg, want) {
 		t.Errorf("%s differs from what graphviz draws from docs/graph-demo.dot (-update rewrites it):\n%s",
-			svgPath, firstDiff(string(want), string(svg)))
+			svgPath, testenv.FirstDiff(string(want), string(svg)))
 	}
 }
 

@@ -321,17 +321,5 @@ func TestAuthorsAndCorpus(t *testing.T) {
 			t.Logf("%s: %s", o, ex)
 		}
 	}
-	golden := filepath.Join("testdata", "figures.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("figures changed (-update rewrites %s):\n%s\nwant:\n%s", golden, got, want)
-	}
+	testenv.Golden(t, filepath.Join("testdata", "figures.golden"), []byte(got), *update)
 }

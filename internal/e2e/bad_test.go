@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flakedup/flakedup/internal/testenv"
 )
 
 var (
@@ -348,19 +350,7 @@ func canDropRoot() bool {
 // golden compares got with the file want, or rewrites the file with -update.
 func golden(t *testing.T, want string, got []byte) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(want, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	data, err := os.ReadFile(want)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(data, got) {
-		t.Errorf("%s differs (run with -update to accept):\n--- want\n%s\n--- got\n%s", want, data, got)
-	}
+	testenv.Golden(t, want, got, *update)
 }
 
 // lockPadding is a way to blow a valid lock up to hugeLockSize bytes.

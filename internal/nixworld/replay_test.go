@@ -204,19 +204,7 @@ func TestReplayGolden(t *testing.T) {
 	}
 	fmt.Fprintf(&b, "== nixpkgs: %d copies, %d revisions, branches %v\n", r.NixpkgsCopies, r.NixpkgsRevisions, r.Branches)
 	got := strings.ReplaceAll(b.String(), w.Dir, "<w>")
-	golden := filepath.Join(dir, "replay.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("replayed files differ from %s (run with -update to accept):\n%s", golden, lineDiff(string(want), got))
-	}
+	testenv.Golden(t, filepath.Join(dir, "replay.golden"), []byte(got), *update)
 	if len(r.Unexpressed) != 2 {
 		t.Errorf("%d unexpressed follows, want 2", len(r.Unexpressed))
 	}
@@ -234,23 +222,4 @@ func TestReplayGolden(t *testing.T) {
 		}
 		checkReplay(t, w, lock, locked, r)
 	})
-}
-
-// lineDiff lists the lines of want and got that differ, by position.
-func lineDiff(want, got string) string {
-	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var out []string
-	for i := 0; i < len(wl) || i < len(gl); i++ {
-		var a, b string
-		if i < len(wl) {
-			a = wl[i]
-		}
-		if i < len(gl) {
-			b = gl[i]
-		}
-		if a != b {
-			out = append(out, fmt.Sprintf("line %d:\n- %s\n+ %s", i+1, a, b))
-		}
-	}
-	return strings.Join(out, "\n")
 }
