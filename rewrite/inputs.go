@@ -1,12 +1,15 @@
 package rewrite
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
-	"github.com/flakedup/flakedup/internal/suggest"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/flakedup/flakedup/internal/suggest"
 )
 
 // ErrComputed reports inputs that are built by an expression (a variable,
@@ -226,18 +229,18 @@ func (s *Inputs) CheckFollowsTargets() error {
 		root[n] = true
 	}
 	follows := s.DeclaredFollows()
-	sort.SliceStable(follows, func(i, j int) bool { return follows[i].Pos.Offset < follows[j].Pos.Offset })
+	slices.SortStableFunc(follows, func(a, b Follows) int { return cmp.Compare(a.Pos.Offset, b.Pos.Offset) })
+	what := func(f Follows) string { return "inputs." + dotted(inputPathToAttrPath(f.Path)) + ".follows" }
 	for _, f := range follows {
-		what := "inputs." + dotted(inputPathToAttrPath(f.Path)) + ".follows"
 		for _, elem := range f.TargetPath {
 			if !validInputName(elem) {
-				return &Error{Pos: f.Pos, Msg: fmt.Sprintf("%s: invalid flake input path element %q", what, elem), Err: ErrFollowsTarget}
+				return &Error{Pos: f.Pos, Msg: fmt.Sprintf("%s: invalid flake input path element %q", what(f), elem), Err: ErrFollowsTarget}
 			}
 		}
 		if len(f.TargetPath) == 0 || !known || root[f.TargetPath[0]] {
 			continue
 		}
-		msg := fmt.Sprintf("%s: no input %q", what, f.TargetPath[0])
+		msg := fmt.Sprintf("%s: no input %q", what(f), f.TargetPath[0])
 		if best := suggest.Best(f.TargetPath[0], names); best != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", best)
 		}
