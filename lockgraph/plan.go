@@ -520,6 +520,15 @@ func (pl planner) sprintf(format string, args ...any) string {
 	return fmt.Sprintf(format, args...)
 }
 
+// cat is the concatenation of parts, or "" when pl is terse: the reasons
+// most copies get, without fmt.
+func (pl planner) cat(parts ...string) string {
+	if pl.terse {
+		return ""
+	}
+	return strings.Join(parts, "")
+}
+
 // join is JoinPath, or "" when pl is terse.
 func (pl planner) join(path []string) string {
 	if pl.terse {
@@ -1219,10 +1228,10 @@ func applyNewInput(g *Graph, n NewInput) (*Graph, error) {
 // Hold of the author's, a root input flake.nix no longer declares, or a
 // binary cache (unless Policy.Include lifts it).
 func (pl planner) preHeld(g *Graph, c *copyInfo, sv survey) (reason string, held bool) {
-	pathStr := pl.join(c.path)
+	pathStr := func() string { return pl.join(c.path) } // only for a copy held
 	for _, entry := range pl.policy.Ignore {
 		if related(splitEntry(entry), c.path) {
-			return pl.sprintf("%s is ignored (--ignore %s)", pathStr, entry), true
+			return pl.sprintf("%s is ignored (--ignore %s)", pathStr(), entry), true
 		}
 	}
 	for _, h := range pl.policy.Holds {
@@ -1231,7 +1240,7 @@ func (pl planner) preHeld(g *Graph, c *copyInfo, sv survey) (reason string, held
 		}
 	}
 	if pl.isStale(c.path[0]) {
-		return pl.sprintf("%s is below %s, which flake.nix no longer declares: %s", pathStr, c.path[0], staleLockReason), true
+		return pl.sprintf("%s is below %s, which flake.nix no longer declares: %s", pathStr(), c.path[0], staleLockReason), true
 	}
 	if !pl.included[c.path[0]] {
 		// The topmost input above c (c excluded) that a binary cache
@@ -1240,7 +1249,7 @@ func (pl planner) preHeld(g *Graph, c *copyInfo, sv survey) (reason string, held
 			if top := sv.cacheTop[p]; top >= 0 {
 				hit := sv.caches[top]
 				return pl.sprintf("%s is what %s's binary cache %s is built with (%s): --include %s collapses it anyway",
-					pathStr, pl.join(sv.paths[top]), hit.host, hit.why, c.path[0]), true
+					pathStr(), pl.join(sv.paths[top]), hit.host, hit.why, c.path[0]), true
 			}
 		}
 	}
@@ -1299,7 +1308,6 @@ func (pl planner) round(g *Graph) step {
 		if !c.nixpkgsLike() && !pl.policy.All {
 			continue
 		}
-		pathStr := pl.join(c.path)
 		v := pl.targetOf(c, sv)
 		if reason, held := pl.preHeld(g, c, sv); held {
 			hold(c, reason, pl.lineFor(c, v, sv), "")
@@ -1318,9 +1326,12 @@ func (pl planner) round(g *Graph) step {
 		// source, or go deep, or promote it.
 		mid := c.path[:2]
 		midStr := JoinPath(mid)
-		line := pl.followsLine(Follows{Input: c.path, Target: target})
+		// The reasons and the line are only written for the copies held
+		// back, and not at all in a terse round.
+		line := func() string { return pl.followsLine(Follows{Input: c.path, Target: target}) }
 		if pl.heldOverride(mid) || pl.declaredBelow(mid) {
-			hold(c, pl.sprintf("%s is below %s, which has declared, ignored or held follows below it: write %s with --deep", pathStr, midStr, line), line, "")
+			line := line()
+			hold(c, pl.sprintf("%s is below %s, which has declared, ignored or held follows below it: write %s with --deep", pl.join(c.path), midStr, line), line, "")
 			continue
 		}
 		if rej, ok := pl.rejected[midStr]; ok {
@@ -1350,7 +1361,7 @@ func (pl planner) round(g *Graph) step {
 			emit(c, Follows{Input: append([]string(nil), c.path...), Target: target})
 		case pl.policy.Promote && midNode != nil:
 			if rej, ok := pl.rejected[midStr]; ok {
-				hold(c, pathStr+" stays: "+rej.reason, line, rej.needsNix)
+				hold(c, pl.join(c.path)+" stays: "+rej.reason, line(), rej.needsNix)
 			} else if !promoted[midNode.source.ID] {
 				promoted[midNode.source.ID] = true
 				name := freeName(root, newNames, mid)
@@ -1360,8 +1371,10 @@ func (pl planner) round(g *Graph) step {
 				emit(c, Follows{Input: append([]string(nil), mid...), Target: []string{name}})
 			}
 		default:
-			reason, needsNix := pl.noRootReason(pathStr, midStr, midNode != nil)
-			hold(c, reason, line, needsNix)
+			if !pl.terse {
+				reason, needsNix := pl.noRootReason(JoinPath(c.path), midStr, midNode != nil)
+				hold(c, reason, line(), needsNix)
+			}
 		}
 	}
 	st.follows = deferThroughMoved(st.follows)
@@ -1445,7 +1458,7 @@ func (pl planner) isDeclared(input []string) bool {
 // Nix version that would allow one when the target is what stands in the
 // way (a deep override, when promoting is allowed but impossible).
 func (pl planner) noRootReason(path, mid string, promotable bool) (reason, needsNix string) {
-	reason = pl.sprintf("%s is below %s, which has no root input of its source: ", path, mid)
+	reason = path + " is below " + mid + ", which has no root input of its source: "
 	deep := nixversion.DeepOverrides.String()
 	switch {
 	case pl.nix.AtLeast(nixversion.DeepOverrides):
@@ -1510,12 +1523,16 @@ type verdict struct {
 // targetOf returns the root input the copy c should follow (issue 12,
 // rules 1-5), or why it stays where it is. Targets are root inputs only.
 func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
-	pathStr := pl.join(c.path)
+	// The reasons and lines are written only for a copy that stays, and
+	// only when pl is not terse: most copies get a target.
+	pathStr := func() string { return pl.join(c.path) }
 	primary := pl.primaryRoot(sv)
 	toPrimary := func() verdict { return verdict{target: []string{primary.name}} }
-	lineToPrimary := ""
-	if primary != nil && !pl.terse {
-		lineToPrimary = pl.followsLine(Follows{Input: c.path, Target: []string{primary.name}})
+	lineToPrimary := func() string {
+		if primary == nil {
+			return ""
+		}
+		return pl.followsLine(Follows{Input: c.path, Target: []string{primary.name}})
 	}
 	if c.libOnly {
 		// A lib-only root input first (the flake's own nixpkgs-lib), else
@@ -1526,7 +1543,7 @@ func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
 		if primary != nil {
 			return toPrimary()
 		}
-		return verdict{reason: pl.sprintf("%s only needs nixpkgs' lib, but the flake has no root nixpkgs input: add %s", pathStr, newInputLine("nixpkgs", newInputURL(ClassRolling)))}
+		return verdict{reason: pl.sprintf("%s only needs nixpkgs' lib, but the flake has no root nixpkgs input: add %s", pathStr(), newInputLine("nixpkgs", newInputURL(ClassRolling)))}
 	}
 	sameClass := func(r rootInput) bool { return r.node.branch.Class == c.branch.Class }
 	own := sv.rootsOf(c)
@@ -1535,14 +1552,14 @@ func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
 			return verdict{target: []string{r.name}}
 		}
 		if len(own) == 0 {
-			return verdict{reason: pl.sprintf("%s has no root input of its source (%s) to follow: add one to flake.nix, or --promote", pathStr, c.source.ID)}
+			return verdict{reason: pl.cat(pl.join(c.path), " has no root input of its source (", c.source.ID, ") to follow: add one to flake.nix, or --promote")}
 		}
 		r := bestRoot(own, anyRoot, "", "")
 		if pl.policy.CrossBranch {
 			return verdict{target: []string{r.name}}
 		}
 		line := pl.followsLine(Follows{Input: c.path, Target: []string{r.name}})
-		return verdict{reason: pl.sprintf("%s is on %s and root input %s on %s: --cross-branch makes it follow %s", pathStr, branchName(c.branch), r.name, branchName(r.node.branch), r.name), line: line}
+		return verdict{reason: pl.sprintf("%s is on %s and root input %s on %s: --cross-branch makes it follow %s", pathStr(), branchName(c.branch), r.name, branchName(r.node.branch), r.name), line: line}
 	}
 	// The root input of the copy's own source that stands for the primary:
 	// the primary itself when it is of that source, else the best of them.
@@ -1556,7 +1573,7 @@ func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
 		if r := bestRoot(own, sameClass, "", pl.primary); r != nil {
 			return verdict{target: []string{r.name}} // the same revision
 		}
-		return verdict{reason: pl.sprintf("%s is pinned to %s on purpose (a revision pin is never collapsed): write the follows yourself to drop it", pathStr, branchName(c.branch)), line: lineToPrimary}
+		return verdict{reason: pl.sprintf("%s is pinned to %s on purpose (a revision pin is never collapsed): write the follows yourself to drop it", pathStr(), branchName(c.branch)), line: lineToPrimary()}
 	}
 	if pl.target == TargetPrimary && srcPrimary != nil {
 		return verdict{target: []string{srcPrimary.name}}
@@ -1565,7 +1582,7 @@ func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
 		return verdict{target: []string{r.name}}
 	}
 	if primary == nil {
-		return verdict{reason: pl.sprintf("%s has no root nixpkgs input to follow: add nixpkgs.url to flake.nix", pathStr)}
+		return verdict{reason: pl.sprintf("%s has no root nixpkgs input to follow: add nixpkgs.url to flake.nix", pathStr())}
 	}
 	if srcPrimary == nil {
 		// A fork with no root input of its own source, or upstream nixpkgs
@@ -1577,12 +1594,12 @@ func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
 		if !c.source.Fork {
 			what = pl.sprintf("upstream nixpkgs and %s a fork (%s)", primary.name, primary.node.source.ID)
 		}
-		return verdict{reason: pl.sprintf("%s is %s: --cross-branch makes it follow %s", pathStr, what, primary.name), line: lineToPrimary}
+		return verdict{reason: pl.sprintf("%s is %s: --cross-branch makes it follow %s", pathStr(), what, primary.name), line: lineToPrimary()}
 	}
 	if pl.policy.CrossBranch {
 		return verdict{target: []string{srcPrimary.name}}
 	}
-	reason := pl.sprintf("%s is on %s, which no root input tracks: --cross-branch makes it follow %s (%s)", pathStr, branchName(c.branch), srcPrimary.name, branchName(srcPrimary.node.branch))
+	reason := pl.sprintf("%s is on %s, which no root input tracks: --cross-branch makes it follow %s (%s)", pathStr(), branchName(c.branch), srcPrimary.name, branchName(srcPrimary.node.branch))
 	line := pl.followsLine(Follows{Input: c.path, Target: []string{srcPrimary.name}})
 	if name := newInputName(c.branch.Class); name != "" && !c.source.Fork && !pl.terse {
 		add := newInputLine(name, newInputURL(c.branch.Class))
