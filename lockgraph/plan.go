@@ -446,6 +446,8 @@ type planner struct {
 	// ids numbers source IDs and families.
 	ids    *interned
 	caches map[cacheKey]cacheHit
+	// sourceCaches are cacheOf by source number, without substituters.
+	sourceCaches *sourceCaches
 }
 
 // planMemo is what the planner knows about one graph of a Plan (the last
@@ -501,7 +503,8 @@ func newPlanner(p Policy, nix nixversion.Version, declared []Follows) planner {
 	pl := planner{policy: p, nix: nix, declared: declared, rejected: make(map[string]rejection),
 		target: TargetBranch, included: make(map[string]bool), subs: substituterHosts(p.Substituters),
 		cross: make(map[string]CrossBranchFollows), added: make(map[string]bool), addClasses: make(map[string]bool),
-		memo: &planMemo{}, through: &throughMemo{}, facts: make(map[factsKey]*planFacts), store: &factStore{}, ids: &interned{ids: make(map[string]int32)}, caches: make(map[cacheKey]cacheHit)}
+		memo: &planMemo{}, through: &throughMemo{}, facts: make(map[factsKey]*planFacts), store: &factStore{}, ids: &interned{ids: make(map[string]int32)}, caches: make(map[cacheKey]cacheHit),
+		sourceCaches: &sourceCaches{}}
 	for _, name := range p.Include {
 		pl.included[name] = true
 	}
@@ -554,16 +557,18 @@ type step struct {
 
 // copyInfo is one reachable node as the planner sees it.
 type copyInfo struct {
+	// planFacts are the node's source, branch and newest (the locked
+	// lastModified), shared with the survey's facts rather than copied
+	// into each copy. Its libOnly is the copy's own (below), which the
+	// input name can set too.
+	*planFacts
 	key    string
 	path   []string
-	source Source
 	family string // source ID, or "nixpkgs" for every nixpkgs copy
 	// familyID and sourceID are the numbers of family and source.ID
 	// (planner.ids).
 	familyID, sourceID int32
-	branch             Branch
-	newest             int64 // locked lastModified
-	uses               int   // edges resolving to this node
+	uses               int // edges resolving to this node
 	// pos is the copy's place in the survey's walk order.
 	pos int32
 	// isRoot tells a node some root input denotes.
@@ -787,6 +792,37 @@ func (pl planner) cacheOf(name string, src Source) cacheHit {
 	return pl.caches[k]
 }
 
+// sourceCaches holds, by source number (planner.ids), cacheOf a node of
+// that source when the flake lists no substituters.
+type sourceCaches struct {
+	hits  []cacheHit
+	known []bool
+}
+
+// cacheOfFacts is cacheOf(name, f.source), asked once per source when the
+// flake lists no substituters: then only knownCaches' entries by source
+// can match (an owner entry, and a cache named after the input, need the
+// cache among the substituters), so the input name does not matter and a
+// slice by source number answers without hashing two strings per node.
+func (pl planner) cacheOfFacts(name string, f *planFacts) cacheHit {
+	if len(pl.subs) > 0 {
+		return pl.cacheOf(name, f.source)
+	}
+	if f.source.ID == "" {
+		return cacheHit{} // no knownCaches entry has an empty source
+	}
+	sc := pl.sourceCaches
+	if int(f.id) >= len(sc.hits) {
+		n := max(int(f.id)+1, 2*len(sc.hits))
+		sc.hits = append(sc.hits, make([]cacheHit, n-len(sc.hits))...)
+		sc.known = append(sc.known, make([]bool, n-len(sc.known))...)
+	}
+	if !sc.known[f.id] {
+		sc.hits[f.id], sc.known[f.id] = pl.cacheOf(name, f.source), true
+	}
+	return sc.hits[f.id]
+}
+
 // survey describes every reachable node of g for a round. A survey
 // depends on g and on the root inputs Plan added (isStale): the last one
 // is kept until either changes. Its callers only read it.
@@ -881,7 +917,7 @@ func (pl planner) surveyOrder(g *Graph, carried []surveyFacts) survey {
 		} else {
 			name := paths[i][len(paths[i])-1]
 			if !nf.cacheKnown || nf.cacheName != name {
-				nf.cache, nf.cacheName, nf.cacheKnown = pl.cacheOf(name, f.source), name, true
+				nf.cache, nf.cacheName, nf.cacheKnown = pl.cacheOfFacts(name, f), name, true
 			}
 			if hit := nf.cache; hit.host != "" {
 				sv.cacheTop[i] = int32(i)
@@ -892,7 +928,7 @@ func (pl planner) surveyOrder(g *Graph, carried []surveyFacts) survey {
 			continue
 		}
 		c := &infos[i]
-		*c = copyInfo{key: key, path: paths[i], source: f.source, branch: f.branch, uses: uses[i], newest: f.newest, pos: int32(i)}
+		*c = copyInfo{planFacts: f, key: key, path: paths[i], uses: uses[i], pos: int32(i)}
 		// flake-parts' nixpkgs-lib is also a nixpkgs tarball pinned to a
 		// rev: the input name says it only needs lib.
 		c.libOnly = f.libOnly || c.source.Nixpkgs && len(c.path) > 0 && c.path[len(c.path)-1] == "nixpkgs-lib"
@@ -998,6 +1034,20 @@ func (sv survey) copyAt(path []string) *copyInfo {
 		}
 	}
 	return sv.at[cur]
+}
+
+// copyAbove is copyAt(c.path[:depth]) for a copy c deeper than depth: the
+// node at that depth on c's path. A survey builds every path along direct
+// edges, each node's from its parent's, so walking c.path[:depth] from the
+// root, as copyAt does, meets exactly c's ancestors by parent; climbing
+// those saves looking each segment up by name (among the root's inputs,
+// thousands on a big lock).
+func (sv survey) copyAbove(c *copyInfo, depth int) *copyInfo {
+	node := c.pos
+	for d := len(c.path); d > depth; d-- {
+		node = sv.parent[node]
+	}
+	return sv.at[node]
 }
 
 // copyOf returns the copy whose node has the given key, or nil.
@@ -1344,7 +1394,7 @@ func (pl planner) round(g *Graph) step {
 				continue
 			}
 		}
-		midNode := sv.copyAt(mid)
+		midNode := sv.copyAbove(c, len(mid))
 		if midNode != nil {
 			sameClass := func(r rootInput) bool { return r.node.branch.Class == midNode.branch.Class }
 			fit := sameClass
