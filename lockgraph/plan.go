@@ -523,13 +523,31 @@ func (pl planner) sprintf(format string, args ...any) string {
 	return fmt.Sprintf(format, args...)
 }
 
-// cat is the concatenation of parts, or "" when pl is terse: the reasons
-// most copies get, without fmt.
-func (pl planner) cat(parts ...string) string {
+// pathCat is JoinPath(path) followed by parts, built in one allocation,
+// or "" when pl is terse: the reasons most held copies get, without fmt.
+func (pl planner) pathCat(path []string, parts ...string) string {
 	if pl.terse {
 		return ""
 	}
-	return strings.Join(parts, "")
+	n := max(len(path)-1, 0)
+	for _, s := range path {
+		n += len(s)
+	}
+	for _, s := range parts {
+		n += len(s)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, s := range path {
+		if i > 0 {
+			b.WriteByte('/')
+		}
+		b.WriteString(s)
+	}
+	for _, s := range parts {
+		b.WriteString(s)
+	}
+	return b.String()
 }
 
 // join is JoinPath, or "" when pl is terse.
@@ -753,6 +771,19 @@ func (pl planner) readAllFacts(nodes []*Node, carried []surveyFacts) []*planFact
 	if len(nodes) < parallelMin || runtime.GOMAXPROCS(0) < 2 || pl.policy.Promote || pl.policy.AddInputs {
 		return nil
 	}
+	if carried != nil {
+		// The graph of a round after the first has nearly every node's
+		// facts carried over: read the few others one by one.
+		missing := 0
+		for i := 1; i < len(nodes) && i < len(carried); i++ {
+			if carried[i].facts == nil {
+				missing++
+			}
+		}
+		if missing < parallelMin {
+			return nil
+		}
+	}
 	out := make([]*planFacts, len(nodes))
 	read := make([]planFacts, len(nodes))
 	inParallel(len(nodes), 1024, runtime.GOMAXPROCS(0), func() func(int) {
@@ -818,7 +849,8 @@ func (pl planner) cacheOfFacts(name string, f *planFacts) cacheHit {
 		sc.known = append(sc.known, make([]bool, n-len(sc.known))...)
 	}
 	if !sc.known[f.id] {
-		sc.hits[f.id], sc.known[f.id] = pl.cacheOf(name, f.source), true
+		host, why := cacheOf(name, f.source, pl.subs)
+		sc.hits[f.id], sc.known[f.id] = cacheHit{host, why}, true
 	}
 	return sc.hits[f.id]
 }
@@ -888,7 +920,8 @@ func (pl planner) surveyOrder(g *Graph, carried []surveyFacts) survey {
 		}
 	}
 	sv.at = make([]*copyInfo, len(order))
-	infos := make([]copyInfo, len(order)) // one allocation, not one per copy
+	sv.copies = make([]*copyInfo, 0, len(order)) // most nodes are copies
+	infos := make([]copyInfo, len(order))        // one allocation, not one per copy
 	nixpkgsID := pl.ids.of("nixpkgs")
 	read := pl.readAllFacts(sv.nodes, carried)
 	sv.facts = make([]surveyFacts, len(order))
@@ -1422,7 +1455,7 @@ func (pl planner) round(g *Graph) step {
 			}
 		default:
 			if !pl.terse {
-				reason, needsNix := pl.noRootReason(JoinPath(c.path), midStr, midNode != nil)
+				reason, needsNix := pl.noRootReason(c.path, midStr, midNode != nil)
 				hold(c, reason, line(), needsNix)
 			}
 		}
@@ -1507,17 +1540,18 @@ func (pl planner) isDeclared(input []string) bool {
 // no root input of its source and the policy allows no other form, with the
 // Nix version that would allow one when the target is what stands in the
 // way (a deep override, when promoting is allowed but impossible).
-func (pl planner) noRootReason(path, mid string, promotable bool) (reason, needsNix string) {
-	reason = path + " is below " + mid + ", which has no root input of its source: "
+func (pl planner) noRootReason(path []string, mid string, promotable bool) (reason, needsNix string) {
 	deep := nixversion.DeepOverrides.String()
+	var needs string
 	switch {
 	case pl.nix.AtLeast(nixversion.DeepOverrides):
-		return reason + "needs --promote or --deep", ""
+		needs = "needs --promote or --deep"
 	case pl.policy.Promote && !promotable:
-		return reason + "needs --deep, which needs Nix ≥ " + deep, deep
+		needs, needsNix = "needs --deep, which needs Nix ≥ "+deep, deep
 	default:
-		return reason + "needs --promote, or --deep with Nix ≥ " + deep, ""
+		needs = "needs --promote, or --deep with Nix ≥ " + deep
 	}
+	return pl.pathCat(path, " is below ", mid, ", which has no root input of its source: ", needs), needsNix
 }
 
 // deferThroughMoved drops the follows whose target runs through an input
@@ -1602,7 +1636,7 @@ func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
 			return verdict{target: []string{r.name}}
 		}
 		if len(own) == 0 {
-			return verdict{reason: pl.cat(pl.join(c.path), " has no root input of its source (", c.source.ID, ") to follow: add one to flake.nix, or --promote")}
+			return verdict{reason: pl.pathCat(c.path, " has no root input of its source (", c.source.ID, ") to follow: add one to flake.nix, or --promote")}
 		}
 		r := bestRoot(own, anyRoot, "", "")
 		if pl.policy.CrossBranch {

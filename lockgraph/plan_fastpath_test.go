@@ -1,6 +1,7 @@
 package lockgraph
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/flakedup/flakedup/internal/nixversion"
@@ -81,5 +82,33 @@ func TestCacheOfFactsAsCacheOf(t *testing.T) {
 	}
 	if hits == 0 {
 		t.Fatal("no input served by a cache: the hits are not checked")
+	}
+}
+
+// TestPathCat checks pathCat against joining the path and concatenating
+// the parts, and that a terse planner writes nothing.
+func TestPathCat(t *testing.T) {
+	tests := []struct {
+		path  []string
+		parts []string
+		want  string
+	}{
+		{nil, nil, ""},
+		{[]string{}, []string{" stays"}, " stays"},
+		{[]string{"a"}, nil, "a"},
+		{[]string{"a", "nixpkgs"}, []string{" has ", "x", ""}, "a/nixpkgs has x"},
+		{[]string{"a", "", "c"}, []string{"é"}, "a//cé"},
+	}
+	pl := newPlanner(Policy{}, nixversion.Default, nil)
+	for _, tt := range tests {
+		got := pl.pathCat(tt.path, tt.parts...)
+		if got != tt.want || got != JoinPath(tt.path)+strings.Join(tt.parts, "") {
+			t.Errorf("pathCat(%q, %q) = %q, want %q", tt.path, tt.parts, got, tt.want)
+		}
+		pl.terse = true
+		if got := pl.pathCat(tt.path, tt.parts...); got != "" {
+			t.Errorf("terse pathCat(%q, %q) = %q, want \"\"", tt.path, tt.parts, got)
+		}
+		pl.terse = false
 	}
 }
