@@ -594,6 +594,9 @@ type copyInfo struct {
 	// libOnly marks a copy that only nixpkgs' lib is taken from:
 	// nix-community/nixpkgs.lib, or nixpkgs with dir=lib.
 	libOnly bool
+	// nixLike is nixpkgsLike, kept here since every round asks it of
+	// every copy, and the source is a pointer away.
+	nixLike bool
 }
 
 // cacheHit is a binary cache an input is served by, and why flakedup
@@ -601,7 +604,7 @@ type copyInfo struct {
 type cacheHit struct{ host, why string }
 
 // nixpkgsLike reports whether c is planned as a nixpkgs copy.
-func (c *copyInfo) nixpkgsLike() bool { return c.source.Nixpkgs || c.libOnly }
+func (c *copyInfo) nixpkgsLike() bool { return c.nixLike }
 
 // pinned reports whether c is pinned to a revision (a rev and no ref).
 func (c *copyInfo) pinned() bool { return strings.HasPrefix(c.branch.Class, classPinnedPrefix) }
@@ -966,6 +969,7 @@ func (pl planner) surveyOrder(g *Graph, carried []surveyFacts) survey {
 		// rev: the input name says it only needs lib.
 		c.libOnly = f.libOnly || c.source.Nixpkgs && len(c.path) > 0 && c.path[len(c.path)-1] == "nixpkgs-lib"
 		c.family, c.familyID, c.sourceID = c.source.ID, f.id, f.id
+		c.nixLike = c.source.Nixpkgs || c.libOnly
 		if c.nixpkgsLike() {
 			c.family, c.familyID = "nixpkgs", nixpkgsID
 		}
@@ -1361,6 +1365,11 @@ func (pl planner) round(g *Graph) step {
 	sv := pl.survey(g)
 	root := g.Nodes[g.Root]
 	var st step
+	if !pl.terse {
+		// At most one held-back copy per copy, but for reroutes: sized once
+		// rather than grown by appending, on a big lock.
+		st.heldBack = make([]HeldBack, 0, len(sv.copies))
+	}
 	promoted := make(map[string]bool) // source IDs promoted this round
 	newNames := make(map[string]bool) // root input names promoted this round
 	hold := func(c *copyInfo, reason, line, needsNix string) {
@@ -1459,6 +1468,9 @@ func (pl planner) round(g *Graph) step {
 				hold(c, reason, line(), needsNix)
 			}
 		}
+	}
+	if len(st.heldBack) == 0 {
+		st.heldBack = nil // as appending to nil leaves it
 	}
 	st.follows = deferThroughMoved(st.follows)
 	sort.SliceStable(st.follows, func(i, j int) bool { return LessPath(st.follows[i].Input, st.follows[j].Input) })
