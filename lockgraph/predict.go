@@ -32,7 +32,10 @@ const maxFollowsDepth = 64
 // whatever the edge was), nodes no longer reachable from the root through
 // direct edges are dropped, every follows edge is resolved again, and every
 // node is renamed the way Nix names nodes on write (see NixKeys). The
-// result is a new Graph of version 7; g is not modified.
+// result is a new Graph of version 7; g is not modified. Like any Graph,
+// the result must not be modified either: it may share with g the attribute
+// sets, the follows paths, and the inputs of the nodes whose edges keep
+// their targets' keys.
 //
 // Like Nix, Predict ignores an override whose last input does not exist on
 // its node, and an override below an input that is itself a follows (Nix
