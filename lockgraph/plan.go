@@ -364,9 +364,9 @@ func (pl planner) applyOrder(g *Graph, promotions []Promotion, follows []Follows
 // applyStep adds the promotions to g, then the follows, and returns the
 // result with predict's srcOf (relative to the last promotion's result).
 func applyStep(g *Graph, promotions []Promotion, follows []Follows) (*Graph, []int32, error) {
-	var err error
-	for _, pr := range promotions {
-		if g, err = Promote(g, pr.Name, pr.Path); err != nil {
+	if len(promotions) > 0 {
+		var err error
+		if g, err = promoteAll(g, promotions); err != nil {
 			return nil, nil, err
 		}
 	}

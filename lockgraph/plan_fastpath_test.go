@@ -1,6 +1,9 @@
 package lockgraph
 
 import (
+	"bytes"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -110,5 +113,60 @@ func TestPathCat(t *testing.T) {
 			t.Errorf("terse pathCat(%q, %q) = %q, want \"\"", tt.path, tt.parts, got)
 		}
 		pl.terse = false
+	}
+}
+
+// TestPromoteAllAsOneByOne checks that promoting several inputs with one
+// copy and one renaming gives the lock (or the error) that promoting them
+// one by one gives, on every shape: promotions of depth-two inputs, and
+// lists that fail part way (a name taken, a path that leads nowhere).
+func TestPromoteAllAsOneByOne(t *testing.T) {
+	oneByOne := func(g *Graph, ps []Promotion) (*Graph, error) {
+		var err error
+		for _, pr := range ps {
+			if g, err = Promote(g, pr.Name, pr.Path); err != nil {
+				return nil, err
+			}
+		}
+		return g, nil
+	}
+	batches := 0
+	for name, data := range numberedShapes(t) {
+		g := mustLoad(t, data)
+		var ps []Promotion
+		root := g.Nodes[g.Root]
+		for _, a := range root.Inputs {
+			if a.IsFollows() || len(ps) == 6 {
+				continue
+			}
+			for _, x := range g.Nodes[a.Target].Inputs {
+				if !x.IsFollows() && len(ps) < 6 {
+					ps = append(ps, Promotion{Name: "p-" + a.Name + "-" + x.Name, Path: []string{a.Name, x.Name}})
+				}
+			}
+		}
+		lists := [][]Promotion{ps}
+		if len(ps) > 1 {
+			lists = append(lists,
+				append(slices.Clone(ps), Promotion{Name: ps[0].Name, Path: ps[1].Path}),
+				append(slices.Clone(ps[:1]), Promotion{Name: "nowhere", Path: []string{"no", "such"}}),
+				append(slices.Clone(ps[:1]), Promotion{Name: "whole", Path: []string{}}))
+		}
+		for i, list := range lists {
+			want, wantErr := oneByOne(g, list)
+			got, gotErr := promoteAll(g, list)
+			if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+				t.Fatalf("%s, list %d: error %v, want %v", name, i, gotErr, wantErr)
+			}
+			if wantErr == nil && !bytes.Equal(Marshal(got), Marshal(want)) {
+				t.Fatalf("%s, list %d: promoting together differs from one by one", name, i)
+			}
+			if len(list) > 1 {
+				batches++
+			}
+		}
+	}
+	if batches == 0 {
+		t.Fatal("no shape with two inputs to promote: nothing checked")
 	}
 }
