@@ -114,7 +114,7 @@ func predictNumbered(nb numbering, follows []Follows) (*Graph, []int32, error) {
 	order := make([]int32, 0, n)
 	names := make([]string, 0, n)
 	// The result's nodes by key are the names taken so far.
-	slab := make([]Node, n)
+	nodeSlab := make([]Node, n)
 	byKey := make(map[string]*Node, n)
 	nextSuffix := make(map[string]int)
 	var scratch []byte
@@ -123,13 +123,18 @@ func predictNumbered(nb numbering, follows []Follows) (*Graph, []int32, error) {
 		if newNum[i] >= 0 {
 			return
 		}
-		nd := &slab[len(order)]
+		nd := &nodeSlab[len(order)]
 		// A name with a suffix recorded is taken: the small map of those
 		// answers before the map of every key.
 		next, clashed := nextSuffix[name]
 		if clashed || !take(byKey, name, nd) {
 			base := name
-			for s := max(next, 2); ; s++ {
+			// base_next is the last suffix taken for base: start after it.
+			first := 2
+			if clashed {
+				first = next + 1
+			}
+			for s := first; ; s++ {
 				// Built in scratch and looked up without a copy; a name
 				// taken is the node's old key when they agree (a graph
 				// predicted before), else a new string.
@@ -187,21 +192,18 @@ func predictNumbered(nb numbering, follows []Follows) (*Graph, []int32, error) {
 	for _, i := range order {
 		edges += len(inputsOf(int(i)))
 	}
-	inSlab := make([]Input, edges)
+	var inSlab slab[Input] // the inputs of the nodes that cannot share theirs
 	tgtSlab := make([]int32, edges)
 	ix := &nodeIndex{keys: names, nodes: make([]*Node, len(order)), targets: make([][]int32, len(order))}
 	out := &Graph{Version: lockVersion, Root: names[0], Nodes: byKey, index: ix, nixOrder: true}
 	for j, i := range order {
 		ins := inputsOf(int(i))
-		nd := &slab[j]
+		nd := &nodeSlab[j]
 		*nd = *nb.nodes[i]
 		nd.Key, nd.pos = names[j], int32(j)
 		t := tgtSlab[:len(ins):len(ins)]
 		tgtSlab = tgtSlab[len(ins):]
-		if ins != nil {
-			nd.Inputs = inSlab[:len(ins):len(ins)]
-			inSlab = inSlab[len(ins):]
-		}
+		same := true // every target keeps its key
 		for k, e := range ins {
 			to := int(nb.targets[i][k])
 			if e.IsFollows() {
@@ -212,7 +214,18 @@ func predictNumbered(nb numbering, follows []Follows) (*Graph, []int32, error) {
 				}
 			}
 			t[k] = newNum[to]
-			nd.Inputs[k] = Input{Name: e.Name, Target: names[t[k]], Follows: e.Follows}
+			same = same && e.Target == names[t[k]]
+		}
+		// Inputs are never changed in place once a graph is built, so a
+		// node whose edges all keep their names and targets (most of
+		// them: a prediction renames few nodes) shares its inputs with
+		// the node it copies instead of copying them.
+		nd.Inputs = ins
+		if !same {
+			nd.Inputs = inSlab.alloc(len(ins))
+			for k, e := range ins {
+				nd.Inputs[k] = Input{Name: e.Name, Target: names[t[k]], Follows: e.Follows}
+			}
 		}
 		ix.nodes[j], ix.targets[j] = nd, t
 	}

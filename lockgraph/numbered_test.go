@@ -158,6 +158,13 @@ func TestPredictNumberedAsByMap(t *testing.T) {
 			if err != nil || !reflect.DeepEqual(viewOf(again), viewOf(got)) {
 				t.Fatalf("%s, follows %d: predicting the prediction changed it (%v)", name, i, err)
 			}
+			// ... so every node keeps its inputs: predictNumbered shares
+			// them instead of copying.
+			for key, n := range again.Nodes {
+				if len(n.Inputs) > 0 && &n.Inputs[0] != &got.Nodes[key].Inputs[0] {
+					t.Fatalf("%s, follows %d: predicting the prediction copied the inputs of %s", name, i, key)
+				}
+			}
 		}
 	}
 	if errs == 0 || oks == 0 {

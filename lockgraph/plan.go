@@ -364,9 +364,9 @@ func (pl planner) applyOrder(g *Graph, promotions []Promotion, follows []Follows
 // applyStep adds the promotions to g, then the follows, and returns the
 // result with predict's srcOf (relative to the last promotion's result).
 func applyStep(g *Graph, promotions []Promotion, follows []Follows) (*Graph, []int32, error) {
-	var err error
-	for _, pr := range promotions {
-		if g, err = Promote(g, pr.Name, pr.Path); err != nil {
+	if len(promotions) > 0 {
+		var err error
+		if g, err = promoteAll(g, promotions); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -446,6 +446,8 @@ type planner struct {
 	// ids numbers source IDs and families.
 	ids    *interned
 	caches map[cacheKey]cacheHit
+	// sourceCaches are cacheOf by source number, without substituters.
+	sourceCaches *sourceCaches
 }
 
 // planMemo is what the planner knows about one graph of a Plan (the last
@@ -501,7 +503,8 @@ func newPlanner(p Policy, nix nixversion.Version, declared []Follows) planner {
 	pl := planner{policy: p, nix: nix, declared: declared, rejected: make(map[string]rejection),
 		target: TargetBranch, included: make(map[string]bool), subs: substituterHosts(p.Substituters),
 		cross: make(map[string]CrossBranchFollows), added: make(map[string]bool), addClasses: make(map[string]bool),
-		memo: &planMemo{}, through: &throughMemo{}, facts: make(map[factsKey]*planFacts), store: &factStore{}, ids: &interned{ids: make(map[string]int32)}, caches: make(map[cacheKey]cacheHit)}
+		memo: &planMemo{}, through: &throughMemo{}, facts: make(map[factsKey]*planFacts), store: &factStore{}, ids: &interned{ids: make(map[string]int32)}, caches: make(map[cacheKey]cacheHit),
+		sourceCaches: &sourceCaches{}}
 	for _, name := range p.Include {
 		pl.included[name] = true
 	}
@@ -518,6 +521,33 @@ func (pl planner) sprintf(format string, args ...any) string {
 		return ""
 	}
 	return fmt.Sprintf(format, args...)
+}
+
+// pathCat is JoinPath(path) followed by parts, built in one allocation,
+// or "" when pl is terse: the reasons most held copies get, without fmt.
+func (pl planner) pathCat(path []string, parts ...string) string {
+	if pl.terse {
+		return ""
+	}
+	n := max(len(path)-1, 0)
+	for _, s := range path {
+		n += len(s)
+	}
+	for _, s := range parts {
+		n += len(s)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, s := range path {
+		if i > 0 {
+			b.WriteByte('/')
+		}
+		b.WriteString(s)
+	}
+	for _, s := range parts {
+		b.WriteString(s)
+	}
+	return b.String()
 }
 
 // join is JoinPath, or "" when pl is terse.
@@ -545,16 +575,18 @@ type step struct {
 
 // copyInfo is one reachable node as the planner sees it.
 type copyInfo struct {
+	// planFacts are the node's source, branch and newest (the locked
+	// lastModified), shared with the survey's facts rather than copied
+	// into each copy. Its libOnly is the copy's own (below), which the
+	// input name can set too.
+	*planFacts
 	key    string
 	path   []string
-	source Source
 	family string // source ID, or "nixpkgs" for every nixpkgs copy
 	// familyID and sourceID are the numbers of family and source.ID
 	// (planner.ids).
 	familyID, sourceID int32
-	branch             Branch
-	newest             int64 // locked lastModified
-	uses               int   // edges resolving to this node
+	uses               int // edges resolving to this node
 	// pos is the copy's place in the survey's walk order.
 	pos int32
 	// isRoot tells a node some root input denotes.
@@ -562,6 +594,9 @@ type copyInfo struct {
 	// libOnly marks a copy that only nixpkgs' lib is taken from:
 	// nix-community/nixpkgs.lib, or nixpkgs with dir=lib.
 	libOnly bool
+	// nixLike is nixpkgsLike, kept here since every round asks it of
+	// every copy, and the source is a pointer away.
+	nixLike bool
 }
 
 // cacheHit is a binary cache an input is served by, and why flakedup
@@ -569,7 +604,7 @@ type copyInfo struct {
 type cacheHit struct{ host, why string }
 
 // nixpkgsLike reports whether c is planned as a nixpkgs copy.
-func (c *copyInfo) nixpkgsLike() bool { return c.source.Nixpkgs || c.libOnly }
+func (c *copyInfo) nixpkgsLike() bool { return c.nixLike }
 
 // pinned reports whether c is pinned to a revision (a rev and no ref).
 func (c *copyInfo) pinned() bool { return strings.HasPrefix(c.branch.Class, classPinnedPrefix) }
@@ -739,6 +774,19 @@ func (pl planner) readAllFacts(nodes []*Node, carried []surveyFacts) []*planFact
 	if len(nodes) < parallelMin || runtime.GOMAXPROCS(0) < 2 || pl.policy.Promote || pl.policy.AddInputs {
 		return nil
 	}
+	if carried != nil {
+		// The graph of a round after the first has nearly every node's
+		// facts carried over: read the few others one by one.
+		missing := 0
+		for i := 1; i < len(nodes) && i < len(carried); i++ {
+			if carried[i].facts == nil {
+				missing++
+			}
+		}
+		if missing < parallelMin {
+			return nil
+		}
+	}
 	out := make([]*planFacts, len(nodes))
 	read := make([]planFacts, len(nodes))
 	inParallel(len(nodes), 1024, runtime.GOMAXPROCS(0), func() func(int) {
@@ -776,6 +824,38 @@ func (pl planner) cacheOf(name string, src Source) cacheHit {
 	host, why := cacheOf(name, src, pl.subs)
 	pl.caches[k] = cacheHit{host, why}
 	return pl.caches[k]
+}
+
+// sourceCaches holds, by source number (planner.ids), cacheOf a node of
+// that source when the flake lists no substituters.
+type sourceCaches struct {
+	hits  []cacheHit
+	known []bool
+}
+
+// cacheOfFacts is cacheOf(name, f.source), asked once per source when the
+// flake lists no substituters: then only knownCaches' entries by source
+// can match (an owner entry, and a cache named after the input, need the
+// cache among the substituters), so the input name does not matter and a
+// slice by source number answers without hashing two strings per node.
+func (pl planner) cacheOfFacts(name string, f *planFacts) cacheHit {
+	if len(pl.subs) > 0 {
+		return pl.cacheOf(name, f.source)
+	}
+	if f.source.ID == "" {
+		return cacheHit{} // no knownCaches entry has an empty source
+	}
+	sc := pl.sourceCaches
+	if int(f.id) >= len(sc.hits) {
+		n := max(int(f.id)+1, 2*len(sc.hits))
+		sc.hits = append(sc.hits, make([]cacheHit, n-len(sc.hits))...)
+		sc.known = append(sc.known, make([]bool, n-len(sc.known))...)
+	}
+	if !sc.known[f.id] {
+		host, why := cacheOf(name, f.source, pl.subs)
+		sc.hits[f.id], sc.known[f.id] = cacheHit{host, why}, true
+	}
+	return sc.hits[f.id]
 }
 
 // survey describes every reachable node of g for a round. A survey
@@ -843,7 +923,8 @@ func (pl planner) surveyOrder(g *Graph, carried []surveyFacts) survey {
 		}
 	}
 	sv.at = make([]*copyInfo, len(order))
-	infos := make([]copyInfo, len(order)) // one allocation, not one per copy
+	sv.copies = make([]*copyInfo, 0, len(order)) // most nodes are copies
+	infos := make([]copyInfo, len(order))        // one allocation, not one per copy
 	nixpkgsID := pl.ids.of("nixpkgs")
 	read := pl.readAllFacts(sv.nodes, carried)
 	sv.facts = make([]surveyFacts, len(order))
@@ -872,7 +953,7 @@ func (pl planner) surveyOrder(g *Graph, carried []surveyFacts) survey {
 		} else {
 			name := paths[i][len(paths[i])-1]
 			if !nf.cacheKnown || nf.cacheName != name {
-				nf.cache, nf.cacheName, nf.cacheKnown = pl.cacheOf(name, f.source), name, true
+				nf.cache, nf.cacheName, nf.cacheKnown = pl.cacheOfFacts(name, f), name, true
 			}
 			if hit := nf.cache; hit.host != "" {
 				sv.cacheTop[i] = int32(i)
@@ -883,11 +964,12 @@ func (pl planner) surveyOrder(g *Graph, carried []surveyFacts) survey {
 			continue
 		}
 		c := &infos[i]
-		*c = copyInfo{key: key, path: paths[i], source: f.source, branch: f.branch, uses: uses[i], newest: f.newest, pos: int32(i)}
+		*c = copyInfo{planFacts: f, key: key, path: paths[i], uses: uses[i], pos: int32(i)}
 		// flake-parts' nixpkgs-lib is also a nixpkgs tarball pinned to a
 		// rev: the input name says it only needs lib.
 		c.libOnly = f.libOnly || c.source.Nixpkgs && len(c.path) > 0 && c.path[len(c.path)-1] == "nixpkgs-lib"
 		c.family, c.familyID, c.sourceID = c.source.ID, f.id, f.id
+		c.nixLike = c.source.Nixpkgs || c.libOnly
 		if c.nixpkgsLike() {
 			c.family, c.familyID = "nixpkgs", nixpkgsID
 		}
@@ -989,6 +1071,20 @@ func (sv survey) copyAt(path []string) *copyInfo {
 		}
 	}
 	return sv.at[cur]
+}
+
+// copyAbove is copyAt(c.path[:depth]) for a copy c deeper than depth: the
+// node at that depth on c's path. A survey builds every path along direct
+// edges, each node's from its parent's, so walking c.path[:depth] from the
+// root, as copyAt does, meets exactly c's ancestors by parent; climbing
+// those saves looking each segment up by name (among the root's inputs,
+// thousands on a big lock).
+func (sv survey) copyAbove(c *copyInfo, depth int) *copyInfo {
+	node := c.pos
+	for d := len(c.path); d > depth; d-- {
+		node = sv.parent[node]
+	}
+	return sv.at[node]
 }
 
 // copyOf returns the copy whose node has the given key, or nil.
@@ -1219,10 +1315,10 @@ func applyNewInput(g *Graph, n NewInput) (*Graph, error) {
 // Hold of the author's, a root input flake.nix no longer declares, or a
 // binary cache (unless Policy.Include lifts it).
 func (pl planner) preHeld(g *Graph, c *copyInfo, sv survey) (reason string, held bool) {
-	pathStr := pl.join(c.path)
+	pathStr := func() string { return pl.join(c.path) } // only for a copy held
 	for _, entry := range pl.policy.Ignore {
 		if related(splitEntry(entry), c.path) {
-			return pl.sprintf("%s is ignored (--ignore %s)", pathStr, entry), true
+			return pl.sprintf("%s is ignored (--ignore %s)", pathStr(), entry), true
 		}
 	}
 	for _, h := range pl.policy.Holds {
@@ -1231,7 +1327,7 @@ func (pl planner) preHeld(g *Graph, c *copyInfo, sv survey) (reason string, held
 		}
 	}
 	if pl.isStale(c.path[0]) {
-		return pl.sprintf("%s is below %s, which flake.nix no longer declares: %s", pathStr, c.path[0], staleLockReason), true
+		return pl.sprintf("%s is below %s, which flake.nix no longer declares: %s", pathStr(), c.path[0], staleLockReason), true
 	}
 	if !pl.included[c.path[0]] {
 		// The topmost input above c (c excluded) that a binary cache
@@ -1240,7 +1336,7 @@ func (pl planner) preHeld(g *Graph, c *copyInfo, sv survey) (reason string, held
 			if top := sv.cacheTop[p]; top >= 0 {
 				hit := sv.caches[top]
 				return pl.sprintf("%s is what %s's binary cache %s is built with (%s): --include %s collapses it anyway",
-					pathStr, pl.join(sv.paths[top]), hit.host, hit.why, c.path[0]), true
+					pathStr(), pl.join(sv.paths[top]), hit.host, hit.why, c.path[0]), true
 			}
 		}
 	}
@@ -1269,6 +1365,11 @@ func (pl planner) round(g *Graph) step {
 	sv := pl.survey(g)
 	root := g.Nodes[g.Root]
 	var st step
+	if !pl.terse {
+		// At most one held-back copy per copy, but for reroutes: sized once
+		// rather than grown by appending, on a big lock.
+		st.heldBack = make([]HeldBack, 0, len(sv.copies))
+	}
 	promoted := make(map[string]bool) // source IDs promoted this round
 	newNames := make(map[string]bool) // root input names promoted this round
 	hold := func(c *copyInfo, reason, line, needsNix string) {
@@ -1299,7 +1400,6 @@ func (pl planner) round(g *Graph) step {
 		if !c.nixpkgsLike() && !pl.policy.All {
 			continue
 		}
-		pathStr := pl.join(c.path)
 		v := pl.targetOf(c, sv)
 		if reason, held := pl.preHeld(g, c, sv); held {
 			hold(c, reason, pl.lineFor(c, v, sv), "")
@@ -1318,9 +1418,12 @@ func (pl planner) round(g *Graph) step {
 		// source, or go deep, or promote it.
 		mid := c.path[:2]
 		midStr := JoinPath(mid)
-		line := pl.followsLine(Follows{Input: c.path, Target: target})
+		// The reasons and the line are only written for the copies held
+		// back, and not at all in a terse round.
+		line := func() string { return pl.followsLine(Follows{Input: c.path, Target: target}) }
 		if pl.heldOverride(mid) || pl.declaredBelow(mid) {
-			hold(c, pl.sprintf("%s is below %s, which has declared, ignored or held follows below it: write %s with --deep", pathStr, midStr, line), line, "")
+			line := line()
+			hold(c, pl.sprintf("%s is below %s, which has declared, ignored or held follows below it: write %s with --deep", pl.join(c.path), midStr, line), line, "")
 			continue
 		}
 		if rej, ok := pl.rejected[midStr]; ok {
@@ -1333,7 +1436,7 @@ func (pl planner) round(g *Graph) step {
 				continue
 			}
 		}
-		midNode := sv.copyAt(mid)
+		midNode := sv.copyAbove(c, len(mid))
 		if midNode != nil {
 			sameClass := func(r rootInput) bool { return r.node.branch.Class == midNode.branch.Class }
 			fit := sameClass
@@ -1350,7 +1453,7 @@ func (pl planner) round(g *Graph) step {
 			emit(c, Follows{Input: append([]string(nil), c.path...), Target: target})
 		case pl.policy.Promote && midNode != nil:
 			if rej, ok := pl.rejected[midStr]; ok {
-				hold(c, pathStr+" stays: "+rej.reason, line, rej.needsNix)
+				hold(c, pl.join(c.path)+" stays: "+rej.reason, line(), rej.needsNix)
 			} else if !promoted[midNode.source.ID] {
 				promoted[midNode.source.ID] = true
 				name := freeName(root, newNames, mid)
@@ -1360,9 +1463,14 @@ func (pl planner) round(g *Graph) step {
 				emit(c, Follows{Input: append([]string(nil), mid...), Target: []string{name}})
 			}
 		default:
-			reason, needsNix := pl.noRootReason(pathStr, midStr, midNode != nil)
-			hold(c, reason, line, needsNix)
+			if !pl.terse {
+				reason, needsNix := pl.noRootReason(c.path, midStr, midNode != nil)
+				hold(c, reason, line(), needsNix)
+			}
 		}
+	}
+	if len(st.heldBack) == 0 {
+		st.heldBack = nil // as appending to nil leaves it
 	}
 	st.follows = deferThroughMoved(st.follows)
 	sort.SliceStable(st.follows, func(i, j int) bool { return LessPath(st.follows[i].Input, st.follows[j].Input) })
@@ -1444,17 +1552,18 @@ func (pl planner) isDeclared(input []string) bool {
 // no root input of its source and the policy allows no other form, with the
 // Nix version that would allow one when the target is what stands in the
 // way (a deep override, when promoting is allowed but impossible).
-func (pl planner) noRootReason(path, mid string, promotable bool) (reason, needsNix string) {
-	reason = pl.sprintf("%s is below %s, which has no root input of its source: ", path, mid)
+func (pl planner) noRootReason(path []string, mid string, promotable bool) (reason, needsNix string) {
 	deep := nixversion.DeepOverrides.String()
+	var needs string
 	switch {
 	case pl.nix.AtLeast(nixversion.DeepOverrides):
-		return reason + "needs --promote or --deep", ""
+		needs = "needs --promote or --deep"
 	case pl.policy.Promote && !promotable:
-		return reason + "needs --deep, which needs Nix ≥ " + deep, deep
+		needs, needsNix = "needs --deep, which needs Nix ≥ "+deep, deep
 	default:
-		return reason + "needs --promote, or --deep with Nix ≥ " + deep, ""
+		needs = "needs --promote, or --deep with Nix ≥ " + deep
 	}
+	return pl.pathCat(path, " is below ", mid, ", which has no root input of its source: ", needs), needsNix
 }
 
 // deferThroughMoved drops the follows whose target runs through an input
@@ -1510,12 +1619,16 @@ type verdict struct {
 // targetOf returns the root input the copy c should follow (issue 12,
 // rules 1-5), or why it stays where it is. Targets are root inputs only.
 func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
-	pathStr := pl.join(c.path)
+	// The reasons and lines are written only for a copy that stays, and
+	// only when pl is not terse: most copies get a target.
+	pathStr := func() string { return pl.join(c.path) }
 	primary := pl.primaryRoot(sv)
 	toPrimary := func() verdict { return verdict{target: []string{primary.name}} }
-	lineToPrimary := ""
-	if primary != nil && !pl.terse {
-		lineToPrimary = pl.followsLine(Follows{Input: c.path, Target: []string{primary.name}})
+	lineToPrimary := func() string {
+		if primary == nil {
+			return ""
+		}
+		return pl.followsLine(Follows{Input: c.path, Target: []string{primary.name}})
 	}
 	if c.libOnly {
 		// A lib-only root input first (the flake's own nixpkgs-lib), else
@@ -1526,7 +1639,7 @@ func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
 		if primary != nil {
 			return toPrimary()
 		}
-		return verdict{reason: pl.sprintf("%s only needs nixpkgs' lib, but the flake has no root nixpkgs input: add %s", pathStr, newInputLine("nixpkgs", newInputURL(ClassRolling)))}
+		return verdict{reason: pl.sprintf("%s only needs nixpkgs' lib, but the flake has no root nixpkgs input: add %s", pathStr(), newInputLine("nixpkgs", newInputURL(ClassRolling)))}
 	}
 	sameClass := func(r rootInput) bool { return r.node.branch.Class == c.branch.Class }
 	own := sv.rootsOf(c)
@@ -1535,14 +1648,14 @@ func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
 			return verdict{target: []string{r.name}}
 		}
 		if len(own) == 0 {
-			return verdict{reason: pl.sprintf("%s has no root input of its source (%s) to follow: add one to flake.nix, or --promote", pathStr, c.source.ID)}
+			return verdict{reason: pl.pathCat(c.path, " has no root input of its source (", c.source.ID, ") to follow: add one to flake.nix, or --promote")}
 		}
 		r := bestRoot(own, anyRoot, "", "")
 		if pl.policy.CrossBranch {
 			return verdict{target: []string{r.name}}
 		}
 		line := pl.followsLine(Follows{Input: c.path, Target: []string{r.name}})
-		return verdict{reason: pl.sprintf("%s is on %s and root input %s on %s: --cross-branch makes it follow %s", pathStr, branchName(c.branch), r.name, branchName(r.node.branch), r.name), line: line}
+		return verdict{reason: pl.sprintf("%s is on %s and root input %s on %s: --cross-branch makes it follow %s", pathStr(), branchName(c.branch), r.name, branchName(r.node.branch), r.name), line: line}
 	}
 	// The root input of the copy's own source that stands for the primary:
 	// the primary itself when it is of that source, else the best of them.
@@ -1556,7 +1669,7 @@ func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
 		if r := bestRoot(own, sameClass, "", pl.primary); r != nil {
 			return verdict{target: []string{r.name}} // the same revision
 		}
-		return verdict{reason: pl.sprintf("%s is pinned to %s on purpose (a revision pin is never collapsed): write the follows yourself to drop it", pathStr, branchName(c.branch)), line: lineToPrimary}
+		return verdict{reason: pl.sprintf("%s is pinned to %s on purpose (a revision pin is never collapsed): write the follows yourself to drop it", pathStr(), branchName(c.branch)), line: lineToPrimary()}
 	}
 	if pl.target == TargetPrimary && srcPrimary != nil {
 		return verdict{target: []string{srcPrimary.name}}
@@ -1565,7 +1678,7 @@ func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
 		return verdict{target: []string{r.name}}
 	}
 	if primary == nil {
-		return verdict{reason: pl.sprintf("%s has no root nixpkgs input to follow: add nixpkgs.url to flake.nix", pathStr)}
+		return verdict{reason: pl.sprintf("%s has no root nixpkgs input to follow: add nixpkgs.url to flake.nix", pathStr())}
 	}
 	if srcPrimary == nil {
 		// A fork with no root input of its own source, or upstream nixpkgs
@@ -1577,12 +1690,12 @@ func (pl planner) targetOf(c *copyInfo, sv survey) verdict {
 		if !c.source.Fork {
 			what = pl.sprintf("upstream nixpkgs and %s a fork (%s)", primary.name, primary.node.source.ID)
 		}
-		return verdict{reason: pl.sprintf("%s is %s: --cross-branch makes it follow %s", pathStr, what, primary.name), line: lineToPrimary}
+		return verdict{reason: pl.sprintf("%s is %s: --cross-branch makes it follow %s", pathStr(), what, primary.name), line: lineToPrimary()}
 	}
 	if pl.policy.CrossBranch {
 		return verdict{target: []string{srcPrimary.name}}
 	}
-	reason := pl.sprintf("%s is on %s, which no root input tracks: --cross-branch makes it follow %s (%s)", pathStr, branchName(c.branch), srcPrimary.name, branchName(srcPrimary.node.branch))
+	reason := pl.sprintf("%s is on %s, which no root input tracks: --cross-branch makes it follow %s (%s)", pathStr(), branchName(c.branch), srcPrimary.name, branchName(srcPrimary.node.branch))
 	line := pl.followsLine(Follows{Input: c.path, Target: []string{srcPrimary.name}})
 	if name := newInputName(c.branch.Class); name != "" && !c.source.Fork && !pl.terse {
 		add := newInputLine(name, newInputURL(c.branch.Class))

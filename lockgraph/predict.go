@@ -32,7 +32,10 @@ const maxFollowsDepth = 64
 // whatever the edge was), nodes no longer reachable from the root through
 // direct edges are dropped, every follows edge is resolved again, and every
 // node is renamed the way Nix names nodes on write (see NixKeys). The
-// result is a new Graph of version 7; g is not modified.
+// result is a new Graph of version 7; g is not modified. Like any Graph,
+// the result must not be modified either: it may share with g the attribute
+// sets, the follows paths, and the inputs of the nodes whose edges keep
+// their targets' keys.
 //
 // Like Nix, Predict ignores an override whose last input does not exist on
 // its node, and an override below an input that is itself a follows (Nix
@@ -91,16 +94,57 @@ func predict(g *Graph, follows []Follows) (_ *Graph, srcOf []int32, err error) {
 func Promote(g *Graph, name string, path []string) (_ *Graph, err error) {
 	defer recoverInternal("promote", &err)
 	w := cloneGraph(g)
+	if err := promoteInto(w, name, path); err != nil {
+		return nil, err
+	}
+	return finish(w)
+}
+
+// promoteAll is Promote of each promotion in turn, with one copy of g and
+// one renaming instead of one per promotion (on a big lock each costs a
+// walk of every node by key). Promote only adds nodes and a root input,
+// and a later promotion's path resolves by input names from the root, so
+// it meets the same nodes whether or not the earlier ones were renamed
+// and their unreachable nodes dropped; the renaming at the end depends on
+// the shape only. On any error it promotes one by one, so that the error
+// is Promote's own.
+func promoteAll(g *Graph, promotions []Promotion) (_ *Graph, err error) {
+	defer recoverInternal("promote", &err)
+	if len(promotions) > 1 {
+		w := cloneGraph(g)
+		ok := true
+		for _, pr := range promotions {
+			if promoteInto(w, pr.Name, pr.Path) != nil {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			if out, err := finish(w); err == nil {
+				return out, nil
+			}
+		}
+	}
+	for _, pr := range promotions {
+		if g, err = Promote(g, pr.Name, pr.Path); err != nil {
+			return nil, err
+		}
+	}
+	return g, nil
+}
+
+// promoteInto is Promote's work on the working copy w, before renaming.
+func promoteInto(w *Graph, name string, path []string) error {
 	root := w.Nodes[w.Root]
 	if _, ok := root.Inputs.Get(name); ok {
-		return nil, fmt.Errorf("promote %s to root input %q: the root already has an input %q", JoinPath(path), name, name)
+		return fmt.Errorf("promote %s to root input %q: the root already has an input %q", JoinPath(path), name, name)
 	}
 	if len(path) == 0 {
-		return nil, fmt.Errorf("promote to root input %q: the root flake itself cannot be promoted", name)
+		return fmt.Errorf("promote to root input %q: the root flake itself cannot be promoted", name)
 	}
 	key, err := resolvePath(w, path, 0)
 	if err != nil {
-		return nil, fmt.Errorf("promote %s to root input %q: %w", JoinPath(path), name, err)
+		return fmt.Errorf("promote %s to root input %q: %w", JoinPath(path), name, err)
 	}
 
 	// Copy the subtree under fresh keys; the rename in finish gives them
@@ -130,7 +174,7 @@ func Promote(g *Graph, name string, path []string) (_ *Graph, err error) {
 	top := w.Nodes[copyNode(key)]
 	top.Original = pinnedOriginal(top.Locked)
 	root.Inputs = root.Inputs.With(Input{Name: name, Target: top.Key})
-	return finish(w)
+	return nil
 }
 
 // recoverInternal turns a panic (a bug, or a hand-built Graph that breaks
