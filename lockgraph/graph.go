@@ -32,8 +32,9 @@ import (
 // afterwards: a graph from Load, Predict or Promote keeps an index of its
 // nodes and edges, and every graph caches its walk once Reachable, Paths,
 // SamplePaths or Analyze has run. To change a graph, work on a copy (as
-// Predict does; its result shares attribute sets and follows paths with
-// the graph it came from, so none of those may be changed in place). Its
+// Predict does; its result shares attribute sets, follows paths and the
+// inputs of the nodes it leaves unchanged with the graph it came from, so
+// none of those may be changed in place). Its
 // methods are safe for concurrent use.
 type Graph struct {
 	// Version is the lock file format version (5, 6 or 7).
