@@ -298,3 +298,65 @@ func TestSpliceDiffCorpusFiles(t *testing.T) {
 		}
 	}
 }
+
+// wideEdits returns the flake.nix genlock writes for a wide 100,000-node
+// lock (some 25,000 root inputs, 1.1 MB), its inputs, and a nixpkgs follows
+// for every other root input.
+func wideEdits(b *testing.B) (*Inputs, []Edit) {
+	b.Helper()
+	src, err := genlock.FlakeNix(genlock.Wide(100_000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := Parse("flake.nix", src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	in, err := f.Inputs()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var edits []Edit
+	for i, n := range in.Names() {
+		if n != "nixpkgs" && i%2 == 0 {
+			edits = append(edits, AddFollows{Path: []string{n, "nixpkgs"}, Target: "nixpkgs"})
+		}
+	}
+	b.SetBytes(int64(len(src)))
+	b.ReportMetric(float64(len(edits)), "edits")
+	return in, edits
+}
+
+// BenchmarkApplyInputsWide is fix's edit of the wide flake: ApplyInputs
+// (one splice, one verifying parse) and the diff from its spans.
+func BenchmarkApplyInputsWide(b *testing.B) {
+	in, edits := wideEdits(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ed, err := ApplyInputs(in, edits...)
+		if err != nil || !ed.Changed {
+			b.Fatalf("ApplyInputs: %v", err)
+		}
+		if ed.Diff("flake.nix") == "" {
+			b.Fatal("no diff")
+		}
+	}
+}
+
+// BenchmarkDiffWide is what the diff of BenchmarkApplyInputsWide cost
+// before: Diff of the whole files.
+func BenchmarkDiffWide(b *testing.B) {
+	in, edits := wideEdits(b)
+	ed, err := ApplyInputs(in, edits...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if Diff("flake.nix", in.file.src, ed.Out) == "" {
+			b.Fatal("no diff")
+		}
+	}
+}
