@@ -3,6 +3,7 @@ package rewrite
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -66,27 +67,28 @@ type lineRegion struct {
 // spans changed, looking only at the lines the spans touch and the lines
 // around them.
 //
-// Diff's edit script is a shortest one (go-diff's line-mode Myers, with no
-// time limit and no half-match). The spans give one script: the lines they
-// touch removed and written anew, every other line kept. spliceDiff writes
-// that script when it is the only shortest one, which it is when either
-// (a) no removed line occurs anywhere in new (a shortest script then keeps
-// every other line of old, and only their placement among the new lines
-// could vary) and no added line equals the kept line just before or just
-// after its run, or (b) the same with old and new, removed and added,
-// swapped. Otherwise (a line written again next to an equal one, say) it
-// returns Diff itself.
+// Diff's edit script is a shortest one: go-diff with no time limit and no
+// half-match strips the common prefix and suffix, finds a shortest script
+// for what is left (Myers) and tidies it (DiffCleanupMerge). The spans give
+// one script: the lines they touch removed and written anew, every other
+// line kept. spliceDiff first moves the first and the last run of changed
+// lines where the prefix and suffix stripping puts them when that run only
+// adds or only removes lines (a block written after a block goes after
+// its closing line, not before it), then writes the script when, between
+// the stripped ends, it is the only shortest one, and the tidying moves
+// nothing into the stripped ends. It is the only one when either (a) no
+// removed line occurs anywhere in new (a shortest script then keeps every
+// other line of old, and only their placement among the new lines could
+// vary) and no added line equals a kept neighbour of its run, or (b) the
+// same with old and new, removed and added, swapped. Otherwise (a line
+// written again between equal ones, say) it returns Diff itself.
 func spliceDiff(name string, old, new []byte, spans []changedSpan) string {
 	if bytes.Equal(old, new) {
 		return ""
 	}
-	regions := lineRegions(old, new, spans)
-	if !uniqueScript(old, new, regions) {
+	regions, oldLines, ok := spliceScript(old, new, spans)
+	if !ok {
 		return Diff(name, old, new)
-	}
-	oldLines := bytes.Count(old, []byte("\n"))
-	if len(old) > 0 && old[len(old)-1] != '\n' {
-		oldLines++
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "--- a/%s\n+++ b/%s\n", name, name)
@@ -100,6 +102,19 @@ func spliceDiff(name string, old, new []byte, spans []changedSpan) string {
 		i = j
 	}
 	return b.String()
+}
+
+// spliceScript returns the regions of the script spliceDiff writes for
+// old and new, with the number of lines of old, or false when it leaves
+// them to Diff.
+func spliceScript(old, new []byte, spans []changedSpan) ([]lineRegion, int, bool) {
+	regions := lineRegions(old, new, spans)
+	oldLines := bytes.Count(old, []byte("\n"))
+	if len(old) > 0 && old[len(old)-1] != '\n' {
+		oldLines++
+	}
+	ok := settleEnds(old, regions) && uniqueScript(old, new, regions) && keptEnds(old, regions, oldLines)
+	return regions, oldLines, ok
 }
 
 // hunkLines is the edit script of one hunk: the regions rs, the kept lines
@@ -194,9 +209,146 @@ func lineRegions(old, new []byte, spans []changedSpan) []lineRegion {
 }
 
 // uniqueScript reports whether the script regions give is the only
-// shortest edit script from old to new (see spliceDiff).
+// shortest edit script from old to new between the start of the first
+// region and the end of the last (see spliceDiff).
 func uniqueScript(old, new []byte, regions []lineRegion) bool {
 	return sideUnique(old, new, regions, false) || sideUnique(new, old, regions, true)
+}
+
+// edit returns the lines r adds, or removes, when it does only that, and
+// nil when it does both.
+func (r *lineRegion) edit() []string {
+	switch {
+	case len(r.del) == 0:
+		return r.ins
+	case len(r.ins) == 0:
+		return r.del
+	}
+	return nil
+}
+
+// move moves r, which only adds or only removes lines, by n lines (up when
+// n is negative) and size bytes, its lines becoming edit.
+func (r *lineRegion) move(n, size int, edit []string) {
+	r.oldAt += size
+	r.oldEnd += size
+	r.newAt += size
+	r.newEnd += size
+	r.oldLine += n
+	r.newLine += n
+	if len(r.del) == 0 {
+		r.ins = edit
+	} else {
+		r.del = edit
+	}
+}
+
+// settleEnds moves the first and the last region where go-diff's common
+// prefix and suffix stripping leaves them, when they only add or only
+// remove lines: a run of lines E added before kept lines K that start
+// with E's first lines is matched by the prefix as far as E+K and K agree,
+// and the run goes after what was matched; the last region likewise
+// against the kept lines before it. It reports false when the matching
+// would run through the kept lines into the next region.
+func settleEnds(old []byte, rs []lineRegion) bool {
+	if len(rs) == 0 {
+		return true
+	}
+	if first := &rs[0]; first.edit() != nil {
+		e := first.edit()
+		limit := len(old)
+		if len(rs) > 1 {
+			limit = rs[1].oldAt
+		}
+		var kept []string // the kept lines the prefix matched
+		at := first.oldEnd
+		for at < limit {
+			end := lineEnd(old, at)
+			line := string(old[at:end])
+			if t := len(kept); (t < len(e) && e[t] != line) || (t >= len(e) && kept[t-len(e)] != line) {
+				break
+			}
+			kept = append(kept, line)
+			at = end
+		}
+		if t := len(kept); t > 0 {
+			if at >= limit {
+				return false
+			}
+			moved := make([]string, len(e))
+			for i := range moved {
+				if j := t + i; j < len(e) {
+					moved[i] = e[j]
+				} else {
+					moved[i] = kept[j-len(e)]
+				}
+			}
+			first.move(t, at-first.oldEnd, moved)
+		}
+	}
+	if len(rs) < 2 {
+		return true // the suffix is what the prefix left
+	}
+	last := &rs[len(rs)-1]
+	e := last.edit()
+	if e == nil {
+		return true
+	}
+	limit := rs[len(rs)-2].oldEnd
+	var kept []string // the kept lines the suffix matched, from the last
+	at := last.oldAt
+	for at > limit {
+		start := bytes.LastIndexByte(old[:at-1], '\n') + 1
+		line := string(old[start:at])
+		if u := len(kept); (u < len(e) && e[len(e)-1-u] != line) || (u >= len(e) && kept[u-len(e)] != line) {
+			break
+		}
+		kept = append(kept, line)
+		at = start
+	}
+	if u := len(kept); u > 0 {
+		if at <= limit {
+			return false
+		}
+		moved := make([]string, len(e))
+		for i := range moved {
+			// moved[i] is line u+len(e)-1-i from the end of kept+e.
+			if j := u + len(e) - 1 - i; j < len(e) {
+				moved[i] = e[len(e)-1-j]
+			} else {
+				moved[i] = kept[j-len(e)]
+			}
+		}
+		last.move(-u, at-last.oldAt, moved)
+	}
+	return true
+}
+
+// keptEnds reports whether DiffCleanupMerge leaves the first and the last
+// region where they are: it moves a region that only adds or removes lines
+// over the kept lines before it when the region ends with all of them, or
+// over those after it when it starts with all of them. Between two regions
+// uniqueScript rules that out; this checks the lines from the start of old
+// to the first region and from the last region to the end.
+func keptEnds(old []byte, rs []lineRegion, oldLines int) bool {
+	if len(rs) == 0 {
+		return true
+	}
+	if first := &rs[0]; first.edit() != nil && first.oldLine > 0 && first.oldLine <= len(first.edit()) {
+		e := first.edit()
+		before := splitLines(string(old[:first.oldAt]))
+		if slices.Equal(e[len(e)-len(before):], before) {
+			return false
+		}
+	}
+	last := &rs[len(rs)-1]
+	if e := last.edit(); e != nil {
+		after := oldLines - (last.oldLine + len(last.del))
+		if after > 0 && after <= len(e) && slices.Equal(e[:after], splitLines(string(old[last.oldEnd:]))) {
+			return false
+		}
+	}
+	return true
 }
 
 // sideUnique checks condition (a) of spliceDiff, or (b) when swapped: the
@@ -205,7 +357,7 @@ func uniqueScript(old, new []byte, regions []lineRegion) bool {
 // run. The kept neighbours are read from src (old, or new when swapped).
 func sideUnique(src, other []byte, regions []lineRegion, swapped bool) bool {
 	idx := lineIndex{text: other}
-	for _, r := range regions {
+	for i, r := range regions {
 		gone, put, at, end := r.del, r.ins, r.oldAt, r.oldEnd
 		if swapped {
 			gone, put, at, end = r.ins, r.del, r.newAt, r.newEnd
@@ -218,11 +370,14 @@ func sideUnique(src, other []byte, regions []lineRegion, swapped bool) bool {
 		if len(put) == 0 {
 			continue
 		}
+		// The first region's kept line before it and the last one's after
+		// it lie in the stripped prefix and suffix (see settleEnds), which
+		// the shortest script of what is left does not see.
 		var before, after string
-		if at > 0 {
+		if at > 0 && i > 0 {
 			before = string(src[bytes.LastIndexByte(src[:at-1], '\n')+1 : at])
 		}
-		if end < len(src) {
+		if end < len(src) && i < len(regions)-1 {
 			after = string(src[end:lineEnd(src, end)])
 		}
 		for _, l := range put {

@@ -3,8 +3,10 @@ package rewrite
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"os"
-	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/flakedup/flakedup/internal/genlock"
@@ -34,6 +36,9 @@ func spliced(old string, changes ...textChange) (string, []changedSpan) {
 // TestSpliceDiffCases checks spliceDiff against Diff on Diff's own cases
 // (one span between the common prefix and suffix) and on edits in several
 // places, and which of them it writes itself rather than handing to Diff.
+// Lines written next to equal ones are written from the spans when they
+// are the first or last change (the prefix and suffix stripping places
+// them) and handed to Diff between two others.
 func TestSpliceDiffCases(t *testing.T) {
 	for _, c := range diffCases {
 		if got, want := spliceDiff("f", []byte(c.old), []byte(c.new), byteSpan(c.old, c.new)), Diff("f", []byte(c.old), []byte(c.new)); got != want {
@@ -45,11 +50,20 @@ func TestSpliceDiffCases(t *testing.T) {
 		name    string
 		old     string
 		changes []textChange
-		unique  bool // the splice's script is the only shortest one
+		own     bool // spliceDiff writes the script, not Diff
 	}{
 		{"line inserted", ten, []textChange{{4, 4, "X\n"}}, true},
-		{"line equal to the one before", ten, []textChange{{4, 4, "2\n"}}, false},
-		{"line equal to the one after", ten, []textChange{{4, 4, "3\n"}}, false},
+		{"line equal to the one before", ten, []textChange{{4, 4, "2\n"}}, true},
+		{"line equal to the one after", ten, []textChange{{4, 4, "3\n"}}, true},
+		{"line equal to the one before, between two changes", ten, []textChange{{0, 0, "X\n"}, {10, 10, "5\n"}, {21, 21, "Y\n"}}, false},
+		{"line equal to the one after, between two changes", ten, []textChange{{0, 0, "X\n"}, {10, 10, "6\n"}, {21, 21, "Y\n"}}, false},
+		{"first of two, equal to the one after", ten, []textChange{{10, 10, "6\n"}, {21, 21, "Y\n"}}, true},
+		{"last of two, equal to the one before", ten, []textChange{{0, 0, "X\n"}, {10, 10, "5\n"}}, true},
+		{"first of two, its kept lines all matched", "a\nb\n", []textChange{{2, 2, "b\n"}, {4, 4, "d\n"}}, false},
+		{"first of two, some of its kept lines matched", "a\nb\nc\n", []textChange{{2, 2, "b\n"}, {6, 6, "d\n"}}, true},
+		{"ending with all the lines before it", "a\nb\nc\nd\ne\nf\ng\nh\n", []textChange{{2, 2, "x\na\n"}}, false},
+		{"starting with all the lines after it", "a\nb\nc\nd\ne\nf\ng\nh\n", []textChange{{14, 14, "h\nx\n"}}, false},
+		{"repeated line at the top", "a\na\nb\n", []textChange{{0, 0, "a\n"}}, true},
 		{"line equal to one far off", ten, []textChange{{4, 4, "9\n"}}, true},
 		{"mid-line insertion", ten, []textChange{{5, 5, ", x"}}, true},
 		{"replaced text", ten, []textChange{{2, 3, "two"}}, true},
@@ -63,7 +77,11 @@ func TestSpliceDiffCases(t *testing.T) {
 		{"final newline removed", "a\nb\n", []textChange{{3, 4, ""}}, true},
 		{"everything", "a\n", []textChange{{0, 2, "b\n"}}, true},
 		{"block after a block", "{\n  a = {\n    url = \"x\";\n  };\n}\n",
-			[]textChange{{29, 29, "  b = {\n    url = \"y\";\n  };\n"}}, false},
+			[]textChange{{30, 30, "  b = {\n    url = \"y\";\n  };\n"}}, true},
+		{"block after a block, then a line", "{\n  a = {\n    url = \"x\";\n  };\n}\n",
+			[]textChange{{10, 10, "    z = 1;\n"}, {30, 30, "  b = {\n    url = \"y\";\n  };\n"}}, true},
+		{"block after a block, between two lines", "{\n  a = {\n    url = \"x\";\n  };\n  c = 1;\n  d = 2;\n}\n",
+			[]textChange{{10, 10, "    z = 1;\n"}, {30, 30, "  b = {\n    url = \"y\";\n  };\n"}, {48, 48, "  e = 3;\n"}}, false},
 		{"crlf", "a\r\nb\r\n", []textChange{{3, 3, "c\r\n"}}, true},
 	}
 	for _, tt := range tests {
@@ -72,8 +90,8 @@ func TestSpliceDiffCases(t *testing.T) {
 		if got != want {
 			t.Errorf("%s: spliceDiff\n%s\nDiff\n%s", tt.name, got, want)
 		}
-		if unique := uniqueScript([]byte(tt.old), []byte(new), lineRegions([]byte(tt.old), []byte(new), spans)); unique != tt.unique {
-			t.Errorf("%s: uniqueScript = %v, want %v", tt.name, unique, tt.unique)
+		if _, _, own := spliceScript([]byte(tt.old), []byte(new), spans); own != tt.own {
+			t.Errorf("%s: written from the spans = %v, want %v", tt.name, own, tt.own)
 		}
 	}
 }
@@ -259,7 +277,7 @@ func TestSpliceDiffMatchesDiff(t *testing.T) {
 		}
 		if changed {
 			diffs++
-			if uniqueScript(c.src, out, lineRegions(c.src, out, ed.spans)) {
+			if _, _, ok := spliceScript(c.src, out, ed.spans); ok {
 				own++
 			} else if os.Getenv("EDIT3_DEBUG") != "" {
 				t.Logf("handed to Diff: %s", c.name)
@@ -272,28 +290,82 @@ func TestSpliceDiffMatchesDiff(t *testing.T) {
 	t.Logf("%d diffs, %d written from the spans", diffs, own)
 }
 
-// TestSpliceDiffCorpusFiles checks spliceDiff on one line inserted after
-// every line, in turn, of the first corpus flake.nix files: lines equal
-// to their neighbours (blank lines, closing braces) included.
+// TestSpliceDiffCorpusFiles checks spliceDiff against Diff on corpus
+// flake.nix files with one line inserted after every line in turn (a new
+// line, a copy of that line, of the next one, a closing brace, a blank
+// line), then with random sets of one to five changes: lines inserted,
+// copied from near or far, removed, and text replaced inside a line.
 func TestSpliceDiffCorpusFiles(t *testing.T) {
-	files := batchSources(t)
-	n := 0
-	for file, src := range files {
-		if n++; n > 6 || filepath.Ext(file) != ".nix" {
-			continue
+	var files []string
+	srcs := batchSources(t)
+	for file := range srcs {
+		if strings.Contains(file, "corpus") {
+			files = append(files, file)
 		}
+	}
+	slices.Sort(files)
+	files = files[:min(len(files), 8)]
+	check := func(file string, src []byte, changes ...textChange) {
+		t.Helper()
+		new, spans := spliced(string(src), changes...)
+		if got, want := spliceDiff("f", src, []byte(new), spans), Diff("f", src, []byte(new)); got != want {
+			t.Fatalf("%s: changes %q: spliceDiff\n%s\nDiff\n%s", file, changes, got, want)
+		}
+	}
+	for _, file := range files {
+		src := srcs[file]
 		lines := splitLines(string(src))
 		at := 0
 		for i, l := range lines {
 			at += len(l)
-			for _, text := range []string{"  x = 1;\n", l, "}\n", "\n"} {
-				if !bytes.HasSuffix([]byte(l), []byte("\n")) {
+			if !strings.HasSuffix(l, "\n") {
+				continue
+			}
+			next := "x\n"
+			if i+1 < len(lines) {
+				next = lines[i+1]
+			}
+			for _, text := range []string{"  x = 1;\n", l, next, "}\n", "\n"} {
+				check(file, src, textChange{at, at, text})
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(7, 11))
+	for _, file := range files {
+		src := srcs[file]
+		lines := splitLines(string(src))
+		starts := make([]int, len(lines)+1)
+		for i, l := range lines {
+			starts[i+1] = starts[i] + len(l)
+		}
+		if len(lines) < 3 || !strings.HasSuffix(lines[len(lines)-1], "\n") {
+			continue
+		}
+		for round := 0; round < 300; round++ {
+			var changes []textChange
+			taken := map[int]bool{}
+			for n := 1 + rng.IntN(5); n > 0; n-- {
+				i := rng.IntN(len(lines))
+				if taken[i] || taken[i+1] || (i > 0 && taken[i-1]) {
 					continue
 				}
-				new, spans := spliced(string(src), textChange{at, at, text})
-				if got, want := spliceDiff("f", src, []byte(new), spans), Diff("f", src, []byte(new)); got != want {
-					t.Fatalf("%s: %q after line %d: spliceDiff\n%s\nDiff\n%s", file, text, i+1, got, want)
+				taken[i] = true
+				switch k := rng.IntN(6); k {
+				case 0, 1, 2: // a line inserted before line i
+					text := []string{"  y = 2;\n", lines[max(0, i-1)], lines[i], lines[rng.IntN(len(lines))]}[rng.IntN(4)]
+					changes = append(changes, textChange{starts[i], starts[i], text})
+				case 3: // line i removed
+					changes = append(changes, textChange{starts[i], starts[i+1], ""})
+				default: // text replaced inside line i
+					if len(lines[i]) < 3 {
+						continue
+					}
+					from := starts[i] + rng.IntN(len(lines[i])-1)
+					changes = append(changes, textChange{from, from + 1, []string{"", "z", ", w"}[rng.IntN(3)]})
 				}
+			}
+			if len(changes) > 0 {
+				check(file, src, changes...)
 			}
 		}
 	}
