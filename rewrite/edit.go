@@ -912,11 +912,7 @@ func applyBatch(src []byte, before *Inputs, filename string, edits []Edit) (*Edi
 	if err != nil {
 		return nil, false
 	}
-	want := before.root.clone()
-	for _, e := range made {
-		e.expect(want)
-	}
-	if !sameJSON(after.root, want) {
+	if !sameJSON(after.root, expectFollows(before.root, made)) {
 		return nil, false
 	}
 	for _, e := range made {
@@ -925,6 +921,56 @@ func applyBatch(src []byte, before *Inputs, filename string, edits []Edit) (*Edi
 		}
 	}
 	return &Edited{Out: out, Changed: true, old: src, spans: spans}, true
+}
+
+// expectFollows returns the inputs tree root with the follows edits made
+// (what a clone of root given each one's expect is), copying only the
+// nodes on their paths: the rest is shared with root, which stays as it
+// is.
+func expectFollows(root *attrNode, edits []Edit) *attrNode {
+	copied := map[*attrNode]bool{}
+	own := func(n *attrNode) *attrNode {
+		c := &attrNode{value: n.value, expr: n.expr, pos: n.pos, attrs: make(map[string]*attrNode, len(n.attrs))}
+		for k, v := range n.attrs {
+			c.attrs[k] = v
+		}
+		copied[c] = true
+		return c
+	}
+	want := own(root)
+	for _, e := range edits {
+		var path []string
+		var target string
+		switch e := e.(type) {
+		case AddFollows:
+			path, target = e.Path, e.Target
+		case SetFollows:
+			path, target = e.Path, e.Target
+		default: // not made in one splice, but the same
+			want := root.clone()
+			for _, e := range edits {
+				e.expect(want)
+			}
+			return want
+		}
+		names := append(inputPathToAttrPath(path), "follows")
+		// As attrNode.set, on copies.
+		n := want
+		for _, name := range names[:len(names)-1] {
+			next := n.attrs[name]
+			switch {
+			case next == nil || next.attrs == nil:
+				next = &attrNode{attrs: map[string]*attrNode{}}
+				copied[next] = true
+			case !copied[next]:
+				next = own(next)
+			}
+			n.attrs[name] = next
+			n = next
+		}
+		n.attrs[names[len(names)-1]] = &attrNode{value: target}
+	}
+	return want
 }
 
 // batch is the state of applyBatch: the bindings its edits add, and the

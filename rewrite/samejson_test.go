@@ -65,3 +65,35 @@ func TestSameJSONCorpus(t *testing.T) {
 		}
 	}
 }
+
+// TestExpectFollows checks expectFollows against a clone given each
+// edit's expect, on batchEdits' lists (and a new input among follows) for
+// every fixture and corpus flake.nix, and that it leaves the tree it
+// starts from as it was.
+func TestExpectFollows(t *testing.T) {
+	for file, src := range batchSources(t) {
+		f, err := Parse("flake.nix", src)
+		if err != nil {
+			continue
+		}
+		in, err := f.Inputs()
+		if err != nil {
+			continue
+		}
+		before := jsonText(in.root)
+		lists := batchEdits(in, uint64(len(src)))
+		lists = append(lists, append(append([]Edit(nil), lists[0]...), AddInput{Name: "x", URL: "github:o/x"}))
+		for i, edits := range lists {
+			want := in.root.clone()
+			for _, e := range edits {
+				e.expect(want)
+			}
+			if got := expectFollows(in.root, edits); jsonText(got) != jsonText(want) {
+				t.Errorf("%s, list %d: expectFollows\n%s\nwant\n%s", file, i, jsonText(got), jsonText(want))
+			}
+			if jsonText(in.root) != before {
+				t.Fatalf("%s, list %d: expectFollows changed the tree it started from", file, i)
+			}
+		}
+	}
+}
