@@ -113,7 +113,9 @@ func spliceScript(old, new []byte, spans []changedSpan) ([]lineRegion, int, bool
 	if len(old) > 0 && old[len(old)-1] != '\n' {
 		oldLines++
 	}
-	ok := settleEnds(old, regions) && uniqueScript(old, new, regions) && keptEnds(old, regions, oldLines)
+	// No regions would mean old and new are equal: not for spans that
+	// cover every change.
+	ok := len(regions) > 0 && settleEnds(old, regions) && uniqueScript(old, new, regions) && keptEnds(old, regions, oldLines)
 	return regions, oldLines, ok
 }
 
