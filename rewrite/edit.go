@@ -148,15 +148,16 @@ func ParseEdit(line string) (Edit, error) {
 // edits of one follows, a failing edit, a batch whose check fails) each
 // edit is made and checked in turn, every one planned on the result of the
 // one before. Both ways give the same bytes and the same errors.
+//
+// ApplyInputs is Apply on a file already parsed, and also gives the diff.
 func Apply(src []byte, filename string, edits ...Edit) (out []byte, changed bool, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			out, changed, err = nil, false, fmt.Errorf("%s: %w: %v", filename, ErrInternal, r)
 		}
 	}()
-	out = src
 	if len(edits) == 0 {
-		return out, false, nil
+		return src, false, nil
 	}
 	// The file is parsed once, then once per edit that changes it: the
 	// parse that verifies an edit's result is the one the next edit is
@@ -169,63 +170,117 @@ func Apply(src []byte, filename string, edits ...Edit) (out []byte, changed bool
 	if err != nil {
 		return nil, false, err
 	}
-	if out, changed, ok := applyBatch(src, inputs, filename, edits); ok {
-		return out, changed, nil
+	ed, err := applyEdits(src, inputs, filename, edits)
+	if err != nil {
+		return nil, false, err
+	}
+	return ed.Out, ed.Changed, nil
+}
+
+// Edited is the result of ApplyInputs: the new file, and the byte ranges
+// where it differs from the old one, from which Diff is computed.
+type Edited struct {
+	// Out is the new contents of the file; Changed reports whether it
+	// differs from the old.
+	Out     []byte
+	Changed bool
+
+	old   []byte
+	spans []changedSpan // in order, not overlapping
+}
+
+// ApplyInputs is Apply on the file whose inputs are in (as File.Inputs
+// returns them), which it does not parse again: the same bytes, change flag
+// and errors as Apply(src, f.Name, edits...) for the source f was parsed
+// from. in is only read.
+func ApplyInputs(in *Inputs, edits ...Edit) (ed *Edited, err error) {
+	src, filename := in.file.src, in.file.Name
+	defer func() {
+		if r := recover(); r != nil {
+			ed, err = nil, fmt.Errorf("%s: %w: %v", filename, ErrInternal, r)
+		}
+	}()
+	if len(edits) == 0 {
+		return &Edited{Out: src, old: src}, nil
+	}
+	return applyEdits(src, in, filename, edits)
+}
+
+// applyEdits makes edits on src, whose inputs are inputs: in one splice
+// when it can, else one at a time.
+func applyEdits(src []byte, inputs *Inputs, filename string, edits []Edit) (*Edited, error) {
+	if ed, ok := applyBatch(src, inputs, filename, edits); ok {
+		return ed, nil
 	}
 	return applySequential(src, inputs, filename, edits)
+}
+
+// Diff returns the unified diff from the old file to ed.Out, with name in
+// its headers: the text Diff(name, old, ed.Out) returns, found from the
+// changed byte ranges and the lines around them instead of by diffing the
+// whole files (see spliceDiff).
+func (ed *Edited) Diff(name string) string {
+	if !ed.Changed {
+		return ""
+	}
+	return spliceDiff(name, ed.old, ed.Out, ed.spans)
 }
 
 // applySequential makes the edits one at a time on src, whose inputs are
 // inputs, each verified by parsing its result, which is the file the next
 // one is planned on.
-func applySequential(src []byte, inputs *Inputs, filename string, edits []Edit) (out []byte, changed bool, err error) {
-	out = src
+func applySequential(src []byte, inputs *Inputs, filename string, edits []Edit) (*Edited, error) {
+	ed := &Edited{Out: src, old: src}
 	for _, e := range edits {
-		next, after, err := applyOne(out, inputs, filename, e)
+		next, spans, after, err := applyOne(ed.Out, inputs, filename, e)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
-		if !bytes.Equal(next, out) {
-			changed = true
+		if !bytes.Equal(next, ed.Out) {
+			ed.Changed = true
 		}
-		out, inputs = next, after
+		// spans are in order: taken from the last, each leaves the
+		// offsets of those before it as they were.
+		for i := len(spans) - 1; i >= 0; i-- {
+			ed.spans = composeSpan(ed.spans, spans[i])
+		}
+		ed.Out, inputs = next, after
 	}
-	return out, changed, nil
+	return ed, nil
 }
 
 // applyOne makes one edit on src, whose inputs are before, verifies its
-// result and returns it with its inputs.
-func applyOne(src []byte, before *Inputs, filename string, e Edit) ([]byte, *Inputs, error) {
+// result and returns it with the spans that changed (see applyChanges) and
+// its inputs.
+func applyOne(src []byte, before *Inputs, filename string, e Edit) ([]byte, []changedSpan, *Inputs, error) {
 	changes, err := e.plan(before)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if len(changes) == 0 {
-		return src, before, nil
+		return src, nil, before, nil
 	}
-	out := applyChanges(src, changes)
+	out, spans := applyChanges(src, changes)
 
 	// Verify: the result parses and its inputs are the old ones plus
 	// exactly the intended change.
 	g, err := Parse(filename, out)
 	if err != nil {
-		return nil, nil, failf("%s: the result does not parse: %v", e, err)
+		return nil, nil, nil, failf("%s: the result does not parse: %v", e, err)
 	}
 	after, err := g.Inputs()
 	if err != nil {
-		return nil, nil, failf("%s: the result's inputs cannot be read: %v", e, err)
+		return nil, nil, nil, failf("%s: the result's inputs cannot be read: %v", e, err)
 	}
 	want := before.root.clone()
 	e.expect(want)
-	var wantJSON strings.Builder
-	want.writeJSON(&wantJSON)
-	if got := string(after.JSON()); got != wantJSON.String() {
-		return nil, nil, failf("%s: the result's inputs are %s, want %s", e, got, wantJSON.String())
+	if !sameJSON(after.root, want) {
+		return nil, nil, nil, failf("%s: the result's inputs are %s, want %s", e, after.JSON(), jsonText(want))
 	}
 	if err := e.check(after); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return out, after, nil
+	return out, spans, after, nil
 }
 
 // textChange replaces src[start:end] with text.
@@ -234,8 +289,41 @@ type textChange struct {
 	text       string
 }
 
-// applyChanges makes non-overlapping changes on a copy of src.
-func applyChanges(src []byte, changes []textChange) []byte {
+// applyChanges makes non-overlapping changes on a copy of src, in one pass,
+// and returns it with the spans that changed, in order. It gives the bytes
+// applyChangesInTurn gives: texts written at one offset go in the reverse
+// of their order in changes.
+func applyChanges(src []byte, changes []textChange) ([]byte, []changedSpan) {
+	sorted := slices.Clone(changes)
+	slices.Reverse(sorted)
+	slices.SortStableFunc(sorted, func(x, y textChange) int { return x.start - y.start })
+	size := len(src)
+	for _, c := range sorted {
+		size += len(c.text) - (c.end - c.start)
+	}
+	out := make([]byte, 0, size)
+	spans := make([]changedSpan, 0, len(sorted))
+	prev := 0
+	for _, c := range sorted {
+		if c.start < prev {
+			// Overlapping changes, which no edit plans: what writing
+			// them in turn gives, changed as a whole.
+			out := applyChangesInTurn(src, changes)
+			return out, []changedSpan{{0, len(src), 0, len(out)}}
+		}
+		out = append(out, src[prev:c.start]...)
+		start := len(out)
+		out = append(out, c.text...)
+		spans = append(spans, changedSpan{c.start, c.end, start, len(out)})
+		prev = c.end
+	}
+	return append(out, src[prev:]...), spans
+}
+
+// applyChangesInTurn is the simple definition of applyChanges: the changes
+// sorted from the last offset to the first, each written into the result
+// of the one before.
+func applyChangesInTurn(src []byte, changes []textChange) []byte {
 	sort.Slice(changes, func(i, j int) bool { return changes[i].start > changes[j].start })
 	out := append([]byte(nil), src...)
 	for _, c := range changes {
@@ -770,9 +858,9 @@ const batchMin = 2
 // keep the order that writing them one by one gives (after the anchor: an
 // edit anchored on a binding of the file goes before the bindings earlier
 // edits wrote there, one anchored on a new binding right after it).
-func applyBatch(src []byte, before *Inputs, filename string, edits []Edit) (out []byte, changed, ok bool) {
+func applyBatch(src []byte, before *Inputs, filename string, edits []Edit) (*Edited, bool) {
 	if len(edits) < batchMin {
-		return nil, false, false
+		return nil, false
 	}
 	b := &batch{in: before, byName: map[blockName][]*newBinding{}, lists: map[int][]*newBinding{}, origAt: map[int]int{}, last: map[*attrBlock]batchPos{}}
 	seen := make(map[string]bool, len(edits))
@@ -785,14 +873,14 @@ func applyBatch(src []byte, before *Inputs, filename string, edits []Edit) (out 
 		case SetFollows:
 			path = e.Path
 		default:
-			return nil, false, false
+			return nil, false
 		}
 		key := strings.Join(path, "\x00")
 		if seen[key] {
-			return nil, false, false
+			return nil, false
 		}
 		seen[key] = true
-		var did bool
+		var did, ok bool
 		switch e := e.(type) {
 		case AddFollows:
 			did, ok = b.addFollows(e)
@@ -800,42 +888,89 @@ func applyBatch(src []byte, before *Inputs, filename string, edits []Edit) (out 
 			did, ok = b.setFollows(e)
 		}
 		if !ok {
-			return nil, false, false
+			return nil, false
 		}
 		if did {
 			made = append(made, e)
 		}
 	}
 	if len(made) == 0 {
-		return src, false, true
+		return &Edited{Out: src, old: src}, true
 	}
-	out, ok = b.splice(src)
+	out, spans, ok := b.splice(src)
 	if !ok {
-		return nil, false, false
+		return nil, false
 	}
 	g, err := Parse(filename, out)
 	if err != nil {
-		return nil, false, false
+		return nil, false
 	}
-	after, err := g.Inputs()
+	// The typed inputs are not read: they could refuse only a tree that
+	// is not the intended one, which the comparison below refuses, and
+	// the checks of follows edits do not look at them.
+	after, err := g.inputs(false)
 	if err != nil {
-		return nil, false, false
+		return nil, false
 	}
-	want := before.root.clone()
-	for _, e := range made {
-		e.expect(want)
-	}
-	var wantJSON strings.Builder
-	want.writeJSON(&wantJSON)
-	if string(after.JSON()) != wantJSON.String() {
-		return nil, false, false
+	if !sameJSON(after.root, expectFollows(before.root, made)) {
+		return nil, false
 	}
 	for _, e := range made {
 		if e.check(after) != nil {
-			return nil, false, false
+			return nil, false
 		}
 	}
-	return out, true, true
+	return &Edited{Out: out, Changed: true, old: src, spans: spans}, true
+}
+
+// expectFollows returns the inputs tree root with the follows edits made
+// (what a clone of root given each one's expect is), copying only the
+// nodes on their paths: the rest is shared with root, which stays as it
+// is.
+func expectFollows(root *attrNode, edits []Edit) *attrNode {
+	copied := map[*attrNode]bool{}
+	own := func(n *attrNode) *attrNode {
+		c := &attrNode{value: n.value, expr: n.expr, pos: n.pos, attrs: make(map[string]*attrNode, len(n.attrs))}
+		for k, v := range n.attrs {
+			c.attrs[k] = v
+		}
+		copied[c] = true
+		return c
+	}
+	want := own(root)
+	for _, e := range edits {
+		var path []string
+		var target string
+		switch e := e.(type) {
+		case AddFollows:
+			path, target = e.Path, e.Target
+		case SetFollows:
+			path, target = e.Path, e.Target
+		default: // not made in one splice, but the same
+			want := root.clone()
+			for _, e := range edits {
+				e.expect(want)
+			}
+			return want
+		}
+		names := append(inputPathToAttrPath(path), "follows")
+		// As attrNode.set, on copies.
+		n := want
+		for _, name := range names[:len(names)-1] {
+			next := n.attrs[name]
+			switch {
+			case next == nil || next.attrs == nil:
+				next = &attrNode{attrs: map[string]*attrNode{}}
+				copied[next] = true
+			case !copied[next]:
+				next = own(next)
+			}
+			n.attrs[name] = next
+			n = next
+		}
+		n.attrs[names[len(names)-1]] = &attrNode{value: target}
+	}
+	return want
 }
 
 // batch is the state of applyBatch: the bindings its edits add, and the
@@ -1048,9 +1183,9 @@ func (b *batch) setFollows(e SetFollows) (did, ok bool) {
 	return len(changes) > 0, true
 }
 
-// splice writes every change into a copy of src in one pass; it reports
-// false when two overlap.
-func (b *batch) splice(src []byte) ([]byte, bool) {
+// splice writes every change into a copy of src in one pass and returns it
+// with the spans that changed; it reports false when two overlap.
+func (b *batch) splice(src []byte) ([]byte, []changedSpan, bool) {
 	changes := slices.Clone(b.replaced)
 	for at, list := range b.lists {
 		var text strings.Builder
@@ -1065,16 +1200,19 @@ func (b *batch) splice(src []byte) ([]byte, bool) {
 		// An insertion may touch a replacement's ends only from outside,
 		// and no two changes may share an offset.
 		if i > 0 && c.start <= changes[i-1].end {
-			return nil, false
+			return nil, nil, false
 		}
 		size += len(c.text) - (c.end - c.start)
 	}
 	out := make([]byte, 0, size)
+	spans := make([]changedSpan, 0, len(changes))
 	prev := 0
 	for _, c := range changes {
 		out = append(out, src[prev:c.start]...)
+		start := len(out)
 		out = append(out, c.text...)
+		spans = append(spans, changedSpan{c.start, c.end, start, len(out)})
 		prev = c.end
 	}
-	return append(out, src[prev:]...), true
+	return append(out, src[prev:]...), spans, true
 }

@@ -405,14 +405,14 @@ func TestApplyBatchAsOneAtATime(t *testing.T) {
 		}
 		for i, edits := range batchEdits(in, uint64(len(src))) {
 			lists++
-			want, wantChanged, wantErr := applySequential(src, in, "flake.nix", edits)
+			want, wantChanged, wantErr := sequential(src, in, edits)
 			got, changed, err := Apply(src, "flake.nix", edits...)
 			if fmt.Sprint(err) != fmt.Sprint(wantErr) || changed != wantChanged || !bytes.Equal(got, want) {
 				t.Errorf("%s, list %d (%d edits): Apply gives changed=%v err=%v, one at a time changed=%v err=%v\n%s",
 					file, i, len(edits), changed, err, wantChanged, wantErr, lineDiff(string(want), string(got)))
 				continue
 			}
-			if _, _, ok := applyBatch(src, in, "flake.nix", edits); ok {
+			if _, ok := applyBatch(src, in, "flake.nix", edits); ok {
 				batched++
 			}
 		}
@@ -421,6 +421,16 @@ func TestApplyBatchAsOneAtATime(t *testing.T) {
 		t.Errorf("%d edit lists, %d made in one splice; want at least 100, most in one splice", lists, batched)
 	}
 	t.Logf("%d edit lists, %d made in one splice", lists, batched)
+}
+
+// sequential is applySequential's bytes, change flag and error, as Apply
+// gives them.
+func sequential(src []byte, in *Inputs, edits []Edit) ([]byte, bool, error) {
+	ed, err := applySequential(src, in, "flake.nix", edits)
+	if err != nil {
+		return nil, false, err
+	}
+	return ed.Out, ed.Changed, nil
 }
 
 // lineDiff shows the first line where two texts differ.
@@ -467,11 +477,11 @@ func TestApplyBatchFallsBack(t *testing.T) {
 		{"a retarget of nothing", []Edit{ab, SetFollows{Path: []string{"b", "x"}, Target: "a"}}, false},
 	}
 	for _, tt := range tests {
-		_, _, ok := applyBatch(src, in, "flake.nix", tt.edits)
+		_, ok := applyBatch(src, in, "flake.nix", tt.edits)
 		if ok != tt.batch {
 			t.Errorf("%s: made in one splice = %v, want %v", tt.name, ok, tt.batch)
 		}
-		want, wantChanged, wantErr := applySequential(src, in, "flake.nix", tt.edits)
+		want, wantChanged, wantErr := sequential(src, in, tt.edits)
 		got, changed, err := Apply(src, "flake.nix", tt.edits...)
 		if fmt.Sprint(err) != fmt.Sprint(wantErr) || changed != wantChanged || !bytes.Equal(got, want) {
 			t.Errorf("%s: Apply %q %v %v, one at a time %q %v %v", tt.name, got, changed, err, want, wantChanged, wantErr)
@@ -513,7 +523,7 @@ func FuzzApplyBatch(f *testing.F) {
 		if ierr != nil {
 			return
 		}
-		want, wantChanged, wantErr := applySequential(src, in, "flake.nix", edits)
+		want, wantChanged, wantErr := sequential(src, in, edits)
 		if fmt.Sprint(err) != fmt.Sprint(wantErr) || changed != wantChanged || !bytes.Equal(got, want) {
 			t.Fatalf("Apply changed=%v err=%v, one at a time changed=%v err=%v\n%s", changed, err, wantChanged, wantErr,
 				lineDiff(string(want), string(got)))

@@ -272,7 +272,13 @@ func (s *Inputs) JSON() []byte {
 // Inputs does not check the follows targets (nix-instantiate evaluates a
 // flake whose follows name a missing input; only locking fails): see
 // CheckFollowsTargets.
-func (f *File) Inputs() (in *Inputs, err error) {
+func (f *File) Inputs() (in *Inputs, err error) { return f.inputs(true) }
+
+// inputs is Inputs; without typed, the Inputs field is left nil, which
+// skips no check that a tree equal (sameJSON) to one whose typed inputs
+// were read could fail: the typed view refuses only constants where sets
+// are needed, and that is the shape of the tree.
+func (f *File) inputs(typed bool) (in *Inputs, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			in, err = nil, &Error{Pos: f.Position(0), Msg: fmt.Sprintf("internal error reading inputs: %v", r), Err: ErrInternal}
@@ -298,6 +304,9 @@ func (f *File) Inputs() (in *Inputs, err error) {
 		return nil, f.computedError(inputsNode.pos, "inputs", "a constant where an attribute set is needed")
 	}
 	s := &Inputs{file: f, root: inputsNode, top: top, syntax: idx}
+	if !typed {
+		return s, nil
+	}
 	s.Inputs, err = s.typedInputs(inputsNode, nil)
 	if err != nil {
 		return nil, err
@@ -377,6 +386,42 @@ func (n *attrNode) writeJSON(b *strings.Builder) {
 		n.attrs[k].writeJSON(b)
 	}
 	b.WriteByte('}')
+}
+
+// sameJSON reports whether a and b write the same JSON (see writeJSON),
+// comparing the trees instead of writing them: the JSON texts are written
+// only for two leaves of different values and for two sets whose names
+// differ (which may still escape alike).
+func sameJSON(a, b *attrNode) bool {
+	if (a.attrs == nil) != (b.attrs == nil) {
+		return false // a set's JSON starts with '{', a constant's never
+	}
+	if a.attrs == nil {
+		if a.value == b.value {
+			return true
+		}
+		return jsonText(a) == jsonText(b)
+	}
+	if len(a.attrs) != len(b.attrs) {
+		return false
+	}
+	for k, v := range a.attrs {
+		w, ok := b.attrs[k]
+		if !ok {
+			return jsonText(a) == jsonText(b)
+		}
+		if !sameJSON(v, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// jsonText is n's JSON (see writeJSON).
+func jsonText(n *attrNode) string {
+	var b strings.Builder
+	n.writeJSON(&b)
+	return b.String()
 }
 
 // clone returns a deep copy of n's values (not of its syntax).

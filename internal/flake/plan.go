@@ -221,14 +221,14 @@ func (o *Outcome) Edit() {
 		o.NewNix = fl.NixSrc
 		return
 	}
-	newNix, _, err := rewrite.Apply(fl.NixSrc, fl.NixPath, o.Edits...)
+	newNix, diff, err := editNix(fl, o.Edits)
 	if err != nil {
 		o.Manual = fmt.Errorf("%w; add the lines above to flake.nix by hand", err)
 		o.ManualLines = ManualLines(o.Edits)
 		return
 	}
 	o.NewNix = newNix
-	o.Diff = rewrite.Diff("flake.nix", fl.NixSrc, newNix)
+	o.Diff = diff()
 }
 
 // PredictedLock is the predicted lock in Nix's own format (what `fix

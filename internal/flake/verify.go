@@ -154,7 +154,7 @@ func (c *candidates) candidate(_ context.Context, follows []lockgraph.Follows) (
 	if err != nil {
 		return nil, nil, err
 	}
-	out, _, err := rewrite.Apply(c.fl.NixSrc, c.fl.NixPath, edits...)
+	out, _, err := editNix(c.fl, edits)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -372,13 +372,28 @@ func (o *Outcome) rebuild(c *candidates, follows []lockgraph.Follows, culprits [
 	out := &Outcome{Flake: fl, Options: o.Options, Result: &res, Before: lockgraph.Analyze(fl.Graph),
 		Edits: edits, Stale: o.Stale, edited: true, newLock: lockgraph.Marshal(pred)}
 	out.classify(c.declared)
-	newNix, _, err := rewrite.Apply(fl.NixSrc, fl.NixPath, edits...)
+	newNix, diff, err := editNix(fl, edits)
 	if err != nil {
 		return nil, err
 	}
 	out.NewNix = newNix
-	out.Diff = rewrite.Diff("flake.nix", fl.NixSrc, newNix)
+	out.Diff = diff()
 	return out, nil
+}
+
+// editNix is rewrite.Apply on fl's flake.nix, made on the file Load parsed
+// when there is one (rewrite.ApplyInputs); diff returns the diff of the
+// result.
+func editNix(fl *Flake, edits []rewrite.Edit) (out []byte, diff func() string, err error) {
+	if fl.Inputs == nil {
+		out, _, err := rewrite.Apply(fl.NixSrc, fl.NixPath, edits...)
+		return out, func() string { return rewrite.Diff("flake.nix", fl.NixSrc, out) }, err
+	}
+	ed, err := rewrite.ApplyInputs(fl.Inputs, edits...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ed.Out, func() string { return ed.Diff("flake.nix") }, nil
 }
 
 // copyCounts counts the reachable nodes of each source, as
