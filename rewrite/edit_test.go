@@ -77,13 +77,7 @@ func TestEditFixtures(t *testing.T) {
 				if err == nil {
 					t.Fatalf("Apply succeeded, want error %q", wantErr)
 				}
-				if *update {
-					writeGolden(t, errFile, []byte(err.Error()+"\n"))
-					return
-				}
-				if got := err.Error() + "\n"; got != string(wantErr) {
-					t.Errorf("error:\ngot  %s\nwant %s", got, wantErr)
-				}
+				testenv.Golden(t, errFile, []byte(err.Error()+"\n"), *update)
 				return
 			}
 			if err != nil {

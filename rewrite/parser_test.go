@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flakedup/flakedup/internal/testenv"
 )
 
 // mustParse parses src, failing the test on an error or a broken round trip.
@@ -293,18 +295,7 @@ func TestParseFixtures(t *testing.T) {
 					t.Errorf("parsed, want an error")
 				}
 			}
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("%s:\n got %s\nwant %s", golden, got, want)
-			}
+			testenv.Golden(t, golden, []byte(got), *update)
 		})
 	}
 }
