@@ -22,6 +22,12 @@ type numbering struct {
 	nodes   []*Node
 	targets [][]int32
 	root    int
+	// resolved marks targets that hold, for every follows edge, the node
+	// its path resolves to: those of an index a graph carries (Load
+	// resolves every follows, and so do Predict and Promote before they
+	// index their result), not those of one built by hand from Target
+	// fields nothing checked.
+	resolved bool
 }
 
 // numberingOf numbers the nodes of g for predictNumbered: from the index g
@@ -29,7 +35,7 @@ type numbering struct {
 // reports false for a graph that the map-based path handles its own way: a
 // node mapped to nil, a direct edge to a key that is not a node, no root.
 func numberingOf(g *Graph) (numbering, bool) {
-	ix := g.index
+	ix, resolved := g.index, g.index != nil
 	if ix == nil {
 		for _, n := range g.Nodes {
 			if n == nil {
@@ -49,7 +55,7 @@ func numberingOf(g *Graph) (numbering, bool) {
 			}
 		}
 	}
-	return numbering{keys: ix.keys, nodes: ix.nodes, targets: ix.targets, root: root}, true
+	return numbering{keys: ix.keys, nodes: ix.nodes, targets: ix.targets, root: root, resolved: resolved}, true
 }
 
 // predictNumbered is predict on a numbered graph: the follows applied (as
@@ -192,6 +198,14 @@ func predictNumbered(nb numbering, follows []Follows) (*Graph, []int32, error) {
 	for _, i := range order {
 		edges += len(inputsOf(int(i)))
 	}
+	// Fast path: with no override applied (a prediction with no follows,
+	// such as the first of a plan, or overrides of missing inputs only),
+	// every node keeps the inputs it has in nb, so a follows resolves to
+	// the node it resolves to there, which a resolved numbering records:
+	// the walk of its path from the root (a binary search per segment)
+	// is skipped. TestIndexResolvesFollows checks the index against
+	// resolvePath.
+	known := over == nil && nb.resolved
 	var inSlab slab[Input] // the inputs of the nodes that cannot share theirs
 	tgtSlab := make([]int32, edges)
 	ix := &nodeIndex{keys: names, nodes: make([]*Node, len(order)), targets: make([][]int32, len(order))}
@@ -206,7 +220,7 @@ func predictNumbered(nb numbering, follows []Follows) (*Graph, []int32, error) {
 		same := true // every target keeps its key
 		for k, e := range ins {
 			to := int(nb.targets[i][k])
-			if e.IsFollows() {
+			if e.IsFollows() && !(known && to >= 0) {
 				var err error
 				if to, err = resolve(e.Follows, 0); err != nil {
 					path := append(numberedPaths(nb, inputsOf, order)[i], e.Name)

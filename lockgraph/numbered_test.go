@@ -37,6 +37,14 @@ func numberedShapes(t *testing.T) map[string][]byte {
 		"ladder1":  genlock.Ladder(1),
 		"tree25":   genlock.Generate(25),
 		"wide8":    genlock.Wide(8),
+		// Node x is reached first through an edge called a and takes the
+		// name a, which is node a's key: node a, reached later through an
+		// edge called a (its own key), must become a_2, not share it.
+		"renamedOntoKey": []byte(`{"version":7,"root":"root","nodes":{
+"root":{"inputs":{"a":"x","z":"y"}},
+"x":{"locked":{"type":"path","path":"/x"},"original":{"type":"path","path":"/x"}},
+"y":{"inputs":{"a":"a","x":"x"},"locked":{"type":"path","path":"/y"},"original":{"type":"path","path":"/y"}},
+"a":{"inputs":{"y":["z"]},"locked":{"type":"path","path":"/a"},"original":{"type":"path","path":"/a"}}}}`),
 	}
 	for _, path := range testenv.CorpusFiles(t, "flake.lock") {
 		data, err := os.ReadFile(path)
@@ -353,6 +361,64 @@ func TestSurveyFactsInParallel(t *testing.T) {
 		}
 		if got, want := fmt.Sprint(viewSurvey(par().surveyOrder(first, nil))), fmt.Sprint(viewSurvey(one().surveyOrder(first, nil))); got != want {
 			t.Fatalf("%s: the survey reading facts in parallel differs", name)
+		}
+	}
+}
+
+// TestIndexResolvesFollows checks what predictNumbered's fast path for a
+// prediction without overrides relies on: the index of a graph from Load,
+// Predict or Promote records, for every follows edge, the node resolvePath
+// resolves its path to; and that the fast path gives what resolving every
+// follows gives.
+func TestIndexResolvesFollows(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	for name, data := range numberedShapes(t) {
+		g := mustLoad(t, data)
+		graphs := map[string]*Graph{"loaded": g}
+		for i, fs := range followsFor(t, g, rng) {
+			if p, err := Predict(g, fs); err == nil {
+				graphs[fmt.Sprint("predicted", i)] = p
+			}
+		}
+		if p, ok := g.Paths()[g.index.keys[len(g.index.keys)/2]]; ok && len(p.Canonical) > 0 {
+			if p, err := Promote(g, "promoted-copy", p.Canonical); err == nil {
+				graphs["promoted"] = p
+			}
+		}
+		for what, h := range graphs {
+			checked := 0
+			for i, n := range h.index.nodes {
+				for k, in := range n.Inputs {
+					if !in.IsFollows() {
+						continue
+					}
+					want, err := resolvePath(h, in.Follows, 0)
+					if err != nil {
+						t.Fatalf("%s, %s: %s.%s: %v", name, what, h.index.keys[i], in.Name, err)
+					}
+					if got := h.index.targets[i][k]; got < 0 || h.index.keys[got] != want {
+						t.Fatalf("%s, %s: %s.%s: the index says %d, resolvePath %s", name, what, h.index.keys[i], in.Name, got, want)
+					}
+					checked++
+				}
+			}
+			nb, ok := numberingOf(h)
+			if !ok || !nb.resolved {
+				t.Fatalf("%s, %s: not numbered from a resolved index", name, what)
+			}
+			fast, fastSrc, err := predictNumbered(nb, nil)
+			if err != nil {
+				t.Fatalf("%s, %s: %v", name, what, err)
+			}
+			nb.resolved = false
+			slow, slowSrc, err := predictNumbered(nb, nil)
+			if err != nil {
+				t.Fatalf("%s, %s: %v", name, what, err)
+			}
+			if !reflect.DeepEqual(viewOf(fast), viewOf(slow)) || !slices.Equal(fastSrc, slowSrc) ||
+				!reflect.DeepEqual(fast.index.targets, slow.index.targets) || !bytes.Equal(Marshal(fast), Marshal(slow)) {
+				t.Fatalf("%s, %s: the prediction from the index differs from the one resolving every follows (%d follows)", name, what, checked)
+			}
 		}
 	}
 }
