@@ -207,12 +207,55 @@ func ApplyInputs(in *Inputs, edits ...Edit) (ed *Edited, err error) {
 }
 
 // applyEdits makes edits on src, whose inputs are inputs: in one splice
-// when it can, else one at a time.
+// when it can, else one at a time. A plan's edits are its add-input edits
+// (promotions, new root inputs) and then its follows: then the add-inputs
+// are made one at a time and the follows in one splice on their result,
+// which gives the bytes and errors of making every edit in turn (the
+// batch gives those of its edits made in turn, see applyBatch). Before,
+// one add-input made thousands of follows go one parse each.
 func applyEdits(src []byte, inputs *Inputs, filename string, edits []Edit) (*Edited, error) {
 	if ed, ok := applyBatch(src, inputs, filename, edits); ok {
 		return ed, nil
 	}
-	return applySequential(src, inputs, filename, edits)
+	ed := &Edited{Out: src, old: src}
+	if k := leadingAddInputs(edits); k > 0 && k < len(edits) {
+		after, err := ed.applyInTurn(inputs, filename, edits[:k])
+		if err != nil {
+			return nil, err
+		}
+		if rest, ok := applyBatch(ed.Out, after, filename, edits[k:]); ok {
+			ed.compose(rest)
+			return ed, nil
+		}
+		inputs, edits = after, edits[k:]
+	}
+	if _, err := ed.applyInTurn(inputs, filename, edits); err != nil {
+		return nil, err
+	}
+	return ed, nil
+}
+
+// leadingAddInputs is how many of edits, from the first, are AddInput.
+func leadingAddInputs(edits []Edit) int {
+	for i, e := range edits {
+		if _, ok := e.(AddInput); !ok {
+			return i
+		}
+	}
+	return len(edits)
+}
+
+// compose records next, made on ed.Out, as made after ed.
+func (ed *Edited) compose(next *Edited) {
+	if !next.Changed {
+		return
+	}
+	// next's spans are in order: taken from the last, each leaves the
+	// offsets of those before it as they were.
+	for i := len(next.spans) - 1; i >= 0; i-- {
+		ed.spans = composeSpan(ed.spans, next.spans[i])
+	}
+	ed.Out, ed.Changed = next.Out, true
 }
 
 // Diff returns the unified diff from the old file to ed.Out, with name in
@@ -231,6 +274,15 @@ func (ed *Edited) Diff(name string) string {
 // one is planned on.
 func applySequential(src []byte, inputs *Inputs, filename string, edits []Edit) (*Edited, error) {
 	ed := &Edited{Out: src, old: src}
+	if _, err := ed.applyInTurn(inputs, filename, edits); err != nil {
+		return nil, err
+	}
+	return ed, nil
+}
+
+// applyInTurn makes the edits one at a time on ed.Out, whose inputs are
+// inputs, as applySequential does, and returns the inputs of the result.
+func (ed *Edited) applyInTurn(inputs *Inputs, filename string, edits []Edit) (*Inputs, error) {
 	for _, e := range edits {
 		next, spans, after, err := applyOne(ed.Out, inputs, filename, e)
 		if err != nil {
@@ -246,7 +298,7 @@ func applySequential(src []byte, inputs *Inputs, filename string, edits []Edit) 
 		}
 		ed.Out, inputs = next, after
 	}
-	return ed, nil
+	return inputs, nil
 }
 
 // applyOne makes one edit on src, whose inputs are before, verifies its

@@ -417,6 +417,65 @@ func TestApplyBatchAsOneAtATime(t *testing.T) {
 	t.Logf("%d edit lists, %d made in one splice", lists, batched)
 }
 
+// TestApplyAddInputsThenFollows checks plans' edit lists: add-input edits
+// (promotions, new root inputs) and then follows. Apply makes the
+// add-inputs one at a time and the follows in one splice on their result;
+// that must give the bytes, change flag and error of making every edit in
+// turn, on every fixture and corpus flake.nix, including an add-input of a
+// name the file has (which fails).
+func TestApplyAddInputsThenFollows(t *testing.T) {
+	lists, spliced := 0, 0
+	for file, src := range batchSources(t) {
+		f, err := Parse("flake.nix", src)
+		if err != nil {
+			continue // a fixture of a broken file
+		}
+		in, err := f.Inputs()
+		if err != nil {
+			continue
+		}
+		prefixes := [][]Edit{
+			{AddInput{Name: "nixpkgs-2405", URL: "github:NixOS/nixpkgs/nixos-24.05"}},
+			{AddInput{Name: "flakedup-a", URL: "github:o/a"}, AddInput{Name: "flakedup-b", URL: "github:o/b"}},
+		}
+		if names := in.Names(); len(names) > 0 {
+			prefixes = append(prefixes, []Edit{AddInput{Name: names[0], URL: "github:o/taken"}})
+		}
+		for i, follows := range batchEdits(in, uint64(len(src))) {
+			for j, prefix := range prefixes {
+				edits := append(append([]Edit(nil), prefix...), follows...)
+				lists++
+				want, wantChanged, wantErr := sequential(src, in, edits)
+				got, changed, err := Apply(src, "flake.nix", edits...)
+				if fmt.Sprint(err) != fmt.Sprint(wantErr) || changed != wantChanged || !bytes.Equal(got, want) {
+					t.Errorf("%s, list %d, prefix %d: Apply gives changed=%v err=%v, one at a time changed=%v err=%v\n%s",
+						file, i, j, changed, err, wantChanged, wantErr, lineDiff(string(want), string(got)))
+					continue
+				}
+				if wantErr != nil {
+					continue
+				}
+				if ed, err := ApplyInputs(in, edits...); err != nil {
+					t.Errorf("%s, list %d, prefix %d: ApplyInputs: %v", file, i, j, err)
+				} else if d, wantD := ed.Diff("flake.nix"), Diff("flake.nix", src, want); d != wantD {
+					t.Errorf("%s, list %d, prefix %d: the diff from the spans differs from Diff:\n%s", file, i, j, lineDiff(wantD, d))
+				}
+				// Was the follows part made in one splice?
+				ed := &Edited{Out: src, old: src}
+				if after, err := ed.applyInTurn(in, "flake.nix", prefix); err == nil {
+					if _, ok := applyBatch(ed.Out, after, "flake.nix", follows); ok {
+						spliced++
+					}
+				}
+			}
+		}
+	}
+	if lists < 100 || spliced*3 < lists {
+		t.Errorf("%d edit lists, %d with the follows in one splice; want at least 100, a third of them in one splice", lists, spliced)
+	}
+	t.Logf("%d edit lists, %d with the follows in one splice", lists, spliced)
+}
+
 // sequential is applySequential's bytes, change flag and error, as Apply
 // gives them.
 func sequential(src []byte, in *Inputs, edits []Edit) ([]byte, bool, error) {
