@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/flakedup/flakedup/internal/nixversion"
+	"github.com/flakedup/flakedup/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected.txt files of fixtures/plan")
@@ -174,19 +175,7 @@ func TestPlanFixtures(t *testing.T) {
 			if planErr == nil {
 				got = renderResult(res)
 			}
-			golden := filepath.Join(dir, "expected.txt")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != string(want) {
-				t.Errorf("Plan:\n%s\nwant:\n%s", got, want)
-			}
+			testenv.Golden(t, filepath.Join(dir, "expected.txt"), []byte(got), *update)
 			if planErr == nil {
 				checkSettled(t, g, declared, policy, res)
 				checkTarget(t, g, declared, policy, res)
