@@ -348,6 +348,20 @@ func batchSources(t *testing.T) map[string][]byte {
 	return srcs
 }
 
+// batchInputs returns the inputs of src, or nil when it does not parse or
+// its inputs cannot be read.
+func batchInputs(src []byte) *Inputs {
+	f, err := Parse("flake.nix", src)
+	if err != nil {
+		return nil
+	}
+	in, err := f.Inputs()
+	if err != nil {
+		return nil
+	}
+	return in
+}
+
 // batchEdits makes edit lists for src from its declared inputs: a follows
 // of nixpkgs, systems, flake-utils and each declared sub-input for every
 // root input, a retarget of every declared follows; the first 40 of them
@@ -389,13 +403,9 @@ func batchEdits(in *Inputs, seed uint64) [][]Edit {
 func TestApplyBatchAsOneAtATime(t *testing.T) {
 	lists, batched := 0, 0
 	for file, src := range batchSources(t) {
-		f, err := Parse("flake.nix", src)
-		if err != nil {
+		in := batchInputs(src)
+		if in == nil {
 			continue // a fixture of a broken file
-		}
-		in, err := f.Inputs()
-		if err != nil {
-			continue
 		}
 		for i, edits := range batchEdits(in, uint64(len(src))) {
 			lists++
@@ -403,7 +413,7 @@ func TestApplyBatchAsOneAtATime(t *testing.T) {
 			got, changed, err := Apply(src, "flake.nix", edits...)
 			if fmt.Sprint(err) != fmt.Sprint(wantErr) || changed != wantChanged || !bytes.Equal(got, want) {
 				t.Errorf("%s, list %d (%d edits): Apply gives changed=%v err=%v, one at a time changed=%v err=%v\n%s",
-					file, i, len(edits), changed, err, wantChanged, wantErr, lineDiff(string(want), string(got)))
+					file, i, len(edits), changed, err, wantChanged, wantErr, testenv.FirstDiff(string(want), string(got)))
 				continue
 			}
 			if _, ok := applyBatch(src, in, "flake.nix", edits); ok {
@@ -426,13 +436,9 @@ func TestApplyBatchAsOneAtATime(t *testing.T) {
 func TestApplyAddInputsThenFollows(t *testing.T) {
 	lists, spliced := 0, 0
 	for file, src := range batchSources(t) {
-		f, err := Parse("flake.nix", src)
-		if err != nil {
+		in := batchInputs(src)
+		if in == nil {
 			continue // a fixture of a broken file
-		}
-		in, err := f.Inputs()
-		if err != nil {
-			continue
 		}
 		prefixes := [][]Edit{
 			{AddInput{Name: "nixpkgs-2405", URL: "github:NixOS/nixpkgs/nixos-24.05"}},
@@ -449,7 +455,7 @@ func TestApplyAddInputsThenFollows(t *testing.T) {
 				got, changed, err := Apply(src, "flake.nix", edits...)
 				if fmt.Sprint(err) != fmt.Sprint(wantErr) || changed != wantChanged || !bytes.Equal(got, want) {
 					t.Errorf("%s, list %d, prefix %d: Apply gives changed=%v err=%v, one at a time changed=%v err=%v\n%s",
-						file, i, j, changed, err, wantChanged, wantErr, lineDiff(string(want), string(got)))
+						file, i, j, changed, err, wantChanged, wantErr, testenv.FirstDiff(string(want), string(got)))
 					continue
 				}
 				if wantErr != nil {
@@ -458,7 +464,7 @@ func TestApplyAddInputsThenFollows(t *testing.T) {
 				if ed, err := ApplyInputs(in, edits...); err != nil {
 					t.Errorf("%s, list %d, prefix %d: ApplyInputs: %v", file, i, j, err)
 				} else if d, wantD := ed.Diff("flake.nix"), Diff("flake.nix", src, want); d != wantD {
-					t.Errorf("%s, list %d, prefix %d: the diff from the spans differs from Diff:\n%s", file, i, j, lineDiff(wantD, d))
+					t.Errorf("%s, list %d, prefix %d: the diff from the spans differs from Diff:\n%s", file, i, j, testenv.FirstDiff(wantD, d))
 				}
 				// Was the follows part made in one splice?
 				ed := &Edited{Out: src, old: src}
@@ -484,24 +490,6 @@ func sequential(src []byte, in *Inputs, edits []Edit) ([]byte, bool, error) {
 		return nil, false, err
 	}
 	return ed.Out, ed.Changed, nil
-}
-
-// lineDiff shows the first line where two texts differ.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var a, b string
-		if i < len(w) {
-			a = w[i]
-		}
-		if i < len(g) {
-			b = g[i]
-		}
-		if a != b {
-			return fmt.Sprintf("line %d: one at a time %q, Apply %q", i+1, a, b)
-		}
-	}
-	return "same text"
 }
 
 // TestApplyBatchFallsBack checks the edit lists Apply must not make in one
@@ -579,7 +567,7 @@ func FuzzApplyBatch(f *testing.F) {
 		want, wantChanged, wantErr := sequential(src, in, edits)
 		if fmt.Sprint(err) != fmt.Sprint(wantErr) || changed != wantChanged || !bytes.Equal(got, want) {
 			t.Fatalf("Apply changed=%v err=%v, one at a time changed=%v err=%v\n%s", changed, err, wantChanged, wantErr,
-				lineDiff(string(want), string(got)))
+				testenv.FirstDiff(string(want), string(got)))
 		}
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/flakedup/flakedup/internal/genlock"
+	"github.com/flakedup/flakedup/internal/testenv"
 )
 
 // byteSpan is the one span old and new differ by: between their common
@@ -268,7 +269,7 @@ func TestSpliceDiffMatchesDiff(t *testing.T) {
 			continue
 		}
 		if !bytes.Equal(ed.Out, out) || ed.Changed != changed {
-			t.Errorf("%s: ApplyInputs changed=%v, Apply changed=%v\n%s", c.name, ed.Changed, changed, lineDiff(string(out), string(ed.Out)))
+			t.Errorf("%s: ApplyInputs changed=%v, Apply changed=%v\n%s", c.name, ed.Changed, changed, testenv.FirstDiff(string(out), string(ed.Out)))
 			continue
 		}
 		checkSpans(t, c.name, c.src, ed.Out, ed.spans)
