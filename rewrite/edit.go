@@ -269,19 +269,9 @@ func (ed *Edited) Diff(name string) string {
 	return spliceDiff(name, ed.old, ed.Out, ed.spans)
 }
 
-// applySequential makes the edits one at a time on src, whose inputs are
-// inputs, each verified by parsing its result, which is the file the next
-// one is planned on.
-func applySequential(src []byte, inputs *Inputs, filename string, edits []Edit) (*Edited, error) {
-	ed := &Edited{Out: src, old: src}
-	if _, err := ed.applyInTurn(inputs, filename, edits); err != nil {
-		return nil, err
-	}
-	return ed, nil
-}
-
 // applyInTurn makes the edits one at a time on ed.Out, whose inputs are
-// inputs, as applySequential does, and returns the inputs of the result.
+// inputs, each verified by parsing its result, which is the file the next
+// one is planned on, and returns the inputs of the result.
 func (ed *Edited) applyInTurn(inputs *Inputs, filename string, edits []Edit) (*Inputs, error) {
 	for _, e := range edits {
 		next, spans, after, err := applyOne(ed.Out, inputs, filename, e)

@@ -482,6 +482,16 @@ func TestApplyAddInputsThenFollows(t *testing.T) {
 	t.Logf("%d edit lists, %d with the follows in one splice", lists, spliced)
 }
 
+// applySequential makes the edits one at a time on src, whose inputs are
+// inputs: the definition Apply's one-splice paths are checked against.
+func applySequential(src []byte, inputs *Inputs, filename string, edits []Edit) (*Edited, error) {
+	ed := &Edited{Out: src, old: src}
+	if _, err := ed.applyInTurn(inputs, filename, edits); err != nil {
+		return nil, err
+	}
+	return ed, nil
+}
+
 // sequential is applySequential's bytes, change flag and error, as Apply
 // gives them.
 func sequential(src []byte, in *Inputs, edits []Edit) ([]byte, bool, error) {
