@@ -409,11 +409,7 @@ func TestApplyBatchAsOneAtATime(t *testing.T) {
 		}
 		for i, edits := range batchEdits(in, uint64(len(src))) {
 			lists++
-			want, wantChanged, wantErr := sequential(src, in, edits)
-			got, changed, err := Apply(src, "flake.nix", edits...)
-			if fmt.Sprint(err) != fmt.Sprint(wantErr) || changed != wantChanged || !bytes.Equal(got, want) {
-				t.Errorf("%s, list %d (%d edits): Apply gives changed=%v err=%v, one at a time changed=%v err=%v\n%s",
-					file, i, len(edits), changed, err, wantChanged, wantErr, testenv.FirstDiff(string(want), string(got)))
+			if _, _, ok := applyAsOneAtATime(t, fmt.Sprintf("%s, list %d (%d edits)", file, i, len(edits)), src, in, edits); !ok {
 				continue
 			}
 			if _, ok := applyBatch(src, in, "flake.nix", edits); ok {
@@ -451,14 +447,8 @@ func TestApplyAddInputsThenFollows(t *testing.T) {
 			for j, prefix := range prefixes {
 				edits := append(append([]Edit(nil), prefix...), follows...)
 				lists++
-				want, wantChanged, wantErr := sequential(src, in, edits)
-				got, changed, err := Apply(src, "flake.nix", edits...)
-				if fmt.Sprint(err) != fmt.Sprint(wantErr) || changed != wantChanged || !bytes.Equal(got, want) {
-					t.Errorf("%s, list %d, prefix %d: Apply gives changed=%v err=%v, one at a time changed=%v err=%v\n%s",
-						file, i, j, changed, err, wantChanged, wantErr, testenv.FirstDiff(string(want), string(got)))
-					continue
-				}
-				if wantErr != nil {
+				want, wantErr, ok := applyAsOneAtATime(t, fmt.Sprintf("%s, list %d, prefix %d", file, i, j), src, in, edits)
+				if !ok || wantErr != nil {
 					continue
 				}
 				if ed, err := ApplyInputs(in, edits...); err != nil {
@@ -490,6 +480,22 @@ func applySequential(src []byte, inputs *Inputs, filename string, edits []Edit) 
 		return nil, err
 	}
 	return ed, nil
+}
+
+// applyAsOneAtATime checks that Apply gives the bytes, change flag and
+// error of making the edits one at a time (applySequential), failing t
+// under what where it does not; it returns one at a time's bytes and error,
+// and whether both agreed.
+func applyAsOneAtATime(t *testing.T, what string, src []byte, in *Inputs, edits []Edit) ([]byte, error, bool) {
+	t.Helper()
+	want, wantChanged, wantErr := sequential(src, in, edits)
+	got, changed, err := Apply(src, "flake.nix", edits...)
+	if fmt.Sprint(err) != fmt.Sprint(wantErr) || changed != wantChanged || !bytes.Equal(got, want) {
+		t.Errorf("%s: Apply gives changed=%v err=%v, one at a time changed=%v err=%v\n%s",
+			what, changed, err, wantChanged, wantErr, testenv.FirstDiff(string(want), string(got)))
+		return want, wantErr, false
+	}
+	return want, wantErr, true
 }
 
 // sequential is applySequential's bytes, change flag and error, as Apply
@@ -582,12 +588,11 @@ func FuzzApplyBatch(f *testing.F) {
 	})
 }
 
-// BenchmarkApplyGenerated adds a nixpkgs follows to every root input but
-// nixpkgs of the flake.nix genlock writes for a 100,000-node lock, in one
-// Apply: one splice and one verifying parse (one at a time, each edit
-// would parse the whole file again).
-func BenchmarkApplyGenerated(b *testing.B) {
-	src, err := genlock.FlakeNix(genlock.Generate(100_000))
+// generatedFlakeNix returns the flake.nix genlock writes for lock, and its
+// inputs.
+func generatedFlakeNix(b *testing.B, lock []byte) ([]byte, *Inputs) {
+	b.Helper()
+	src, err := genlock.FlakeNix(lock)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -599,6 +604,15 @@ func BenchmarkApplyGenerated(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return src, in
+}
+
+// BenchmarkApplyGenerated adds a nixpkgs follows to every root input but
+// nixpkgs of the flake.nix genlock writes for a 100,000-node lock, in one
+// Apply: one splice and one verifying parse (one at a time, each edit
+// would parse the whole file again).
+func BenchmarkApplyGenerated(b *testing.B) {
+	src, in := generatedFlakeNix(b, genlock.Generate(100_000))
 	var edits []Edit
 	for _, n := range in.Names() {
 		if n != "nixpkgs" {

@@ -377,18 +377,7 @@ func TestSpliceDiffCorpusFiles(t *testing.T) {
 // for every other root input.
 func wideEdits(b *testing.B) (*Inputs, []Edit) {
 	b.Helper()
-	src, err := genlock.FlakeNix(genlock.Wide(100_000))
-	if err != nil {
-		b.Fatal(err)
-	}
-	f, err := Parse("flake.nix", src)
-	if err != nil {
-		b.Fatal(err)
-	}
-	in, err := f.Inputs()
-	if err != nil {
-		b.Fatal(err)
-	}
+	src, in := generatedFlakeNix(b, genlock.Wide(100_000))
 	var edits []Edit
 	for i, n := range in.Names() {
 		if n != "nixpkgs" && i%2 == 0 {
