@@ -306,6 +306,7 @@ func newApp(e *env) *cli.App {
 	cmds := commands(e)
 	for _, cmd := range cmds {
 		cmd.HideHelpCommand = true
+		cmd.Flags = withNamesOnce(cmd.Flags)
 		if cmd.OnUsageError == nil {
 			cmd.OnUsageError = onUsageError
 		}

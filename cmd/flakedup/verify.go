@@ -51,7 +51,7 @@ func (v *optionalValue) IsBoolFlag() bool { return true }
 // isBoolFlag reports whether f takes no separate value argument: a
 // BoolFlag, or a flag whose value may be given bare.
 func isBoolFlag(f cli.Flag) bool {
-	switch f := f.(type) {
+	switch f := unwrapFlag(f).(type) {
 	case *cli.BoolFlag:
 		return true
 	case *cli.GenericFlag:
