@@ -83,13 +83,19 @@ var (
 	pinRE = sync.OnceValue(func() *regexp.Regexp {
 		return regexp.MustCompile(`(?i)(^|[^a-z0-9'-])(` + pinAlternatives() + `)($|[^a-z0-9'-])`)
 	})
-	// ignoreRE matches the marker comment.
-	ignoreRE = regexp.MustCompile(`(?i)^flakedup:\s*ignore\b`)
+	// ignoreRE matches the marker comment. It and the two below are
+	// compiled on first use too: a run whose comments the prefilters
+	// (mayIgnore, mayBeCode) rule out never needs them.
+	ignoreRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)^flakedup:\s*ignore\b`) })
 	// followsLineRE matches a commented-out follows binding: the attribute
 	// path, the target string and what follows the ';'.
-	followsLineRE = regexp.MustCompile(`^((?:[A-Za-z_][A-Za-z0-9_'-]*|"[^"\\]*")(?:\.(?:[A-Za-z_][A-Za-z0-9_'-]*|"[^"\\]*"))*)\s*=\s*"([^"\\]*)"\s*;?\s*(.*)$`)
+	followsLineRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^((?:[A-Za-z_][A-Za-z0-9_'-]*|"[^"\\]*")(?:\.(?:[A-Za-z_][A-Za-z0-9_'-]*|"[^"\\]*"))*)\s*=\s*"([^"\\]*)"\s*;?\s*(.*)$`)
+	})
 	// codeRE matches comment text that is a commented-out binding.
-	codeRE = regexp.MustCompile(`^(?:[A-Za-z_][A-Za-z0-9_'-]*|"[^"\\]*")(?:\.(?:[A-Za-z_][A-Za-z0-9_'-]*|"[^"\\]*"))*\s*=`)
+	codeRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(?:[A-Za-z_][A-Za-z0-9_'-]*|"[^"\\]*")(?:\.(?:[A-Za-z_][A-Za-z0-9_'-]*|"[^"\\]*"))*\s*=`)
+	})
 )
 
 // pinStems are substrings that every PinWords phrase contains: "pin"
@@ -213,7 +219,7 @@ func (s *Inputs) Intent() *Intent {
 	spans := s.inputSpans()
 	isCode := make([]bool, len(comments))
 	for i, c := range comments {
-		isCode[i] = mayBeCode(c.text) && codeRE.MatchString(c.text)
+		isCode[i] = mayBeCode(c.text) && codeRE().MatchString(c.text)
 		if cf, ok := s.commentedFollows(c); ok {
 			in.CommentedFollows = append(in.CommentedFollows, cf)
 		}
@@ -224,7 +230,7 @@ func (s *Inputs) Intent() *Intent {
 		if isCode[i] {
 			continue
 		}
-		ignore := mayIgnore(c.text) && ignoreRE.MatchString(c.text)
+		ignore := mayIgnore(c.text) && ignoreRE().MatchString(c.text)
 		pin := mayPin(c.text) && pinRE().MatchString(c.text)
 		if !ignore && !pin {
 			continue
@@ -339,7 +345,7 @@ func (s *Inputs) commentedFollows(c comment) (CommentedFollows, bool) {
 	if !mayBeCode(c.text) || !strings.Contains(c.text, "follows") {
 		return CommentedFollows{}, false
 	}
-	m := followsLineRE.FindStringSubmatch(c.text)
+	m := followsLineRE().FindStringSubmatch(c.text)
 	if m == nil {
 		return CommentedFollows{}, false
 	}

@@ -69,7 +69,7 @@ func checkPrefilters(t *testing.T, texts []string) map[string]int {
 	// commentedFollows takes a followsLineRE match only when its path
 	// ends in "follows".
 	followsLine := func(text string) bool {
-		m := followsLineRE.FindStringSubmatch(text)
+		m := followsLineRE().FindStringSubmatch(text)
 		if m == nil {
 			return false
 		}
@@ -82,8 +82,8 @@ func checkPrefilters(t *testing.T, texts []string) map[string]int {
 		filter func(string) bool
 	}{
 		{"pinRE", pinRE().MatchString, mayPin},
-		{"ignoreRE", ignoreRE.MatchString, mayIgnore},
-		{"codeRE", codeRE.MatchString, mayBeCode},
+		{"ignoreRE", ignoreRE().MatchString, mayIgnore},
+		{"codeRE", codeRE().MatchString, mayBeCode},
 		{"followsLineRE", followsLine, func(s string) bool { return mayBeCode(s) && strings.Contains(s, "follows") }},
 	}
 	matched := map[string]int{}

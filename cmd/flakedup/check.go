@@ -600,7 +600,7 @@ func writeCheckError(w io.Writer, format, arg string, err error, sep bool) error
 		}
 		props = append(props, "title="+ghProp("flakedup check"))
 		msg := doc.Error
-		if m := positionPrefix.FindStringSubmatch(msg); m != nil && doc.Line > 0 {
+		if m := positionPrefix().FindStringSubmatch(msg); m != nil && doc.Line > 0 {
 			msg = msg[len(m[0]):] // the position is in the properties
 		}
 		_, err := fmt.Fprintf(w, "::error %s::%s\n", strings.Join(props, ","), ghData(msg))

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/flakedup/flakedup/lockgraph"
 	"github.com/flakedup/flakedup/rewrite"
@@ -54,8 +55,9 @@ func refused(err error, manualLines []string) error {
 	return &exitError{code: exitBadUsed, err: &refusalError{err: err, lines: lines}}
 }
 
-// positionPrefix matches a message that starts with "FILE:LINE:COLUMN: ".
-var positionPrefix = regexp.MustCompile(`^([^\s:][^:]*):([0-9]+):([0-9]+): `)
+// positionPrefix matches a message that starts with "FILE:LINE:COLUMN: ",
+// compiled on first use (only errors need it).
+var positionPrefix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([^\s:][^:]*):([0-9]+):([0-9]+): `) })
 
 // errorDocument builds the error document for err. The position comes, in
 // order, from a rewrite.Error (a flake.nix parse error), from a
@@ -75,7 +77,7 @@ func errorDocument(err error) errorDoc {
 		doc.File, doc.Line, doc.Column = pe.Pos.Filename, pe.Pos.Line, pe.Pos.Column
 		return doc
 	}
-	if m := positionPrefix.FindStringSubmatch(msg); m != nil {
+	if m := positionPrefix().FindStringSubmatch(msg); m != nil {
 		line, lerr := strconv.Atoi(m[2])
 		col, cerr := strconv.Atoi(m[3])
 		if lerr == nil && cerr == nil {

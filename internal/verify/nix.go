@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/flakedup/flakedup/internal/nixversion"
@@ -189,11 +190,12 @@ func (r *nixRunner) cmd(ctx context.Context, dir string, stdout io.Writer, args 
 	var stderr bytes.Buffer
 	c.Stdout, c.Stderr = stdout, &stderr
 	err := c.Run()
-	return ansi.ReplaceAllString(stderr.String(), ""), err
+	return ansi().ReplaceAllString(stderr.String(), ""), err
 }
 
-// ansi matches the colour escapes Nix puts in its messages.
-var ansi = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")
+// ansi matches the colour escapes Nix puts in its messages. It and traced
+// are compiled on first use: only --verify runs nix.
+var ansi = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]") })
 
 // firstErrorLine is the first line of Nix's output that starts with
 // "error:", else its first line that is not a warning or progress note.
@@ -215,16 +217,18 @@ func firstErrorLine(stderr string) string {
 
 // traced are the trace lines of --show-trace that name the flake output
 // being checked, the most precise first.
-var traced = []*regexp.Regexp{
-	regexp.MustCompile(`while checking the derivation '([^']+)'`),
-	regexp.MustCompile(`while checking the NixOS configuration '([^']+)'`),
-	regexp.MustCompile(`while checking flake output '([^']+)'`),
-}
+var traced = sync.OnceValue(func() []*regexp.Regexp {
+	return []*regexp.Regexp{
+		regexp.MustCompile(`while checking the derivation '([^']+)'`),
+		regexp.MustCompile(`while checking the NixOS configuration '([^']+)'`),
+		regexp.MustCompile(`while checking flake output '([^']+)'`),
+	}
+})
 
 // tracedAttr is the output attribute `nix flake check --show-trace` says it
 // was checking when it failed, or "".
 func tracedAttr(stderr string) string {
-	for _, re := range traced {
+	for _, re := range traced() {
 		if m := re.FindStringSubmatch(stderr); m != nil {
 			return m[1]
 		}
