@@ -229,6 +229,70 @@ var singleTokens = map[byte]TokenKind{
 // longestDefault picks the token at l.pos in the default state: the
 // longest match over lexer.l's rules, the earlier rule on a tie.
 func (l *lexer) longestDefault() (TokenKind, int) {
+	if kind, n, ok := l.obviousDefault(); ok {
+		return kind, n
+	}
+	return l.longestDefaultRules()
+}
+
+// obviousDefault decides the commonest tokens of a flake.nix (identifiers,
+// keywords, attribute-path dots, braces, quotes and one-byte punctuation)
+// without trying every rule, where it can tell that no other rule matches
+// longer; ok is false where it cannot, and longestDefaultRules decides.
+// TestObviousDefault checks it against longestDefaultRules at every byte
+// of the corpus and fixture files.
+func (l *lexer) obviousDefault() (kind TokenKind, n int, ok bool) {
+	rest := l.src[l.pos:]
+	switch c := rest[0]; {
+	case isIdentStart(c):
+		// Of the other rules only a path (a '/' after the run of path
+		// characters) and a URI (a ':' after the run of scheme
+		// characters) start with a letter or '_' and can be longer. A
+		// keyword ties with the identifier only when it is all of it, and
+		// then wins as the earlier rule.
+		if end := l.runEnd(&l.pathRun, isPathChar); end < len(l.src) && l.src[end] == '/' {
+			return 0, 0, false
+		}
+		if end := l.runEnd(&l.schemeRun, isSchemeChar); end < len(l.src) && l.src[end] == ':' {
+			return 0, 0, false
+		}
+		n := matchIdent(rest)
+		for _, f := range fixedTokens {
+			if len(f.text) == n && string(rest[:n]) == f.text {
+				return f.kind, n, true
+			}
+		}
+		return TokenIdent, n, true
+	case c == '.':
+		// A dot starts "...", a float (.5), a path (./a, .a/b) or itself.
+		next := l.at(l.pos + 1)
+		if next == '.' || isDigit(next) {
+			return 0, 0, false
+		}
+		if end := l.runEnd(&l.pathRun, isPathChar); end < len(l.src) && l.src[end] == '/' {
+			return 0, 0, false
+		}
+		return TokenDot, 1, true
+	case c == '=':
+		if l.at(l.pos+1) == '=' {
+			return 0, 0, false // ==
+		}
+		return TokenAssign, 1, true
+	case c == '{':
+		return TokenLBrace, 1, true
+	case c == '}':
+		return TokenRBrace, 1, true
+	case c == '"':
+		return TokenQuote, 1, true
+	case c == ';' || c == ',' || c == '(' || c == ')' || c == '[' || c == ']' || c == ':' || c == '@' || c == '?':
+		// No rule but the one-byte one matches these.
+		return singleTokens[c], 1, true
+	}
+	return 0, 0, false
+}
+
+// longestDefaultRules is longestDefault trying every rule of lexer.l.
+func (l *lexer) longestDefaultRules() (TokenKind, int) {
 	rest := l.src[l.pos:]
 	best, bestLen, keep := TokenOther, 0, 0
 	try := func(kind TokenKind, n int) {
