@@ -54,6 +54,13 @@ func TestDeclaredFollowsPaths(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("DeclaredFollows:\ngot\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	// The list is worked out once; a caller changing its copy (as
+	// CheckFollowsTargets sorts it) leaves the next caller's alone.
+	first := in.DeclaredFollows()
+	first[0], first[2] = first[2], first[0]
+	if again := in.DeclaredFollows(); again[0].Target != "nix/flake-compat" || len(again) != 3 {
+		t.Errorf("DeclaredFollows after a caller changed its list: %v", again)
+	}
 	if p := in.Lookup("a", "nixpkgs").FollowsPath; fmt.Sprint(p) != "[nixpkgs]" {
 		t.Errorf("FollowsPath of a/nixpkgs = %q", p)
 	}

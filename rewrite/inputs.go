@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/flakedup/flakedup/internal/suggest"
 )
@@ -65,6 +66,9 @@ type Inputs struct {
 	root   *attrNode // the value of `inputs`
 	top    *AttrSet  // the flake's top-level attribute set
 	syntax *syntaxIndex
+
+	declaredOnce sync.Once
+	declared     []Follows // DeclaredFollows' list
 }
 
 // Names returns the names of the root inputs, sorted.
@@ -131,8 +135,15 @@ func validInputName(name string) bool {
 }
 
 // DeclaredFollows lists every follows declared in flake.nix, at any depth,
-// sorted by path.
+// sorted by path. The list is worked out once (a run asks for it three
+// times); each call returns a copy of it the caller may change.
 func (s *Inputs) DeclaredFollows() []Follows {
+	s.declaredOnce.Do(func() { s.declared = s.declaredFollows() })
+	return slices.Clone(s.declared)
+}
+
+// declaredFollows is DeclaredFollows, worked out.
+func (s *Inputs) declaredFollows() []Follows {
 	var out []Follows
 	var walk func(inputs map[string]*Input)
 	walk = func(inputs map[string]*Input) {
