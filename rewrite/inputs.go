@@ -808,60 +808,108 @@ func describeExpr(e Node) string {
 // typedInputs converts the inputs tree below n (the attribute set of the
 // inputs at path) to Inputs.
 func (s *Inputs) typedInputs(n *attrNode, path []string) (map[string]*Input, error) {
+	// The tree is read in map order, which gives the same inputs as name
+	// order without sorting every node's names; only the error must be the
+	// first in name order, so a tree with one is read again, sorted.
+	if out, err := s.typedInputsIn(n, path, false); err == nil {
+		return out, nil
+	}
+	return s.typedInputsIn(n, path, true)
+}
+
+// typedInputsIn is typedInputs, reading names in byte order when sorted is
+// set and in map order otherwise.
+func (s *Inputs) typedInputsIn(n *attrNode, path []string, sorted bool) (map[string]*Input, error) {
 	out := make(map[string]*Input, len(n.attrs))
-	for _, name := range sortedKeys(n.attrs) {
-		node := n.attrs[name]
-		p := append(append([]string(nil), path...), name)
-		in := &Input{Name: name, Path: p, Line: s.file.Position(node.pos).Line, Syntax: node.defs}
-		if len(node.defs) > 0 {
-			in.Span = Span{Start: node.defs[0].Span().Start, End: node.defs[len(node.defs)-1].Span().End}
-		}
-		if node.attrs == nil {
-			return nil, s.file.computedError(node.pos, "inputs."+strings.Join(inputPathToAttrPath(p), "."), "a constant where an attribute set is needed")
-		}
-		for _, key := range sortedKeys(node.attrs) {
-			attr := node.attrs[key]
-			if key == "inputs" {
-				if attr.attrs == nil {
-					return nil, s.file.computedError(attr.pos, "inputs."+strings.Join(inputPathToAttrPath(p), ".")+".inputs", "a constant where an attribute set is needed")
-				}
-				sub, err := s.typedInputs(attr, p)
-				if err != nil {
-					return nil, err
-				}
-				in.Inputs = sub
-				continue
-			}
-			if attr.attrs != nil {
-				// An attribute set where Nix expects a constant; Nix
-				// reports it when locking. Keep it out of the typed view.
-				continue
-			}
-			switch v := attr.value.(type) {
-			case string:
-				switch key {
-				case "url":
-					in.URL = v
-					continue
-				case "follows":
-					in.Follows = &v
-					in.FollowsPath = SplitInputPath(v)
-					continue
-				}
-			case bool:
-				if key == "flake" {
-					in.Flake = &v
-					continue
-				}
-			}
-			if in.Attrs == nil {
-				in.Attrs = map[string]any{}
-			}
-			in.Attrs[key] = attr.value
-		}
+	add := func(name string, node *attrNode) error {
+		in, err := s.typedInput(name, node, path, sorted)
 		out[name] = in
+		return err
+	}
+	if sorted {
+		for _, name := range sortedKeys(n.attrs) {
+			if err := add(name, n.attrs[name]); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	for name, node := range n.attrs {
+		if err := add(name, node); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
+}
+
+// typedInput converts the input called name, whose node is node, below
+// the input path path.
+func (s *Inputs) typedInput(name string, node *attrNode, path []string, sorted bool) (*Input, error) {
+	p := append(append([]string(nil), path...), name)
+	in := &Input{Name: name, Path: p, Line: s.file.Position(node.pos).Line, Syntax: node.defs}
+	if len(node.defs) > 0 {
+		in.Span = Span{Start: node.defs[0].Span().Start, End: node.defs[len(node.defs)-1].Span().End}
+	}
+	if node.attrs == nil {
+		return nil, s.file.computedError(node.pos, "inputs."+strings.Join(inputPathToAttrPath(p), "."), "a constant where an attribute set is needed")
+	}
+	if sorted {
+		for _, key := range sortedKeys(node.attrs) {
+			if err := s.typeAttr(in, key, node.attrs[key], sorted); err != nil {
+				return nil, err
+			}
+		}
+		return in, nil
+	}
+	for key, attr := range node.attrs {
+		if err := s.typeAttr(in, key, attr, sorted); err != nil {
+			return nil, err
+		}
+	}
+	return in, nil
+}
+
+// typeAttr sets the attribute key of the input in from its node attr.
+func (s *Inputs) typeAttr(in *Input, key string, attr *attrNode, sorted bool) error {
+	if key == "inputs" {
+		if attr.attrs == nil {
+			return s.file.computedError(attr.pos, "inputs."+strings.Join(inputPathToAttrPath(in.Path), ".")+".inputs", "a constant where an attribute set is needed")
+		}
+		sub, err := s.typedInputsIn(attr, in.Path, sorted)
+		if err != nil {
+			return err
+		}
+		in.Inputs = sub
+		return nil
+	}
+	if attr.attrs != nil {
+		// An attribute set where Nix expects a constant; Nix
+		// reports it when locking. Keep it out of the typed view.
+		return nil
+	}
+	switch v := attr.value.(type) {
+	case string:
+		switch key {
+		case "url":
+			in.URL = v
+			return nil
+		case "follows":
+			follows := v // its own variable: &v would put every string value on the heap
+			in.Follows = &follows
+			in.FollowsPath = SplitInputPath(v)
+			return nil
+		}
+	case bool:
+		if key == "flake" {
+			in.Flake = &v
+			return nil
+		}
+	}
+	if in.Attrs == nil {
+		in.Attrs = map[string]any{}
+	}
+	in.Attrs[key] = attr.value
+	return nil
 }
 
 // inputPathToAttrPath turns an input path (["a", "b"]) into the attribute
@@ -943,6 +991,7 @@ func nixString(s string) string {
 	return b.String()
 }
 
+// sortedKeys returns the keys of m in byte order.
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {

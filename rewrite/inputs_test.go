@@ -249,3 +249,25 @@ func TestInputsCorpus(t *testing.T) {
 		}
 	}
 }
+
+// TestInputsErrorIsFirstByName: typedInputs reads the tree in map order,
+// but of several inputs it cannot type, the error names the first by name,
+// every time (map order changes from run to run).
+func TestInputsErrorIsFirstByName(t *testing.T) {
+	cases := []struct{ src, want string }{
+		{`{ inputs = { z = "x"; m.url = "path:/m"; b.inputs = 1; a = "y"; c.inputs.d = "e"; }; outputs = _: { }; }`,
+			`flake.nix:1:56: inputs.a: computed by an expression (a constant where an attribute set is needed)`},
+		{`{ inputs = { z = "x"; m.url = "path:/m"; b.inputs = 1; }; outputs = _: { }; }`,
+			`flake.nix:1:42: inputs.b.inputs: computed by an expression (a constant where an attribute set is needed)`},
+		{`{ inputs = { z = "x"; m.url = "path:/m"; m.inputs.q.inputs = 2; m.inputs.p = 3; }; outputs = _: { }; }`,
+			`flake.nix:1:65: inputs.m.inputs.p: computed by an expression (a constant where an attribute set is needed)`},
+	}
+	for _, c := range cases {
+		for i := 0; i < 50; i++ {
+			_, err := parseInputs(t, c.src)
+			if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+				t.Fatalf("%s:\ngot  %v\nwant %s...", c.src, err, c.want)
+			}
+		}
+	}
+}

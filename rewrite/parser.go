@@ -29,7 +29,7 @@ func Parse(filename string, src []byte) (f *File, err error) {
 		}
 	}()
 	tokens, lexErr := lex(src)
-	p := &parser{src: src, tokens: tokens, lexErr: lexErr, models: map[Node]*attrModel{}}
+	p := &parser{src: src, text: string(src), tokens: tokens, lexErr: lexErr, models: map[Node]*attrModel{}}
 	expr := p.parseExpr()
 	if p.kind() != TokenEOF {
 		p.unexpected("end of file")
@@ -48,7 +48,10 @@ type bailout struct {
 // parser is a recursive-descent parser over the token list, following
 // the grammar of Nix 2.8's parser.y.
 type parser struct {
-	src    []byte
+	src []byte
+	// text is src as a string, copied once, so that names and literals
+	// are views of it rather than a copy each.
+	text   string
 	tokens []Token
 	i      int // index of the current token
 	lexErr *lexError
@@ -61,6 +64,12 @@ func (p *parser) kind() TokenKind { return p.tokens[p.i].Kind }
 func (p *parser) next()           { p.i++ }
 func (p *parser) fail(offset int, kind error, format string, args ...any) {
 	panic(bailout{offset: offset, msg: fmt.Sprintf(format, args...), kind: kind})
+}
+
+// tokText is the current token's text, a view of p.text.
+func (p *parser) tokText() string {
+	t := &p.tokens[p.i]
+	return p.text[t.Offset : t.Offset+len(t.Text)]
 }
 
 // peek returns the kind of the token n places ahead (TokenEOF past the end).
@@ -534,7 +543,7 @@ func (p *parser) parseSelect() Node {
 // parseIdent consumes an identifier (or the keyword `or`) as an *Ident.
 func (p *parser) parseIdent() *Ident {
 	start := p.i
-	n := &Ident{Name: string(p.tok().Text)}
+	n := &Ident{Name: p.tokText()}
 	p.next()
 	p.finish(&n.nodeBase, start)
 	return n
@@ -547,7 +556,7 @@ func (p *parser) parseSimple() Node {
 	case TokenIdent:
 		return p.parseIdent()
 	case TokenInt, TokenFloat, TokenSearchPath, TokenURI:
-		n := &Literal{Kind: p.kind(), Text: string(p.tok().Text)}
+		n := &Literal{Kind: p.kind(), Text: p.tokText()}
 		p.next()
 		p.finish(&n.nodeBase, start)
 		return n
@@ -634,7 +643,7 @@ func (p *parser) parseString() Node {
 func (p *parser) parseText() *StringText {
 	start := p.i
 	t := p.tok()
-	n := &StringText{Raw: string(t.Text)}
+	n := &StringText{Raw: p.tokText()}
 	switch t.Kind {
 	case TokenStringText:
 		n.Value = unescapeString(n.Raw)
