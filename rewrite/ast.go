@@ -268,6 +268,13 @@ func (s *String) Value() (string, bool) {
 
 // plainStringValue is the value of a "..." string with no interpolation.
 func plainStringValue(s *String) (string, bool) {
+	if len(s.Parts) == 1 { // the common case, without a copy
+		t, ok := s.Parts[0].(*StringText)
+		if !ok {
+			return "", false
+		}
+		return t.Value, true
+	}
 	var b strings.Builder
 	for _, p := range s.Parts {
 		t, ok := p.(*StringText)

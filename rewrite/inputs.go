@@ -552,6 +552,35 @@ func (b *attrBinding) node() Node {
 type inputsBuilder struct {
 	file  *File
 	index *syntaxIndex
+
+	// nodes and defs are chunks the tree's nodes and their first
+	// definitions are carved from: a flake.nix with thousands of inputs
+	// costs a few allocations for them instead of three per input.
+	nodes []attrNode
+	defs  []*AttrDef
+}
+
+// newNode returns a new node of the tree at offset pos.
+func (b *inputsBuilder) newNode(pos int) *attrNode {
+	if len(b.nodes) == cap(b.nodes) {
+		b.nodes = make([]attrNode, 0, 64)
+	}
+	b.nodes = append(b.nodes, attrNode{pos: pos})
+	return &b.nodes[len(b.nodes)-1]
+}
+
+// addDef returns defs with def appended; a first definition is carved from
+// b.defs, with no room after it (a second one is appended as usual).
+func (b *inputsBuilder) addDef(defs []*AttrDef, def *AttrDef) []*AttrDef {
+	if defs != nil {
+		return append(defs, def)
+	}
+	if len(b.defs) == cap(b.defs) {
+		b.defs = make([]*AttrDef, 0, 64)
+	}
+	b.defs = append(b.defs, def)
+	n := len(b.defs)
+	return b.defs[n-1 : n : n]
 }
 
 // addBindings adds the bindings of set, which defines the attribute at
@@ -635,13 +664,13 @@ func (b *inputsBuilder) define(node *attrNode, names, full []string, def *AttrDe
 		}
 		next := n.attrs[name]
 		if next == nil {
-			next = &attrNode{pos: def.Span().Start}
+			next = b.newNode(def.Span().Start)
 			if i < len(names)-1 {
 				next.attrs = map[string]*attrNode{}
 			}
 			n.attrs[name] = next
 		}
-		next.defs = append(next.defs, def)
+		next.defs = b.addDef(next.defs, def)
 		n = next
 	}
 	switch v := def.Value.(type) {

@@ -690,6 +690,9 @@ func (p *parser) parsePath() Node {
 // unescapeString resolves the escapes of "..." text: \n \r \t, \x for
 // any other x, and (as Nix does) CR and CRLF become LF.
 func unescapeString(raw string) string {
+	if strings.IndexByte(raw, '\\') < 0 && strings.IndexByte(raw, '\r') < 0 {
+		return raw // nothing to unescape, the common case
+	}
 	var b strings.Builder
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]
@@ -735,7 +738,9 @@ func unescapeIndented(raw string) string {
 // parseAttrPath parses `a.b."c".${d}`.
 func (p *parser) parseAttrPath() *AttrPath {
 	start := p.i
-	n := &AttrPath{Names: []Node{p.parseAttrName()}}
+	names := make([]Node, 1, 2) // most paths have one or two names
+	names[0] = p.parseAttrName()
+	n := &AttrPath{Names: names}
 	for p.kind() == TokenDot {
 		p.next()
 		n.Names = append(n.Names, p.parseAttrName())
