@@ -12,18 +12,61 @@ import "strings"
 // nested sets and sets defined twice have been merged, and the dynamic
 // ones.
 type attrModel struct {
-	rec     bool
-	attrs   map[string]*attrEntry
-	order   []string // names of attrs in the order they were defined
+	rec bool
+	// order holds the names of the static attributes in the order they
+	// were defined, entries their entries (entries[i] is order[i]'s).
+	order   []string
+	entries []*attrEntry
+	// index gives a name's place in order once there are more than
+	// smallModel attributes; a smaller set is searched in order, which
+	// spares the many one- and two-attribute sets (url = ...;) a map.
+	index   map[string]int
 	dynamic []dynamicEntry
+}
+
+// smallModel is how many attributes a model holds before it indexes them.
+const smallModel = 8
+
+// get returns the entry of the static attribute name, nil when there is
+// none.
+func (m *attrModel) get(name string) *attrEntry {
+	if i, ok := m.find(name); ok {
+		return m.entries[i]
+	}
+	return nil
+}
+
+// find returns the place of name in m.order.
+func (m *attrModel) find(name string) (int, bool) {
+	if m.index != nil {
+		i, ok := m.index[name]
+		return i, ok
+	}
+	for i, n := range m.order {
+		if n == name {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 // set defines (or redefines) the static attribute name.
 func (m *attrModel) set(name string, e *attrEntry) {
-	if _, ok := m.attrs[name]; !ok {
-		m.order = append(m.order, name)
+	if i, ok := m.find(name); ok {
+		m.entries[i] = e
+		return
 	}
-	m.attrs[name] = e
+	m.order = append(m.order, name)
+	m.entries = append(m.entries, e)
+	switch {
+	case m.index != nil:
+		m.index[name] = len(m.order) - 1
+	case len(m.order) > smallModel:
+		m.index = make(map[string]int, 2*len(m.order))
+		for i, n := range m.order {
+			m.index[n] = i
+		}
+	}
 }
 
 // attrEntry is one static attribute. Exactly one of nested, inherit,
@@ -44,7 +87,7 @@ type dynamicEntry struct {
 }
 
 func newAttrModel(rec bool) *attrModel {
-	return &attrModel{rec: rec, attrs: map[string]*attrEntry{}}
+	return &attrModel{rec: rec}
 }
 
 // literalModel returns the model of value when value is an attribute set
@@ -100,7 +143,7 @@ func (p *parser) addAttr(m *attrModel, def *AttrDef) {
 			m = nested
 			continue
 		}
-		e := m.attrs[name]
+		e := m.get(name)
 		if e == nil {
 			nested := newAttrModel(false)
 			m.set(name, &attrEntry{nested: nested, offset: offset})
@@ -119,7 +162,7 @@ func (p *parser) addAttr(m *attrModel, def *AttrDef) {
 		m.dynamic = append(m.dynamic, dynamicEntry{name: last, nested: valueModel, value: def.Value})
 		return
 	}
-	e := m.attrs[name]
+	e := m.get(name)
 	if e == nil {
 		m.set(name, &attrEntry{nested: valueModel, value: def.Value, offset: offset})
 		return
@@ -128,9 +171,9 @@ func (p *parser) addAttr(m *attrModel, def *AttrDef) {
 		p.duplicate(pathString(names), offset, e.offset)
 	}
 	// Both are sets: merge the new one's attributes into the old one.
-	for _, k := range valueModel.order {
-		v := valueModel.attrs[k]
-		if old, ok := e.nested.attrs[k]; ok {
+	for i, k := range valueModel.order {
+		v := valueModel.entries[i]
+		if old := e.nested.get(k); old != nil {
 			p.duplicate(k, old.offset, v.offset)
 		}
 		e.nested.set(k, v)
@@ -147,7 +190,7 @@ func (p *parser) addInherit(m *attrModel, n *Inherit) {
 			p.fail(nameNode.Span().Start, ErrDynamic, "dynamic attributes not allowed in inherit")
 		}
 		offset := n.Names[0].Span().Start
-		if old, ok := m.attrs[name]; ok {
+		if old := m.get(name); old != nil {
 			p.duplicate(name, offset, old.offset)
 		}
 		e := &attrEntry{offset: offset}
@@ -393,8 +436,8 @@ func (b *binder) attrs(m *attrModel) {
 // outside the set or let. Unlike a written __curPos, an inherited one is
 // a plain variable.
 func (b *binder) inherited(m *attrModel) {
-	for _, name := range m.order {
-		if e := m.attrs[name]; e.inherit != nil {
+	for _, e := range m.entries {
+		if e.inherit != nil {
 			b.variable(e.inherit.Name, e.inherit.span.Start)
 		}
 	}
@@ -402,8 +445,8 @@ func (b *binder) inherited(m *attrModel) {
 
 // entries binds every attribute but the inherited variables.
 func (b *binder) entries(m *attrModel) {
-	for _, name := range m.order {
-		switch e := m.attrs[name]; {
+	for _, e := range m.entries {
+		switch {
 		case e.nested != nil:
 			b.attrs(e.nested)
 		case e.inherit != nil:
