@@ -83,19 +83,9 @@ var (
 	pinRE = sync.OnceValue(func() *regexp.Regexp {
 		return regexp.MustCompile(`(?i)(^|[^a-z0-9'-])(` + pinAlternatives() + `)($|[^a-z0-9'-])`)
 	})
-	// ignoreRE matches the marker comment. It and the two below are
-	// compiled on first use too: a run whose comments the prefilters
-	// (mayIgnore, mayBeCode) rule out never needs them.
+	// ignoreRE matches the marker comment. It is compiled on first use
+	// too: a run whose comments mayIgnore rules out never needs it.
 	ignoreRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)^flakedup:\s*ignore\b`) })
-	// followsLineRE matches a commented-out follows binding: the attribute
-	// path, the target string and what follows the ';'.
-	followsLineRE = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`^((?:[A-Za-z_][A-Za-z0-9_'-]*|"[^"\\]*")(?:\.(?:[A-Za-z_][A-Za-z0-9_'-]*|"[^"\\]*"))*)\s*=\s*"([^"\\]*)"\s*;?\s*(.*)$`)
-	})
-	// codeRE matches comment text that is a commented-out binding.
-	codeRE = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`^(?:[A-Za-z_][A-Za-z0-9_'-]*|"[^"\\]*")(?:\.(?:[A-Za-z_][A-Za-z0-9_'-]*|"[^"\\]*"))*\s*=`)
-	})
 )
 
 // pinStems are substrings that every PinWords phrase contains: "pin"
@@ -141,8 +131,8 @@ func lowerASCII(c byte) byte {
 }
 
 // mayBeCode reports whether text can start an attribute path (a name or a
-// "quoted" one), which codeRE and followsLineRE both require: false means
-// neither can match.
+// "quoted" one), which isCodeComment and matchFollowsLine both require:
+// false means neither can match.
 func mayBeCode(text string) bool {
 	if text == "" {
 		return false
@@ -219,7 +209,7 @@ func (s *Inputs) Intent() *Intent {
 	spans := s.inputSpans()
 	isCode := make([]bool, len(comments))
 	for i, c := range comments {
-		isCode[i] = mayBeCode(c.text) && codeRE().MatchString(c.text)
+		isCode[i] = mayBeCode(c.text) && isCodeComment(c.text)
 		if cf, ok := s.commentedFollows(c); ok {
 			in.CommentedFollows = append(in.CommentedFollows, cf)
 		}
@@ -345,11 +335,11 @@ func (s *Inputs) commentedFollows(c comment) (CommentedFollows, bool) {
 	if !mayBeCode(c.text) || !strings.Contains(c.text, "follows") {
 		return CommentedFollows{}, false
 	}
-	m := followsLineRE().FindStringSubmatch(c.text)
-	if m == nil {
+	attrPath, target, rest, ok := matchFollowsLine(c.text)
+	if !ok {
 		return CommentedFollows{}, false
 	}
-	names := splitAttrPath(m[1])
+	names := splitAttrPath(attrPath)
 	if len(names) == 0 || names[len(names)-1] != "follows" {
 		return CommentedFollows{}, false
 	}
@@ -367,7 +357,7 @@ func (s *Inputs) commentedFollows(c comment) (CommentedFollows, bool) {
 	if !ok {
 		return CommentedFollows{}, false
 	}
-	return CommentedFollows{Path: path, Target: m[2], Line: c.line, Comment: strings.TrimSpace(m[3])}, true
+	return CommentedFollows{Path: path, Target: target, Line: c.line, Comment: strings.TrimSpace(rest)}, true
 }
 
 // splitAttrPath splits a dotted attribute path as the regexp matched it
@@ -477,4 +467,127 @@ func (s *Inputs) substituters() []string {
 		}
 	}
 	return out
+}
+
+// A commented-out binding is recognised by hand rather than by regexp (a
+// compile and a backtracking run per comment cost more than the rest of a
+// small flake's intent): isCodeComment and matchFollowsLine match what
+//
+//	^PATH\s*=                                    (a binding)
+//	^(PATH)\s*=\s*"([^"\\]*)"\s*;?\s*(.*)$         (a follows binding)
+//
+// match, PATH being (?:NAME|"[^"\\]*")(?:\.(?:NAME|"[^"\\]*"))* and NAME
+// [A-Za-z_][A-Za-z0-9_'-]*, with Go's \s ([\t\n\f\r ]) and . (not \n).
+// Each element of these patterns can end in only one place (a name ends
+// at the first byte that cannot continue it, and no such byte can start
+// what follows), so one greedy pass finds the regexp's match.
+// TestCommentMatchers compares them with the regexps.
+
+// isCodeComment reports whether text starts with a binding: an attribute
+// path, optional whitespace and '='.
+func isCodeComment(text string) bool {
+	n := attrPathPrefix(text)
+	if n == 0 {
+		return false
+	}
+	n = skipRESpace(text, n)
+	return n < len(text) && text[n] == '='
+}
+
+// matchFollowsLine splits text as a commented-out follows binding, `PATH =
+// "TARGET"; REST`, and reports whether it is one.
+func matchFollowsLine(text string) (attrPath, target, rest string, ok bool) {
+	n := attrPathPrefix(text)
+	if n == 0 {
+		return "", "", "", false
+	}
+	i := skipRESpace(text, n)
+	if i >= len(text) || text[i] != '=' {
+		return "", "", "", false
+	}
+	i = skipRESpace(text, i+1)
+	end := quotedEnd(text, i)
+	if end < 0 {
+		return "", "", "", false
+	}
+	target = text[i+1 : end-1]
+	i = skipRESpace(text, end)
+	if i < len(text) && text[i] == ';' {
+		i++
+	}
+	i = skipRESpace(text, i)
+	if strings.IndexByte(text[i:], '\n') >= 0 {
+		return "", "", "", false // (.*)$ stops at a newline
+	}
+	return text[:n], target, text[i:], true
+}
+
+// attrPathPrefix returns the length of the attribute path text starts
+// with, 0 when it starts with none.
+func attrPathPrefix(text string) int {
+	n := attrNameEnd(text, 0)
+	if n < 0 {
+		return 0
+	}
+	for n < len(text) && text[n] == '.' {
+		next := attrNameEnd(text, n+1)
+		if next < 0 {
+			break // a '.' not followed by a name ends the path before it
+		}
+		n = next
+	}
+	return n
+}
+
+// attrNameEnd returns where the name or "quoted" name at text[i:] ends,
+// -1 when there is none.
+func attrNameEnd(text string, i int) int {
+	if i >= len(text) {
+		return -1
+	}
+	if text[i] == '"' {
+		return quotedEnd(text, i)
+	}
+	if c := text[i]; !(c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+		return -1
+	}
+	i++
+	for i < len(text) {
+		c := text[i]
+		if !(c == '_' || c == '\'' || c == '-' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			break
+		}
+		i++
+	}
+	return i
+}
+
+// quotedEnd returns the end of the "..." (no '"' or '\\' inside) at
+// text[i:], -1 when there is none.
+func quotedEnd(text string, i int) int {
+	if i >= len(text) || text[i] != '"' {
+		return -1
+	}
+	for j := i + 1; j < len(text); j++ {
+		switch text[j] {
+		case '"':
+			return j + 1
+		case '\\':
+			return -1
+		}
+	}
+	return -1
+}
+
+// skipRESpace skips the bytes of Go regexp's \s from text[i:].
+func skipRESpace(text string, i int) int {
+	for i < len(text) {
+		switch text[i] {
+		case ' ', '\t', '\n', '\f', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
 }

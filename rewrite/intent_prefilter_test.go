@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -62,18 +63,19 @@ func TestPrefiltersCorpus(t *testing.T) {
 	t.Logf("%d comments; matches: %v", len(texts), matched)
 }
 
-// checkPrefilters fails t where a regexp of intent.go matches one of texts
-// that its prefilter rules out, and returns how many texts each matched.
+// checkPrefilters fails t where a matcher of intent.go matches one of
+// texts that its prefilter rules out, and returns how many texts each
+// matched.
 func checkPrefilters(t *testing.T, texts []string) map[string]int {
 	t.Helper()
 	// commentedFollows takes a followsLineRE match only when its path
 	// ends in "follows".
 	followsLine := func(text string) bool {
-		m := followsLineRE().FindStringSubmatch(text)
-		if m == nil {
+		attrPath, _, _, ok := matchFollowsLine(text)
+		if !ok {
 			return false
 		}
-		names := splitAttrPath(m[1])
+		names := splitAttrPath(attrPath)
 		return len(names) > 0 && names[len(names)-1] == "follows"
 	}
 	checks := []struct {
@@ -83,8 +85,8 @@ func checkPrefilters(t *testing.T, texts []string) map[string]int {
 	}{
 		{"pinRE", pinRE().MatchString, mayPin},
 		{"ignoreRE", ignoreRE().MatchString, mayIgnore},
-		{"codeRE", codeRE().MatchString, mayBeCode},
-		{"followsLineRE", followsLine, func(s string) bool { return mayBeCode(s) && strings.Contains(s, "follows") }},
+		{"isCodeComment", isCodeComment, mayBeCode},
+		{"matchFollowsLine", followsLine, func(s string) bool { return mayBeCode(s) && strings.Contains(s, "follows") }},
 	}
 	matched := map[string]int{}
 	for _, text := range texts {
@@ -98,4 +100,83 @@ func checkPrefilters(t *testing.T, texts []string) map[string]int {
 		}
 	}
 	return matched
+}
+
+// The regexps isCodeComment and matchFollowsLine stand for (see intent.go).
+var (
+	codeRE        = regexp.MustCompile(`^(?:[A-Za-z_][A-Za-z0-9_'-]*|"[^"\\]*")(?:\.(?:[A-Za-z_][A-Za-z0-9_'-]*|"[^"\\]*"))*\s*=`)
+	followsLineRE = regexp.MustCompile(`^((?:[A-Za-z_][A-Za-z0-9_'-]*|"[^"\\]*")(?:\.(?:[A-Za-z_][A-Za-z0-9_'-]*|"[^"\\]*"))*)\s*=\s*"([^"\\]*)"\s*;?\s*(.*)$`)
+)
+
+// commentMatcherCases are texts for TestCommentMatchers beside the corpus's
+// comments: every way each element of the patterns can end.
+var commentMatcherCases = []string{
+	"", "a", "a=", "a =", "a\t\f\r\n=", "a==", "a.=", "a. =", "a..b=", ".a=", "a.b.c =", `"a" =`, `"a.b".c=`,
+	`"a`, `"a\"b" =`, `a."" =`, `a."x\ny" =`, "a'-_9 =", "9a=", "_=", "a-=", "a'=1", "a b =", "a.b c =",
+	`a.follows = "x"`, `a.follows="x";`, `a.follows = "x" ; why`, `a.follows = "x"  ;  why not  `,
+	`a.follows = "x";;`, `a.follows = "x" # c`, "a.follows = \"x\";\nnext", "a.follows = \"x\"\n;\t rest",
+	"a.follows =\n\"x\"", `a.follows = "x\"`, `a.follows = "x`, `a.follows = x`, `a.follows = ""`, `a.follows "x"`,
+	`inputs.hm.inputs.nixpkgs.follows = "nixpkgs"; # pinned`, `"hm".inputs."nixpkgs".follows = "n/m"`,
+	"a.follows = \"x\"; é\xff", "é = 1", "a\xff= 1",
+}
+
+// TestCommentMatchers: isCodeComment and matchFollowsLine answer as their
+// regexps do, on commentMatcherCases and every comment of the corpus and
+// fixture flake.nix files.
+func TestCommentMatchers(t *testing.T) {
+	texts := append([]string{}, commentMatcherCases...)
+	for _, path := range append(testenv.CorpusFiles(t, "flake.nix"), fixtureNixFiles(t)...) {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := Parse(path, src)
+		if err != nil {
+			continue // the fixtures of bad files
+		}
+		for _, c := range f.comments() {
+			texts = append(texts, c.text)
+		}
+	}
+	code, follows := 0, 0
+	for _, text := range texts {
+		if checkCommentMatchers(t, text) {
+			code++
+		}
+		if m := followsLineRE.FindStringSubmatch(text); m != nil {
+			follows++
+		}
+	}
+	if code < 60 || follows < 40 {
+		t.Errorf("of %d texts %d are code and %d follows lines: too few to tell", len(texts), code, follows)
+	}
+	t.Logf("%d texts, %d code, %d follows lines", len(texts), code, follows)
+}
+
+// FuzzCommentMatchers: isCodeComment and matchFollowsLine answer as their
+// regexps do on any text.
+func FuzzCommentMatchers(f *testing.F) {
+	for _, text := range commentMatcherCases {
+		f.Add(text)
+	}
+	f.Fuzz(func(t *testing.T, text string) { checkCommentMatchers(t, text) })
+}
+
+// checkCommentMatchers fails t where the matchers and the regexps differ
+// on text, and reports whether codeRE matches it.
+func checkCommentMatchers(t *testing.T, text string) bool {
+	t.Helper()
+	want := codeRE.MatchString(text)
+	if got := isCodeComment(text); got != want {
+		t.Errorf("isCodeComment(%q) = %v, codeRE says %v", text, got, want)
+	}
+	attrPath, target, rest, ok := matchFollowsLine(text)
+	m := followsLineRE.FindStringSubmatch(text)
+	switch {
+	case ok != (m != nil):
+		t.Errorf("matchFollowsLine(%q) ok = %v, followsLineRE says %v", text, ok, m != nil)
+	case ok && (attrPath != m[1] || target != m[2] || rest != m[3]):
+		t.Errorf("matchFollowsLine(%q) = %q %q %q, followsLineRE gives %q", text, attrPath, target, rest, m[1:])
+	}
+	return want
 }
