@@ -99,27 +99,33 @@ var pinStems = []string{"pin", "frozen", "update", "bump", "follow"}
 // case partner under (?i) (only k and s have one, the Kelvin sign and the
 // long s, and the stems contain neither).
 func mayPin(text string) bool {
-	for _, stem := range pinStems {
-		if containsFoldASCII(text, stem) {
-			return true
+	// One pass: stems are compared only where one of their first
+	// letters (p, f, u, b: TestMayPinIsContainsStem) is.
+	for i := 0; i < len(text); i++ {
+		switch lowerASCII(text[i]) {
+		case 'p', 'f', 'u', 'b':
+			for _, stem := range pinStems {
+				if hasPrefixFoldASCII(text[i:], stem) {
+					return true
+				}
+			}
 		}
 	}
 	return false
 }
 
-// containsFoldASCII reports whether s contains sub (lower-case ASCII),
-// comparing ASCII letters without case.
-func containsFoldASCII(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		j := 0
-		for j < len(sub) && lowerASCII(s[i+j]) == sub[j] {
-			j++
-		}
-		if j == len(sub) {
-			return true
+// hasPrefixFoldASCII reports whether s starts with prefix (lower-case
+// ASCII), comparing ASCII letters without case.
+func hasPrefixFoldASCII(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for j := 0; j < len(prefix); j++ {
+		if lowerASCII(s[j]) != prefix[j] {
+			return false
 		}
 	}
-	return false
+	return true
 }
 
 // lowerASCII lower-cases an ASCII letter and returns other bytes as they are.

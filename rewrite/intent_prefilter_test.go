@@ -180,3 +180,57 @@ func checkCommentMatchers(t *testing.T, text string) bool {
 	}
 	return want
 }
+
+// TestMayPinIsContainsStem: mayPin is true exactly where text contains a
+// stem, ASCII case folded, on prefilterCases, commentMatcherCases, the
+// stems themselves in any case and every comment of the corpus.
+func TestMayPinIsContainsStem(t *testing.T) {
+	texts := append(append([]string{}, prefilterCases...), commentMatcherCases...)
+	for _, stem := range pinStems {
+		texts = append(texts, stem, strings.ToUpper(stem), "x"+stem, stem[:len(stem)-1], "."+strings.ToUpper(stem[:1])+stem[1:]+".")
+	}
+	for _, path := range testenv.CorpusFiles(t, "flake.nix") {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := Parse(path, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range f.comments() {
+			texts = append(texts, c.text)
+		}
+	}
+	yes := 0
+	for _, text := range texts {
+		want := false
+		for _, stem := range pinStems {
+			want = want || containsFoldASCII(text, stem)
+		}
+		if got := mayPin(text); got != want {
+			t.Errorf("mayPin(%q) = %v, want %v", text, got, want)
+		}
+		if want {
+			yes++
+		}
+	}
+	if yes < 20 {
+		t.Errorf("only %d of %d texts contain a stem", yes, len(texts))
+	}
+}
+
+// containsFoldASCII reports whether s contains sub (lower-case ASCII),
+// comparing ASCII letters without case.
+func containsFoldASCII(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for j < len(sub) && lowerASCII(s[i+j]) == sub[j] {
+			j++
+		}
+		if j == len(sub) {
+			return true
+		}
+	}
+	return false
+}
