@@ -34,6 +34,8 @@ type lockWalk struct {
 	// to its number in the walk, -1 when the walk did not reach it.
 	numbers lockgraph.Numbers
 	walked  []int32
+	// num is each walked node's number in numbers (walked's inverse).
+	num []int32
 	// parent and edge are the direct edge that reached each node first
 	// (parent -1 when none: the root, and nodes reached only through
 	// follows); depth is its direct path's length.
@@ -49,16 +51,15 @@ type lockWalk struct {
 func walkLock(g *lockgraph.Graph, reachable int) *lockWalk {
 	size := max(reachable+1, 0)
 	nb := g.Numbers()
-	w := &lockWalk{numbers: nb, walked: make([]int32, nb.Len()), keys: make([]string, 0, size),
+	w := &lockWalk{numbers: nb, walked: make([]int32, nb.Len()), num: make([]int32, 0, size), keys: make([]string, 0, size),
 		nodes: make([]*lockgraph.Node, 0, size), parent: make([]int32, 0, size), edge: make([]string, 0, size),
 		depth: make([]int32, 0, size)}
 	for i := range w.walked {
 		w.walked[i] = -1
 	}
-	var order []int32 // per walk number, the node's number in nb
 	add := func(num int32, parent int32, edge string) {
 		w.walked[num] = int32(len(w.keys))
-		order = append(order, num)
+		w.num = append(w.num, num)
 		w.keys = append(w.keys, nb.Key(num))
 		w.nodes = append(w.nodes, nb.Node(num))
 		w.parent = append(w.parent, parent)
@@ -74,12 +75,12 @@ func walkLock(g *lockgraph.Graph, reachable int) *lockWalk {
 		return w
 	}
 	add(root, -1, "")
-	for q := 0; q < len(order); q++ {
+	for q := 0; q < len(w.num); q++ {
 		for k, in := range w.nodes[q].Inputs {
 			if in.IsFollows() {
 				continue
 			}
-			if t := nb.Target(order[q], k); t >= 0 && w.walked[t] < 0 {
+			if t := nb.Target(w.num[q], k); t >= 0 && w.walked[t] < 0 {
 				add(t, int32(q), in.Name)
 			}
 		}
@@ -88,12 +89,12 @@ func walkLock(g *lockgraph.Graph, reachable int) *lockWalk {
 		return w
 	}
 	direct := len(w.nodes)
-	for q := 0; q < len(order); q++ {
+	for q := 0; q < len(w.num); q++ {
 		for k, in := range w.nodes[q].Inputs {
 			if q < direct && !in.IsFollows() {
 				continue // its target was reached above
 			}
-			if t := nb.Target(order[q], k); t >= 0 && w.walked[t] < 0 {
+			if t := nb.Target(w.num[q], k); t >= 0 && w.walked[t] < 0 {
 				add(t, -1, "")
 			}
 		}
@@ -179,6 +180,122 @@ func (pp *planPaths) status(path []string, joined string) (Status, string, *lock
 		}
 	}
 	if h, ok := pp.held[joined]; ok {
+		return Held, "", h
+	}
+	return Kept, "", nil
+}
+
+// directNode returns the walk number of the node whose direct path is
+// path, and false when no walked node has that direct path. It follows the
+// direct edges named by path from the root and checks at each step that
+// the edge is the one that first reached its target, so the nodes passed
+// are exactly the ancestors whose direct paths are path's prefixes.
+func (w *lockWalk) directNode(path []string) (int32, bool) {
+	if len(w.nodes) == 0 {
+		return 0, false
+	}
+	q := int32(0)
+	for _, seg := range path {
+		ins := w.nodes[q].Inputs
+		k, ok := slices.BinarySearchFunc(ins, seg, func(in lockgraph.Input, name string) int { return strings.Compare(in.Name, name) })
+		if !ok || ins[k].IsFollows() {
+			return 0, false
+		}
+		t := w.numbers.Target(w.num[q], k)
+		if t < 0 {
+			return 0, false
+		}
+		c := w.walked[t]
+		if c < 0 || w.parent[c] != q || w.edge[c] != seg {
+			return 0, false
+		}
+		q = c
+	}
+	return q, true
+}
+
+// planMarks is planPaths by walk number, for the copies whose path is
+// their direct path: a direct path's prefixes are the direct paths of the
+// node's ancestors in the walk, so the shortest overridden prefix is found
+// by inheriting down the walk instead of joining and looking up prefixes.
+// It is exact only when no segment of those paths, nor of the plan's paths,
+// contains a '/': then two paths join alike only when they are equal, and
+// planPaths' joined keys tell apart what the paths tell apart. A plan path
+// that is no node's direct path is no direct path's prefix either, and is
+// dropped.
+type planMarks struct {
+	// decide is, per walk node, the status the shortest overridden prefix
+	// of its direct path gives: 0 none, -1 Pending, k > 0 Follow with
+	// lines[k-1].
+	decide []int32
+	lines  []string
+	// held is the last held-back copy at each joined path, as planPaths
+	// has it: one lookup per copy that no prefix decides.
+	held map[string]*lockgraph.HeldBack
+}
+
+// newPlanMarks marks the walk's nodes as newPlanPaths keys the paths, and
+// reports false when some plan path has a segment with a '/' (planMarks
+// is not exact then).
+func newPlanMarks(w *lockWalk, edits []rewrite.Edit, declared []lockgraph.Follows, heldBack []lockgraph.HeldBack) (*planMarks, bool) {
+	slashed := func(path []string) bool {
+		for _, seg := range path {
+			if strings.IndexByte(seg, '/') >= 0 {
+				return true
+			}
+		}
+		return false
+	}
+	n := len(w.nodes)
+	pm := &planMarks{decide: make([]int32, n), held: make(map[string]*lockgraph.HeldBack, len(heldBack))}
+	own := make([]int32, n) // each node's own mark, as decide's values
+	lines := ManualLines(edits)
+	for k, e := range edits {
+		f, ok := e.(rewrite.AddFollows)
+		if !ok {
+			continue
+		}
+		if slashed(f.Path) {
+			return nil, false
+		}
+		if i, found := w.directNode(f.Path); found && len(f.Path) > 0 && own[i] == 0 {
+			pm.lines = append(pm.lines, lines[k])
+			own[i] = int32(len(pm.lines)) // the first edit at a path wins
+		}
+	}
+	for _, f := range declared {
+		if slashed(f.Input) {
+			return nil, false
+		}
+		if i, found := w.directNode(f.Input); found && len(f.Input) > 0 && own[i] == 0 {
+			own[i] = -1 // a planned follows at the same path wins
+		}
+	}
+	for k := range heldBack {
+		pm.held[lockgraph.JoinPath(heldBack[k].Path)] = &heldBack[k] // the last one at a path wins
+	}
+	// Parents come before their children in the walk, and the root's
+	// (empty) path is no prefix status looks at.
+	for i := 1; i < n; i++ {
+		if p := w.parent[i]; p > 0 && pm.decide[p] != 0 {
+			pm.decide[i] = pm.decide[p]
+		} else if p >= 0 {
+			pm.decide[i] = own[i]
+		}
+	}
+	return pm, true
+}
+
+// status is planPaths.status for walk node i, whose path is its direct
+// path, joined being lockgraph.JoinPath of it.
+func (pm *planMarks) status(i int32, joined string) (Status, string, *lockgraph.HeldBack) {
+	switch d := pm.decide[i]; {
+	case d > 0:
+		return Follow, pm.lines[d-1], nil
+	case d < 0:
+		return Pending, "", nil
+	}
+	if h, ok := pm.held[joined]; ok {
 		return Held, "", h
 	}
 	return Kept, "", nil
@@ -275,13 +392,16 @@ func (o *Outcome) classify(declared []lockgraph.Follows) {
 		path   []string
 		joined string // lockgraph.JoinPath(path), carved from one string
 		lo, hi int
+		// direct is set when path is the node's direct path and no
+		// segment of it contains a '/': planMarks gives its status.
+		direct bool
 	}
 	var (
 		entries []entry
 		paths   map[string]lockgraph.NodePaths
 		buf     []string
 		joined  []byte
-		known   = make(map[attrsKey]string, n) // per node's attributes, its source ID when nixpkgs, else ""
+		nixID   = make([]string, n) // per node, its source ID when nixpkgs, else ""
 	)
 	readSingles := singlesListed(o, keep)
 	entries = make([]entry, 0, len(at)+o.Before.Nixpkgs.Copies)
@@ -300,14 +420,13 @@ func (o *Outcome) classify(declared []lockgraph.Follows) {
 			listed = src.Nixpkgs || o.Result.Before[src.ID] >= 2 || keep[src.ID]
 		}
 		if src.Nixpkgs {
-			known[keyOfAttrs(node)] = src.ID
-		} else {
-			known[keyOfAttrs(node)] = ""
+			nixID[i] = src.ID
 		}
 		if !listed {
 			continue // a source with one copy, that nobody asked about
 		}
 		path := w.directPath(i, &buf)
+		direct := path != nil
 		if path == nil {
 			if paths == nil {
 				paths = g.Paths()
@@ -320,8 +439,11 @@ func (o *Outcome) classify(declared []lockgraph.Follows) {
 				joined = append(joined, '/')
 			}
 			joined = append(joined, seg...)
+			if direct && strings.IndexByte(seg, '/') >= 0 {
+				direct = false
+			}
 		}
-		entries = append(entries, entry{node: i, root: rootTarget[i], src: src, path: path, lo: start, hi: len(joined)})
+		entries = append(entries, entry{node: i, root: rootTarget[i], src: src, path: path, lo: start, hi: len(joined), direct: direct})
 	}
 	all := string(joined)
 	type sortKey struct {
@@ -349,7 +471,8 @@ func (o *Outcome) classify(declared []lockgraph.Follows) {
 	})
 
 	// Then each listed copy in that order, with its status.
-	pp := newPlanPaths(o.Edits, declared, o.Result.HeldBack)
+	pm, marked := newPlanMarks(w, o.Edits, declared, o.Result.HeldBack)
+	var pp *planPaths          // built when a copy needs it
 	follows := make([]bool, n) // per node, whether it is listed as Follow
 	o.Copies = make([]Copy, len(entries))
 	o.beforeNix = make([]*lockgraph.Node, 0, o.Before.Nixpkgs.Copies)
@@ -374,7 +497,14 @@ func (o *Outcome) classify(declared []lockgraph.Follows) {
 			cp.Status = Root
 		} else {
 			var h *lockgraph.HeldBack
-			cp.Status, cp.Fix, h = pp.status(cp.Path, e.joined)
+			if marked && e.direct {
+				cp.Status, cp.Fix, h = pm.status(i, e.joined)
+			} else {
+				if pp == nil {
+					pp = newPlanPaths(o.Edits, declared, o.Result.HeldBack)
+				}
+				cp.Status, cp.Fix, h = pp.status(cp.Path, e.joined)
+			}
 			if h != nil {
 				cp.Reason, cp.NeedsNix = h.Reason, h.NeedsNix
 			}
@@ -402,7 +532,7 @@ func (o *Outcome) classify(declared []lockgraph.Follows) {
 		o.Before.Groups = []lockgraph.Group{} // as marking a copy of it gave
 	}
 
-	o.afterNix = predictedNixpkgs(o.Result, known)
+	o.afterNix = predictedNixpkgs(o.Result.Predicted, w, nixID)
 	revs := make(map[string]bool, len(o.afterNix))
 	for _, node := range o.afterNix {
 		revs[revisionOf(node)] = true
@@ -440,57 +570,92 @@ func singlesListed(o *Outcome, keep map[string]bool) bool {
 	return false
 }
 
-// predictedNixpkgs returns the reachable nixpkgs nodes of res.Predicted,
-// in no particular order. known maps the attribute sets of the lock's
-// nodes to their source ID when they are nixpkgs, else "": the predicted
-// lock shares its attribute sets with the lock, so SourceOf is needed only
-// for the nodes Predict made anew.
+// predictedNixpkgs returns the reachable nixpkgs nodes of pred (the
+// predicted lock), in no particular order: the nodes walkLock reaches
+// (direct edges breadth first, then follows), the root excluded. nixID is,
+// per node of the lock's walk w, its source ID when it is nixpkgs, else
+// "".
 //
-// The predicted lock is the one Nix writes, which holds only nodes that
-// its root reaches: its nodes are taken as they are, without a walk, when
-// res.After (which counts the reachable copies of each source) has as many
-// copies of their nixpkgs sources as there are nixpkgs nodes. As the
-// reachable ones are among them, they are all of them then. Otherwise the
-// graph is walked.
-func predictedNixpkgs(res *lockgraph.Result, known map[attrsKey]string) []*lockgraph.Node {
-	pred := res.Predicted
+// The predicted lock copies the lock's nodes and shares their attribute
+// sets, so SourceOf is needed only for the nodes whose attributes are not
+// those of the lock node they stand for. Which node that is, is found
+// without looking keys up: the predicted lock is walked alongside the lock,
+// a direct edge of the prediction taken to stand for the lock's direct
+// edge of the same name at the same place in Inputs (a prediction only
+// turns edges into follows, keeping every input's place). That pairing is
+// only a guess, which the attribute sets check: lockgraph never modifies
+// an attribute set in place, so a node whose attribute sets are stored
+// where a lock node's are has that node's source (SourceOf reads nothing
+// else). A wrong or missing guess costs a SourceOf, never a wrong answer.
+func predictedNixpkgs(pred *lockgraph.Graph, w *lockWalk, nixID []string) []*lockgraph.Node {
 	if pred == nil {
 		return nil
 	}
-	nixID := func(node *lockgraph.Node) (string, bool) {
-		id, ok := known[keyOfAttrs(node)]
-		if !ok {
-			if src := lockgraph.SourceOf(node); src.Nixpkgs {
-				id = src.ID
+	pn := pred.Numbers()
+	root, ok := pn.Of(pred.Nodes[pred.Root])
+	if !ok {
+		return nil
+	}
+	const unseen = -2
+	// lockOf is, per node of pred, the walk number in w of the lock node
+	// it stands for, -1 when none is known, unseen before it is reached.
+	lockOf := make([]int32, pn.Len())
+	for i := range lockOf {
+		lockOf[i] = unseen
+	}
+	queue := make([]int32, 0, pn.Len())
+	lockOf[root] = -1
+	if len(w.nodes) > 0 {
+		lockOf[root] = 0
+	}
+	queue = append(queue, root)
+	for q := 0; q < len(queue); q++ {
+		num := queue[q]
+		l := lockOf[num]
+		var lockIns lockgraph.Inputs
+		if l >= 0 {
+			lockIns = w.nodes[l].Inputs
+		}
+		for k, in := range pn.Node(num).Inputs {
+			if in.IsFollows() {
+				continue
+			}
+			t := pn.Target(num, k)
+			if t < 0 || lockOf[t] != unseen {
+				continue
+			}
+			lockOf[t] = -1
+			if k < len(lockIns) && lockIns[k].Name == in.Name && !lockIns[k].IsFollows() {
+				if lt := w.numbers.Target(w.num[l], k); lt >= 0 {
+					lockOf[t] = w.walked[lt]
+				}
+			}
+			queue = append(queue, t)
+		}
+	}
+	if len(queue) < pn.Len() { // some nodes may be reached only through follows
+		direct := len(queue)
+		for q := 0; q < len(queue); q++ {
+			num := queue[q]
+			for k, in := range pn.Node(num).Inputs {
+				if q < direct && !in.IsFollows() {
+					continue // its target was reached above
+				}
+				if t := pn.Target(num, k); t >= 0 && lockOf[t] == unseen {
+					lockOf[t] = -1
+					queue = append(queue, t)
+				}
 			}
 		}
-		return id, id != ""
 	}
 	var nodes []*lockgraph.Node
-	ids := map[string]bool{}
-	for key, node := range pred.Nodes {
-		if node == nil || key == pred.Root {
-			continue
-		}
-		if id, ok := nixID(node); ok {
-			nodes = append(nodes, node)
-			ids[id] = true
-		}
-	}
-	want := 0
-	for id := range ids {
-		want += res.After[id]
-	}
-	if root := pred.Nodes[pred.Root]; root != nil && ids[lockgraph.SourceOf(root).ID] {
-		want-- // After counts the root too
-	}
-	if want == len(nodes) {
-		return nodes
-	}
-	nodes = nodes[:0]
-	pw := walkLock(pred, -1)
-	for _, node := range pw.nodes[min(1, len(pw.nodes)):] {
-		if _, ok := nixID(node); ok {
+	for _, num := range queue[1:] {
+		node := pn.Node(num)
+		if l := lockOf[num]; l > 0 && keyOfAttrs(node) == keyOfAttrs(w.nodes[l]) {
+			if nixID[l] != "" {
+				nodes = append(nodes, node)
+			}
+		} else if lockgraph.SourceOf(node).Nixpkgs {
 			nodes = append(nodes, node)
 		}
 	}

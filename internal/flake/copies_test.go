@@ -351,37 +351,74 @@ func TestWalkLock(t *testing.T) {
 	}
 }
 
-// TestPredictedNixpkgs checks that the predicted lock's nodes are taken as
-// they are only when Result.After accounts for every nixpkgs node, and
-// walked otherwise (a node no edge reaches is no copy).
+// TestPredictedNixpkgs checks the predicted lock's nixpkgs nodes: those
+// reachable (through direct edges or only through follows; a node no edge
+// reaches is no copy), each told by the lock node it stands for when it
+// shares that node's attributes, else by its own source.
 func TestPredictedNixpkgs(t *testing.T) {
 	nixpkgs := func(key, rev string) *lockgraph.Node {
 		return &lockgraph.Node{Key: key, IsFlake: true,
 			Original: lockgraph.NewAttrs(lockgraph.Attr{Key: "owner", Raw: `"NixOS"`}, lockgraph.Attr{Key: "repo", Raw: `"nixpkgs"`}, lockgraph.Attr{Key: "type", Raw: `"github"`}),
 			Locked:   lockgraph.NewAttrs(lockgraph.Attr{Key: "rev", Raw: `"` + rev + `"`}, lockgraph.Attr{Key: "type", Raw: `"github"`})}
 	}
-	g := &lockgraph.Graph{Root: "root", Nodes: map[string]*lockgraph.Node{
-		"root":    {Key: "root", Inputs: lockgraph.NewInputs(lockgraph.Input{Name: "nixpkgs", Target: "nixpkgs"})},
-		"nixpkgs": nixpkgs("nixpkgs", "r1"),
-		"stray":   nixpkgs("stray", "r2"),
+	other := func(key string) *lockgraph.Node {
+		return &lockgraph.Node{Key: key, IsFlake: true,
+			Original: lockgraph.NewAttrs(lockgraph.Attr{Key: "owner", Raw: `"o"`}, lockgraph.Attr{Key: "repo", Raw: `"x"`}, lockgraph.Attr{Key: "type", Raw: `"github"`})}
+	}
+	copyOf := func(n *lockgraph.Node, key string) *lockgraph.Node {
+		c := *n
+		c.Key = key
+		return &c
+	}
+	nix, x := nixpkgs("nixpkgs", "r1"), other("x")
+	lock := &lockgraph.Graph{Root: "root", Nodes: map[string]*lockgraph.Node{
+		"root":    {Key: "root", Inputs: lockgraph.NewInputs(lockgraph.Input{Name: "nixpkgs", Target: "nixpkgs"}, lockgraph.Input{Name: "x", Target: "x"})},
+		"nixpkgs": nix, "x": x,
 	}}
+	w := walkLock(lock, -1)
+	nixID := make([]string, len(w.nodes))
+	for i, n := range w.nodes {
+		if src := lockgraph.SourceOf(n); src.Nixpkgs {
+			nixID[i] = src.ID
+		}
+	}
+	root := func(edges ...lockgraph.Input) *lockgraph.Node {
+		return &lockgraph.Node{Key: "root", Inputs: lockgraph.NewInputs(edges...)}
+	}
 	tests := []struct {
-		name  string
-		after map[string]int
-		want  []string
+		name string
+		pred map[string]*lockgraph.Node
+		want []string
 	}{
-		{"After counts one: walked", map[string]int{"github:nixos/nixpkgs": 1}, []string{"nixpkgs"}},
-		{"no After: walked", nil, []string{"nixpkgs"}},
-		{"After counts both: taken as they are", map[string]int{"github:nixos/nixpkgs": 2}, []string{"nixpkgs", "stray"}},
+		{"the lock itself", lock.Nodes, []string{"nixpkgs"}},
+		{"copies sharing attributes, one renamed", map[string]*lockgraph.Node{
+			"root":      root(lockgraph.Input{Name: "nixpkgs", Target: "nixpkgs_2"}, lockgraph.Input{Name: "x", Target: "x"}),
+			"nixpkgs_2": copyOf(nix, "nixpkgs_2"), "x": copyOf(x, "x")}, []string{"nixpkgs_2"}},
+		{"attributes not shared: read", map[string]*lockgraph.Node{
+			"root":    root(lockgraph.Input{Name: "nixpkgs", Target: "nixpkgs"}, lockgraph.Input{Name: "x", Target: "x"}),
+			"nixpkgs": other("nixpkgs"), "x": nixpkgs("x", "r2")}, []string{"x"}},
+		{"unreachable: no copy", map[string]*lockgraph.Node{
+			"root": root(lockgraph.Input{Name: "x", Target: "x"}), "x": x, "stray": nixpkgs("stray", "r2")}, nil},
+		{"reached only through a follows", map[string]*lockgraph.Node{
+			"root": root(lockgraph.Input{Name: "x", Target: "x"}),
+			"x":    {Key: "x", Original: x.Original, Inputs: lockgraph.NewInputs(lockgraph.Input{Name: "nixpkgs", Target: "f", Follows: []string{"x", "gone"}})},
+			"f":    nixpkgs("f", "r3")}, []string{"f"}},
 	}
 	for _, tt := range tests {
+		pred := &lockgraph.Graph{Root: "root", Nodes: tt.pred}
 		var got []string
-		for _, n := range predictedNixpkgs(&lockgraph.Result{Predicted: g, After: tt.after}, map[attrsKey]string{}) {
+		for _, n := range predictedNixpkgs(pred, w, nixID) {
 			got = append(got, n.Key)
 		}
 		sort.Strings(got)
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
 		}
+		if want := savings.NixpkgsNodes(pred); len(want) != len(got) {
+			t.Errorf("%s: %d nodes, savings.NixpkgsNodes %d", tt.name, len(got), len(want))
+		}
+	}
+	if got := predictedNixpkgs(nil, w, nixID); got != nil {
+		t.Errorf("no prediction: %v", got)
 	}
 }
