@@ -1,6 +1,7 @@
 package flake
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 
@@ -447,6 +448,11 @@ func (o *Outcome) classify(declared []lockgraph.Follows) {
 	}
 	all := string(joined)
 	type sortKey struct {
+		// head is joined's first 8 bytes, big-endian, zero-padded: when
+		// two heads differ they order as the strings do (a shorter string
+		// pads with zeros, which sort before any byte that differs), so
+		// most comparisons are of integers.
+		head   uint64
 		joined string
 		at     int32 // in entries
 		root   bool
@@ -455,7 +461,7 @@ func (o *Outcome) classify(declared []lockgraph.Follows) {
 	for k := range entries {
 		e := &entries[k]
 		e.joined = all[e.lo:e.hi]
-		order[k] = sortKey{e.joined, int32(k), e.root}
+		order[k] = sortKey{headOf(e.joined), e.joined, int32(k), e.root}
 	}
 	slices.SortFunc(order, func(x, y sortKey) int {
 		if x.root != y.root {
@@ -463,6 +469,9 @@ func (o *Outcome) classify(declared []lockgraph.Follows) {
 				return -1
 			}
 			return 1
+		}
+		if x.head != y.head {
+			return cmp.Compare(x.head, y.head)
 		}
 		if c := strings.Compare(x.joined, y.joined); c != 0 {
 			return c
@@ -540,6 +549,19 @@ func (o *Outcome) classify(declared []lockgraph.Follows) {
 	o.After = NixpkgsCount{Copies: len(o.afterNix), Revisions: len(revs)}
 }
 
+// headOf returns s's first 8 bytes as a big-endian integer, padded with
+// zero bytes when s is shorter.
+func headOf(s string) uint64 {
+	var h uint64
+	for i := range 8 {
+		h <<= 8
+		if i < len(s) {
+			h |= uint64(s[i])
+		}
+	}
+	return h
+}
+
 // singlesListed reports whether some node that is the only copy of its
 // source (in no group of o.Before) may be listed: it is a nixpkgs copy
 // (o.Before counts more nixpkgs copies than its groups hold), a source
@@ -600,17 +622,12 @@ func predictedNixpkgs(pred *lockgraph.Graph, w *lockWalk, nixID []string) []*loc
 	// lockOf is, per node of pred, the walk number in w of the lock node
 	// it stands for, -1 when none is known, unseen before it is reached.
 	lockOf := make([]int32, pn.Len())
-	for i := range lockOf {
-		lockOf[i] = unseen
-	}
 	queue := make([]int32, 0, pn.Len())
-	lockOf[root] = -1
-	if len(w.nodes) > 0 {
-		lockOf[root] = 0
-	}
-	queue = append(queue, root)
-	for q := 0; q < len(queue); q++ {
-		num := queue[q]
+	// reach marks the unseen targets of num's direct edges as reached,
+	// each paired with the target of the lock's edge at the same place
+	// when that has the same name and is direct too, and queues them
+	// when enqueue is set.
+	reach := func(num int32, enqueue bool) {
 		l := lockOf[num]
 		var lockIns lockgraph.Inputs
 		if l >= 0 {
@@ -630,7 +647,41 @@ func predictedNixpkgs(pred *lockgraph.Graph, w *lockWalk, nixID []string) []*loc
 					lockOf[t] = w.walked[lt]
 				}
 			}
-			queue = append(queue, t)
+			if enqueue {
+				queue = append(queue, t)
+			}
+		}
+	}
+	start := func() {
+		for i := range lockOf {
+			lockOf[i] = unseen
+		}
+		lockOf[root] = -1
+		if len(w.nodes) > 0 {
+			lockOf[root] = 0
+		}
+	}
+	// A prediction numbers its nodes in the order a depth-first walk of
+	// direct edges from the root first reaches them, so each node is
+	// reached from one numbered before it: the nodes are then taken in
+	// number order (their memory's order), and they are all reachable.
+	// When some node is not reached from one before it, the graph is
+	// walked breadth first instead.
+	start()
+	inOrder := root == 0
+	for num := int32(0); inOrder && num < int32(pn.Len()); num++ {
+		if lockOf[num] == unseen {
+			inOrder = false
+			break
+		}
+		reach(num, false)
+		queue = append(queue, num)
+	}
+	if !inOrder {
+		start()
+		queue = append(queue[:0], root)
+		for q := 0; q < len(queue); q++ {
+			reach(queue[q], true)
 		}
 	}
 	if len(queue) < pn.Len() { // some nodes may be reached only through follows

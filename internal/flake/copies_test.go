@@ -404,8 +404,29 @@ func TestPredictedNixpkgs(t *testing.T) {
 			"x":    {Key: "x", Original: x.Original, Inputs: lockgraph.NewInputs(lockgraph.Input{Name: "nixpkgs", Target: "f", Follows: []string{"x", "gone"}})},
 			"f":    nixpkgs("f", "r3")}, []string{"f"}},
 	}
+	// Numbered in key order, "0" first: taken in number order when each
+	// node is reached from one numbered before it, else walked.
+	tests = append(tests, []struct {
+		name string
+		pred map[string]*lockgraph.Node
+		want []string
+	}{
+		{"in number order", map[string]*lockgraph.Node{
+			"0": {Key: "0", Inputs: lockgraph.NewInputs(lockgraph.Input{Name: "nixpkgs", Target: "a"})},
+			"a": {Key: "a", Original: nix.Original, Inputs: lockgraph.NewInputs(lockgraph.Input{Name: "x", Target: "b"})},
+			"b": nixpkgs("b", "r4")}, []string{"a", "b"}},
+		{"not in number order", map[string]*lockgraph.Node{
+			"0": {Key: "0", Inputs: lockgraph.NewInputs(lockgraph.Input{Name: "z", Target: "z"})},
+			"a": nixpkgs("a", "r5"),
+			"s": nixpkgs("s", "r6"), // unreachable
+			"z": {Key: "z", Inputs: lockgraph.NewInputs(lockgraph.Input{Name: "nixpkgs", Target: "a"})}}, []string{"a"}},
+	}...)
 	for _, tt := range tests {
-		pred := &lockgraph.Graph{Root: "root", Nodes: tt.pred}
+		root := "root"
+		if tt.pred["0"] != nil {
+			root = "0"
+		}
+		pred := &lockgraph.Graph{Root: root, Nodes: tt.pred}
 		var got []string
 		for _, n := range predictedNixpkgs(pred, w, nixID) {
 			got = append(got, n.Key)
