@@ -50,8 +50,12 @@ type lockWalk struct {
 // unknown: when the direct edges reach that many, no node can be reached
 // only through follows and the follows edges are not looked at.
 func walkLock(g *lockgraph.Graph, reachable int) *lockWalk {
+	return walkNumbered(g, g.Numbers(), reachable)
+}
+
+// walkNumbered is walkLock with g's numbering given.
+func walkNumbered(g *lockgraph.Graph, nb lockgraph.Numbers, reachable int) *lockWalk {
 	size := max(reachable+1, 0)
-	nb := g.Numbers()
 	w := &lockWalk{numbers: nb, walked: make([]int32, nb.Len()), num: make([]int32, 0, size), keys: make([]string, 0, size),
 		nodes: make([]*lockgraph.Node, 0, size), parent: make([]int32, 0, size), edge: make([]string, 0, size),
 		depth: make([]int32, 0, size)}
@@ -340,28 +344,25 @@ func kindOf(n *lockgraph.Node) string {
 func (o *Outcome) classify(declared []lockgraph.Follows) {
 	fl := o.Flake
 	g := fl.Graph
-	w := walkLock(g, o.Before.Nodes)
+	nb := g.Numbers()
+	// The walk and what Analyze found about the grouped copies are
+	// independent: on a big lock they are found side by side.
+	parallel := nb.Len() >= parallelNodes
+	var (
+		w  *lockWalk
+		gc *groupedCopies
+	)
+	concurrently(parallel, func() { w = walkNumbered(g, nb, o.Before.Nodes) }, func() { gc = groupCopies(g, nb, o.Before.Groups) })
 	n := int32(len(w.nodes))
-
-	// What Analyze found about the grouped copies; at lists the node of
-	// each group's copies in turn.
-	grouped := make([]*lockgraph.Copy, n)
-	groupOf := make([]int32, n)
-	total := 0
-	for _, grp := range o.Before.Groups {
-		total += len(grp.Copies)
-	}
-	at := make([]int32, 0, total)
-	for gi := range o.Before.Groups {
-		grp := &o.Before.Groups[gi]
-		for j := range grp.Copies {
-			i, ok := w.find(g, grp.Copies[j].Key)
-			if !ok {
-				i = -1
-			} else {
-				grouped[i], groupOf[i] = &grp.Copies[j], int32(gi)
-			}
-			at = append(at, i)
+	// copyAt is, per walked node, 1 + its index in gc, 0 when it is in no
+	// group; at is, per copy of gc, its walked node, -1 when none.
+	copyAt := make([]int32, n)
+	at := make([]int32, len(gc.num))
+	for k, num := range gc.num {
+		at[k] = -1
+		if num >= 0 && w.walked[num] >= 0 {
+			at[k] = w.walked[num]
+			copyAt[at[k]] = int32(k + 1)
 		}
 	}
 	rootTarget := make([]bool, n)
@@ -408,145 +409,158 @@ func (o *Outcome) classify(declared []lockgraph.Follows) {
 	entries = make([]entry, 0, len(at)+o.Before.Nixpkgs.Copies)
 	joined = make([]byte, 0, 32*cap(entries)) // a guess: paths are short
 	buf = make([]string, 3*cap(entries))      // carved by directPath
-	for i := int32(1); i < n; i++ {
-		node := w.nodes[i]
-		var src lockgraph.Source
-		listed := false
-		switch {
-		case grouped[i] != nil:
-			src = o.Before.Groups[groupOf[i]].Source
-			listed = groupListed[groupOf[i]]
-		case readSingles:
-			src = lockgraph.SourceOf(node)
-			listed = src.Nixpkgs || o.Result.Before[src.ID] >= 2 || keep[src.ID]
-		}
-		if src.Nixpkgs {
-			nixID[i] = src.ID
-		}
-		if !listed {
-			continue // a source with one copy, that nobody asked about
-		}
-		path := w.directPath(i, &buf)
-		direct := path != nil
-		if path == nil {
-			if paths == nil {
-				paths = g.Paths()
+	// The listing needs the walk only, and so do the plan's marks.
+	var (
+		pm     *planMarks
+		marked bool
+	)
+	concurrently(parallel, func() {
+		for i := int32(1); i < n; i++ {
+			var src lockgraph.Source
+			listed := false
+			switch c := copyAt[i]; {
+			case c > 0:
+				gi := gc.group[c-1]
+				src = o.Before.Groups[gi].Source
+				listed = groupListed[gi]
+			case readSingles:
+				src = lockgraph.SourceOf(w.nodes[i])
+				listed = src.Nixpkgs || o.Result.Before[src.ID] >= 2 || keep[src.ID]
 			}
-			path = paths[w.keys[i]].Canonical
-		}
-		start := len(joined)
-		for k, seg := range path {
-			if k > 0 {
-				joined = append(joined, '/')
+			if src.Nixpkgs {
+				nixID[i] = src.ID
 			}
-			joined = append(joined, seg...)
-			if direct && strings.IndexByte(seg, '/') >= 0 {
-				direct = false
+			if !listed {
+				continue // a source with one copy, that nobody asked about
 			}
-		}
-		entries = append(entries, entry{node: i, root: rootTarget[i], src: src, path: path, lo: start, hi: len(joined), direct: direct})
-	}
-	all := string(joined)
-	type sortKey struct {
-		// head is joined's first 8 bytes, big-endian, zero-padded: when
-		// two heads differ they order as the strings do (a shorter string
-		// pads with zeros, which sort before any byte that differs), so
-		// most comparisons are of integers.
-		head   uint64
-		joined string
-		at     int32 // in entries
-		root   bool
-	}
-	order := make([]sortKey, len(entries))
-	for k := range entries {
-		e := &entries[k]
-		e.joined = all[e.lo:e.hi]
-		order[k] = sortKey{headOf(e.joined), e.joined, int32(k), e.root}
-	}
-	slices.SortFunc(order, func(x, y sortKey) int {
-		if x.root != y.root {
-			if x.root {
-				return -1
-			}
-			return 1
-		}
-		if x.head != y.head {
-			return cmp.Compare(x.head, y.head)
-		}
-		if c := strings.Compare(x.joined, y.joined); c != 0 {
-			return c
-		}
-		return strings.Compare(w.keys[entries[x.at].node], w.keys[entries[y.at].node])
-	})
-
-	// Then each listed copy in that order, with its status.
-	pm, marked := newPlanMarks(w, o.Edits, declared, o.Result.HeldBack)
-	var pp *planPaths          // built when a copy needs it
-	follows := make([]bool, n) // per node, whether it is listed as Follow
-	o.Copies = make([]Copy, len(entries))
-	o.beforeNix = make([]*lockgraph.Node, 0, o.Before.Nixpkgs.Copies)
-	nixFollow := 0
-	for k, sk := range order {
-		e := &entries[sk.at]
-		i, node := e.node, w.nodes[e.node]
-		cp := &o.Copies[k]
-		*cp = Copy{Key: w.keys[i], Path: e.path, Source: e.src}
-		if c := grouped[i]; c != nil {
-			cp.Source.Kind = kindOf(node) // a group's is its first copy's
-			cp.Branch, cp.Rev = c.Branch, c.Rev
-		} else {
-			cp.Branch, cp.Rev = lockgraph.BranchOf(node), node.Locked.String("rev")
-		}
-		if fl.Inputs != nil && len(cp.Path) > 0 {
-			if in := fl.Inputs.Inputs[cp.Path[0]]; in != nil && in.Line > 0 {
-				cp.Line = in.Line
-			}
-		}
-		if e.root {
-			cp.Status = Root
-		} else {
-			var h *lockgraph.HeldBack
-			if marked && e.direct {
-				cp.Status, cp.Fix, h = pm.status(i, e.joined)
-			} else {
-				if pp == nil {
-					pp = newPlanPaths(o.Edits, declared, o.Result.HeldBack)
+			path := w.directPath(i, &buf)
+			direct := path != nil
+			if path == nil {
+				if paths == nil {
+					paths = g.Paths()
 				}
-				cp.Status, cp.Fix, h = pp.status(cp.Path, e.joined)
+				path = paths[w.keys[i]].Canonical
 			}
-			if h != nil {
-				cp.Reason, cp.NeedsNix = h.Reason, h.NeedsNix
+			start := len(joined)
+			for k, seg := range path {
+				if k > 0 {
+					joined = append(joined, '/')
+				}
+				joined = append(joined, seg...)
+				if direct && strings.IndexByte(seg, '/') >= 0 {
+					direct = false
+				}
+			}
+			entries = append(entries, entry{node: i, root: rootTarget[i], src: src, path: path, lo: start, hi: len(joined), direct: direct})
+		}
+	}, func() { pm, marked = newPlanMarks(w, o.Edits, declared, o.Result.HeldBack) })
+
+	// The predicted lock's nixpkgs copies need the nodes' sources only:
+	// they are counted while the copies are sorted and given their status.
+	var (
+		follows   = make([]bool, n) // per node, whether it is listed as Follow
+		nixFollow = 0
+		afterNix  []*lockgraph.Node
+		revs      map[string]bool
+	)
+	concurrently(parallel, func() {
+		all := string(joined)
+		type sortKey struct {
+			// head is joined's first 8 bytes, big-endian, zero-padded: when
+			// two heads differ they order as the strings do (a shorter string
+			// pads with zeros, which sort before any byte that differs), so
+			// most comparisons are of integers.
+			head   uint64
+			joined string
+			at     int32 // in entries
+			root   bool
+		}
+		order := make([]sortKey, len(entries))
+		for k := range entries {
+			e := &entries[k]
+			e.joined = all[e.lo:e.hi]
+			order[k] = sortKey{headOf(e.joined), e.joined, int32(k), e.root}
+		}
+		slices.SortFunc(order, func(x, y sortKey) int {
+			if x.root != y.root {
+				if x.root {
+					return -1
+				}
+				return 1
+			}
+			if x.head != y.head {
+				return cmp.Compare(x.head, y.head)
+			}
+			if c := strings.Compare(x.joined, y.joined); c != 0 {
+				return c
+			}
+			return strings.Compare(w.keys[entries[x.at].node], w.keys[entries[y.at].node])
+		})
+
+		// Then each listed copy in that order, with its status.
+		var pp *planPaths // built when a copy needs it
+		o.Copies = make([]Copy, len(entries))
+		o.beforeNix = make([]*lockgraph.Node, 0, o.Before.Nixpkgs.Copies)
+		for k, sk := range order {
+			e := &entries[sk.at]
+			i, node := e.node, w.nodes[e.node]
+			cp := &o.Copies[k]
+			*cp = Copy{Key: w.keys[i], Path: e.path, Source: e.src}
+			if c := copyAt[i]; c > 0 {
+				cp.Source.Kind = gc.kind[c-1] // a group's is its first copy's
+				cp.Branch, cp.Rev = gc.copies[c-1].Branch, gc.copies[c-1].Rev
+			} else {
+				cp.Branch, cp.Rev = lockgraph.BranchOf(node), node.Locked.String("rev")
+			}
+			if fl.Inputs != nil && len(cp.Path) > 0 {
+				if in := fl.Inputs.Inputs[cp.Path[0]]; in != nil && in.Line > 0 {
+					cp.Line = in.Line
+				}
+			}
+			if e.root {
+				cp.Status = Root
+			} else {
+				var h *lockgraph.HeldBack
+				if marked && e.direct {
+					cp.Status, cp.Fix, h = pm.status(i, e.joined)
+				} else {
+					if pp == nil {
+						pp = newPlanPaths(o.Edits, declared, o.Result.HeldBack)
+					}
+					cp.Status, cp.Fix, h = pp.status(cp.Path, e.joined)
+				}
+				if h != nil {
+					cp.Reason, cp.NeedsNix = h.Reason, h.NeedsNix
+				}
+			}
+			follows[i] = cp.Status == Follow
+			if cp.Source.Nixpkgs {
+				o.beforeNix = append(o.beforeNix, node)
+				if follows[i] {
+					nixFollow++
+				}
 			}
 		}
-		follows[i] = cp.Status == Follow
-		if cp.Source.Nixpkgs {
-			o.beforeNix = append(o.beforeNix, node)
-			if follows[i] {
-				nixFollow++
-			}
+
+	}, func() {
+		afterNix = predictedNixpkgs(o.Result.Predicted, w, nixID)
+		revs = make(map[string]bool, len(afterNix))
+		for _, node := range afterNix {
+			revs[revisionOf(node)] = true
 		}
-	}
+	})
+	o.afterNix = afterNix
+	o.After = NixpkgsCount{Copies: len(afterNix), Revisions: len(revs)}
 
 	// Analyze's report is this outcome's own: mark it in place.
-	k := 0
-	for gi := range o.Before.Groups {
-		grp := &o.Before.Groups[gi]
-		for j := range grp.Copies {
-			grp.Copies[j].CouldFollowRoot = at[k] >= 0 && follows[at[k]]
-			k++
-		}
+	for k, c := range gc.copies {
+		c.CouldFollowRoot = at[k] >= 0 && follows[at[k]]
 	}
 	o.Before.Nixpkgs.CouldFollowRoot = nixFollow
 	if o.Before.Groups == nil {
 		o.Before.Groups = []lockgraph.Group{} // as marking a copy of it gave
 	}
 
-	o.afterNix = predictedNixpkgs(o.Result.Predicted, w, nixID)
-	revs := make(map[string]bool, len(o.afterNix))
-	for _, node := range o.afterNix {
-		revs[revisionOf(node)] = true
-	}
-	o.After = NixpkgsCount{Copies: len(o.afterNix), Revisions: len(revs)}
 }
 
 // headOf returns s's first 8 bytes as a big-endian integer, padded with
@@ -560,6 +574,51 @@ func headOf(s string) uint64 {
 		}
 	}
 	return h
+}
+
+// groupedCopies are the copies of a report's groups, in turn, with what
+// classify needs of each.
+type groupedCopies struct {
+	copies []*lockgraph.Copy
+	// group is each copy's group (its index in the report), num its node's
+	// number in the graph's numbering (-1 when its key names no node), kind
+	// its node's fetcher type (kindOf), set at the last copy of each node
+	// (a report Analyze made has one copy per node), the one classify reads.
+	group []int32
+	num   []int32
+	kind  []string
+}
+
+// groupCopies finds the nodes of the groups' copies in g by key, then
+// reads their fetcher types in number order, which is the order Load
+// stored the nodes in: on a big lock, reading them in any other order
+// waits on memory for most nodes.
+func groupCopies(g *lockgraph.Graph, nb lockgraph.Numbers, groups []lockgraph.Group) *groupedCopies {
+	total := 0
+	for _, grp := range groups {
+		total += len(grp.Copies)
+	}
+	gc := &groupedCopies{copies: make([]*lockgraph.Copy, 0, total), group: make([]int32, 0, total),
+		num: make([]int32, 0, total), kind: make([]string, total)}
+	copyOf := make([]int32, nb.Len()) // per node, 1 + its last copy's index in gc, 0 when none
+	for gi := range groups {
+		for j := range groups[gi].Copies {
+			c := &groups[gi].Copies[j]
+			num, ok := nb.Of(g.Nodes[c.Key])
+			if !ok {
+				num = -1
+			} else {
+				copyOf[num] = int32(len(gc.num) + 1)
+			}
+			gc.copies, gc.group, gc.num = append(gc.copies, c), append(gc.group, int32(gi)), append(gc.num, num)
+		}
+	}
+	for num, k := range copyOf {
+		if k > 0 {
+			gc.kind[k-1] = kindOf(nb.Node(int32(num)))
+		}
+	}
+	return gc
 }
 
 // singlesListed reports whether some node that is the only copy of its

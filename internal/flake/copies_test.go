@@ -256,6 +256,8 @@ func TestClassifyAsDefinedCorpus(t *testing.T) {
 func TestClassifyAsDefinedGenerated(t *testing.T) {
 	for name, lock := range map[string][]byte{
 		"tree": genlock.Generate(3000), "wide": genlock.Wide(3000), "merged": genlock.Merged(23),
+		// Above parallelNodes: classify runs its steps concurrently.
+		"tree-5k": genlock.Generate(5000), "wide-5k": genlock.Wide(5000),
 	} {
 		dir := t.TempDir()
 		nix, err := genlock.FlakeNix(lock)
