@@ -445,3 +445,90 @@ func TestPredictedNixpkgs(t *testing.T) {
 		t.Errorf("no prediction: %v", got)
 	}
 }
+
+// TestPlanMarksAsPlanPaths checks planMarks against planPaths at every
+// walked node's direct path (when no segment has a '/'), over the corpus
+// flakes, the generated shapes and a hand-built lock whose paths join
+// alike ("a/b" as one segment or two).
+func TestPlanMarksAsPlanPaths(t *testing.T) {
+	check := func(t *testing.T, w *lockWalk, edits []rewrite.Edit, declared []lockgraph.Follows, held []lockgraph.HeldBack) {
+		t.Helper()
+		pm, ok := newPlanMarks(w, edits, declared, held)
+		if !ok {
+			return // classify uses planPaths then
+		}
+		pp := newPlanPaths(edits, declared, held)
+		var buf []string
+		for i := int32(1); i < int32(len(w.nodes)); i++ {
+			path := w.directPath(i, &buf)
+			if path == nil {
+				continue
+			}
+			slashed := false
+			for _, seg := range path {
+				slashed = slashed || strings.Contains(seg, "/")
+			}
+			if slashed {
+				continue
+			}
+			joined := lockgraph.JoinPath(path)
+			s, fix, h := pm.status(i, joined)
+			ws, wfix, wh := pp.status(path, joined)
+			if s != ws || fix != wfix || h != wh {
+				t.Fatalf("%q: planMarks %v %q %v, planPaths %v %q %v", path, s, fix, h, ws, wfix, wh)
+			}
+		}
+	}
+	dirs := map[string]string{} // name → flake directory
+	for _, lock := range testenv.CorpusFiles(t, "flake.lock") {
+		dirs[filepath.Base(filepath.Dir(lock))] = filepath.Dir(lock)
+	}
+	for name, lock := range map[string][]byte{"tree": genlock.Generate(3000), "wide": genlock.Wide(3000), "merged": genlock.Merged(23)} {
+		dir := t.TempDir()
+		nix, err := genlock.FlakeNix(lock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for file, data := range map[string][]byte{"flake.lock": lock, "flake.nix": nix} {
+			if err := os.WriteFile(filepath.Join(dir, file), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dirs[name] = dir
+	}
+	for name, dir := range dirs {
+		fl, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range classifyPolicies {
+			t.Run(name+"/"+p.name, func(t *testing.T) {
+				out, err := fl.Plan(p.opts)
+				if err != nil {
+					return
+				}
+				declared, _ := lockFollows(fl.Inputs, fl.Graph)
+				check(t, walkLock(fl.Graph, -1), out.Edits, declared, out.Result.HeldBack)
+			})
+		}
+	}
+
+	// a/b is a node's direct path; "a/b" as one segment is another's.
+	g := &lockgraph.Graph{Root: "root", Nodes: map[string]*lockgraph.Node{
+		"root": {Key: "root", Inputs: lockgraph.NewInputs(lockgraph.Input{Name: "a", Target: "a"}, lockgraph.Input{Name: "a/b", Target: "ab"})},
+		"a":    {Key: "a", Inputs: lockgraph.NewInputs(lockgraph.Input{Name: "b", Target: "b"})},
+		"b":    {Key: "b", Inputs: lockgraph.NewInputs(lockgraph.Input{Name: "c", Target: "c"})},
+		"ab":   {Key: "ab"}, "c": {Key: "c"},
+	}}
+	w := walkLock(g, -1)
+	edits := []rewrite.Edit{rewrite.AddFollows{Path: []string{"a", "b"}, Target: "nixpkgs"}}
+	check(t, w, edits, []lockgraph.Follows{{Input: []string{"x"}, Target: []string{"y"}}}, nil)
+	if _, ok := newPlanMarks(w, []rewrite.Edit{rewrite.AddFollows{Path: []string{"a/b"}, Target: "nixpkgs"}}, nil, nil); ok {
+		t.Error("a plan path with a '/' in a segment: planMarks claims to be exact")
+	}
+	pm, _ := newPlanMarks(w, edits, nil, nil)
+	c, _ := w.find(g, "c")
+	if s, _, _ := pm.status(c, "a/b/c"); s != Follow {
+		t.Errorf("a/b/c: %v, want Follow (a/b follows)", s)
+	}
+}
