@@ -6,14 +6,22 @@ import (
 	"testing"
 
 	"github.com/flakedup/flakedup/internal/genlock"
+	"github.com/flakedup/flakedup/internal/testenv"
+	"github.com/flakedup/flakedup/lockgraph"
 )
 
 // benchFlake writes a generated n-node flake (lock and flake.nix) and
 // loads it.
 func benchFlake(b *testing.B, n int) *Flake {
 	b.Helper()
+	return benchFlakeOf(b, genlock.Generate(n))
+}
+
+// benchFlakeOf writes a flake of the given lock (with the flake.nix
+// genlock.FlakeNix gives it) and loads it.
+func benchFlakeOf(b *testing.B, lock []byte) *Flake {
+	b.Helper()
 	dir := b.TempDir()
-	lock := genlock.Generate(n)
 	nix, err := genlock.FlakeNix(lock)
 	if err != nil {
 		b.Fatal(err)
@@ -62,7 +70,13 @@ func BenchmarkPlanAndEdit10k(b *testing.B) {
 // benchOutcome plans a generated n-node flake once.
 func benchOutcome(b *testing.B, n int) *Outcome {
 	b.Helper()
-	out, err := benchFlake(b, n).Plan(Options{})
+	return benchOutcomeOf(b, benchFlake(b, n))
+}
+
+// benchOutcomeOf plans fl once.
+func benchOutcomeOf(b *testing.B, fl *Flake) *Outcome {
+	b.Helper()
+	out, err := fl.Plan(Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -73,7 +87,18 @@ func benchOutcome(b *testing.B, n int) *Outcome {
 // on a generated 100,000-node flake: every copy's status, Before marked,
 // the predicted lock's nixpkgs copies.
 func BenchmarkClassify100k(b *testing.B) {
-	out := benchOutcome(b, 100_000)
+	benchClassify(b, benchOutcome(b, 100_000))
+}
+
+// BenchmarkClassifyWide100k is BenchmarkClassify100k on the wide shape
+// (genlock.Wide: copies reached by two names).
+func BenchmarkClassifyWide100k(b *testing.B) {
+	benchClassify(b, benchOutcomeOf(b, benchFlakeOf(b, genlock.Wide(100_000))))
+}
+
+// benchClassify classifies out again and again.
+func benchClassify(b *testing.B, out *Outcome) {
+	b.Helper()
 	inputs := out.Flake.Inputs
 	declared, _ := lockFollows(inputs, out.Flake.Graph)
 	b.ReportAllocs()
@@ -90,5 +115,31 @@ func BenchmarkWalkLock100k(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		walkLock(g, -1)
+	}
+}
+
+// BenchmarkClassifyCorpus classifies every corpus flake once per
+// iteration (real locks are small: the cost there is the fixed part).
+func BenchmarkClassifyCorpus(b *testing.B) {
+	var outs []*Outcome
+	var declared [][]lockgraph.Follows
+	for _, lock := range testenv.CorpusFiles(b, "flake.lock") {
+		fl, err := Load(filepath.Dir(lock))
+		if err != nil {
+			continue
+		}
+		out, err := fl.Plan(Options{})
+		if err != nil {
+			continue
+		}
+		d, _ := lockFollows(out.Flake.Inputs, out.Flake.Graph)
+		outs, declared = append(outs, out), append(declared, d)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for k, out := range outs {
+			out.classify(declared[k])
+		}
 	}
 }

@@ -256,6 +256,8 @@ func TestClassifyAsDefinedCorpus(t *testing.T) {
 func TestClassifyAsDefinedGenerated(t *testing.T) {
 	for name, lock := range map[string][]byte{
 		"tree": genlock.Generate(3000), "wide": genlock.Wide(3000), "merged": genlock.Merged(23),
+		// Above parallelNodes: classify runs its steps concurrently.
+		"tree-5k": genlock.Generate(5000), "wide-5k": genlock.Wide(5000),
 	} {
 		dir := t.TempDir()
 		nix, err := genlock.FlakeNix(lock)
@@ -351,37 +353,182 @@ func TestWalkLock(t *testing.T) {
 	}
 }
 
-// TestPredictedNixpkgs checks that the predicted lock's nodes are taken as
-// they are only when Result.After accounts for every nixpkgs node, and
-// walked otherwise (a node no edge reaches is no copy).
+// TestPredictedNixpkgs checks the predicted lock's nixpkgs nodes: those
+// reachable (through direct edges or only through follows; a node no edge
+// reaches is no copy), each told by the lock node it stands for when it
+// shares that node's attributes, else by its own source.
 func TestPredictedNixpkgs(t *testing.T) {
 	nixpkgs := func(key, rev string) *lockgraph.Node {
 		return &lockgraph.Node{Key: key, IsFlake: true,
 			Original: lockgraph.NewAttrs(lockgraph.Attr{Key: "owner", Raw: `"NixOS"`}, lockgraph.Attr{Key: "repo", Raw: `"nixpkgs"`}, lockgraph.Attr{Key: "type", Raw: `"github"`}),
 			Locked:   lockgraph.NewAttrs(lockgraph.Attr{Key: "rev", Raw: `"` + rev + `"`}, lockgraph.Attr{Key: "type", Raw: `"github"`})}
 	}
-	g := &lockgraph.Graph{Root: "root", Nodes: map[string]*lockgraph.Node{
-		"root":    {Key: "root", Inputs: lockgraph.NewInputs(lockgraph.Input{Name: "nixpkgs", Target: "nixpkgs"})},
-		"nixpkgs": nixpkgs("nixpkgs", "r1"),
-		"stray":   nixpkgs("stray", "r2"),
-	}}
-	tests := []struct {
-		name  string
-		after map[string]int
-		want  []string
-	}{
-		{"After counts one: walked", map[string]int{"github:nixos/nixpkgs": 1}, []string{"nixpkgs"}},
-		{"no After: walked", nil, []string{"nixpkgs"}},
-		{"After counts both: taken as they are", map[string]int{"github:nixos/nixpkgs": 2}, []string{"nixpkgs", "stray"}},
+	other := func(key string) *lockgraph.Node {
+		return &lockgraph.Node{Key: key, IsFlake: true,
+			Original: lockgraph.NewAttrs(lockgraph.Attr{Key: "owner", Raw: `"o"`}, lockgraph.Attr{Key: "repo", Raw: `"x"`}, lockgraph.Attr{Key: "type", Raw: `"github"`})}
 	}
+	copyOf := func(n *lockgraph.Node, key string) *lockgraph.Node {
+		c := *n
+		c.Key = key
+		return &c
+	}
+	nix, x := nixpkgs("nixpkgs", "r1"), other("x")
+	lock := &lockgraph.Graph{Root: "root", Nodes: map[string]*lockgraph.Node{
+		"root":    {Key: "root", Inputs: lockgraph.NewInputs(lockgraph.Input{Name: "nixpkgs", Target: "nixpkgs"}, lockgraph.Input{Name: "x", Target: "x"})},
+		"nixpkgs": nix, "x": x,
+	}}
+	w := walkLock(lock, -1)
+	nixID := make([]string, len(w.nodes))
+	for i, n := range w.nodes {
+		if src := lockgraph.SourceOf(n); src.Nixpkgs {
+			nixID[i] = src.ID
+		}
+	}
+	root := func(edges ...lockgraph.Input) *lockgraph.Node {
+		return &lockgraph.Node{Key: "root", Inputs: lockgraph.NewInputs(edges...)}
+	}
+	tests := []struct {
+		name string
+		pred map[string]*lockgraph.Node
+		want []string
+	}{
+		{"the lock itself", lock.Nodes, []string{"nixpkgs"}},
+		{"copies sharing attributes, one renamed", map[string]*lockgraph.Node{
+			"root":      root(lockgraph.Input{Name: "nixpkgs", Target: "nixpkgs_2"}, lockgraph.Input{Name: "x", Target: "x"}),
+			"nixpkgs_2": copyOf(nix, "nixpkgs_2"), "x": copyOf(x, "x")}, []string{"nixpkgs_2"}},
+		{"attributes not shared: read", map[string]*lockgraph.Node{
+			"root":    root(lockgraph.Input{Name: "nixpkgs", Target: "nixpkgs"}, lockgraph.Input{Name: "x", Target: "x"}),
+			"nixpkgs": other("nixpkgs"), "x": nixpkgs("x", "r2")}, []string{"x"}},
+		{"unreachable: no copy", map[string]*lockgraph.Node{
+			"root": root(lockgraph.Input{Name: "x", Target: "x"}), "x": x, "stray": nixpkgs("stray", "r2")}, nil},
+		{"reached only through a follows", map[string]*lockgraph.Node{
+			"root": root(lockgraph.Input{Name: "x", Target: "x"}),
+			"x":    {Key: "x", Original: x.Original, Inputs: lockgraph.NewInputs(lockgraph.Input{Name: "nixpkgs", Target: "f", Follows: []string{"x", "gone"}})},
+			"f":    nixpkgs("f", "r3")}, []string{"f"}},
+	}
+	// Numbered in key order, "0" first: taken in number order when each
+	// node is reached from one numbered before it, else walked.
+	tests = append(tests, []struct {
+		name string
+		pred map[string]*lockgraph.Node
+		want []string
+	}{
+		{"in number order", map[string]*lockgraph.Node{
+			"0": {Key: "0", Inputs: lockgraph.NewInputs(lockgraph.Input{Name: "nixpkgs", Target: "a"})},
+			"a": {Key: "a", Original: nix.Original, Inputs: lockgraph.NewInputs(lockgraph.Input{Name: "x", Target: "b"})},
+			"b": nixpkgs("b", "r4")}, []string{"a", "b"}},
+		{"not in number order", map[string]*lockgraph.Node{
+			"0": {Key: "0", Inputs: lockgraph.NewInputs(lockgraph.Input{Name: "z", Target: "z"})},
+			"a": nixpkgs("a", "r5"),
+			"s": nixpkgs("s", "r6"), // unreachable
+			"z": {Key: "z", Inputs: lockgraph.NewInputs(lockgraph.Input{Name: "nixpkgs", Target: "a"})}}, []string{"a"}},
+	}...)
 	for _, tt := range tests {
+		root := "root"
+		if tt.pred["0"] != nil {
+			root = "0"
+		}
+		pred := &lockgraph.Graph{Root: root, Nodes: tt.pred}
 		var got []string
-		for _, n := range predictedNixpkgs(&lockgraph.Result{Predicted: g, After: tt.after}, map[attrsKey]string{}) {
+		for _, n := range predictedNixpkgs(pred, w, nixID) {
 			got = append(got, n.Key)
 		}
 		sort.Strings(got)
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
 		}
+		if want := savings.NixpkgsNodes(pred); len(want) != len(got) {
+			t.Errorf("%s: %d nodes, savings.NixpkgsNodes %d", tt.name, len(got), len(want))
+		}
+	}
+	if got := predictedNixpkgs(nil, w, nixID); got != nil {
+		t.Errorf("no prediction: %v", got)
+	}
+}
+
+// TestPlanMarksAsPlanPaths checks planMarks against planPaths at every
+// walked node's direct path (when no segment has a '/'), over the corpus
+// flakes, the generated shapes and a hand-built lock whose paths join
+// alike ("a/b" as one segment or two).
+func TestPlanMarksAsPlanPaths(t *testing.T) {
+	check := func(t *testing.T, w *lockWalk, edits []rewrite.Edit, declared []lockgraph.Follows, held []lockgraph.HeldBack) {
+		t.Helper()
+		pm, ok := newPlanMarks(w, edits, declared, held)
+		if !ok {
+			return // classify uses planPaths then
+		}
+		pp := newPlanPaths(edits, declared, held)
+		var buf []string
+		for i := int32(1); i < int32(len(w.nodes)); i++ {
+			path := w.directPath(i, &buf)
+			if path == nil {
+				continue
+			}
+			slashed := false
+			for _, seg := range path {
+				slashed = slashed || strings.Contains(seg, "/")
+			}
+			if slashed {
+				continue
+			}
+			joined := lockgraph.JoinPath(path)
+			s, fix, h := pm.status(i, joined)
+			ws, wfix, wh := pp.status(path, joined)
+			if s != ws || fix != wfix || h != wh {
+				t.Fatalf("%q: planMarks %v %q %v, planPaths %v %q %v", path, s, fix, h, ws, wfix, wh)
+			}
+		}
+	}
+	dirs := map[string]string{} // name → flake directory
+	for _, lock := range testenv.CorpusFiles(t, "flake.lock") {
+		dirs[filepath.Base(filepath.Dir(lock))] = filepath.Dir(lock)
+	}
+	for name, lock := range map[string][]byte{"tree": genlock.Generate(3000), "wide": genlock.Wide(3000), "merged": genlock.Merged(23)} {
+		dir := t.TempDir()
+		nix, err := genlock.FlakeNix(lock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for file, data := range map[string][]byte{"flake.lock": lock, "flake.nix": nix} {
+			if err := os.WriteFile(filepath.Join(dir, file), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dirs[name] = dir
+	}
+	for name, dir := range dirs {
+		fl, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range classifyPolicies {
+			t.Run(name+"/"+p.name, func(t *testing.T) {
+				out, err := fl.Plan(p.opts)
+				if err != nil {
+					return
+				}
+				declared, _ := lockFollows(fl.Inputs, fl.Graph)
+				check(t, walkLock(fl.Graph, -1), out.Edits, declared, out.Result.HeldBack)
+			})
+		}
+	}
+
+	// a/b is a node's direct path; "a/b" as one segment is another's.
+	g := &lockgraph.Graph{Root: "root", Nodes: map[string]*lockgraph.Node{
+		"root": {Key: "root", Inputs: lockgraph.NewInputs(lockgraph.Input{Name: "a", Target: "a"}, lockgraph.Input{Name: "a/b", Target: "ab"})},
+		"a":    {Key: "a", Inputs: lockgraph.NewInputs(lockgraph.Input{Name: "b", Target: "b"})},
+		"b":    {Key: "b", Inputs: lockgraph.NewInputs(lockgraph.Input{Name: "c", Target: "c"})},
+		"ab":   {Key: "ab"}, "c": {Key: "c"},
+	}}
+	w := walkLock(g, -1)
+	edits := []rewrite.Edit{rewrite.AddFollows{Path: []string{"a", "b"}, Target: "nixpkgs"}}
+	check(t, w, edits, []lockgraph.Follows{{Input: []string{"x"}, Target: []string{"y"}}}, nil)
+	if _, ok := newPlanMarks(w, []rewrite.Edit{rewrite.AddFollows{Path: []string{"a/b"}, Target: "nixpkgs"}}, nil, nil); ok {
+		t.Error("a plan path with a '/' in a segment: planMarks claims to be exact")
+	}
+	pm, _ := newPlanMarks(w, edits, nil, nil)
+	c, _ := w.find(g, "c")
+	if s, _, _ := pm.status(c, "a/b/c"); s != Follow {
+		t.Errorf("a/b/c: %v, want Follow (a/b follows)", s)
 	}
 }
