@@ -285,7 +285,7 @@ func (gb *groupBuilder) group(s int, nodes []int32, w *groupWork) Group {
 			c.Samples = d.samplePaths(i, SamplePathLimit, &w.sampling)
 		}
 	}
-	src := SourceOf(d.nodes[nodes[byOrder[0]]]) // the Kind of the first copy
+	src := d.g.sourceOf(d.nodes[nodes[byOrder[0]]]) // the Kind of the first copy
 	return Group{Source: src, Revisions: len(slices.Compact(w.revs)), Copies: copies}
 }
 
@@ -308,18 +308,19 @@ func (f *nodeFacts) of(i int) int {
 	return int(f.at[i])
 }
 
-// readNodeFacts reads the facts of every node, on every core when there
-// are many.
-func readNodeFacts(nodes []*Node, keys []string) *nodeFacts {
+// readNodeFacts reads the facts of every node (nodes of g), on every core
+// when there are many.
+func readNodeFacts(g *Graph, nodes []*Node, keys []string) *nodeFacts {
 	n := len(nodes)
 	f := &nodeFacts{source: make([]Source, n), branch: make([]Branch, n), revision: make([]string, n)}
 	workers := 1
 	if n >= parallelMin {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	g.sources() // read here, on every core, rather than by the first worker alone
 	inParallel(n, 1024, workers, func() func(int) {
 		return func(i int) {
-			f.source[i] = SourceOf(nodes[i])
+			f.source[i] = g.sourceOf(nodes[i])
 			if f.source[i].ID == "" {
 				f.source[i].ID = "node:" + keys[i] // no attributes to identify it by: unique
 			}
@@ -338,7 +339,7 @@ func walkAndReadFacts(g *Graph) (*dag, *nodeFacts) {
 	ix := g.index
 	if ix == nil || len(ix.nodes) < parallelMin || runtime.GOMAXPROCS(0) < 2 {
 		d := g.walk()
-		return d, readNodeFacts(d.nodes, d.keys)
+		return d, readNodeFacts(g, d.nodes, d.keys)
 	}
 	type result struct {
 		facts    *nodeFacts
@@ -352,7 +353,7 @@ func walkAndReadFacts(g *Graph) (*dag, *nodeFacts) {
 				done <- result{panicked: r}
 			}
 		}()
-		done <- result{facts: readNodeFacts(ix.nodes, ix.keys)}
+		done <- result{facts: readNodeFacts(g, ix.nodes, ix.keys)}
 	}()
 	var d *dag
 	var panicked any

@@ -1,0 +1,112 @@
+package lockgraph
+
+import (
+	"runtime"
+	"sync"
+)
+
+// A graph's sources, read once. SourceOf is a pure function of a node's
+// Original and Locked, and a graph is never modified once built, so the
+// source of each node of a graph's index is computed once for the graph and
+// shared by Analyze, the planner's surveys and copyCounts (which, on a real
+// lock, otherwise call SourceOf three times per node). A prediction copies
+// every node with its attribute sets unchanged (predictNumbered), so its
+// table is the table of the graph it was predicted from, looked up through
+// the map from the prediction's positions to that graph's: no node's source
+// is computed twice along a plan's chain of predictions.
+
+// sourceTable is the Source of every node of a graph's index, by position.
+type sourceTable struct {
+	// base holds the sources, by position in the index of the graph that
+	// computed them.
+	base []Source
+	// at maps each position of this graph's index to its position in base;
+	// nil when they are the same.
+	at []int32
+}
+
+// of returns the source of the node at index position i.
+func (t *sourceTable) of(i int) Source {
+	if t.at != nil {
+		return t.base[t.at[i]]
+	}
+	return t.base[i]
+}
+
+// sourceCache is a graph's sourceTable, computed on first use; its methods
+// are safe for concurrent use.
+type sourceCache struct {
+	once  sync.Once
+	table *sourceTable
+	// from and at, when from is not nil, say where the table comes from:
+	// node i of this graph's index is a copy, attribute sets and all, of
+	// node at[i] of from's index. Both are dropped once the table is made.
+	from *Graph
+	at   []int32
+}
+
+// sources returns the table of g's sources by index position, or nil for a
+// graph without an index (one built by hand).
+func (g *Graph) sources() *sourceTable {
+	if g.index == nil {
+		return nil
+	}
+	c := &g.srcCache
+	c.once.Do(func() {
+		if c.from != nil {
+			if parent := c.from.sources(); parent != nil {
+				c.table = parent.compose(c.at)
+			}
+			c.from, c.at = nil, nil
+		}
+		if c.table == nil {
+			c.table = &sourceTable{base: readSources(g.index.nodes)}
+		}
+	})
+	return c.table
+}
+
+// compose returns the table of a graph whose node i copies node at[i] of
+// the graph t belongs to.
+func (t *sourceTable) compose(at []int32) *sourceTable {
+	if t.at == nil {
+		return &sourceTable{base: t.base, at: at}
+	}
+	out := make([]int32, len(at))
+	for i, p := range at {
+		out[i] = t.at[p]
+	}
+	return &sourceTable{base: t.base, at: out}
+}
+
+// inheritSources makes out's sources those of g: node i of out's index
+// copies node at[i] of g's, with the same attribute sets. out must not be
+// in use yet, and at must never be modified.
+func inheritSources(out, g *Graph, at []int32) {
+	if g.index != nil {
+		out.srcCache.from, out.srcCache.at = g, at
+	}
+}
+
+// readSources computes SourceOf of every node, on every core when there
+// are many.
+func readSources(nodes []*Node) []Source {
+	out := make([]Source, len(nodes))
+	workers := 1
+	if len(nodes) >= parallelMin {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	inParallel(len(nodes), 1024, workers, func() func(int) {
+		return func(i int) { out[i] = SourceOf(nodes[i]) }
+	})
+	return out
+}
+
+// sourceOf is SourceOf(n) for a node of g: from g's table when n is the
+// node of g's index at its position, else computed.
+func (g *Graph) sourceOf(n *Node) Source {
+	if ix := g.index; ix != nil && int(n.pos) < len(ix.nodes) && ix.nodes[n.pos] == n {
+		return g.sources().of(int(n.pos))
+	}
+	return SourceOf(n)
+}
