@@ -382,7 +382,7 @@ func copyCounts(g *Graph) map[string]int {
 			// counts, not the order or the names.
 			srcs := g.sources()
 			for _, i := range reachableDirect(ix, root) {
-				if id := srcs.of(int(i)).ID; id != "" {
+				if id := srcs.of(int(i)).source.ID; id != "" {
 					counts[id]++
 				}
 			}
@@ -536,7 +536,7 @@ func newPlanner(p Policy, nix nixversion.Version, declared []Follows) planner {
 	pl := planner{policy: p, nix: nix, declared: declared, rejected: make(map[string]rejection),
 		target: TargetBranch, included: make(map[string]bool), subs: substituterHosts(p.Substituters),
 		cross: make(map[string]CrossBranchFollows), added: make(map[string]bool), addClasses: make(map[string]bool),
-		memo: &planMemo{}, through: &throughMemo{}, facts: make(map[factsKey]*planFacts), store: &factStore{}, ids: &interned{ids: make(map[string]int32)}, caches: make(map[cacheKey]cacheHit),
+		memo: &planMemo{}, through: &throughMemo{}, facts: make(map[factsKey]*planFacts), store: newFactStore(), ids: &interned{ids: make(map[string]int32)}, caches: make(map[cacheKey]cacheHit),
 		sourceCaches: &sourceCaches{}}
 	for _, name := range p.Include {
 		pl.included[name] = true
@@ -719,8 +719,9 @@ func isLibOnly(n *Node, src Source) bool {
 
 // planFacts are what the planner reads from a node's attribute sets.
 type planFacts struct {
-	source Source
-	branch Branch
+	// nodeAttrs are the node's source and branch, shared with the table
+	// of its graph (sourcecache.go); never nil.
+	*nodeAttrs
 	// libOnly is isLibOnly of the node.
 	libOnly bool
 	// newest is the locked lastModified.
@@ -761,6 +762,16 @@ type factsKey struct {
 type factStore struct {
 	slab slab[planFacts]
 	none planFacts // the facts of a node with no attributes
+	// noneAttrs are none's nodeAttrs; attrs holds those factsOf reads.
+	noneAttrs nodeAttrs
+	attrs     slab[nodeAttrs]
+}
+
+// newFactStore returns an empty factStore.
+func newFactStore() *factStore {
+	st := &factStore{}
+	st.none.nodeAttrs = &st.noneAttrs
+	return st
 }
 
 // factsOf returns the facts of n, a node of g, read once per pair of
@@ -789,19 +800,21 @@ func (pl planner) factsOf(g *Graph, n *Node) *planFacts {
 		// the graphs of the plan, and a promotion's graph (whose sources
 		// nothing carries over) has only its promoted node to read: its
 		// table of every node's source would cost more than it saves.
-		*f = readPlanFacts(n, SourceOf(n))
+		a := &pl.store.attrs.alloc(1)[0]
+		*a = readNodeAttrs(n)
+		*f = readPlanFacts(n, a)
 		pl.facts[k] = f
 	} else {
-		*f = readPlanFacts(n, g.sourceOf(n))
+		*f = readPlanFacts(n, g.attrsOf(n))
 	}
 	f.id = pl.ids.of(f.source.ID)
 	return f
 }
 
-// readPlanFacts reads the facts of a node with attributes and source src
-// (SourceOf(n)), but for id.
-func readPlanFacts(n *Node, src Source) planFacts {
-	f := planFacts{source: src, branch: BranchOf(n)}
+// readPlanFacts reads the facts of a node with attributes, whose nodeAttrs
+// are a, but for id.
+func readPlanFacts(n *Node, a *nodeAttrs) planFacts {
+	f := planFacts{nodeAttrs: a}
 	f.libOnly = isLibOnly(n, f.source)
 	f.newest, _ = n.Locked.Int("lastModified")
 	return f
@@ -840,7 +853,7 @@ func (pl planner) readAllFacts(g *Graph, nodes []*Node, carried []surveyFacts) [
 				out[i] = &pl.store.none
 				return
 			}
-			read[i] = readPlanFacts(n, g.sourceOf(n))
+			read[i] = readPlanFacts(n, g.attrsOf(n))
 			out[i] = &read[i]
 		}
 	})

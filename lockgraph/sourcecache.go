@@ -5,32 +5,46 @@ import (
 	"sync"
 )
 
-// A graph's sources, read once. SourceOf is a pure function of a node's
-// Original and Locked, and a graph is never modified once built, so the
-// source of each node of a graph's index is computed once for the graph and
-// shared by Analyze, the planner's surveys and copyCounts (which, on a real
-// lock, otherwise call SourceOf three times per node). A prediction copies
+// A graph's sources and branches, read once. SourceOf and BranchOf are
+// pure functions of a node's Original and Locked, and a graph is never
+// modified once built, so the source and branch of each node of a graph's
+// index are computed once for the graph and shared by Analyze, the
+// planner's surveys and copyCounts (which, on a real lock, otherwise call
+// SourceOf three times per node and BranchOf twice). A prediction copies
 // every node with its attribute sets unchanged (predictNumbered), so its
 // table is the table of the graph it was predicted from, looked up through
-// the map from the prediction's positions to that graph's: no node's source
-// is computed twice along a plan's chain of predictions.
+// the map from the prediction's positions to that graph's: no node's
+// source is computed twice along a plan's chain of predictions.
 
-// sourceTable is the Source of every node of a graph's index, by position.
+// nodeAttrs is what a node's attribute sets say about it on their own.
+// Shared by every reader of a table: never modified.
+type nodeAttrs struct {
+	source Source // SourceOf the node
+	branch Branch // BranchOf the node
+}
+
+// readNodeAttrs reads the nodeAttrs of n.
+func readNodeAttrs(n *Node) nodeAttrs {
+	return nodeAttrs{source: SourceOf(n), branch: BranchOf(n)}
+}
+
+// sourceTable is the nodeAttrs of every node of a graph's index, by
+// position.
 type sourceTable struct {
-	// base holds the sources, by position in the index of the graph that
-	// computed them.
-	base []Source
+	// base holds them by position in the index of the graph that computed
+	// them.
+	base []nodeAttrs
 	// at maps each position of this graph's index to its position in base;
 	// nil when they are the same.
 	at []int32
 }
 
-// of returns the source of the node at index position i.
-func (t *sourceTable) of(i int) Source {
+// of returns the nodeAttrs of the node at index position i.
+func (t *sourceTable) of(i int) *nodeAttrs {
 	if t.at != nil {
-		return t.base[t.at[i]]
+		return &t.base[t.at[i]]
 	}
-	return t.base[i]
+	return &t.base[i]
 }
 
 // sourceCache is a graph's sourceTable, computed on first use; its methods
@@ -88,25 +102,34 @@ func inheritSources(out, g *Graph, at []int32) {
 	}
 }
 
-// readSources computes SourceOf of every node, on every core when there
+// readSources reads the nodeAttrs of every node, on every core when there
 // are many.
-func readSources(nodes []*Node) []Source {
-	out := make([]Source, len(nodes))
+func readSources(nodes []*Node) []nodeAttrs {
+	out := make([]nodeAttrs, len(nodes))
 	workers := 1
 	if len(nodes) >= parallelMin {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	inParallel(len(nodes), 1024, workers, func() func(int) {
-		return func(i int) { out[i] = SourceOf(nodes[i]) }
+		return func(i int) { out[i] = readNodeAttrs(nodes[i]) }
 	})
 	return out
 }
 
-// sourceOf is SourceOf(n) for a node of g: from g's table when n is the
-// node of g's index at its position, else computed.
-func (g *Graph) sourceOf(n *Node) Source {
+// attrsOf returns the nodeAttrs of a node of g: from g's table when n is
+// the node of g's index at its position, else read (into a new value).
+func (g *Graph) attrsOf(n *Node) *nodeAttrs {
 	if ix := g.index; ix != nil && int(n.pos) < len(ix.nodes) && ix.nodes[n.pos] == n {
 		return g.sources().of(int(n.pos))
+	}
+	a := readNodeAttrs(n)
+	return &a
+}
+
+// sourceOf is SourceOf(n) for a node of g, from g's table when it has one.
+func (g *Graph) sourceOf(n *Node) Source {
+	if ix := g.index; ix != nil && int(n.pos) < len(ix.nodes) && ix.nodes[n.pos] == n {
+		return g.sources().of(int(n.pos)).source
 	}
 	return SourceOf(n)
 }

@@ -28,8 +28,14 @@ func checkSources(t *testing.T, name string, g *Graph) {
 		t.Fatalf("%s: a graph with an index has no table of sources", name)
 	}
 	for i, n := range g.index.nodes {
-		if got, want := tab.of(i), SourceOf(n); got != want {
+		if got, want := tab.of(i).source, SourceOf(n); got != want {
 			t.Fatalf("%s: node %s: table gives %+v, SourceOf %+v", name, n.Key, got, want)
+		}
+		if got, want := tab.of(i).branch, BranchOf(n); got != want {
+			t.Fatalf("%s: node %s: table gives branch %+v, BranchOf %+v", name, n.Key, got, want)
+		}
+		if got := g.attrsOf(n); got != tab.of(i) {
+			t.Fatalf("%s: node %s: attrsOf is not the table's", name, n.Key)
 		}
 		if got, want := g.sourceOf(n), SourceOf(n); got != want {
 			t.Fatalf("%s: node %s: sourceOf gives %+v, SourceOf %+v", name, n.Key, got, want)
@@ -99,6 +105,9 @@ func TestSourceOfByHand(t *testing.T) {
 	}
 	if got, want := g.sourceOf(n), SourceOf(n); got != want {
 		t.Fatalf("sourceOf = %+v, want %+v", got, want)
+	}
+	if got, want := *g.attrsOf(n), (nodeAttrs{SourceOf(n), BranchOf(n)}); got != want {
+		t.Fatalf("attrsOf = %+v, want %+v", got, want)
 	}
 	if got, want := copyCounts(g), copyCountsByKey(g); !maps.Equal(got, want) {
 		t.Fatalf("copyCounts = %v, want %v", got, want)
