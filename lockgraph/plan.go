@@ -494,7 +494,7 @@ type planMemo struct {
 	sv    *survey
 	added int
 	// carried are the facts of g's nodes by place, carried over from the
-	// graph g was predicted from (nil: read them).
+	// graph g was predicted from (nil: read them), until g is surveyed.
 	carried []surveyFacts
 }
 
@@ -920,8 +920,17 @@ func (pl planner) survey(g *Graph) survey {
 	if m.g == g && m.sv != nil && m.added == len(pl.added) {
 		return *m.sv
 	}
-	sv := pl.surveyOrder(g, m.carriedFor(g))
-	*m = planMemo{g: g, sv: &sv, added: len(pl.added), carried: m.carriedFor(g)}
+	carried := m.carriedFor(g)
+	if m.g == g && m.sv != nil && g.nixOrder {
+		// A survey again of the graph last surveyed (Plan added a root
+		// input): the facts that survey read by place are those of the
+		// same nodes, every one that carried holds and the others.
+		carried = m.sv.facts
+	}
+	sv := pl.surveyOrder(g, carried)
+	// The survey's facts are what the next survey of g would be given: the
+	// facts carried over are not kept beside them.
+	*m = planMemo{g: g, sv: &sv, added: len(pl.added)}
 	return sv
 }
 
