@@ -77,6 +77,12 @@ func (g *Graph) sources() *sourceTable {
 			c.table = &sourceTable{base: readSources(g.index.nodes)}
 		}
 	})
+	if c.table == nil {
+		// The first reading panicked (a memory fault, see LoadString):
+		// read again, uncached, so that this caller gets the same panic
+		// rather than a nil table.
+		return &sourceTable{base: readSources(g.index.nodes)}
+	}
 	return c.table
 }
 
