@@ -426,7 +426,9 @@ func countsOf(g *Graph, sv survey) map[string]int {
 		counts[id] = n
 	}
 	if root, ok := g.Nodes[g.Root]; ok {
-		if id := g.sourceOf(root).ID; id != "" {
+		// SourceOf, not g's table: the root alone needs reading (and has
+		// no attributes, as a rule), which is no reason to read every node.
+		if id := SourceOf(root).ID; id != "" {
 			counts[id]++
 		}
 	}
