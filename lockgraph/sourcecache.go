@@ -47,16 +47,11 @@ func (t *sourceTable) of(i int) *nodeAttrs {
 	return &t.base[i]
 }
 
-// sourceCache is a graph's sourceTable, computed on first use; its methods
-// are safe for concurrent use.
+// sourceCache is a graph's sourceTable, computed on first use unless the
+// graph inherited one when it was built; safe for concurrent use.
 type sourceCache struct {
 	once  sync.Once
 	table *sourceTable
-	// from and at, when from is not nil, say where the table comes from:
-	// node i of this graph's index is a copy, attribute sets and all, of
-	// node at[i] of from's index. Both are dropped once the table is made.
-	from *Graph
-	at   []int32
 }
 
 // sources returns the table of g's sources by index position, or nil for a
@@ -67,13 +62,7 @@ func (g *Graph) sources() *sourceTable {
 	}
 	c := &g.srcCache
 	c.once.Do(func() {
-		if c.from != nil {
-			if parent := c.from.sources(); parent != nil {
-				c.table = parent.compose(c.at)
-			}
-			c.from, c.at = nil, nil
-		}
-		if c.table == nil {
+		if c.table == nil { // not inherited
 			c.table = &sourceTable{base: readSources(g.index.nodes)}
 		}
 	})
@@ -101,10 +90,14 @@ func (t *sourceTable) compose(at []int32) *sourceTable {
 
 // inheritSources makes out's sources those of g: node i of out's index
 // copies node at[i] of g's, with the same attribute sets. out must not be
-// in use yet, and at must never be modified.
+// in use yet, and at must never be modified. g's table is read now if it
+// was not yet: out keeps no pointer to g (which would keep every node of a
+// graph the plan has moved on from alive as long as out), and a graph is
+// predicted from to be looked at, so g's table is needed anyway (Analyze
+// reads the lock's, each survey the facts of a prediction's new nodes).
 func inheritSources(out, g *Graph, at []int32) {
-	if g.index != nil {
-		out.srcCache.from, out.srcCache.at = g, at
+	if parent := g.sources(); parent != nil {
+		out.srcCache.table = parent.compose(at)
 	}
 }
 

@@ -49,9 +49,8 @@ func checkSources(t *testing.T, name string, g *Graph) {
 // TestSourceTable checks the sources a graph reads once, and those a
 // prediction carries over from the graph it came from, against SourceOf
 // on every corpus lock and the generated shapes (the 20,000-node tree
-// reads them on every core). The predictions are built before any table
-// is read and checked newest first, so that each one's table is made
-// through the chain of graphs it came from.
+// reads them on every core). Each prediction is made from the one before
+// (its table composed with that one's), and all of them are checked.
 func TestSourceTable(t *testing.T) {
 	locks := corpusLocks(t)
 	locks["tree3000"] = genlock.Generate(3_000)
