@@ -58,6 +58,9 @@ type Graph struct {
 	// under the name NixKeys gives it: the index of a graph Predict or
 	// Promote built (numbered.go).
 	nixOrder bool
+	// srcCache holds the sources of the index's nodes, read once
+	// (sourcecache.go).
+	srcCache sourceCache
 }
 
 // Node is one entry of the lock's "nodes" object.

@@ -144,16 +144,20 @@ func Analyze(g *Graph) Report {
 		rootHas     = map[sourceClass]bool{}
 	)
 	for i := 1; i < n; i++ {
-		src := facts.source[facts.of(i)]
-		s, ok := sourceIndex[src.ID]
+		src := facts.attrs[facts.of(i)].source
+		id := src.ID
+		if id == "" {
+			id = "node:" + d.keys[i] // no attributes to identify it by: unique
+		}
+		s, ok := sourceIndex[id]
 		if !ok {
 			s = int32(len(ids))
-			sourceIndex[src.ID] = s
-			ids, nixpkgs = append(ids, src.ID), append(nixpkgs, src.Nixpkgs)
+			sourceIndex[id] = s
+			ids, nixpkgs = append(ids, id), append(nixpkgs, src.Nixpkgs)
 		}
 		sourceOf[i] = s
 		if declared[i] {
-			rootHas[sourceClass{int(s), facts.branch[facts.of(i)].Class}] = true
+			rootHas[sourceClass{int(s), facts.attrs[facts.of(i)].branch.Class}] = true
 		}
 	}
 	rep.Nodes = n - 1
@@ -167,7 +171,7 @@ func Analyze(g *Graph) Report {
 	}
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(ids[a], ids[b]) })
 	couldFollow := func(s, i int) bool {
-		return !declared[i] && rootHas[sourceClass{s, facts.branch[facts.of(i)].Class}]
+		return !declared[i] && rootHas[sourceClass{s, facts.attrs[facts.of(i)].branch.Class}]
 	}
 	nixRevs, nixBranches := map[string]bool{}, map[string]bool{}
 	var grouped []int // the sources with more than one copy, in ID order
@@ -179,7 +183,7 @@ func Analyze(g *Graph) Report {
 				rep.Nixpkgs.Copies++
 				f := facts.of(int(i))
 				nixRevs[facts.revision[f]] = true
-				nixBranches[facts.branch[f].Class] = true
+				nixBranches[facts.attrs[f].branch.Class] = true
 				rep.Nixpkgs.RootDeclared = rep.Nixpkgs.RootDeclared || declared[i]
 				if couldFollow(s, int(i)) {
 					rep.Nixpkgs.CouldFollowRoot++
@@ -276,7 +280,7 @@ func (gb *groupBuilder) group(s int, nodes []int32, w *groupWork) Group {
 	for j, k := range byOrder {
 		i := int(nodes[k])
 		c := &copies[j]
-		*c = newCopy(d.nodes[i], gb.facts.branch[gb.facts.of(i)], declared[i])
+		*c = newCopy(d.nodes[i], gb.facts.attrs[gb.facts.of(i)].branch, declared[i])
 		c.Path, c.PathCount, c.Saturated = paths[k], gb.count[i], gb.saturated[i]
 		c.CouldFollowRoot = gb.couldFollow(s, i)
 		if c.PathCount == 1 && !c.Saturated {
@@ -285,15 +289,15 @@ func (gb *groupBuilder) group(s int, nodes []int32, w *groupWork) Group {
 			c.Samples = d.samplePaths(i, SamplePathLimit, &w.sampling)
 		}
 	}
-	src := SourceOf(d.nodes[nodes[byOrder[0]]]) // the Kind of the first copy
+	src := gb.facts.attrs[gb.facts.of(int(nodes[byOrder[0]]))].source // the Kind of the first copy
 	return Group{Source: src, Revisions: len(slices.Compact(w.revs)), Copies: copies}
 }
 
 // nodeFacts holds what Analyze reads from each node on its own: its
-// source (an ID made up when it has none), branch and revision.
+// source and branch (shared with its graph's table, sourcecache.go) and its
+// revision.
 type nodeFacts struct {
-	source   []Source
-	branch   []Branch
+	attrs    []*nodeAttrs
 	revision []string
 	// at gives, per node of the walk, its index here; nil when it is the
 	// same.
@@ -308,22 +312,19 @@ func (f *nodeFacts) of(i int) int {
 	return int(f.at[i])
 }
 
-// readNodeFacts reads the facts of every node, on every core when there
-// are many.
-func readNodeFacts(nodes []*Node, keys []string) *nodeFacts {
+// readNodeFacts reads the facts of every node (nodes of g), on every core
+// when there are many.
+func readNodeFacts(g *Graph, nodes []*Node) *nodeFacts {
 	n := len(nodes)
-	f := &nodeFacts{source: make([]Source, n), branch: make([]Branch, n), revision: make([]string, n)}
+	f := &nodeFacts{attrs: make([]*nodeAttrs, n), revision: make([]string, n)}
 	workers := 1
 	if n >= parallelMin {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	g.sources() // read here, on every core, rather than by the first worker alone
 	inParallel(n, 1024, workers, func() func(int) {
 		return func(i int) {
-			f.source[i] = SourceOf(nodes[i])
-			if f.source[i].ID == "" {
-				f.source[i].ID = "node:" + keys[i] // no attributes to identify it by: unique
-			}
-			f.branch[i] = BranchOf(nodes[i])
+			f.attrs[i] = g.attrsOf(nodes[i])
 			f.revision[i] = revisionOf(nodes[i])
 		}
 	})
@@ -338,7 +339,7 @@ func walkAndReadFacts(g *Graph) (*dag, *nodeFacts) {
 	ix := g.index
 	if ix == nil || len(ix.nodes) < parallelMin || runtime.GOMAXPROCS(0) < 2 {
 		d := g.walk()
-		return d, readNodeFacts(d.nodes, d.keys)
+		return d, readNodeFacts(g, d.nodes)
 	}
 	type result struct {
 		facts    *nodeFacts
@@ -352,7 +353,7 @@ func walkAndReadFacts(g *Graph) (*dag, *nodeFacts) {
 				done <- result{panicked: r}
 			}
 		}()
-		done <- result{facts: readNodeFacts(ix.nodes, ix.keys)}
+		done <- result{facts: readNodeFacts(g, ix.nodes)}
 	}()
 	var d *dag
 	var panicked any

@@ -122,7 +122,12 @@ func predictNumbered(nb numbering, follows []Follows) (*Graph, []int32, error) {
 	// The result's nodes by key are the names taken so far.
 	nodeSlab := make([]Node, n)
 	byKey := make(map[string]*Node, n)
-	nextSuffix := make(map[string]int)
+	// suffixOf numbers the names that clashed; lastSuffix holds, by that
+	// number, the last suffix taken for the name, updated in place rather
+	// than stored again in the map at every clash (on a big lock most
+	// nodes share their name with others).
+	suffixOf := make(map[string]int32)
+	var lastSuffix []int
 	var scratch []byte
 	var visit func(name string, i int)
 	visit = func(name string, i int) {
@@ -132,13 +137,17 @@ func predictNumbered(nb numbering, follows []Follows) (*Graph, []int32, error) {
 		nd := &nodeSlab[len(order)]
 		// A name with a suffix recorded is taken: the small map of those
 		// answers before the map of every key.
-		next, clashed := nextSuffix[name]
+		sx, clashed := suffixOf[name]
 		if clashed || !take(byKey, name, nd) {
 			base := name
-			// base_next is the last suffix taken for base: start after it.
+			// base_last is the last suffix taken for base: start after it.
 			first := 2
 			if clashed {
-				first = next + 1
+				first = lastSuffix[sx] + 1
+			} else {
+				sx = int32(len(lastSuffix))
+				suffixOf[base] = sx
+				lastSuffix = append(lastSuffix, 0)
 			}
 			for s := first; ; s++ {
 				// Built in scratch and looked up without a copy; a name
@@ -152,7 +161,7 @@ func predictNumbered(nb numbering, follows []Follows) (*Graph, []int32, error) {
 				if name != string(scratch) {
 					name = string(scratch)
 				}
-				byKey[name], nextSuffix[base] = nd, s
+				byKey[name], lastSuffix[sx] = nd, s
 				break
 			}
 		}

@@ -356,7 +356,7 @@ func TestSurveyFactsInParallel(t *testing.T) {
 		}
 		par := func() planner { return newPlanner(Policy{All: true}, targetNix(Policy{}), nil) }
 		one := func() planner { return newPlanner(Policy{All: true, Promote: true}, targetNix(Policy{}), nil) }
-		if par().readAllFacts(first.index.nodes, nil) == nil || one().readAllFacts(first.index.nodes, nil) != nil {
+		if par().readAllFacts(first, first.index.nodes, nil) == nil || one().readAllFacts(first, first.index.nodes, nil) != nil {
 			t.Fatalf("%s: the facts must be read on every core in one survey only", name)
 		}
 		if got, want := fmt.Sprint(viewSurvey(par().surveyOrder(first, nil))), fmt.Sprint(viewSurvey(one().surveyOrder(first, nil))); got != want {

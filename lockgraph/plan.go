@@ -376,6 +376,19 @@ func applyStep(g *Graph, promotions []Promotion, follows []Follows) (*Graph, []i
 // copyCounts counts the reachable nodes of each source.
 func copyCounts(g *Graph) map[string]int {
 	counts := make(map[string]int)
+	if ix := g.index; ix != nil {
+		if root, ok := ix.lookup(g, g.Root); ok {
+			// The nodes NixKeys names, found by number: only the set
+			// counts, not the order or the names.
+			srcs := g.sources()
+			for _, i := range reachableDirect(ix, root) {
+				if id := srcs.of(int(i)).source.ID; id != "" {
+					counts[id]++
+				}
+			}
+			return counts
+		}
+	}
 	order, _ := NixKeys(g)
 	for _, key := range order {
 		if id := SourceOf(g.Nodes[key]).ID; id != "" {
@@ -383,6 +396,26 @@ func copyCounts(g *Graph) map[string]int {
 		}
 	}
 	return counts
+}
+
+// reachableDirect returns the positions of the nodes of ix that NixKeys
+// walks from root: those reached through direct edges (follows are not
+// walked), skipping edges to keys that are not nodes (-1 in targets), each
+// once, in no particular order.
+func reachableDirect(ix *nodeIndex, root int) []int32 {
+	seen := make([]bool, len(ix.nodes))
+	seen[root] = true
+	out := []int32{int32(root)}
+	for next := 0; next < len(out); next++ {
+		i := out[next]
+		for k, in := range ix.nodes[i].Inputs {
+			if t := ix.targets[i][k]; t >= 0 && !in.IsFollows() && !seen[t] {
+				seen[t] = true
+				out = append(out, t)
+			}
+		}
+	}
+	return out
 }
 
 // countsOf is copyCounts(g) from a survey of g: its copies, and the root
@@ -393,6 +426,8 @@ func countsOf(g *Graph, sv survey) map[string]int {
 		counts[id] = n
 	}
 	if root, ok := g.Nodes[g.Root]; ok {
+		// SourceOf, not g's table: the root alone needs reading (and has
+		// no attributes, as a rule), which is no reason to read every node.
 		if id := SourceOf(root).ID; id != "" {
 			counts[id]++
 		}
@@ -461,7 +496,7 @@ type planMemo struct {
 	sv    *survey
 	added int
 	// carried are the facts of g's nodes by place, carried over from the
-	// graph g was predicted from (nil: read them).
+	// graph g was predicted from (nil: read them), until g is surveyed.
 	carried []surveyFacts
 }
 
@@ -503,7 +538,7 @@ func newPlanner(p Policy, nix nixversion.Version, declared []Follows) planner {
 	pl := planner{policy: p, nix: nix, declared: declared, rejected: make(map[string]rejection),
 		target: TargetBranch, included: make(map[string]bool), subs: substituterHosts(p.Substituters),
 		cross: make(map[string]CrossBranchFollows), added: make(map[string]bool), addClasses: make(map[string]bool),
-		memo: &planMemo{}, through: &throughMemo{}, facts: make(map[factsKey]*planFacts), store: &factStore{}, ids: &interned{ids: make(map[string]int32)}, caches: make(map[cacheKey]cacheHit),
+		memo: &planMemo{}, through: &throughMemo{}, facts: make(map[factsKey]*planFacts), store: newFactStore(), ids: &interned{ids: make(map[string]int32)}, caches: make(map[cacheKey]cacheHit),
 		sourceCaches: &sourceCaches{}}
 	for _, name := range p.Include {
 		pl.included[name] = true
@@ -686,8 +721,9 @@ func isLibOnly(n *Node, src Source) bool {
 
 // planFacts are what the planner reads from a node's attribute sets.
 type planFacts struct {
-	source Source
-	branch Branch
+	// nodeAttrs are the node's source and branch, shared with the table
+	// of its graph (sourcecache.go); never nil.
+	*nodeAttrs
 	// libOnly is isLibOnly of the node.
 	libOnly bool
 	// newest is the locked lastModified.
@@ -728,12 +764,22 @@ type factsKey struct {
 type factStore struct {
 	slab slab[planFacts]
 	none planFacts // the facts of a node with no attributes
+	// noneAttrs are none's nodeAttrs; attrs holds those factsOf reads.
+	noneAttrs nodeAttrs
+	attrs     slab[nodeAttrs]
 }
 
-// factsOf returns the facts of n, read once per pair of attribute sets
-// when a promotion can need them again, else once per survey that does
-// not have them carried over. They are never modified.
-func (pl planner) factsOf(n *Node) *planFacts {
+// newFactStore returns an empty factStore.
+func newFactStore() *factStore {
+	st := &factStore{}
+	st.none.nodeAttrs = &st.noneAttrs
+	return st
+}
+
+// factsOf returns the facts of n, a node of g, read once per pair of
+// attribute sets when a promotion can need them again, else once per
+// survey that does not have them carried over. They are never modified.
+func (pl planner) factsOf(g *Graph, n *Node) *planFacts {
 	var k factsKey
 	if len(n.Locked) > 0 {
 		k.locked, k.nLocked = &n.Locked[0], len(n.Locked)
@@ -751,26 +797,35 @@ func (pl planner) factsOf(n *Node) *planFacts {
 		return f
 	}
 	f := &pl.store.slab.alloc(1)[0]
-	*f = readPlanFacts(n)
-	f.id = pl.ids.of(f.source.ID)
 	if keep {
+		// The map above reads each pair of attribute sets once across
+		// the graphs of the plan, and a promotion's graph (whose sources
+		// nothing carries over) has only its promoted node to read: its
+		// table of every node's source would cost more than it saves.
+		a := &pl.store.attrs.alloc(1)[0]
+		*a = readNodeAttrs(n)
+		*f = readPlanFacts(n, a)
 		pl.facts[k] = f
+	} else {
+		*f = readPlanFacts(n, g.attrsOf(n))
 	}
+	f.id = pl.ids.of(f.source.ID)
 	return f
 }
 
-// readPlanFacts reads the facts of a node with attributes, but for id.
-func readPlanFacts(n *Node) planFacts {
-	f := planFacts{source: SourceOf(n), branch: BranchOf(n)}
+// readPlanFacts reads the facts of a node with attributes, whose nodeAttrs
+// are a, but for id.
+func readPlanFacts(n *Node, a *nodeAttrs) planFacts {
+	f := planFacts{nodeAttrs: a}
 	f.libOnly = isLibOnly(n, f.source)
 	f.newest, _ = n.Locked.Int("lastModified")
 	return f
 }
 
-// readAllFacts is factsOf of every node but the root that carried has no
-// facts for, read on every core, on a big graph when no promotion can
-// need them again (else nil: factsOf reads them one by one).
-func (pl planner) readAllFacts(nodes []*Node, carried []surveyFacts) []*planFacts {
+// readAllFacts is factsOf of every node of g (nodes) but the root that
+// carried has no facts for, read on every core, on a big graph when no
+// promotion can need them again (else nil: factsOf reads them one by one).
+func (pl planner) readAllFacts(g *Graph, nodes []*Node, carried []surveyFacts) []*planFacts {
 	if len(nodes) < parallelMin || runtime.GOMAXPROCS(0) < 2 || pl.policy.Promote || pl.policy.AddInputs {
 		return nil
 	}
@@ -789,6 +844,7 @@ func (pl planner) readAllFacts(nodes []*Node, carried []surveyFacts) []*planFact
 	}
 	out := make([]*planFacts, len(nodes))
 	read := make([]planFacts, len(nodes))
+	g.sources() // read here, on every core, rather than by the first worker alone
 	inParallel(len(nodes), 1024, runtime.GOMAXPROCS(0), func() func(int) {
 		return func(i int) {
 			n := nodes[i]
@@ -799,7 +855,7 @@ func (pl planner) readAllFacts(nodes []*Node, carried []surveyFacts) []*planFact
 				out[i] = &pl.store.none
 				return
 			}
-			read[i] = readPlanFacts(n)
+			read[i] = readPlanFacts(n, g.attrsOf(n))
 			out[i] = &read[i]
 		}
 	})
@@ -866,8 +922,17 @@ func (pl planner) survey(g *Graph) survey {
 	if m.g == g && m.sv != nil && m.added == len(pl.added) {
 		return *m.sv
 	}
-	sv := pl.surveyOrder(g, m.carriedFor(g))
-	*m = planMemo{g: g, sv: &sv, added: len(pl.added), carried: m.carriedFor(g)}
+	carried := m.carriedFor(g)
+	if m.g == g && m.sv != nil && g.nixOrder {
+		// A survey again of the graph last surveyed (Plan added a root
+		// input): the facts that survey read by place are those of the
+		// same nodes, every one that carried holds and the others.
+		carried = m.sv.facts
+	}
+	sv := pl.surveyOrder(g, carried)
+	// The survey's facts are what the next survey of g would be given: the
+	// facts carried over are not kept beside them.
+	*m = planMemo{g: g, sv: &sv, added: len(pl.added)}
 	return sv
 }
 
@@ -926,7 +991,7 @@ func (pl planner) surveyOrder(g *Graph, carried []surveyFacts) survey {
 	sv.copies = make([]*copyInfo, 0, len(order)) // most nodes are copies
 	infos := make([]copyInfo, len(order))        // one allocation, not one per copy
 	nixpkgsID := pl.ids.of("nixpkgs")
-	read := pl.readAllFacts(sv.nodes, carried)
+	read := pl.readAllFacts(g, sv.nodes, carried)
 	sv.facts = make([]surveyFacts, len(order))
 	sv.paths, sv.parent, sv.cacheTop, sv.caches = paths, parent, make([]int32, len(order)), make(map[int32]cacheHit)
 	for i, key := range order {
@@ -942,7 +1007,7 @@ func (pl planner) surveyOrder(g *Graph, carried []surveyFacts) survey {
 		case read != nil:
 			*nf = surveyFacts{facts: read[i]}
 		default:
-			*nf = surveyFacts{facts: pl.factsOf(n)}
+			*nf = surveyFacts{facts: pl.factsOf(g, n)}
 		}
 		f := nf.facts
 		// The topmost node on the way here (the root excluded, this one

@@ -72,7 +72,7 @@ func TestCacheOfFactsAsCacheOf(t *testing.T) {
 	for _, subs := range [][]string{nil, {"https://cache.iog.io https://hyprland.cachix.org", "https://nix-gaming.cachix.org"}} {
 		pl := newPlanner(Policy{Substituters: subs}, nixversion.Default, nil)
 		for _, a := range asks {
-			f := &planFacts{source: a.src, id: pl.ids.of(a.src.ID)}
+			f := &planFacts{nodeAttrs: &nodeAttrs{source: a.src}, id: pl.ids.of(a.src.ID)}
 			want := cacheHit{}
 			want.host, want.why = cacheOf(a.name, a.src, substituterHosts(subs))
 			if got := pl.cacheOfFacts(a.name, f); got != want {

@@ -62,7 +62,13 @@ func Predict(g *Graph, follows []Follows) (*Graph, error) {
 func predict(g *Graph, follows []Follows) (_ *Graph, srcOf []int32, err error) {
 	defer recoverInternal("predict", &err)
 	if nb, ok := numberingOf(g); ok && g.index != nil {
-		return predictNumbered(nb, follows)
+		out, srcOf, err := predictNumbered(nb, follows)
+		if err == nil {
+			// Each node of out copies the node srcOf names, attribute
+			// sets and all: the same source (sourcecache.go).
+			inheritSources(out, g, srcOf)
+		}
+		return out, srcOf, err
 	} else if ok {
 		out, _, err := predictNumbered(nb, follows)
 		return out, nil, err
