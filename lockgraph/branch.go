@@ -2,7 +2,6 @@ package lockgraph
 
 import (
 	"net/url"
-	"regexp"
 	"strings"
 )
 
@@ -55,15 +54,69 @@ var rollingRefs = map[string]bool{
 	"master":               true,
 }
 
-// releaseRef matches the release branches and captures their YY.MM.
-var releaseRef = regexp.MustCompile(`^(?:nixos-(\d\d\.\d\d)(?:-small)?|nixpkgs-(\d\d\.\d\d)-darwin|release-(\d\d\.\d\d))$`)
+// The three patterns below are matched by hand (their regexps' compile was
+// a tenth of a millisecond on every run); TestBranchMatchers checks each
+// against its regexp, kept in the test as the definition.
 
-// flakehubNixpkgsRelease matches FlakeHub nixpkgs versions of a release
-// (0.2405, 0.2405.*, 0.2405.811770+rev-...) and captures YY and MM.
-var flakehubNixpkgsRelease = regexp.MustCompile(`^0\.(\d\d)(\d\d)(?:\..*)?$`)
+// releaseVersion returns the YY.MM of a release branch, as
+// ^(?:nixos-(YY.MM)(?:-small)?|nixpkgs-(YY.MM)-darwin|release-(YY.MM))$
+// captures it, and whether ref is one.
+func releaseVersion(ref string) (string, bool) {
+	var rest string
+	switch {
+	case strings.HasPrefix(ref, "nixos-"):
+		rest = ref[len("nixos-"):]
+		if len(rest) == 5+len("-small") && strings.HasSuffix(rest, "-small") {
+			rest = rest[:5]
+		}
+	case strings.HasPrefix(ref, "nixpkgs-") && strings.HasSuffix(ref, "-darwin"):
+		rest = strings.TrimSuffix(ref[len("nixpkgs-"):], "-darwin")
+	case strings.HasPrefix(ref, "release-"):
+		rest = ref[len("release-"):]
+	}
+	if len(rest) == 5 && isDigits(rest[:2]) && rest[2] == '.' && isDigits(rest[3:]) {
+		return rest, true
+	}
+	return "", false
+}
 
-// fullRev matches a full git commit hash.
-var fullRev = regexp.MustCompile(`^[0-9a-f]{40}$`)
+// flakehubRelease returns the YY and MM of a FlakeHub nixpkgs version of a
+// release (0.2405, 0.2405.*, 0.2405.811770+rev-...), as
+// ^0\.(\d\d)(\d\d)(?:\..*)?$ captures them, and whether version is one.
+func flakehubRelease(version string) (yy, mm string, ok bool) {
+	if len(version) < 6 || version[:2] != "0." || !isDigits(version[2:6]) {
+		return "", "", false
+	}
+	// After the four digits: nothing, or '.' and a rest without a
+	// newline (. matches no newline, $ only the end).
+	if rest := version[6:]; rest != "" && (rest[0] != '.' || strings.IndexByte(rest, '\n') >= 0) {
+		return "", "", false
+	}
+	return version[2:4], version[4:6], true
+}
+
+// isFullRev reports whether s is a full git commit hash, ^[0-9a-f]{40}$.
+func isFullRev(s string) bool {
+	if len(s) != 40 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// isDigits reports whether s is all ASCII digits (\d in Go's regexps).
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // BranchOf returns the branch a node tracks, read from its original
 // reference and, where that names no branch but the lock shows one (a
@@ -121,7 +174,7 @@ func urlRef(u *url.URL, locked Attrs) (ref, rev, version string) {
 		for _, ext := range []string{".tar.gz", ".tar.xz", ".tar.bz2", ".tgz", ".zip"} {
 			name = strings.TrimSuffix(name, ext)
 		}
-		if fullRev.MatchString(name) {
+		if isFullRev(name) {
 			return "", name, ""
 		}
 		name = strings.TrimPrefix(name, "refs/heads/")
@@ -189,8 +242,8 @@ func flakehubNixpkgsRef(version string) string {
 	if version == "0.1" || strings.HasPrefix(version, "0.1.") {
 		return "nixpkgs-unstable"
 	}
-	if m := flakehubNixpkgsRelease.FindStringSubmatch(version); m != nil {
-		return "nixos-" + m[1] + "." + m[2]
+	if yy, mm, ok := flakehubRelease(version); ok {
+		return "nixos-" + yy + "." + mm
 	}
 	return ""
 }
@@ -203,8 +256,8 @@ func branchClass(ref, rev string) string {
 	case ref == "" || rollingRefs[ref]:
 		return ClassRolling
 	}
-	if m := releaseRef.FindStringSubmatch(ref); m != nil {
-		return m[1] + m[2] + m[3]
+	if v, ok := releaseVersion(ref); ok {
+		return v
 	}
 	return ref
 }

@@ -1,6 +1,10 @@
 package lockgraph
 
-import "testing"
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
 
 func TestBranchOf(t *testing.T) {
 	const rev = "5daf0514482af3f97abaefc78a6606365c9108e2"
@@ -151,5 +155,77 @@ func TestReleaseChannel(t *testing.T) {
 		if got := releaseChannel(name); got != want {
 			t.Errorf("releaseChannel(%q) = %q, want %q", name, got, want)
 		}
+	}
+}
+
+// The regexps releaseVersion, flakehubRelease and isFullRev stand for.
+var (
+	releaseRefRE             = regexp.MustCompile(`^(?:nixos-(\d\d\.\d\d)(?:-small)?|nixpkgs-(\d\d\.\d\d)-darwin|release-(\d\d\.\d\d))$`)
+	flakehubNixpkgsReleaseRE = regexp.MustCompile(`^0\.(\d\d)(\d\d)(?:\..*)?$`)
+	fullRevRE                = regexp.MustCompile(`^[0-9a-f]{40}$`)
+)
+
+// branchMatcherCases are texts on both sides of each pattern's every part.
+var branchMatcherCases = []string{
+	"", "nixos-24.05", "nixos-24.05-small", "nixos-24.05-smal", "nixos-24.05-smallx", "nixos-24.5", "nixos-2405",
+	"nixos-24.0a", "nixos-24x05", "release-24-05", "nixpkgs-24_05-darwin", "nixos-unstable", "nixos-", "xnixos-24.05", "nixos-24.05\n", "nixpkgs-24.05-darwin", "nixpkgs-darwin",
+	"nixpkgs-24.05", "nixpkgs-24.05-darwinx", "nixpkgs--darwin", "release-24.05", "release-24.05-small", "release-4.05",
+	"0.2405", "0.2405.", "0.2405.811770+rev-abc", "0.2405.1\n", "0.2405\n", "0.240", "0.24051", "0.1", "0.1.2", "1.2405",
+	"0.24x5", "00.2405", "0.2405.\n1", strings.Repeat("a", 40), strings.Repeat("a", 39), strings.Repeat("a", 41),
+	strings.Repeat("0", 39) + "g", strings.Repeat("0", 39) + "A", "0123456789abcdef0123456789abcdef01234567",
+	"nixos-٢٤.05", "0.٢٤05",
+}
+
+// TestBranchMatchers: releaseVersion, flakehubRelease and isFullRev answer
+// as their regexps do on branchMatcherCases and every ref, rev and version
+// of the corpus locks.
+func TestBranchMatchers(t *testing.T) {
+	texts := append([]string{}, branchMatcherCases...)
+	for name, data := range corpusLocks(t) {
+		g, err := Load(data)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, n := range g.Nodes {
+			for _, a := range []Attrs{n.Original, n.Locked} {
+				for _, k := range []string{"ref", "rev", "version", "url"} {
+					texts = append(texts, a.String(k))
+				}
+			}
+		}
+	}
+	releases := 0
+	for _, text := range texts {
+		checkBranchMatchers(t, text)
+		if _, ok := releaseVersion(text); ok {
+			releases++
+		}
+	}
+	if releases < 20 {
+		t.Errorf("only %d of %d texts are release branches", releases, len(texts))
+	}
+}
+
+// FuzzBranchMatchers: the same on any text.
+func FuzzBranchMatchers(f *testing.F) {
+	for _, text := range branchMatcherCases {
+		f.Add(text)
+	}
+	f.Fuzz(func(t *testing.T, text string) { checkBranchMatchers(t, text) })
+}
+
+// checkBranchMatchers fails t where a matcher and its regexp differ on text.
+func checkBranchMatchers(t *testing.T, text string) {
+	t.Helper()
+	v, ok := releaseVersion(text)
+	if m := releaseRefRE.FindStringSubmatch(text); (m != nil) != ok || ok && v != m[1]+m[2]+m[3] {
+		t.Errorf("releaseVersion(%q) = %q, %v; the regexp gives %q", text, v, ok, m)
+	}
+	yy, mm, ok := flakehubRelease(text)
+	if m := flakehubNixpkgsReleaseRE.FindStringSubmatch(text); (m != nil) != ok || ok && (yy != m[1] || mm != m[2]) {
+		t.Errorf("flakehubRelease(%q) = %q, %q, %v; the regexp gives %q", text, yy, mm, ok, m)
+	}
+	if got, want := isFullRev(text), fullRevRE.MatchString(text); got != want {
+		t.Errorf("isFullRev(%q) = %v, the regexp says %v", text, got, want)
 	}
 }
