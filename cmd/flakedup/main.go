@@ -101,10 +101,6 @@ type env struct {
 	detectNix func() (nixversion.Version, bool)
 	// release holds what to undo when run returns (file mappings).
 	release []func()
-	// gcLimit is the memory limit budgetGC set, 0 before it sets one, and
-	// restoreGC puts the collector's settings back when run returns.
-	gcLimit   int64
-	restoreGC func()
 }
 
 // run executes flakedup with args (args[0] is the program name) and returns
@@ -124,9 +120,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	defer func() {
 		for _, release := range e.release {
 			release()
-		}
-		if e.restoreGC != nil {
-			e.restoreGC()
 		}
 	}()
 	defer func() {

@@ -20,20 +20,10 @@ const mapThreshold = 1 << 20
 // debug.SetPanicOnFault there).
 func (e *env) readText(path string) (string, error) {
 	if info, err := os.Stat(path); err == nil && info.Mode().IsRegular() && info.Size() >= mapThreshold {
-		e.budgetGC(info.Size())
 		if text, unmap, ok := mapText(path, info.Size()); ok {
 			e.release = append(e.release, unmap)
 			return text, nil
 		}
-	}
-	return readFileText(path)
-}
-
-// readCopy is readFileText for a lock, setting the collector's budget
-// for its size first (budgetGC).
-func (e *env) readCopy(path string) (string, error) {
-	if info, err := os.Stat(path); err == nil && info.Mode().IsRegular() {
-		e.budgetGC(info.Size())
 	}
 	return readFileText(path)
 }
