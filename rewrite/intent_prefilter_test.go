@@ -45,20 +45,7 @@ func TestPrefilters(t *testing.T) {
 // TestPrefiltersCorpus is TestPrefilters on every comment of the corpus's
 // flake.nix files.
 func TestPrefiltersCorpus(t *testing.T) {
-	var texts []string
-	for _, path := range testenv.CorpusFiles(t, "flake.nix") {
-		src, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := Parse(path, src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range f.comments() {
-			texts = append(texts, c.text)
-		}
-	}
+	texts := commentsOf(t, testenv.CorpusFiles(t, "flake.nix"))
 	matched := checkPrefilters(t, texts)
 	t.Logf("%d comments; matches: %v", len(texts), matched)
 }
@@ -125,19 +112,7 @@ var commentMatcherCases = []string{
 // fixture flake.nix files.
 func TestCommentMatchers(t *testing.T) {
 	texts := append([]string{}, commentMatcherCases...)
-	for _, path := range append(testenv.CorpusFiles(t, "flake.nix"), fixtureNixFiles(t)...) {
-		src, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := Parse(path, src)
-		if err != nil {
-			continue // the fixtures of bad files
-		}
-		for _, c := range f.comments() {
-			texts = append(texts, c.text)
-		}
-	}
+	texts = append(texts, commentsOf(t, append(testenv.CorpusFiles(t, "flake.nix"), fixtureNixFiles(t)...))...)
 	code, follows := 0, 0
 	for _, text := range texts {
 		if checkCommentMatchers(t, text) {
@@ -189,19 +164,7 @@ func TestMayPinIsContainsStem(t *testing.T) {
 	for _, stem := range pinStems {
 		texts = append(texts, stem, strings.ToUpper(stem), "x"+stem, stem[:len(stem)-1], "."+strings.ToUpper(stem[:1])+stem[1:]+".")
 	}
-	for _, path := range testenv.CorpusFiles(t, "flake.nix") {
-		src, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := Parse(path, src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range f.comments() {
-			texts = append(texts, c.text)
-		}
-	}
+	texts = append(texts, commentsOf(t, testenv.CorpusFiles(t, "flake.nix"))...)
 	yes := 0
 	for _, text := range texts {
 		want := false
@@ -233,4 +196,25 @@ func containsFoldASCII(s, sub string) bool {
 		}
 	}
 	return false
+}
+
+// commentsOf returns the text of every comment of the .nix files at paths
+// that parse (some fixtures are broken files on purpose).
+func commentsOf(t *testing.T, paths []string) []string {
+	t.Helper()
+	var texts []string
+	for _, path := range paths {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := Parse(path, src)
+		if err != nil {
+			continue
+		}
+		for _, c := range f.comments() {
+			texts = append(texts, c.text)
+		}
+	}
+	return texts
 }
