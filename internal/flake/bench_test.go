@@ -17,21 +17,11 @@ func benchFlake(b *testing.B, n int) *Flake {
 	return benchFlakeOf(b, genlock.Generate(n))
 }
 
-// benchFlakeOf writes a flake of the given lock (with the flake.nix
-// genlock.FlakeNix gives it) and loads it.
+// benchFlakeOf writes a flake of the given lock (generatedFlakeDir) and
+// loads it.
 func benchFlakeOf(b *testing.B, lock []byte) *Flake {
 	b.Helper()
-	dir := b.TempDir()
-	nix, err := genlock.FlakeNix(lock)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for name, data := range map[string][]byte{"flake.lock": lock, "flake.nix": nix} {
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			b.Fatal(err)
-		}
-	}
-	fl, err := Load(dir)
+	fl, err := Load(generatedFlakeDir(b, lock))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -142,4 +132,21 @@ func BenchmarkClassifyCorpus(b *testing.B) {
 			out.classify(declared[k])
 		}
 	}
+}
+
+// generatedFlakeDir writes lock and the flake.nix genlock.FlakeNix gives it
+// into a new temporary directory, and returns the directory.
+func generatedFlakeDir(tb testing.TB, lock []byte) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	nix, err := genlock.FlakeNix(lock)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"flake.lock": lock, "flake.nix": nix} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return dir
 }

@@ -1,7 +1,6 @@
 package flake
 
 import (
-	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -259,16 +258,7 @@ func TestClassifyAsDefinedGenerated(t *testing.T) {
 		// Above parallelNodes: classify runs its steps concurrently.
 		"tree-5k": genlock.Generate(5000), "wide-5k": genlock.Wide(5000),
 	} {
-		dir := t.TempDir()
-		nix, err := genlock.FlakeNix(lock)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for file, data := range map[string][]byte{"flake.lock": lock, "flake.nix": nix} {
-			if err := os.WriteFile(filepath.Join(dir, file), data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
+		dir := generatedFlakeDir(t, lock)
 		fl, err := Load(dir)
 		if err != nil {
 			t.Fatal(err)
@@ -484,16 +474,7 @@ func TestPlanMarksAsPlanPaths(t *testing.T) {
 		dirs[filepath.Base(filepath.Dir(lock))] = filepath.Dir(lock)
 	}
 	for name, lock := range map[string][]byte{"tree": genlock.Generate(3000), "wide": genlock.Wide(3000), "merged": genlock.Merged(23)} {
-		dir := t.TempDir()
-		nix, err := genlock.FlakeNix(lock)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for file, data := range map[string][]byte{"flake.lock": lock, "flake.nix": nix} {
-			if err := os.WriteFile(filepath.Join(dir, file), data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
+		dir := generatedFlakeDir(t, lock)
 		dirs[name] = dir
 	}
 	for name, dir := range dirs {
