@@ -113,7 +113,7 @@ func fixOne(c *cli.Context, e *env, arg, format string, multi bool) flakeResult 
 	var leftAlone map[string]string // ignore entry -> why, for --only and declined follows
 	adjust := func(*fixSettings, *flake.Flake) error { return nil }
 	if len(only) > 0 {
-		fl, err := flake.LoadWith(arg, flake.LoadOptions{ReadLock: readFileText})
+		fl, err := flake.LoadWith(arg, flake.LoadOptions{ReadLock: e.readCopy})
 		if err != nil {
 			r.err = badInput(err)
 			return r
@@ -133,7 +133,7 @@ func fixOne(c *cli.Context, e *env, arg, format string, multi bool) flakeResult 
 			return nil
 		}
 	}
-	out, settings, err := loadAndPlan(c, e, arg, flake.LoadOptions{ReadLock: readFileText}, true, adjust)
+	out, settings, err := loadAndPlan(c, e, arg, flake.LoadOptions{ReadLock: e.readCopy}, true, adjust)
 	if err != nil {
 		r.err = badInput(err)
 		return r
@@ -159,7 +159,7 @@ func fixOne(c *cli.Context, e *env, arg, format string, multi bool) flakeResult 
 				s.policy.Ignore = append(s.policy.Ignore, declined...)
 				return nil
 			}
-			if out, settings, err = loadAndPlan(c, e, arg, flake.LoadOptions{ReadLock: readFileText}, true, adjust); err != nil {
+			if out, settings, err = loadAndPlan(c, e, arg, flake.LoadOptions{ReadLock: e.readCopy}, true, adjust); err != nil {
 				r.err = badInput(err)
 				return r
 			}

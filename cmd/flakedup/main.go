@@ -20,6 +20,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/flakedup/flakedup/internal/gcpace"
 	"github.com/flakedup/flakedup/internal/nixversion"
 )
 
@@ -101,6 +102,9 @@ type env struct {
 	detectNix func() (nixversion.Version, bool)
 	// release holds what to undo when run returns (file mappings).
 	release []func()
+	// pacer paces the collector for the largest lock the run has read
+	// (paceGC); nil until a big lock is read. run stops it when it returns.
+	pacer *gcpace.Pacer
 }
 
 // run executes flakedup with args (args[0] is the program name) and returns
@@ -120,6 +124,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	defer func() {
 		for _, release := range e.release {
 			release()
+		}
+		if e.pacer != nil {
+			e.pacer.Stop()
 		}
 	}()
 	defer func() {

@@ -20,10 +20,21 @@ const mapThreshold = 1 << 20
 // debug.SetPanicOnFault there).
 func (e *env) readText(path string) (string, error) {
 	if info, err := os.Stat(path); err == nil && info.Mode().IsRegular() && info.Size() >= mapThreshold {
+		e.paceGC(info.Size())
 		if text, unmap, ok := mapText(path, info.Size()); ok {
 			e.release = append(e.release, unmap)
 			return text, nil
 		}
+	}
+	return readFileText(path)
+}
+
+// readCopy is readFileText for a lock, pacing the collector for its size
+// first (paceGC); fix reads its lock with it, as a copy rather than a
+// mapping.
+func (e *env) readCopy(path string) (string, error) {
+	if info, err := os.Stat(path); err == nil && info.Mode().IsRegular() {
+		e.paceGC(info.Size())
 	}
 	return readFileText(path)
 }

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"math"
+
+	"github.com/flakedup/flakedup/internal/gcpace"
+)
+
+// A run that reads a big lock paces the collector (internal/gcpace): it
+// collects less often while the live heap is small next to a budget of
+// gcBudgetPerByte times the largest lock read, and at the default pace
+// once the live heap nears it. The default lets the heap peak at twice the
+// live heap, which is about nine times the lock, so the budget lowers the
+// number of collections without raising the peak. Measured in
+// docs/performance.md ("Garbage collector").
+const (
+	gcBudgetPerByte = 8
+	// gcPaceMin is the lock size from which the collector is paced: below
+	// it a run allocates too little for the collector to matter.
+	gcPaceMin = mapThreshold
+)
+
+// paceGC paces the collector for a run that reads a lock of size bytes,
+// from gcPaceMin on, unless the user has set GOGC or GOMEMLIMIT. run stops
+// the pacer, and so puts GOGC back, when it returns.
+func (e *env) paceGC(size int64) {
+	if size < gcPaceMin || e.getenv != nil && (e.getenv("GOGC") != "" || e.getenv("GOMEMLIMIT") != "") {
+		return
+	}
+	budget := uint64(math.MaxUint64)
+	if uint64(size) <= math.MaxUint64/gcBudgetPerByte {
+		budget = gcBudgetPerByte * uint64(size)
+	}
+	if e.pacer == nil {
+		e.pacer = gcpace.Start(budget)
+		return
+	}
+	e.pacer.Grow(budget)
+}
