@@ -54,3 +54,45 @@ func loadTruncated(t *testing.T, lock []byte, keep int) {
 	g, err := LoadString(unsafe.String(&data[0], len(data)))
 	t.Errorf("LoadString returned (%v, %v) from a truncated mapping", g != nil, err)
 }
+
+// TestSourcesFaultEveryTime loads a big lock from a mapping, truncates the
+// file under it and asks for the graph's table of sources twice: both
+// readings fault. sync.Once counts the panicking first reading as done,
+// so without the uncached second reading (sources) the second caller
+// would get a nil table instead of the fault.
+func TestSourcesFaultEveryTime(t *testing.T) {
+	lock := genlock.Generate(bigLockNodes)
+	path := filepath.Join(t.TempDir(), "flake.lock")
+	if err := os.WriteFile(path, lock, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	data, err := syscall.Mmap(int(f.Fd()), 0, len(lock), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		t.Skipf("mmap: %v", err)
+	}
+	defer syscall.Munmap(data)
+	g, err := LoadString(unsafe.String(&data[0], len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, 4096); err != nil {
+		t.Fatal(err)
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	for reading := 1; reading <= 2; reading++ {
+		func() {
+			defer func() {
+				if r := recover(); !isFault(r) {
+					t.Errorf("reading %d: recovered %v, want a memory fault", reading, r)
+				}
+			}()
+			table := g.sources()
+			t.Errorf("reading %d: sources returned (a nil table: %v) from a truncated mapping", reading, table == nil)
+		}()
+	}
+}
