@@ -10,9 +10,10 @@ import (
 // collects less often while the live heap is small next to a budget of
 // gcBudgetPerByte times the largest lock read, and at the default pace
 // once the live heap nears it. The default lets the heap peak at twice the
-// live heap, which is about nine times the lock, so the budget lowers the
-// number of collections without raising the peak. Measured in
-// docs/performance.md ("Garbage collector").
+// live heap, about eight times the lock, so the budget lowers the number of
+// collections while the heap goal stays within the larger of the budget
+// and the default's (a peak a few percent above the default's at most, as
+// measured). Measured in docs/performance.md ("What makes it fast").
 const (
 	gcBudgetPerByte = 8
 	// gcPaceMin is the lock size from which the collector is paced: below
