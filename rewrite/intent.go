@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // Intent is what a flake.nix says about its inputs beyond the values Nix
@@ -75,18 +76,9 @@ var PinWords = []string{
 	"do not bump", "don't bump", "do not follow", "don't follow",
 }
 
-var (
-	// pinRE matches a PinWords phrase as a whole word. It is compiled on
-	// first use: its case-folded alternatives cost more to compile than a
-	// small flake's whole check, and most comments never reach it
-	// (mayPin).
-	pinRE = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`(?i)(^|[^a-z0-9'-])(` + pinAlternatives() + `)($|[^a-z0-9'-])`)
-	})
-	// ignoreRE matches the marker comment. It is compiled on first use
-	// too: a run whose comments mayIgnore rules out never needs it.
-	ignoreRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)^flakedup:\s*ignore\b`) })
-)
+// ignoreRE matches the marker comment. It is compiled on first use: a
+// run whose comments mayIgnore rules out never needs it.
+var ignoreRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)^flakedup:\s*ignore\b`) })
 
 // pinStems are substrings that every PinWords phrase contains: "pin"
 // (pin, pins, pinned, pinning), "frozen", "update", "bump", "follow".
@@ -94,7 +86,7 @@ var (
 var pinStems = []string{"pin", "frozen", "update", "bump", "follow"}
 
 // mayPin reports whether text contains a pinStems entry, ASCII case
-// folded: false means pinRE cannot match, so the regexp is not run. The
+// folded: false means matchPin cannot match, so it is not run. The
 // folding is exact for these stems: none of their letters has a non-ASCII
 // case partner under (?i) (only k and s have one, the Kelvin sign and the
 // long s, and the stems contain neither).
@@ -153,12 +145,95 @@ func mayIgnore(text string) bool {
 	return len(text) >= len("flakedup:") && lowerASCII(text[0]) == 'f'
 }
 
-func pinAlternatives() string {
-	alts := make([]string, len(PinWords))
-	for i, w := range PinWords {
-		alts[i] = strings.ReplaceAll(regexp.QuoteMeta(w), " ", `\s+`)
+// matchPin reports whether text contains a PinWords phrase as a whole
+// word, matched as `(?i)(^|[^a-z0-9'-])(PHRASES)($|[^a-z0-9'-])` matches
+// it, where each space of a phrase stands for `\s+`: that regexp (kept in
+// the tests as the definition, TestCommentMatchers and
+// FuzzCommentMatchers) took more instructions to compile than the rest of
+// a small flake's fix. Letters are compared without case, "s" also
+// matching the long s (U+017F) as (?i) does; "'" matches only itself.
+func matchPin(text string) bool {
+	for i := 0; i < len(text); i++ {
+		switch lowerASCII(text[i]) {
+		case 'p', 'f', 'd': // the first letters of PinWords
+		default:
+			continue
+		}
+		if !pinBoundaryBefore(text, i) {
+			continue
+		}
+		for _, w := range PinWords {
+			if j, ok := matchPhraseFold(text, i, w); ok && pinBoundaryAt(text, j) {
+				return true
+			}
+		}
 	}
-	return strings.Join(alts, "|")
+	return false
+}
+
+// matchPhraseFold matches phrase (lower-case ASCII letters, "'" and single
+// spaces) at text[i:] and returns where the match ends: letters without
+// case ("s" also as U+017F), a space as one or more of `\s` (tab, newline,
+// form feed, carriage return, space).
+func matchPhraseFold(text string, i int, phrase string) (int, bool) {
+	for k := 0; k < len(phrase); k++ {
+		c := phrase[k]
+		switch {
+		case c == ' ':
+			start := i
+			for i < len(text) && isRESpace(text[i]) {
+				i++
+			}
+			if i == start {
+				return 0, false
+			}
+		case i < len(text) && lowerASCII(text[i]) == c:
+			i++
+		case c == 's' && strings.HasPrefix(text[i:], "\u017f"):
+			i += len("\u017f")
+		default:
+			return 0, false
+		}
+	}
+	return i, true
+}
+
+// isRESpace reports whether c is in RE2's `\s`: `[\t\n\f\r ]`.
+func isRESpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
+}
+
+// pinBoundaryBefore reports whether a whole word may start at text[i]:
+// at the start, or after a rune that is not a letter, a digit, "'" or "-"
+// as (?i)[a-z0-9'-] sees it (so the Kelvin sign and the long s count as
+// letters).
+func pinBoundaryBefore(text string, i int) bool {
+	if i == 0 {
+		return true
+	}
+	r, _ := utf8.DecodeLastRuneInString(text[:i])
+	return !isPinWordRune(r)
+}
+
+// pinBoundaryAt reports whether a whole word may end before text[j]: at
+// the end, or before a rune isPinWordRune rules out.
+func pinBoundaryAt(text string, j int) bool {
+	if j == len(text) {
+		return true
+	}
+	r, _ := utf8.DecodeRuneInString(text[j:])
+	return !isPinWordRune(r)
+}
+
+// isPinWordRune reports whether r is in (?i)[a-z0-9'-]: an ASCII letter or
+// digit, "'", "-", or a non-ASCII case partner of an ASCII letter (the
+// Kelvin sign U+212A and the long s U+017F, the only two).
+func isPinWordRune(r rune) bool {
+	switch {
+	case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+		return true
+	}
+	return r == '\'' || r == '-' || r == '\u212a' || r == '\u017f'
 }
 
 // comment is one `#` comment of the file.
@@ -227,7 +302,7 @@ func (s *Inputs) Intent() *Intent {
 			continue
 		}
 		ignore := mayIgnore(c.text) && ignoreRE().MatchString(c.text)
-		pin := mayPin(c.text) && pinRE().MatchString(c.text)
+		pin := mayPin(c.text) && matchPin(c.text)
 		if !ignore && !pin {
 			continue
 		}

@@ -70,7 +70,7 @@ func checkPrefilters(t *testing.T, texts []string) map[string]int {
 		match  func(string) bool
 		filter func(string) bool
 	}{
-		{"pinRE", pinRE().MatchString, mayPin},
+		{"pinRE", pinRE.MatchString, mayPin},
 		{"ignoreRE", ignoreRE().MatchString, mayIgnore},
 		{"isCodeComment", isCodeComment, mayBeCode},
 		{"matchFollowsLine", followsLine, func(s string) bool { return mayBeCode(s) && strings.Contains(s, "follows") }},
@@ -89,11 +89,23 @@ func checkPrefilters(t *testing.T, texts []string) map[string]int {
 	return matched
 }
 
-// The regexps isCodeComment and matchFollowsLine stand for (see intent.go).
+// The regexps matchPin, isCodeComment and matchFollowsLine stand for (see
+// intent.go).
 var (
+	pinRE         = regexp.MustCompile(`(?i)(^|[^a-z0-9'-])(` + pinAlternatives() + `)($|[^a-z0-9'-])`)
 	codeRE        = regexp.MustCompile(`^(?:[A-Za-z_][A-Za-z0-9_'-]*|"[^"\\]*")(?:\.(?:[A-Za-z_][A-Za-z0-9_'-]*|"[^"\\]*"))*\s*=`)
 	followsLineRE = regexp.MustCompile(`^((?:[A-Za-z_][A-Za-z0-9_'-]*|"[^"\\]*")(?:\.(?:[A-Za-z_][A-Za-z0-9_'-]*|"[^"\\]*"))*)\s*=\s*"([^"\\]*)"\s*;?\s*(.*)$`)
 )
+
+// pinAlternatives is PinWords as regexp alternatives, each space standing
+// for `\s+`.
+func pinAlternatives() string {
+	alts := make([]string, len(PinWords))
+	for i, w := range PinWords {
+		alts[i] = strings.ReplaceAll(regexp.QuoteMeta(w), " ", `\s+`)
+	}
+	return strings.Join(alts, "|")
+}
 
 // commentMatcherCases are texts for TestCommentMatchers beside the corpus's
 // comments: every way each element of the patterns can end.
@@ -105,11 +117,15 @@ var commentMatcherCases = []string{
 	"a.follows =\n\"x\"", `a.follows = "x\"`, `a.follows = "x`, `a.follows = x`, `a.follows = ""`, `a.follows "x"`,
 	`inputs.hm.inputs.nixpkgs.follows = "nixpkgs"; # pinned`, `"hm".inputs."nixpkgs".follows = "n/m"`,
 	"a.follows = \"x\"; é\xff", "é = 1", "a\xff= 1",
+	"pin", "PINS", "pinſ", "pinſx", "ſpin", "\u212apin", "pin\u212a", "K pin", "é pin", "pin é", "\xffpin", "pin\xff",
+	"\xe2\x84pin", "pinned.", "(pinning)", "'pin'", "-pin", "pin-", "pin'", "pin_", "_pin", "9pin", "pin9",
+	"don't\n\tupdate", "do not  bump!", "do notupdate", "don’t update", "dont follow", "DON'T FOLLOW", "do not\vupdate", "do\fnot\rupdate",
+	"do not update", "frozen", "frozenset", "unfrozen", "pi", "p", "d", "f", "do not", "don't bump it",
 }
 
-// TestCommentMatchers: isCodeComment and matchFollowsLine answer as their
-// regexps do, on commentMatcherCases and every comment of the corpus and
-// fixture flake.nix files.
+// TestCommentMatchers: matchPin, isCodeComment and matchFollowsLine answer
+// as their regexps do, on commentMatcherCases and every comment of the
+// corpus and fixture flake.nix files.
 func TestCommentMatchers(t *testing.T) {
 	texts := append([]string{}, commentMatcherCases...)
 	texts = append(texts, commentsOf(t, append(testenv.CorpusFiles(t, "flake.nix"), fixtureNixFiles(t)...))...)
@@ -144,6 +160,9 @@ func checkCommentMatchers(t *testing.T, text string) bool {
 	want := codeRE.MatchString(text)
 	if got := isCodeComment(text); got != want {
 		t.Errorf("isCodeComment(%q) = %v, codeRE says %v", text, got, want)
+	}
+	if got, want := matchPin(text), pinRE.MatchString(text); got != want {
+		t.Errorf("matchPin(%q) = %v, pinRE says %v", text, got, want)
 	}
 	attrPath, target, rest, ok := matchFollowsLine(text)
 	m := followsLineRE.FindStringSubmatch(text)
