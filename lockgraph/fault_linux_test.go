@@ -28,20 +28,7 @@ func TestLoadStringFaultReachesCaller(t *testing.T) {
 // loadTruncated loads lock from a mapping of a file cut to its first keep
 // bytes.
 func loadTruncated(t *testing.T, lock []byte, keep int) {
-	path := filepath.Join(t.TempDir(), "flake.lock")
-	if err := os.WriteFile(path, lock, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	data, err := syscall.Mmap(int(f.Fd()), 0, len(lock), syscall.PROT_READ, syscall.MAP_SHARED)
-	if err != nil {
-		t.Skipf("mmap: %v", err)
-	}
-	defer syscall.Munmap(data)
+	data, path := mapLock(t, lock)
 	if err := os.Truncate(path, int64(keep)); err != nil {
 		t.Fatal(err)
 	}
@@ -61,21 +48,7 @@ func loadTruncated(t *testing.T, lock []byte, keep int) {
 // so without the uncached second reading (sources) the second caller
 // would get a nil table instead of the fault.
 func TestSourcesFaultEveryTime(t *testing.T) {
-	lock := genlock.Generate(bigLockNodes)
-	path := filepath.Join(t.TempDir(), "flake.lock")
-	if err := os.WriteFile(path, lock, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	data, err := syscall.Mmap(int(f.Fd()), 0, len(lock), syscall.PROT_READ, syscall.MAP_SHARED)
-	if err != nil {
-		t.Skipf("mmap: %v", err)
-	}
-	defer syscall.Munmap(data)
+	data, path := mapLock(t, genlock.Generate(bigLockNodes))
 	g, err := LoadString(unsafe.String(&data[0], len(data)))
 	if err != nil {
 		t.Fatal(err)
@@ -95,4 +68,27 @@ func TestSourcesFaultEveryTime(t *testing.T) {
 			t.Errorf("reading %d: sources returned (a nil table: %v) from a truncated mapping", reading, table == nil)
 		}()
 	}
+}
+
+// mapLock writes lock to a file of a temporary directory and maps it
+// read-only, shared, so that truncating the file takes the pages away from
+// the mapping; it returns the mapping (unmapped when the test ends) and the
+// file's path.
+func mapLock(t *testing.T, lock []byte) ([]byte, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "flake.lock")
+	if err := os.WriteFile(path, lock, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	data, err := syscall.Mmap(int(f.Fd()), 0, len(lock), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		t.Skipf("mmap: %v", err)
+	}
+	t.Cleanup(func() { syscall.Munmap(data) })
+	return data, path
 }
