@@ -155,7 +155,7 @@ func mayIgnore(text string) bool {
 func matchPin(text string) bool {
 	for i := 0; i < len(text); i++ {
 		switch lowerASCII(text[i]) {
-		case 'p', 'f', 'd': // the first letters of PinWords
+		case 'p', 'f', 'd': // the first letters of PinWords (TestPinStems)
 		default:
 			continue
 		}
@@ -181,10 +181,7 @@ func matchPhraseFold(text string, i int, phrase string) (int, bool) {
 		switch {
 		case c == ' ':
 			start := i
-			for i < len(text) && isRESpace(text[i]) {
-				i++
-			}
-			if i == start {
+			if i = skipRESpace(text, i); i == start {
 				return 0, false
 			}
 		case i < len(text) && lowerASCII(text[i]) == c:
@@ -196,11 +193,6 @@ func matchPhraseFold(text string, i int, phrase string) (int, bool) {
 		}
 	}
 	return i, true
-}
-
-// isRESpace reports whether c is in RE2's `\s`: `[\t\n\f\r ]`.
-func isRESpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
 }
 
 // pinBoundaryBefore reports whether a whole word may start at text[i]:

@@ -11,11 +11,15 @@ import (
 
 // TestPinStems checks that every PinWords phrase contains one of the
 // stems mayPin looks for, so that mayPin is false only where pinRE cannot
-// match.
+// match, and that matchPin finds every phrase (its shortcut tries phrases
+// only at their first letters).
 func TestPinStems(t *testing.T) {
 	for _, w := range PinWords {
 		if !mayPin(w) {
 			t.Errorf("PinWords %q contains none of %q", w, pinStems)
+		}
+		if !matchPin(w) || !matchPin("("+strings.ToUpper(w)+")") {
+			t.Errorf("matchPin does not find PinWords %q", w)
 		}
 	}
 }

@@ -5,8 +5,8 @@
 //
 // At the default GOGC=100 the collector lets the heap grow to twice the
 // live heap before it collects again. A run that builds a graph of a 50 MB
-// lock grows its live heap from nothing to some 200 MB, and collects a
-// dozen times on the way, each time marking everything built so far. A
+// lock grows its live heap from nothing to some 200 MB, and collects seven
+// times on the way, each time marking everything built so far. A
 // Pacer chooses GOGC after each collection so that the next one comes when
 // the heap reaches
 //
