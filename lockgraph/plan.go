@@ -202,7 +202,27 @@ const maxPlanRounds = 1000
 // input path. With promotions, declaring Result.Follows without the
 // promoted root inputs makes a later Plan fail (their targets do not exist
 // in the lock yet). Plan does not modify g.
-func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
+func Plan(g *Graph, declared []Follows, p Policy) (*Result, error) {
+	return plan(g, declared, p, firstLoudRound)
+}
+
+// firstLoudRound is the first round Plan plans with the held-back copies'
+// reasons written. A round that proposes nothing is the last (unless
+// rejected follows are tried again), and its held-back copies are the
+// result: a terse one is then planned again with them. Most plans settle
+// in two rounds, the second proposing nothing, so from the second on each
+// round writes its reasons and, when it proposes nothing, is not planned
+// again (on the 100k tree that saves one round of three). A round that
+// writes them and still proposes something has written them for nothing;
+// the first round, which on most locks proposes the bulk of the follows,
+// stays terse. Which rounds write reasons changes the cost only:
+// TestPlanLoudRoundsAgree plans with every round terse and every round
+// writing them, and compares.
+const firstLoudRound = 1
+
+// plan is Plan, writing the held-back copies' reasons from round loudFrom
+// on (counting from 0).
+func plan(g *Graph, declared []Follows, p Policy, loudFrom int) (_ *Result, err error) {
 	defer recoverInternal("plan", &err)
 	nix := targetNix(p)
 	if p.Deep && !nix.AtLeast(nixversion.DeepOverrides) {
@@ -254,12 +274,13 @@ func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
 			return nil, fmt.Errorf("plan did not settle after %d rounds", maxPlanRounds)
 		}
 		// Only the last round's held-back copies are the result: the
-		// others are planned without writing their reasons, and the last
-		// is planned again with them (a round that proposes nothing
-		// changes nothing in the planner, so it decides the same).
-		quiet := pl
-		quiet.terse = true
-		st := quiet.round(cur)
+		// rounds before loudFrom are planned without writing their
+		// reasons, and when such a round is the last it is planned again
+		// with them (a round that proposes nothing changes nothing in the
+		// planner, so it decides the same).
+		this := pl
+		this.terse = round < loudFrom
+		st := this.round(cur)
 		if len(st.follows) == 0 && len(st.promotions) == 0 {
 			if moved && len(pl.rejected) > 0 {
 				// A follows rejected in an earlier graph may fit the
@@ -268,7 +289,10 @@ func Plan(g *Graph, declared []Follows, p Policy) (_ *Result, err error) {
 				moved = false
 				continue
 			}
-			res.HeldBack = pl.round(cur).heldBack
+			if this.terse {
+				st = pl.round(cur)
+			}
+			res.HeldBack = st.heldBack
 			break
 		}
 		next, srcOf, err := pl.applyOrder(cur, st.promotions, st.follows)

@@ -3,6 +3,8 @@ package lockgraph
 import (
 	"bytes"
 	"fmt"
+	"math/rand"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -169,4 +171,59 @@ func TestPromoteAllAsOneByOne(t *testing.T) {
 	if batches == 0 {
 		t.Fatal("no shape with two inputs to promote: nothing checked")
 	}
+}
+
+// TestPlanLoudRoundsAgree checks that which rounds write the held-back
+// copies' reasons changes nothing Plan returns: planning with every round
+// terse (the last planned again with its reasons), with every round
+// writing them, and as Plan does (from firstLoudRound on) give equal
+// results, on every shape and generated lock, under policies that
+// promote, go deep, cross branches, add inputs and (for Nix 2.8) reject
+// follows and try them again.
+func TestPlanLoudRoundsAgree(t *testing.T) {
+	v2_8 := nixversion.Version{Major: 2, Minor: 8}
+	policies := []Policy{
+		{},
+		{All: true},
+		{All: true, Nix: v2_8},
+		{Promote: true, All: true},
+		{Promote: true, All: true, Nix: v2_8},
+		{Deep: true, All: true, Nix: nixversion.DeepOverrides},
+		{CrossBranch: true, AddInputs: true, All: true},
+	}
+	graphs := map[string]*Graph{}
+	for name, data := range numberedShapes(t) {
+		graphs[name] = mustLoad(t, data)
+	}
+	for seed := int64(0); seed < 40; seed++ {
+		graphs[fmt.Sprintf("genLock seed %d", seed)] = loadLock(t, genLock(rand.New(rand.NewSource(seed))))
+	}
+	multiRound, rejected := 0, 0
+	for name, g := range graphs {
+		for _, p := range policies {
+			want, err := plan(g, nil, p, maxPlanRounds)
+			for _, loudFrom := range []int{0, firstLoudRound} {
+				got, gotErr := plan(g, nil, p, loudFrom)
+				if (err == nil) != (gotErr == nil) || err != nil && err.Error() != gotErr.Error() {
+					t.Fatalf("%s, policy %+v, loud from round %d: error %v, every round terse: %v", name, p, loudFrom, gotErr, err)
+				}
+				if err == nil && !reflect.DeepEqual(got, want) {
+					t.Fatalf("%s, policy %+v, loud from round %d:\n%s\nevery round terse:\n%s", name, p, loudFrom, renderResult(got), renderResult(want))
+				}
+			}
+			if err == nil && len(want.HeldBack) > 0 && len(want.Follows) > 0 {
+				multiRound++
+			}
+			if err == nil && slices.ContainsFunc(want.HeldBack, func(h HeldBack) bool { return strings.Contains(h.Reason, "would break the lock") }) {
+				rejected++
+			}
+		}
+	}
+	// Both cases the loud rounds change must have come up: a plan of
+	// several rounds with copies held back, and one whose rejected follows
+	// held copies back.
+	if multiRound == 0 || rejected == 0 {
+		t.Fatalf("%d plans of several rounds with copies held back, %d with rejected follows: the inputs do not reach the cases", multiRound, rejected)
+	}
+	t.Logf("%d plans of several rounds with copies held back, %d with rejected follows", multiRound, rejected)
 }
