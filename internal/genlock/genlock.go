@@ -22,8 +22,9 @@ type node struct {
 	Flake    *bool             `json:"flake,omitempty"`
 }
 
-// lock is a flake.lock under construction. Node keys are named the way Nix
-// names them: after the input name, with _2, _3, ... on a clash.
+// lock is a flake.lock under construction. While it is built, a node's key
+// is the input name it was created for, with _2, _3, ... on a clash, in the
+// order nodes are created; bytes renames them the way Nix does.
 type lock struct {
 	nodes map[string]*node
 	used  map[string]int
@@ -61,12 +62,72 @@ func (l *lock) add(name, owner, repo, ref string) string {
 	return key
 }
 
+// bytes is the lock as Nix writes it: nodes under the keys Nix gives them
+// (nixNamed), indented by two spaces.
 func (l *lock) bytes() []byte {
-	out, err := json.MarshalIndent(map[string]any{"nodes": l.nodes, "root": "root", "version": 7}, "", "  ")
+	out, err := json.MarshalIndent(map[string]any{"nodes": l.nixNamed(), "root": "root", "version": 7}, "", "  ")
 	if err != nil {
 		panic(err) // unreachable: only maps, strings and numbers
 	}
 	return append(out, '\n')
+}
+
+// nixNamed returns the nodes under the keys Nix gives them when it writes
+// a lock (lockgraph.NixKeys): a pre-order walk from the root over direct
+// edges, inputs in sorted order, each node named after the input through
+// which it is first reached, the first free of _2, _3, ... appended on a
+// clash; direct edges are renamed to match. A lock Nix wrote has these
+// keys, so a prediction that changes nothing renames nothing, as on a real
+// lock. The keys add gives follow the order nodes are created in instead,
+// under which a prediction renames nearly every node. Nodes the walk does
+// not reach are left out, as Nix leaves them out.
+func (l *lock) nixNamed() map[string]*node {
+	named := make(map[string]*node, len(l.nodes))
+	newKey := make(map[string]string, len(l.nodes)) // old key -> new
+	lastSuffix := make(map[string]int)             // per clashing name, the last suffix taken
+	var visit func(name, key string)
+	visit = func(name, key string) {
+		if _, done := newKey[key]; done {
+			return
+		}
+		if _, taken := named[name]; taken {
+			base := name
+			for n := max(lastSuffix[base]+1, 2); ; n++ {
+				if name = base + "_" + strconv.Itoa(n); named[name] == nil {
+					lastSuffix[base] = n
+					break
+				}
+			}
+		}
+		n := l.nodes[key]
+		c := *n // its inputs are renamed below, l's are not
+		named[name], newKey[key] = &c, name
+		names := make([]string, 0, len(n.Inputs))
+		for in := range n.Inputs {
+			names = append(names, in)
+		}
+		sort.Strings(names)
+		for _, in := range names {
+			if target, direct := n.Inputs[in].(string); direct {
+				visit(in, target)
+			}
+		}
+	}
+	visit("root", "root")
+	for _, n := range named {
+		if n.Inputs == nil {
+			continue
+		}
+		inputs := make(map[string]any, len(n.Inputs))
+		for in, target := range n.Inputs {
+			if key, direct := target.(string); direct {
+				target = newKey[key]
+			}
+			inputs[in] = target
+		}
+		n.Inputs = inputs
+	}
+	return named
 }
 
 var branches = []string{"nixos-unstable", "nixos-24.05", "nixpkgs-unstable", "nixos-23.11", "release-24.05", ""}

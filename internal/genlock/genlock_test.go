@@ -213,3 +213,39 @@ func mustLoad(t *testing.T, data []byte) *lockgraph.Graph {
 	}
 	return g
 }
+
+// TestNixNamed checks that every shape keys its nodes the way Nix does
+// when it writes a lock: lockgraph.NixKeys reaches every node and renames
+// none, as on the corpus locks, so that a prediction that changes nothing
+// renames nothing.
+func TestNixNamed(t *testing.T) {
+	shapes := map[string][]byte{
+		"Generate(5)":     Generate(5),
+		"Generate(20000)": Generate(20_000),
+		"Wide(4000)":      Wide(4_000),
+		"Merged(23)":      Merged(23),
+		"Ladder(12)":      Ladder(12),
+	}
+	for name, data := range shapes {
+		g, err := lockgraph.Load(data)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		order, names := lockgraph.NixKeys(g)
+		if len(order) != len(g.Nodes) {
+			t.Errorf("%s: NixKeys reaches %d of %d nodes", name, len(order), len(g.Nodes))
+		}
+		renamed := 0
+		for _, key := range order {
+			if names[key] != key {
+				if renamed == 0 {
+					t.Errorf("%s: Nix names node %q %q", name, key, names[key])
+				}
+				renamed++
+			}
+		}
+		if renamed > 0 {
+			t.Errorf("%s: %d of %d nodes renamed", name, renamed, len(order))
+		}
+	}
+}
