@@ -84,7 +84,7 @@ func (l *lock) bytes() []byte {
 func (l *lock) nixNamed() map[string]*node {
 	named := make(map[string]*node, len(l.nodes))
 	newKey := make(map[string]string, len(l.nodes)) // old key -> new
-	lastSuffix := make(map[string]int)             // per clashing name, the last suffix taken
+	lastSuffix := make(map[string]int)              // per clashing name, the last suffix taken
 	var visit func(name, key string)
 	visit = func(name, key string) {
 		if _, done := newKey[key]; done {
