@@ -278,9 +278,9 @@ func plan(g *Graph, declared []Follows, p Policy, loudFrom int) (_ *Result, err 
 		// reasons, and when such a round is the last it is planned again
 		// with them (a round that proposes nothing changes nothing in the
 		// planner, so it decides the same).
-		this := pl
-		this.terse = round < loudFrom
-		st := this.round(cur)
+		inRound := pl
+		inRound.terse = round < loudFrom
+		st := inRound.round(cur)
 		if len(st.follows) == 0 && len(st.promotions) == 0 {
 			if moved && len(pl.rejected) > 0 {
 				// A follows rejected in an earlier graph may fit the
@@ -289,7 +289,7 @@ func plan(g *Graph, declared []Follows, p Policy, loudFrom int) (_ *Result, err 
 				moved = false
 				continue
 			}
-			if this.terse {
+			if inRound.terse {
 				st = pl.round(cur)
 			}
 			res.HeldBack = st.heldBack
