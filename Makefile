@@ -11,7 +11,7 @@ BIN      ?= bin/flakedup
 # and 214 KB per run (GODEBUG=inittrace=1). flake.nix must pass the same tag.
 TAGS     ?= urfave_cli_no_docs
 
-.PHONY: help build test vet fmt-check unit fuzz bench perf demo clean
+.PHONY: help build test vet fmt-check unit fuzz bench perf faults demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
@@ -44,6 +44,9 @@ bench: ## benchmarks (numbers for the README and closing notes)
 
 perf: ## whole-process timings against Python and jq (scripts/perf.sh; slow)
 	scripts/perf.sh
+
+faults: ## page faults of analyze and their cost per fault (scripts/faults.sh; slow)
+	scripts/faults.sh
 
 demo: ## analyze the bundled example flake
 	$(GO) run ./cmd/flakedup analyze fixtures/demo
