@@ -80,7 +80,9 @@ func (l *lock) bytes() []byte {
 // keys, so a prediction that changes nothing renames nothing, as on a real
 // lock. The keys add gives follow the order nodes are created in instead,
 // under which a prediction renames nearly every node. Nodes the walk does
-// not reach are left out, as Nix leaves them out.
+// not reach are left out, as Nix leaves them out. It restates NixKeys on
+// genlock's own nodes rather than calling it: lockgraph's tests import
+// genlock, so genlock cannot import lockgraph (TestNixNamed compares the two).
 func (l *lock) nixNamed() map[string]*node {
 	named := make(map[string]*node, len(l.nodes))
 	newKey := make(map[string]string, len(l.nodes)) // old key -> new
