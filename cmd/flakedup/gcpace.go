@@ -7,14 +7,16 @@ import (
 )
 
 // A run that reads a big lock paces the collector (internal/gcpace): it
-// collects less often while the live heap is small next to a budget of
-// gcBudgetPerByte times the largest lock read, and at the default pace
-// once the live heap nears it. The default lets the heap peak at twice the
-// live heap, about eight times the lock, so the budget lowers the number of
+// first collects when the heap reaches a budget of gcBudgetPerByte times
+// the largest lock read, and at the default pace once the live heap is
+// half the budget. The default lets the heap peak at twice the live heap,
+// about eight times the lock, so the budget lowers the number of
 // collections while the heap goal stays within the larger of the budget
 // and the default's: where the default peaks below the budget the peak may
-// rise to it (fix on the 1M tree: 3-13 % above the default's). Measured in
-// docs/performance.md ("What makes it fast" and the 7c72487 round).
+// rise to it (analyze on the 100k tree: about 5 % above the first pacer's,
+// which collected at five times the live heap). Measured in
+// docs/performance.md ("What makes it fast" and the rounds at 7c72487 and
+// this pacer's commit).
 const (
 	gcBudgetPerByte = 8
 	// gcPaceMin is the lock size from which the collector is paced: below

@@ -1,6 +1,8 @@
 package gcpace
 
 import (
+	"math"
+	"math/big"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -8,36 +10,48 @@ import (
 	"time"
 )
 
-// TestPercent: GOGC=400 while five times the live heap fits in the
-// budget, the default 100 once twice the live heap is past it, and in
-// between the percent whose heap goal is the budget, rounded down.
+// TestPercent: the percent whose heap goal is the budget, rounded down,
+// while the live heap (counted as at least minLive) is less than half the
+// budget, and the default 100 from then on.
 func TestPercent(t *testing.T) {
 	const mb = 1 << 20
 	cases := []struct {
 		live, budget uint64
 		want         int
 	}{
-		{0, 400 * mb, 400},        // nothing live yet
-		{10 * mb, 400 * mb, 400},  // goal 5 × 10 = 50 MB, well within
-		{80 * mb, 400 * mb, 400},  // goal 5 × 80 = 400 MB, the budget exactly
-		{100 * mb, 400 * mb, 300}, // goal 400 MB = 100 MB × (1 + 300 %)
-		{160 * mb, 400 * mb, 150}, // goal 400 MB = 160 MB × 2.5
-		{150 * mb, 400 * mb, 166}, // 400/150 − 1 = 1.666…, rounded down
-		{200 * mb, 400 * mb, 100}, // goal 2 × 200 = 400 MB, the budget exactly
-		{300 * mb, 400 * mb, 100}, // past the budget: the default pace
-		{5 * mb, 0, 100},          // no budget at all: the default pace
-		{1, 1 << 62, 400},
+		{0, 400 * mb, 9900},                   // nothing live yet: counted as 4 MB, goal 4 × 100
+		{1 * mb, 400 * mb, 9900},              // less than minLive: the same
+		{10 * mb, 400 * mb, 3900},             // goal 10 MB × 40
+		{80 * mb, 400 * mb, 400},              // goal 80 MB × 5
+		{100 * mb, 400 * mb, 300},             // goal 100 MB × (1 + 300 %)
+		{160 * mb, 400 * mb, 150},             // goal 160 MB × 2.5
+		{150 * mb, 400 * mb, 166},             // 400/150 − 1 = 1.666…, rounded down
+		{200 * mb, 400 * mb, 100},             // goal 2 × 200 = 400 MB, the budget exactly
+		{300 * mb, 400 * mb, 100},             // past the budget: the default pace
+		{3 * mb, 10 * mb, 150},                // counted as 4 MB: goal 4 MB × 2.5
+		{3 * mb, 8 * mb, 100},                 // counted as 4 MB, half the budget
+		{5 * mb, 0, 100},                      // no budget at all: the default pace
+		{1, 1 << 62, math.MaxInt32},           // the runtime's int32 holds no more: goal 4 MB × 2^31/100, within the budget
+		{1 << 40, math.MaxUint64, 1677721499}, // 100 × (2^24 − 2) + 99: no overflow on the way
 	}
 	for _, c := range cases {
-		if got := Percent(c.live, c.budget); got != c.want {
+		got := Percent(c.live, c.budget)
+		if got != c.want {
 			t.Errorf("Percent(%d, %d) = %d, want %d", c.live, c.budget, got, c.want)
 		}
-		// The goal the percent gives never exceeds both the budget and
-		// the default's goal, and never falls below the default's.
-		p := uint64(Percent(c.live, c.budget))
-		goal := c.live + c.live*p/100
-		if goal > max(c.budget, 2*c.live) || goal < 2*c.live {
-			t.Errorf("Percent(%d, %d): heap goal %d outside [%d, max(budget, that)]", c.live, c.budget, goal, 2*c.live)
+		// The goal the percent gives, from the live heap the runtime
+		// counts with, never exceeds both the budget and the default's
+		// goal, and never falls below the default's.
+		live := new(big.Int).SetUint64(max(c.live, minLive))
+		goal := new(big.Int).Mul(live, big.NewInt(int64(100+got)))
+		goal.Div(goal, big.NewInt(100))
+		twice := new(big.Int).Lsh(live, 1)
+		ceiling := new(big.Int).SetUint64(c.budget)
+		if ceiling.Cmp(twice) < 0 {
+			ceiling = twice
+		}
+		if goal.Cmp(ceiling) > 0 || goal.Cmp(twice) < 0 {
+			t.Errorf("Percent(%d, %d): heap goal %v outside [%v, max(budget, that)]", c.live, c.budget, goal, twice)
 		}
 	}
 }
@@ -84,16 +98,18 @@ func (f *fakeRuntime) setLive(live uint64) {
 	f.readPhase = -1
 }
 
-// TestPacerChoosesAfterEachCollection: Start sets 400 at once; after each
+// TestPacerChoosesAfterEachCollection: Start sets the percent for the live
+// heap at once; after each
 // collection the Pacer sets the percent Percent gives for the live heap and
 // the budget as Grow last raised it; Stop puts the first percent back and
 // no collection after it changes anything.
 func TestPacerChoosesAfterEachCollection(t *testing.T) {
+	const mb = 1 << 20
 	f := &fakeRuntime{percent: 100, sets: make(chan chosen, 64)}
-	p := &Pacer{budget: 100, setPercent: f.setPercent, liveHeap: f.liveHeap}
+	p := &Pacer{budget: 100 * mb, setPercent: f.setPercent, liveHeap: f.liveHeap}
 	p.start()
-	if got := <-f.sets; got.percent != 400 {
-		t.Fatalf("Start set GOGC=%d, want 400", got.percent)
+	if got := <-f.sets; got.percent != 2400 { // nothing live: counted as 4 MB of 100
+		t.Fatalf("Start set GOGC=%d, want 2400", got.percent)
 	}
 	// after sets the live heap, collects until the Pacer has chosen for
 	// it and returns the percent chosen.
@@ -122,11 +138,11 @@ func TestPacerChoosesAfterEachCollection(t *testing.T) {
 		live uint64
 		want int
 	}{
-		{0, 10, 400},
-		{0, 40, 150},
-		{0, 60, 100},
-		{50, 60, 100}, // a smaller budget is ignored
-		{600, 60, 400},
+		{0, 10 * mb, 900},
+		{0, 40 * mb, 150},
+		{0, 60 * mb, 100},
+		{50 * mb, 60 * mb, 100}, // a smaller budget is ignored
+		{600 * mb, 60 * mb, 900},
 	}
 	for _, c := range cases {
 		if c.grow != 0 {
@@ -138,12 +154,12 @@ func TestPacerChoosesAfterEachCollection(t *testing.T) {
 	}
 	p.Stop()
 	p.Stop()
-	f.setLive(10)
+	f.setLive(10 * mb)
 	for i := 0; i < 3; i++ {
 		runtime.GC()
 		time.Sleep(10 * time.Millisecond)
 	}
-	// A collection after Stop would choose 400 (live 10 of 600).
+	// A collection after Stop would choose 5900 (live 10 MB of 600).
 	f.mu.Lock()
 	final := f.percent
 	f.mu.Unlock()
@@ -157,11 +173,16 @@ func TestPacerChoosesAfterEachCollection(t *testing.T) {
 func TestStartSetsTheRealCollector(t *testing.T) {
 	before := debug.SetGCPercent(100)
 	debug.SetGCPercent(before)
-	p := Start(1 << 30)
-	during := debug.SetGCPercent(400) // read it; 400 is what Start set
+	const budget = 1 << 30
+	want := Percent(liveHeap(), budget) // what Start sets, unless a collection comes between
+	p := Start(budget)
+	during := debug.SetGCPercent(want) // read it
 	p.Stop()
 	after := debug.SetGCPercent(before)
-	if during != 400 || after != before {
-		t.Errorf("GOGC during a pace %d, after %d; want 400, %d", during, after, before)
+	if during != want || after != before {
+		t.Errorf("GOGC during a pace %d, after %d; want %d, %d", during, after, want, before)
+	}
+	if want <= 100 {
+		t.Errorf("Start chose GOGC=%d for a test's live heap and a 1 GB budget, want more than 100", want)
 	}
 }
