@@ -251,16 +251,16 @@ func TestSurveyNumberedAsByKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sv0 := pl.surveyOrder(first, nil)
+		sv0 := pl.surveyOrder(first, nil, false)
 		for i, fs := range followsFor(t, g, rng) {
 			next, srcOf, err := predict(first, fs)
 			if err != nil {
 				continue
 			}
 			bare := &Graph{Version: next.Version, Root: next.Root, Nodes: next.Nodes}
-			want := pl.surveyOrder(bare, nil)
-			fresh := pl.surveyOrder(next, nil)
-			carried := pl.surveyOrder(next, carryFacts(sv0.facts, srcOf))
+			want := pl.surveyOrder(bare, nil, false)
+			fresh := pl.surveyOrder(next, nil, false)
+			carried := pl.surveyOrder(next, carryFacts(sv0.facts, srcOf), true)
 			w := fmt.Sprint(viewSurvey(want))
 			if got := fmt.Sprint(viewSurvey(fresh)); got != w {
 				t.Fatalf("%s, follows %d: the survey by number differs from the survey by key", name, i)
@@ -359,7 +359,7 @@ func TestSurveyFactsInParallel(t *testing.T) {
 		if par().readAllFacts(first, first.index.nodes, nil) == nil || one().readAllFacts(first, first.index.nodes, nil) != nil {
 			t.Fatalf("%s: the facts must be read on every core in one survey only", name)
 		}
-		if got, want := fmt.Sprint(viewSurvey(par().surveyOrder(first, nil))), fmt.Sprint(viewSurvey(one().surveyOrder(first, nil))); got != want {
+		if got, want := fmt.Sprint(viewSurvey(par().surveyOrder(first, nil, false))), fmt.Sprint(viewSurvey(one().surveyOrder(first, nil, false))); got != want {
 			t.Fatalf("%s: the survey reading facts in parallel differs", name)
 		}
 	}

@@ -507,6 +507,8 @@ type planner struct {
 	caches map[cacheKey]cacheHit
 	// sourceCaches are cacheOf by source number, without substituters.
 	sourceCaches *sourceCaches
+	// hits holds the cacheHits the surveys' facts point at.
+	hits *hitTable
 }
 
 // planMemo is what the planner knows about one graph of a Plan (the last
@@ -538,11 +540,34 @@ func (m *planMemo) carriedFor(g *Graph) []surveyFacts {
 type surveyFacts struct {
 	// facts are the node's, or nil when not read yet.
 	facts *planFacts
-	// cache is cacheOf the node under the input name cacheName, when
-	// cacheKnown.
-	cache      cacheHit
-	cacheName  string
-	cacheKnown bool
+	// cache is cacheOf the node under the input name cacheName (one
+	// hitTable holds), or nil when not asked yet. Two words rather than
+	// a cacheHit and a flag: a survey has one of these per node.
+	cache     *cacheHit
+	cacheName string
+}
+
+// hitTable holds one copy of each cacheHit a plan's surveys found, so
+// that a survey's facts point at it instead of holding it.
+type hitTable struct {
+	none cacheHit // no binary cache
+	of   map[cacheHit]*cacheHit
+}
+
+// newHitTable returns an empty hitTable.
+func newHitTable() *hitTable { return &hitTable{of: make(map[cacheHit]*cacheHit)} }
+
+// intern returns the table's copy of hit.
+func (t *hitTable) intern(hit cacheHit) *cacheHit {
+	if hit == (cacheHit{}) {
+		return &t.none // nearly every node
+	}
+	if p, ok := t.of[hit]; ok {
+		return p
+	}
+	p := &cacheHit{hit.host, hit.why}
+	t.of[hit] = p
+	return p
 }
 
 // carryFacts gives the nodes of a prediction the facts of the nodes they
@@ -563,7 +588,7 @@ func newPlanner(p Policy, nix nixversion.Version, declared []Follows) planner {
 		target: TargetBranch, included: make(map[string]bool), subs: substituterHosts(p.Substituters),
 		cross: make(map[string]CrossBranchFollows), added: make(map[string]bool), addClasses: make(map[string]bool),
 		memo: &planMemo{}, through: &throughMemo{}, facts: make(map[factsKey]*planFacts), store: newFactStore(), ids: &interned{ids: make(map[string]int32)}, caches: make(map[cacheKey]cacheHit),
-		sourceCaches: &sourceCaches{}}
+		sourceCaches: &sourceCaches{}, hits: newHitTable()}
 	for _, name := range p.Include {
 		pl.included[name] = true
 	}
@@ -946,14 +971,17 @@ func (pl planner) survey(g *Graph) survey {
 	if m.g == g && m.sv != nil && m.added == len(pl.added) {
 		return *m.sv
 	}
-	carried := m.carriedFor(g)
+	// The facts carried over from the graph g was predicted from were
+	// made for g alone: the survey keeps them as its own.
+	carried, own := m.carriedFor(g), true
 	if m.g == g && m.sv != nil && g.nixOrder {
 		// A survey again of the graph last surveyed (Plan added a root
 		// input): the facts that survey read by place are those of the
-		// same nodes, every one that carried holds and the others.
-		carried = m.sv.facts
+		// same nodes, every one that carried holds and the others. They
+		// stay that survey's.
+		carried, own = m.sv.facts, false
 	}
-	sv := pl.surveyOrder(g, carried)
+	sv := pl.surveyOrder(g, carried, own)
 	// The survey's facts are what the next survey of g would be given: the
 	// facts carried over are not kept beside them.
 	*m = planMemo{g: g, sv: &sv, added: len(pl.added)}
@@ -962,7 +990,10 @@ func (pl planner) survey(g *Graph) survey {
 
 // surveyOrder is survey's work. It walks g by number in NixKeys' order:
 // the order of the index a prediction left in g, else one made here.
-func (pl planner) surveyOrder(g *Graph, carried []surveyFacts) survey {
+// carried are facts by place that hold for g's nodes (nil: none); when own,
+// they are the survey's to keep and fill in rather than copy, and the
+// caller must not use them again.
+func (pl planner) surveyOrder(g *Graph, carried []surveyFacts, own bool) survey {
 	sv := survey{g: g}
 	var order []string
 	if g.nixOrder {
@@ -1016,7 +1047,15 @@ func (pl planner) surveyOrder(g *Graph, carried []surveyFacts) survey {
 	infos := make([]copyInfo, len(order))        // one allocation, not one per copy
 	nixpkgsID := pl.ids.of("nixpkgs")
 	read := pl.readAllFacts(g, sv.nodes, carried)
-	sv.facts = make([]surveyFacts, len(order))
+	if own && len(carried) == len(order) {
+		sv.facts = carried
+		if len(order) > 0 {
+			sv.facts[0] = surveyFacts{} // the root's, which a fresh survey leaves empty
+		}
+	} else {
+		own = false
+		sv.facts = make([]surveyFacts, len(order))
+	}
 	sv.paths, sv.parent, sv.cacheTop, sv.caches = paths, parent, make([]int32, len(order)), make(map[int32]cacheHit)
 	for i, key := range order {
 		sv.cacheTop[i] = -1
@@ -1027,7 +1066,9 @@ func (pl planner) surveyOrder(g *Graph, carried []surveyFacts) survey {
 		nf := &sv.facts[i]
 		switch {
 		case carried != nil && carried[i].facts != nil:
-			*nf = carried[i]
+			if !own {
+				*nf = carried[i]
+			}
 		case read != nil:
 			*nf = surveyFacts{facts: read[i]}
 		default:
@@ -1041,10 +1082,10 @@ func (pl planner) surveyOrder(g *Graph, carried []surveyFacts) survey {
 			sv.cacheTop[i] = sv.cacheTop[p]
 		} else {
 			name := paths[i][len(paths[i])-1]
-			if !nf.cacheKnown || nf.cacheName != name {
-				nf.cache, nf.cacheName, nf.cacheKnown = pl.cacheOfFacts(name, f), name, true
+			if nf.cache == nil || nf.cacheName != name {
+				nf.cache, nf.cacheName = pl.hits.intern(pl.cacheOfFacts(name, f)), name
 			}
-			if hit := nf.cache; hit.host != "" {
+			if hit := *nf.cache; hit.host != "" {
 				sv.cacheTop[i] = int32(i)
 				sv.caches[int32(i)] = hit
 			}
