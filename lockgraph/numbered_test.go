@@ -226,14 +226,26 @@ type surveyView struct {
 }
 
 func viewSurvey(sv survey) ([]surveyView, []string, []int, map[string]int) {
+	var order []string // the walk's order, as surveyOrder took it
+	if sv.g.nixOrder {
+		order = sv.g.index.keys
+	} else {
+		order, _ = NixKeys(sv.g)
+	}
+	family := func(c *copyInfo) string {
+		if c.nixpkgsLike() {
+			return "nixpkgs"
+		}
+		return c.source.ID
+	}
 	var out []surveyView
 	for _, c := range sv.copies {
 		top := sv.cacheTop[c.pos]
-		out = append(out, surveyView{c.key, c.family, c.path, c.source, c.branch, c.newest, c.uses, c.pos, c.libOnly, c.isRoot, top})
+		out = append(out, surveyView{order[c.pos], family(c), c.path, c.source, c.branch, c.newest, c.uses, c.pos, c.libOnly, c.isRoot, top})
 	}
 	var roots []string
 	for _, r := range sv.roots {
-		roots = append(roots, r.name+"="+r.node.key)
+		roots = append(roots, r.name+"="+order[r.node.pos])
 	}
 	return out, roots, sv.perFamily, sv.perSource
 }

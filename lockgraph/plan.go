@@ -657,18 +657,19 @@ type step struct {
 	heldBack   []HeldBack
 }
 
-// copyInfo is one reachable node as the planner sees it.
+// copyInfo is one reachable node as the planner sees it. A survey has one
+// per node, so it holds no more than the rounds read: the node's key is
+// the survey's (survey.nodes at pos), its family the name of familyID.
 type copyInfo struct {
 	// planFacts are the node's source, branch and newest (the locked
 	// lastModified), shared with the survey's facts rather than copied
 	// into each copy. Its libOnly is the copy's own (below), which the
 	// input name can set too.
 	*planFacts
-	key    string
-	path   []string
-	family string // source ID, or "nixpkgs" for every nixpkgs copy
-	// familyID and sourceID are the numbers of family and source.ID
-	// (planner.ids).
+	path []string
+	// familyID and sourceID are the numbers (planner.ids) of the copy's
+	// family, its source ID or "nixpkgs" for every nixpkgs copy, and of
+	// its source ID.
 	familyID, sourceID int32
 	uses               int // edges resolving to this node
 	// pos is the copy's place in the survey's walk order.
@@ -1057,7 +1058,7 @@ func (pl planner) surveyOrder(g *Graph, carried []surveyFacts, own bool) survey 
 		sv.facts = make([]surveyFacts, len(order))
 	}
 	sv.paths, sv.parent, sv.cacheTop, sv.caches = paths, parent, make([]int32, len(order)), make(map[int32]cacheHit)
-	for i, key := range order {
+	for i := range order {
 		sv.cacheTop[i] = -1
 		if i == 0 {
 			continue // the root
@@ -1094,14 +1095,14 @@ func (pl planner) surveyOrder(g *Graph, carried []surveyFacts, own bool) survey 
 			continue
 		}
 		c := &infos[i]
-		*c = copyInfo{planFacts: f, key: key, path: paths[i], uses: uses[i], pos: int32(i)}
+		*c = copyInfo{planFacts: f, path: paths[i], uses: uses[i], pos: int32(i)}
 		// flake-parts' nixpkgs-lib is also a nixpkgs tarball pinned to a
 		// rev: the input name says it only needs lib.
 		c.libOnly = f.libOnly || c.source.Nixpkgs && len(c.path) > 0 && c.path[len(c.path)-1] == "nixpkgs-lib"
-		c.family, c.familyID, c.sourceID = c.source.ID, f.id, f.id
+		c.familyID, c.sourceID = f.id, f.id
 		c.nixLike = c.source.Nixpkgs || c.libOnly
 		if c.nixpkgsLike() {
-			c.family, c.familyID = "nixpkgs", nixpkgsID
+			c.familyID = nixpkgsID
 		}
 		sv.at[i] = c
 		sv.copies = append(sv.copies, c)
