@@ -13,10 +13,10 @@ import (
 // about eight times the lock, so the budget lowers the number of
 // collections while the heap goal stays within the larger of the budget
 // and the default's: where the default peaks below the budget the peak may
-// rise to it (analyze on the 100k tree: about 5 % above the first pacer's,
-// which collected at five times the live heap). Measured in
-// docs/performance.md ("What makes it fast" and the rounds at 7c72487 and
-// this pacer's commit).
+// rise to it (analyze on the 100k tree: up to 15 % above the first
+// pacer's, which collected at five times the live heap, for 7-21 % less
+// time). Measured in docs/performance.md ("What makes it fast" and the
+// 7c72487 round) and in the message of commit 74e8baf.
 const (
 	gcBudgetPerByte = 8
 	// gcPaceMin is the lock size from which the collector is paced: below
