@@ -3,18 +3,10 @@ package main
 import (
 	"math"
 	"runtime/debug"
-	"runtime/metrics"
 	"testing"
 
 	"github.com/flakedup/flakedup/internal/gcpace"
 )
-
-// liveHeap is the bytes the last collection marked live, as gcpace reads it.
-func liveHeap() uint64 {
-	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	metrics.Read(sample)
-	return sample[0].Value.Uint64()
-}
 
 // TestPaceGC: a run that reads a lock of 1 MiB or more paces the
 // collector (at once, at the percent gcpace.Percent gives for the live heap
@@ -44,7 +36,7 @@ func TestPaceGC(t *testing.T) {
 			if first := uint64(c.sizes[0]); first <= math.MaxUint64/gcBudgetPerByte {
 				budget = gcBudgetPerByte * first
 			}
-			want := gcpace.Percent(liveHeap(), budget) // unless a collection comes between
+			want := gcpace.Percent(gcpace.LiveHeap(), budget) // unless a collection comes between
 			for _, size := range c.sizes {
 				e.paceGC(size)
 			}

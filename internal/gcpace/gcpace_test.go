@@ -174,7 +174,7 @@ func TestStartSetsTheRealCollector(t *testing.T) {
 	before := debug.SetGCPercent(100)
 	debug.SetGCPercent(before)
 	const budget = 1 << 30
-	want := Percent(liveHeap(), budget) // what Start sets, unless a collection comes between
+	want := Percent(LiveHeap(), budget) // what Start sets, unless a collection comes between
 	p := Start(budget)
 	during := debug.SetGCPercent(want) // read it
 	p.Stop()
